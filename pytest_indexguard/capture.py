@@ -1,0 +1,123 @@
+"""Django glue: one execute wrapper on every connection of every alias, in every thread.
+
+Django keeps a separate ``DatabaseWrapper`` per alias *and per thread* (the async ORM runs its
+queries on a worker thread's own connection). The wrapper is put on the current thread's
+connections when a test starts, and on any other thread's connection when it connects
+(``connection_created``). It stays installed for the session and does nothing while no test phase
+is being watched, so a connection opened once and reused by later tests is still covered.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+Execute = Callable[[str, Any, bool, dict[str, Any]], Any]
+
+# Statements a plan can be asked for. Anything else (SAVEPOINT, SET, BEGIN, TRUNCATE, ...) passes.
+_EXPLAINABLE = re.compile(
+    r"\A(?:\s|/\*.*?\*/|--[^\n]*\n)*\(*\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH|VALUES|TABLE|MERGE)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+# Statements after which cached plans may be wrong (an index created or dropped, ...).
+_SCHEMA_CHANGE = re.compile(
+    r"\A(?:\s|/\*.*?\*/|--[^\n]*\n)*(?:CREATE|ALTER|DROP|REINDEX|COMMENT|ANALY[SZ]E|VACUUM|CLUSTER)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def is_explainable(sql: str) -> bool:
+    return _EXPLAINABLE.match(sql) is not None
+
+
+def changes_schema(sql: str) -> bool:
+    return _SCHEMA_CHANGE.match(sql) is not None
+
+
+class Observer(Protocol):
+    """What the wrapper reports to: the guard."""
+
+    active: bool
+
+    def observe(self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool) -> None:
+        ...
+
+    def schema_changed(self, alias: str) -> None:
+        ...
+
+    def internal_error(self, error: BaseException) -> None:
+        ...
+
+
+class Capture:
+    """The execute wrapper. Never raises: an exception from here could be swallowed by
+    application code while PostgreSQL aborted its transaction."""
+
+    def __init__(self, observer: Observer) -> None:
+        self.observer = observer
+        self._installed: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
+
+    def __call__(
+        self, execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        observer = self.observer
+        if observer.active:
+            if many and not isinstance(params, list | tuple):
+                # executemany accepts any iterable, a generator too: materialise it once and
+                # pass the list on, so the statement still gets every parameter set.
+                params = list(params)
+            try:
+                observer.observe(context["connection"], sql, params, many)
+            except Exception as error:  # noqa: BLE001 - reported at the end, never raised here
+                observer.internal_error(error)
+        elif isinstance(sql, str) and changes_schema(sql):
+            observer.schema_changed(context["connection"].alias)
+        return execute(sql, params, many, context)
+
+    # -- installation -------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Cover every alias in this thread now, and every connection any thread opens later."""
+        from django.db import connections
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(self._on_connection_created, dispatch_uid=id(self))
+        for alias in connections:
+            self._attach(connections[alias])
+
+    def uninstall(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        connection_created.disconnect(dispatch_uid=id(self))
+        for connection in list(self._installed):
+            while self in connection.execute_wrappers:
+                connection.execute_wrappers.remove(self)
+        self._installed = weakref.WeakSet()
+
+    def _on_connection_created(self, sender: object, connection: BaseDatabaseWrapper, **_: Any) -> None:
+        self._attach(connection)
+
+    def _attach(self, connection: BaseDatabaseWrapper) -> None:
+        if self not in connection.execute_wrappers:
+            # Outermost position: other wrappers (query counters, debug toolbars) see the real
+            # statement, and ours runs before any of them can fail it.
+            connection.execute_wrappers.insert(0, self)
+            self._installed.add(connection)
+
+    def connections(self) -> Iterator[BaseDatabaseWrapper]:
+        return iter(list(self._installed))
+
+
+def first_parameters(params: Any, many: bool) -> Any:
+    """The parameters to explain a statement with: the first set of an executemany."""
+    if not many:
+        return params
+    if isinstance(params, Iterable) and not isinstance(params, str | bytes):
+        for first in params:
+            return first
+    return None

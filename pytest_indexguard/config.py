@@ -1,0 +1,169 @@
+"""Options, ini settings and their validation, resolved once into a frozen ``Settings``.
+
+Precedence: a command-line option beats the ini setting of the same name. Every bad value is a
+``pytest.UsageError`` that names the option and says what it accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+import pytest
+
+Mode = Literal["forced", "planner"]
+MODES: tuple[Mode, ...] = ("forced", "planner")
+
+
+@dataclass(frozen=True)
+class Settings:
+    enabled: bool = False
+    tables: frozenset[str] | None = None
+    min_rows: int = 0
+    table_rows: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    mode: Mode = "forced"
+    verbose: int = 0
+
+    def watches(self, table: str) -> bool:
+        return self.tables is None or table in self.tables
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("indexguard", "fail tests whose SQL needs a full table scan")
+    group.addoption(
+        "--indexguard",
+        action="store_true",
+        dest="indexguard",
+        default=None,
+        help="EXPLAIN every SQL statement tests issue and fail tests that need a full table scan.",
+    )
+    group.addoption(
+        "--no-indexguard",
+        action="store_false",
+        dest="indexguard",
+        help="Turn the guard off even when the ini file turns it on.",
+    )
+    group.addoption(
+        "--indexguard-tables",
+        dest="indexguard_tables",
+        metavar="TABLE[,TABLE...]",
+        help="Only watch these tables (comma-separated). Default: ini indexguard_tables, "
+        "else every table.",
+    )
+    group.addoption(
+        "--indexguard-min-rows",
+        dest="indexguard_min_rows",
+        metavar="N",
+        help="Only fail for tables with at least N rows (declared size, else the test "
+        "database's estimate). Default: ini indexguard_min_rows, else 0.",
+    )
+    group.addoption(
+        "--indexguard-mode",
+        dest="indexguard_mode",
+        metavar="MODE",
+        help="'forced' (default): plan with sequential scans, hash and merge joins disabled, so a "
+        "full scan that remains means no index can serve the statement. 'planner': use the "
+        "planner's natural plan, for suites that load production-sized data.",
+    )
+    parser.addini("indexguard", type="bool", default=False, help="Turn the guard on.")
+    parser.addini(
+        "indexguard_tables",
+        type="linelist",
+        default=[],
+        help="Tables to watch, one per line or comma-separated. Default: every table.",
+    )
+    parser.addini(
+        "indexguard_min_rows",
+        type="string",
+        default="0",
+        help="Only fail for tables with at least this many rows (default 0).",
+    )
+    parser.addini(
+        "indexguard_table_rows",
+        type="linelist",
+        default=[],
+        help="Declared table sizes, one 'table=rows' per line, e.g. production row counts.",
+    )
+    parser.addini(
+        "indexguard_mode",
+        type="string",
+        default="forced",
+        help="'forced' (default) or 'planner'.",
+    )
+
+
+def resolve(config: pytest.Config) -> Settings:
+    """Read and validate every option; raises ``pytest.UsageError`` on bad input."""
+    cli_enabled = config.getoption("indexguard")
+    enabled = bool(config.getini("indexguard")) if cli_enabled is None else bool(cli_enabled)
+
+    cli_tables = config.getoption("indexguard_tables")
+    if cli_tables is not None:
+        tables = parse_tables("--indexguard-tables", [cli_tables])
+    else:
+        ini_tables = config.getini("indexguard_tables")
+        tables = parse_tables("indexguard_tables", ini_tables) if ini_tables else None
+
+    cli_min_rows = config.getoption("indexguard_min_rows")
+    if cli_min_rows is not None:
+        min_rows = parse_count("--indexguard-min-rows", cli_min_rows)
+    else:
+        min_rows = parse_count("indexguard_min_rows", config.getini("indexguard_min_rows"))
+
+    cli_mode = config.getoption("indexguard_mode")
+    if cli_mode is not None:
+        mode = parse_mode("--indexguard-mode", cli_mode)
+    else:
+        mode = parse_mode("indexguard_mode", config.getini("indexguard_mode"))
+
+    table_rows = parse_table_rows("indexguard_table_rows", config.getini("indexguard_table_rows"))
+    return Settings(
+        enabled=enabled,
+        tables=tables,
+        min_rows=min_rows,
+        table_rows=MappingProxyType(table_rows),
+        mode=mode,
+        verbose=config.get_verbosity(),
+    )
+
+
+def parse_tables(option: str, values: Iterable[str]) -> frozenset[str]:
+    tables = {name.strip() for value in values for name in value.split(",") if name.strip()}
+    if not tables:
+        raise pytest.UsageError(
+            f"{option}: expected one or more table names separated by commas, got nothing"
+        )
+    return frozenset(tables)
+
+
+def parse_count(option: str, value: object) -> int:
+    text = str(value).strip().replace("_", "")
+    if not text.isdigit():
+        raise pytest.UsageError(f"{option}: expected a whole number of rows >= 0, got {value!r}")
+    return int(text)
+
+
+def parse_mode(option: str, value: object) -> Mode:
+    text = str(value).strip().lower()
+    for mode in MODES:
+        if text == mode:
+            return mode
+    raise pytest.UsageError(f"{option}: expected 'forced' or 'planner', got {value!r}")
+
+
+def parse_table_rows(option: str, lines: Iterable[str]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for line in lines:
+        for entry in line.split(","):
+            if not entry.strip():
+                continue
+            table, sep, rows = entry.partition("=")
+            if not sep or not table.strip():
+                raise pytest.UsageError(
+                    f"{option}: expected entries of the form table=rows "
+                    f"(rows a whole number >= 0), got {entry.strip()!r}"
+                )
+            sizes[table.strip()] = parse_count(f"{option} ({table.strip()})", rows)
+    return sizes

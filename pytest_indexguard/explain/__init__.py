@@ -1,0 +1,1 @@
+"""Running EXPLAIN, one module per database engine (PostgreSQL only, for now)."""

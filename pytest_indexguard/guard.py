@@ -1,0 +1,277 @@
+"""The guard's state for one session: the plan cache, the current test, what was found.
+
+The per-statement path is ``observe``: a repeated statement costs one dictionary lookup; a new one
+costs one round trip (EXPLAIN on the same connection, see ``explain/postgresql.py``) and the pure
+plan analysis. Everything that only matters for reporting (call sites, suggestions, table sizes)
+is computed for violations only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_indexguard.callsite import CallSite, CallSiteFinder
+from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
+from pytest_indexguard.config import Settings
+from pytest_indexguard.plan import ScanFinding, analyze
+from pytest_indexguard.policy import TestPolicy
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+Key = tuple[str, str]  # (alias, SQL text exactly as Django sent it)
+
+
+@dataclass
+class Statement:
+    """A distinct statement (per alias) and what its plan showed. Cached for the session."""
+
+    alias: str
+    sql: str
+    findings: tuple[ScanFinding, ...]
+    plan: Any
+    executions: int = 0
+
+    @property
+    def violations(self) -> tuple[ScanFinding, ...]:
+        return tuple(f for f in self.findings if f.is_violation)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """A violation seen while a test ran."""
+
+    statement: Statement
+    finding: ScanFinding
+    phase: str
+    call_site: CallSite | None
+    allowed_by: str | None
+    table_rows: int | None
+    rows_source: str | None
+    below_threshold: bool
+
+    @property
+    def fails(self) -> bool:
+        return self.allowed_by is None and not self.below_threshold
+
+
+@dataclass
+class TestRun:
+    nodeid: str
+    policy: TestPolicy
+    occurrences: list[Occurrence] = field(default_factory=list)
+    failed_by_guard: bool = False
+
+    def failures(self) -> list[Occurrence]:
+        return [o for o in self.occurrences if o.fails]
+
+
+# Marks a cache entry for statements that are never explained (non-PostgreSQL aliases).
+_UNSUPPORTED = Statement(alias="", sql="", findings=(), plan=None)
+
+
+class Guard:
+    def __init__(self, settings: Settings, rootdir: Path) -> None:
+        self.settings = settings
+        self.forced = settings.mode == "forced"
+        self.capture = Capture(self)
+        self.call_sites = CallSiteFinder(rootdir)
+        self.active = False
+        self._watching = False
+        self._suspended = 0
+        self._lock = threading.Lock()
+        self.current: TestRun | None = None
+        self.phase = "setup"
+        self.cache: dict[Key, Statement] = {}
+        self.table_rows: dict[tuple[str, str], tuple[int, str] | None] = {}
+        # Session totals for the summary.
+        self.checked = 0  # executions of explainable statements while watching
+        self.explained = 0  # EXPLAIN round trips that returned a plan
+        self.round_trips = 0
+        self.skipped_aborted = 0
+        self.unexplained: dict[Key, str] = {}
+        self.unsupported: dict[str, str] = {}
+        self.internal_errors: Counter[str] = Counter()
+        self.finished: list[TestRun] = []
+        self.invalidations = 0
+
+    # -- test phases --------------------------------------------------------------------------
+
+    def begin_test(self, nodeid: str, policy: TestPolicy) -> TestRun:
+        self.capture.install()
+        self.current = TestRun(nodeid=nodeid, policy=policy)
+        return self.current
+
+    def end_test(self) -> TestRun | None:
+        run, self.current = self.current, None
+        if run is not None:
+            self.finished.append(run)
+        return run
+
+    @contextmanager
+    def watching(self, phase: str) -> Iterator[None]:
+        run = self.current
+        self.phase = phase
+        self._watching = run is not None and not run.policy.skip
+        self._update()
+        try:
+            yield
+        finally:
+            self._watching = False
+            self._update()
+
+    @contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Statements of session-, module- and class-scoped fixtures are not the test's own."""
+        self._suspended += 1
+        self._update()
+        try:
+            yield
+        finally:
+            self._suspended -= 1
+            self._update()
+
+    def _update(self) -> None:
+        self.active = self._watching and self._suspended == 0
+
+    # -- the execute wrapper's side -----------------------------------------------------------
+
+    def observe(self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool) -> None:
+        key = (connection.alias, sql)
+        statement = self.cache.get(key)
+        if statement is None:
+            statement = self._inspect(connection, key, params, many)
+            if statement is None:
+                return
+        if statement is _UNSUPPORTED:
+            return
+        statement.executions += 1
+        self.checked += 1
+        if statement.findings and self.current is not None:
+            for finding in statement.violations:
+                self._record(connection, statement, finding)
+
+    def schema_changed(self, alias: str) -> None:
+        stale = [key for key in self.cache if key[0] == alias]
+        for key in stale:
+            del self.cache[key]
+        for size_key in [k for k in self.table_rows if k[0] == alias]:
+            del self.table_rows[size_key]
+        self.invalidations += 1
+
+    def internal_error(self, error: BaseException) -> None:
+        self.internal_errors[f"{type(error).__name__}: {error}"] += 1
+
+    def _inspect(
+        self, connection: BaseDatabaseWrapper, key: Key, params: Any, many: bool
+    ) -> Statement | None:
+        alias, sql = key
+        if connection.vendor != "postgresql":
+            self.unsupported.setdefault(alias, connection.display_name)
+            self.cache[key] = _UNSUPPORTED
+            return _UNSUPPORTED
+        if not isinstance(sql, str):
+            return None
+        if not is_explainable(sql):
+            if changes_schema(sql):
+                self.schema_changed(alias)
+            return None
+        from pytest_indexguard.explain import postgresql
+
+        raw = connection.connection
+        if raw is None or not hasattr(raw, "pgconn"):
+            self.unsupported.setdefault(alias, "PostgreSQL through psycopg2 (psycopg 3 needed)")
+            self.cache[key] = _UNSUPPORTED
+            return _UNSUPPORTED
+        busy = postgresql.can_explain(raw)
+        if busy is not None:
+            self.skipped_aborted += 1
+            return None
+        if ";" in sql and _several_statements(sql):
+            self._unexplained(key, "several statements in one string")
+            return None
+        try:
+            bound = first_parameters(params, many)
+            text = sql if bound is None else _mogrify(raw, sql, bound)
+            explained = postgresql.explain(raw, text.strip().rstrip(";"), forced=self.forced)
+        except postgresql.NotExplained as exc:
+            self.round_trips += 1
+            self._unexplained(key, str(exc))
+            return None
+        except Exception as exc:  # noqa: BLE001 - a binding or connection problem of this statement
+            self._unexplained(key, f"{type(exc).__name__}: {exc}".strip())
+            return None
+        self.explained += 1
+        self.round_trips += explained.round_trips
+        statement = Statement(
+            alias=alias,
+            sql=sql,
+            findings=tuple(analyze(explained.plan, self.settings.watches)),
+            plan=explained.plan,
+        )
+        self.cache[key] = statement
+        return statement
+
+    def _unexplained(self, key: Key, reason: str) -> None:
+        self.unexplained[key] = reason.splitlines()[0] if reason else "unknown"
+
+    def _record(
+        self, connection: BaseDatabaseWrapper, statement: Statement, finding: ScanFinding
+    ) -> None:
+        run = self.current
+        if run is None:
+            return
+        rows, source = self._size(connection, finding.table)
+        below = (
+            self.settings.min_rows > 0 and rows is not None and rows < self.settings.min_rows
+        )
+        occurrence = Occurrence(
+            statement=statement,
+            finding=finding,
+            phase=self.phase,
+            call_site=self.call_sites.find(),
+            allowed_by=run.policy.allowed_by(finding.table),
+            table_rows=rows,
+            rows_source=source,
+            below_threshold=below,
+        )
+        with self._lock:
+            run.occurrences.append(occurrence)
+
+    def _size(self, connection: BaseDatabaseWrapper, table: str) -> tuple[int | None, str | None]:
+        declared = self.settings.table_rows.get(table)
+        if declared is not None:
+            return declared, "indexguard_table_rows"
+        if self.settings.min_rows <= 0:
+            return None, None
+        key = (connection.alias, table)
+        if key not in self.table_rows:
+            from pytest_indexguard.explain import postgresql
+
+            try:
+                sizes = postgresql.table_sizes(connection.connection, [table])
+            except Exception as exc:  # noqa: BLE001
+                self.internal_error(exc)
+                sizes = {}
+            self.table_rows[key] = sizes.get(table)
+        found = self.table_rows[key]
+        return (found[0], found[1]) if found else (None, None)
+
+
+def _mogrify(raw: Any, sql: str, params: Any) -> str:
+    from psycopg import ClientCursor
+
+    with ClientCursor(raw) as cursor:
+        return cursor.mogrify(sql, params)
+
+
+def _several_statements(sql: str) -> bool:
+    import sqlparse
+
+    return len([part for part in sqlparse.split(sql) if part.strip().rstrip(";").strip()]) > 1

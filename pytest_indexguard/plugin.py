@@ -1,0 +1,182 @@
+"""pytest glue only: options, markers, the ``indexguard`` fixture and the hooks that tell the
+guard which test phase is running.
+
+Nothing here imports Django or touches a database at import time: ``pytest --help`` and
+``-p no:indexguard`` work on any setup. The hooks that do the work live on ``GuardPlugin``, which
+is registered only when the guard is on, so a session without ``--indexguard`` pays nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from pytest_indexguard.config import Settings, add_options, resolve
+from pytest_indexguard.policy import ALLOW_MARK, SKIP_MARK, TestPolicy, block_tables, marker_errors
+
+settings_key = pytest.StashKey[Settings]()
+guard_key = pytest.StashKey["Any"]()  # pytest_indexguard.guard.Guard, imported lazily
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{ALLOW_MARK}(*tables, reason=None): accept full scans of these tables (every table when "
+        "none is named) in this test; they are reported as allowed.",
+    )
+    config.addinivalue_line(
+        "markers", f"{SKIP_MARK}(reason=None): do not check this test's statements at all."
+    )
+    settings = resolve(config)
+    config.stash[settings_key] = settings
+    if settings.enabled:
+        from pytest_indexguard.guard import Guard
+
+        guard = Guard(settings, config.rootpath)
+        config.stash[guard_key] = guard
+        config.pluginmanager.register(GuardPlugin(guard, config), "indexguard-session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    errors = sorted({error for item in items for error in marker_errors(item)})
+    if errors:
+        raise pytest.UsageError("\n".join(errors))
+
+
+class IndexGuardFixture:
+    """What the ``indexguard`` fixture gives a test."""
+
+    def __init__(self, guard: Any, run: Any) -> None:
+        self._guard = guard
+        self._run = run
+
+    @property
+    def enabled(self) -> bool:
+        """Whether statements of this test are being checked."""
+        return self._run is not None and not self._run.policy.skip
+
+    @property
+    def findings(self) -> list[Any]:
+        """Violations seen so far in this test (allowed ones too), as ``Occurrence`` objects."""
+        return list(self._run.occurrences) if self._run is not None else []
+
+    @contextmanager
+    def allow(self, *tables: str) -> Iterator[None]:
+        """Accept full scans of ``tables`` (every table when none is named) inside the block."""
+        block = block_tables(tables)
+        if self._run is None:
+            yield
+            return
+        self._run.policy.blocks.append(block)
+        try:
+            yield
+        finally:
+            self._run.policy.blocks.remove(block)
+
+
+@pytest.fixture
+def indexguard(request: pytest.FixtureRequest) -> IndexGuardFixture:
+    """Allow full scans inside a block (``with indexguard.allow("table"):``) and read the
+    findings of the running test (``indexguard.findings``)."""
+    guard = request.config.stash.get(guard_key, None)
+    run = guard.current if guard is not None else None
+    return IndexGuardFixture(guard, run)
+
+
+class GuardPlugin:
+    def __init__(self, guard: Any, config: pytest.Config) -> None:
+        from pytest_indexguard.guard import Guard
+        from pytest_indexguard.suggest import ModelIndex
+
+        self.guard: Guard = guard
+        self.config = config
+        self.models = ModelIndex()
+
+    def pytest_report_header(self) -> str:
+        from pytest_indexguard.report import header_line
+
+        return header_line(self.guard)
+
+    def pytest_sessionstart(self) -> None:
+        from django.conf import settings
+
+        if not settings.configured and not os.environ.get("DJANGO_SETTINGS_MODULE"):
+            raise pytest.UsageError(
+                "--indexguard: Django is not configured; set DJANGO_SETTINGS_MODULE "
+                "(or the pytest-django ini option of that name)"
+            )
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
+        self.guard.begin_test(item.nodeid, TestPolicy.for_item(item))
+        with self.guard.watching("setup"):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any]
+    ) -> Generator[None, object, object]:
+        if fixturedef.scope == "function":
+            return (yield)
+        with self.guard.suspended():
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        with self.guard.watching("call"):
+            result = yield
+        run = self.guard.current
+        if run is not None and run.failures():
+            from pytest_indexguard.report import failure_message
+
+            run.failed_by_guard = True
+            pytest.fail(
+                failure_message(run.failures(), self.models, verbose=self.guard.settings.verbose),
+                pytrace=False,
+            )
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        run = self.guard.current
+        if run is not None and report.when == "call" and call.excinfo is not None:
+            failures = run.failures()
+            if failures and not run.failed_by_guard:
+                from pytest_indexguard.report import failure_message
+
+                report.sections.append(
+                    ("indexguard", failure_message(failures, self.models, verbose=1))
+                )
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        try:
+            return (yield)
+        finally:
+            self.guard.end_test()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from pytest_indexguard.report import summary_lines
+
+        terminalreporter.section("indexguard")
+        for line in summary_lines(self.guard):
+            terminalreporter.write_line(line)
+
+    def pytest_unconfigure(self) -> None:
+        if self.guard.capture is not None:
+            try:
+                self.guard.capture.uninstall()
+            except Exception:  # noqa: BLE001 - Django may already be torn down
+                pass

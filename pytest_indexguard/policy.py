@@ -1,0 +1,104 @@
+"""Which findings fail a test: allowlist markers, the fixture's allow blocks and the row threshold.
+
+Precedence, strongest first: ``indexguard_skip`` (nothing is checked), then
+``indexguard_allow`` markers and ``indexguard.allow()`` blocks (the scan is reported as allowed),
+then the row threshold (a table smaller than ``--indexguard-min-rows`` does not fail), then the
+default: a violation fails the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pytest
+
+ALLOW_MARK = "indexguard_allow"
+SKIP_MARK = "indexguard_skip"
+
+
+@dataclass(frozen=True)
+class AllowMark:
+    tables: frozenset[str] | None  # None: every table
+    reason: str | None
+
+
+def _allow_signature(*tables: str, reason: str | None = None) -> AllowMark:
+    for table in tables:
+        if not isinstance(table, str) or not table.strip():
+            raise TypeError(f"table names must be non-empty strings, got {table!r}")
+    if reason is not None and not isinstance(reason, str):
+        raise TypeError(f"reason must be a string, got {reason!r}")
+    return AllowMark(tables=frozenset(t.strip() for t in tables) or None, reason=reason)
+
+
+def _skip_signature(reason: str | None = None) -> str | None:
+    if reason is not None and not isinstance(reason, str):
+        raise TypeError(f"reason must be a string, got {reason!r}")
+    return reason
+
+
+_SIGNATURES = {
+    ALLOW_MARK: ("*tables: str, reason: str | None = None", _allow_signature),
+    SKIP_MARK: ("reason: str | None = None", _skip_signature),
+}
+
+
+def marker_errors(item: pytest.Item) -> list[str]:
+    """One line per marker of ``item`` whose arguments are wrong."""
+    errors = []
+    for name, (accepted, signature) in _SIGNATURES.items():
+        for marker in item.iter_markers(name):
+            try:
+                signature(*marker.args, **marker.kwargs)
+            except TypeError as exc:
+                detail = str(exc).replace(f"{signature.__name__}()", "it")
+                errors.append(
+                    f"{item.nodeid}: @pytest.mark.{name}: {detail} "
+                    f"(it accepts {name}({accepted}))"
+                )
+    return errors
+
+
+@dataclass
+class TestPolicy:
+    """What the markers of one test allow; the fixture pushes and pops allow blocks."""
+
+    skip: bool = False
+    skip_reason: str | None = None
+    marks: tuple[AllowMark, ...] = ()
+    blocks: list[frozenset[str] | None] = field(default_factory=list)
+
+    @classmethod
+    def for_item(cls, item: pytest.Item) -> TestPolicy:
+        skip_markers = list(item.iter_markers(SKIP_MARK))
+        marks = tuple(
+            _allow_signature(*marker.args, **marker.kwargs)
+            for marker in item.iter_markers(ALLOW_MARK)
+        )
+        return cls(
+            skip=bool(skip_markers),
+            skip_reason=_skip_signature(*skip_markers[0].args, **skip_markers[0].kwargs)
+            if skip_markers
+            else None,
+            marks=marks,
+        )
+
+    def allowed_by(self, table: str) -> str | None:
+        """``"marker"`` or ``"fixture"`` when the table is allowed right now, else None."""
+        for mark in self.marks:
+            if mark.tables is None or table in mark.tables:
+                return "marker"
+        for block in reversed(self.blocks):
+            if block is None or table in block:
+                return "fixture"
+        return None
+
+
+def block_tables(tables: Iterable[str]) -> frozenset[str] | None:
+    names = []
+    for table in tables:
+        if not isinstance(table, str) or not table.strip():
+            raise TypeError(f"indexguard.allow(): table names must be non-empty strings, got {table!r}")
+        names.append(table.strip())
+    return frozenset(names) or None

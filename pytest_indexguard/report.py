@@ -1,0 +1,192 @@
+"""Words for people: the failure message of a test and the session summary."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pytest_indexguard.guard import Guard, Occurrence
+from pytest_indexguard.plan import root_plan
+from pytest_indexguard.sqltext import mask_plan_expression, normalise
+from pytest_indexguard.suggest import ModelIndex, suggest
+
+
+def failure_message(
+    occurrences: Sequence[Occurrence], models: ModelIndex, *, verbose: int
+) -> str:
+    groups = _group(occurrences)
+    tables = sorted({o.finding.table for o in occurrences})
+    count = len(groups)
+    noun = "statement needs" if count == 1 else "statements need"
+    lines = [
+        f"indexguard: {count} {noun} a full scan of a watched table ({', '.join(tables)})",
+    ]
+    for number, members in enumerate(groups, start=1):
+        lines.append("")
+        lines.extend(_block(number, members, models, verbose=verbose))
+    lines.append("")
+    first_table = tables[0] if tables else "table"
+    lines.append(
+        "Fix it with the index above, or accept the scan: "
+        f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
+        f'or `with indexguard.allow("{first_table}"):` around the code.'
+    )
+    if verbose <= 0:
+        lines.append("Add -v to show the plans.")
+    return "\n".join(lines)
+
+
+def _group(occurrences: Iterable[Occurrence]) -> list[list[Occurrence]]:
+    groups: dict[tuple[str, str, str, str], list[Occurrence]] = defaultdict(list)
+    for occurrence in occurrences:
+        finding = occurrence.finding
+        key = (finding.table, occurrence.statement.alias, occurrence.statement.sql, repr(finding))
+        groups[key].append(occurrence)
+    return [groups[key] for key in sorted(groups)]
+
+
+def _block(
+    number: int, members: Sequence[Occurrence], models: ModelIndex, *, verbose: int
+) -> list[str]:
+    first = members[0]
+    finding = first.finding
+    statement = first.statement
+    suggestion = suggest(finding, models)
+    assert finding.rule is not None
+    headline = f"[{number}] {finding.table}: {finding.scan_label} {finding.rule.describe()}"
+    if suggestion is not None:
+        headline += f"; no index on ({', '.join(suggestion.columns)})"
+    lines = [headline]
+    if finding.filter:
+        lines.append(f"    filter:  {mask_plan_expression(finding.filter)}")
+    if finding.join_filter:
+        lines.append(f"    join:    {mask_plan_expression(finding.join_filter)}")
+    if finding.sort_key:
+        lines.append(f"    order:   {', '.join(finding.sort_key)} (under a LIMIT)")
+    alias = "" if statement.alias == "default" else f" [database {statement.alias}]"
+    lines.append(f"    sql:     {normalise(statement.sql)}{alias}")
+    sites = Counter(str(o.call_site) if o.call_site else "(no project frame)" for o in members)
+    for site, times in sorted(sites.items()):
+        suffix = f" ({times} executions)" if times > 1 else ""
+        lines.append(f"    at:      {site}{suffix}")
+    if first.table_rows is not None:
+        lines.append(f"    rows:    {first.table_rows:,} ({first.rows_source})")
+    if suggestion is not None:
+        lines.append(f"    index:   {suggestion.describe()}")
+        lines.append(f"    migrate: {suggestion.migration_code()}  (suggested, not verified)")
+    else:
+        lines.append("    index:   no simple B-tree index serves this predicate")
+    if verbose > 0:
+        lines.append("    plan:")
+        lines.extend("      " + line for line in render_plan(statement.plan))
+    return lines
+
+
+def render_plan(plan: Any) -> list[str]:
+    """EXPLAIN's text shape, from its JSON, with literal values masked."""
+    lines: list[str] = []
+
+    def visit(node: Mapping[str, Any], depth: int) -> None:
+        label = str(node.get("Node Type"))
+        if node.get("Parallel Aware"):
+            label = f"Parallel {label}"
+        if node.get("Index Name"):
+            label += f" using {node['Index Name']}"
+        if node.get("Relation Name"):
+            label += f" on {node['Relation Name']}"
+        if node.get("Disabled") or (
+            not node.get("Plans") and float(node.get("Startup Cost", 0)) >= 1e10
+        ):
+            label += " (disabled)"
+        prefix = "  " * depth + ("-> " if depth else "")
+        lines.append(prefix + label)
+        for detail in ("Index Cond", "Filter", "Join Filter", "Sort Key", "Recheck Cond"):
+            if detail in node:
+                value = node[detail]
+                text = ", ".join(value) if isinstance(value, list) else str(value)
+                lines.append("  " * depth + f"     {detail}: {mask_plan_expression(text)}")
+        for child in node.get("Plans", ()) or ():
+            visit(child, depth + 1)
+
+    try:
+        visit(root_plan(plan), 0)
+    except ValueError:
+        lines.append(json.dumps(plan)[:500])
+    return lines
+
+
+def summary_lines(guard: Guard) -> list[str]:
+    settings = guard.settings
+    lines = [header_line(guard)]
+    distinct = sum(1 for s in guard.cache.values() if s.alias)
+    lines.append(
+        f"statements checked: {guard.checked} ({distinct} distinct, "
+        f"{guard.explained} explained in {guard.round_trips} round trips)"
+    )
+    occurrences = [o for run in guard.finished for o in run.occurrences]
+    failing_tests = sum(1 for run in guard.finished if run.failures())
+    by_table: dict[str, Counter[str]] = defaultdict(Counter)
+    for occurrence in occurrences:
+        counts = by_table[occurrence.finding.table]
+        if occurrence.allowed_by:
+            counts["allowed"] += 1
+        elif occurrence.below_threshold:
+            counts["below min-rows"] += 1
+        else:
+            counts["failing"] += 1
+    if by_table:
+        lines.append(f"violations: {len(occurrences)} in {failing_tests} failing tests")
+        for table in sorted(by_table):
+            counts = by_table[table]
+            detail = ", ".join(
+                f"{counts[k]} {k}" for k in ("failing", "allowed", "below min-rows") if counts[k]
+            )
+            lines.append(f"  {table}: {sum(counts.values())} ({detail})")
+    else:
+        lines.append("violations: none")
+    informational = sorted(
+        {
+            f.table
+            for s in guard.cache.values()
+            for f in s.findings
+            if not f.is_violation
+        }
+    )
+    if informational:
+        lines.append(
+            "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
+            + ", ".join(informational)
+        )
+    if guard.unexplained:
+        lines.append(f"not explained: {len(guard.unexplained)} distinct statements")
+        for (alias, sql), reason in sorted(guard.unexplained.items()):
+            lines.append(f"  {reason}: {_short(normalise(sql))} [{alias}]")
+    if guard.skipped_aborted:
+        lines.append(
+            f"skipped: {guard.skipped_aborted} statements issued in an aborted transaction"
+        )
+    for alias, vendor in sorted(guard.unsupported.items()):
+        lines.append(
+            f"not checked: database '{alias}' ({vendor}): indexguard checks PostgreSQL only"
+        )
+    for error, times in sorted(guard.internal_errors.items()):
+        lines.append(f"internal error ({times}x, tests unaffected): {error}")
+    if settings.min_rows:
+        lines.append(f"min-rows: {settings.min_rows:,}")
+    return lines
+
+
+def header_line(guard: Guard) -> str:
+    settings = guard.settings
+    if settings.tables is None:
+        tables = "every table"
+    else:
+        tables = f"{len(settings.tables)} tables: " + ", ".join(sorted(settings.tables))
+    threshold = f", min-rows {settings.min_rows:,}" if settings.min_rows else ""
+    return f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}"
+
+
+def _short(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

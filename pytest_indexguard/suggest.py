@@ -1,0 +1,194 @@
+"""An index that would serve a flagged scan, written as Django code.
+
+Columns come from the plan: the equality columns of the Filter first, then its range columns,
+then the keys of a Sort under a Limit, or the join key of a Nested Loop's inner side. Table and
+columns are mapped back to the model and field names through Django's app registry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pytest_indexguard.plan import Rule, ScanFinding
+from pytest_indexguard.sqltext import mask_plan_expression
+
+_TYPE_CAST = r"(?:\)*::[a-z_]+(?: [a-z_]+)*(?:\[\])?)*"
+_OPERATOR = re.compile(
+    _TYPE_CAST + r"\)*\s*(=\s*ANY|IS NOT NULL|IS NULL|<>|!=|<=|>=|=|<|>|!?~~\*?|~\*?|@>|<@|&&)",
+    re.IGNORECASE,
+)
+_EQUALITY = {"=", "=ANY", "IS NULL"}
+_RANGE = {"<", "<=", ">", ">="}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    table: str
+    columns: tuple[str, ...]  # "-column" for descending order
+    model: str | None  # "app_label.ModelName"
+    fields: tuple[str, ...]  # Django field names, "-field" for descending
+    name: str
+
+    def index_code(self) -> str:
+        fields = ", ".join(f'"{f}"' for f in self.fields)
+        return f'models.Index(fields=[{fields}], name="{self.name}")'
+
+    def migration_code(self) -> str:
+        app_label, _, model = (self.model or ".").partition(".")
+        return (
+            f'AddIndexConcurrently("{model.lower()}", {self.index_code()})'
+            if self.model
+            else f"CREATE INDEX CONCURRENTLY {self.name} ON {self.table} "
+            f"({', '.join(_sql_column(c) for c in self.columns)})"
+        )
+
+    def describe(self) -> str:
+        if self.model:
+            return f"{self.index_code()} in {self.model}.Meta.indexes"
+        return self.migration_code()
+
+
+def _sql_column(column: str) -> str:
+    return f"{column[1:]} DESC" if column.startswith("-") else column
+
+
+class ModelIndex:
+    """Table and column names of the installed models, built once."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, tuple[str, dict[str, str]]] | None = None
+
+    def _load(self) -> dict[str, tuple[str, dict[str, str]]]:
+        if self._tables is None:
+            from django.apps import apps
+
+            tables: dict[str, tuple[str, dict[str, str]]] = {}
+            for model in apps.get_models(include_auto_created=True):
+                meta = model._meta
+                columns = {
+                    str(f.column): f.name
+                    for f in meta.concrete_fields
+                    if getattr(f, "column", None)
+                }
+                tables.setdefault(meta.db_table, (meta.label, columns))
+            self._tables = tables
+        return self._tables
+
+    def model(self, table: str) -> tuple[str, dict[str, str]] | None:
+        return self._load().get(table)
+
+    def columns(self, table: str) -> list[str]:
+        found = self.model(table)
+        return list(found[1]) if found else []
+
+
+def suggest(finding: ScanFinding, models: ModelIndex) -> Suggestion | None:
+    known = models.columns(finding.table)
+    equality: list[str] = []
+    ranges: list[str] = []
+    if finding.filter:
+        equality, ranges = filter_columns(finding.filter, known)
+    if finding.rule is Rule.JOIN and finding.join_filter:
+        for column in join_columns(finding.join_filter, finding.alias or finding.table, known):
+            if column not in equality:
+                equality.append(column)
+    ordered = [*equality, *(c for c in ranges if c not in equality)]
+    for key in finding.sort_key:
+        column = sort_column(key, known)
+        if column and column.lstrip("-") not in {c.lstrip("-") for c in ordered}:
+            ordered.append(column)
+    if not ordered:
+        return None
+    found = models.model(finding.table)
+    if found is not None:
+        label, fields_by_column = found
+        fields = tuple(
+            ("-" if c.startswith("-") else "") + fields_by_column.get(c.lstrip("-"), c.lstrip("-"))
+            for c in ordered
+        )
+    else:
+        label, fields = None, tuple(ordered)
+    return Suggestion(
+        table=finding.table,
+        columns=tuple(ordered),
+        model=label,
+        fields=fields,
+        name=index_name(finding.table, ordered),
+    )
+
+
+def index_name(table: str, columns: list[str]) -> str:
+    """A name within Django's 30-character limit, readable, stable for the same columns."""
+    base = table.split("_", 1)[-1][:12]
+    parts = "_".join(c.lstrip("-")[:7] for c in columns)
+    return f"{base}_{parts}"[:26].rstrip("_") + "_idx"
+
+
+def filter_columns(expression: str, known: list[str]) -> tuple[list[str], list[str]]:
+    """Equality and range columns of a Filter, in order of appearance."""
+    text = mask_plan_expression(expression)
+    equality: list[str] = []
+    ranges: list[str] = []
+    candidates = known or _identifiers(text)
+    positions = []
+    for column in candidates:
+        for match in re.finditer(rf'(?<![\w."]){re.escape(column)}(?![\w"])', text):
+            positions.append((match.start(), match.end(), column))
+    for _start, end, column in sorted(positions):
+        operator = _OPERATOR.match(text, end)
+        op = re.sub(r"\s+", "", operator.group(1).upper()) if operator else ""
+        if op in {"ISNULL"}:
+            op = "IS NULL"
+        if not operator:
+            # A bare boolean column (``enabled`` or ``NOT enabled``) is an equality test.
+            target = equality
+        elif op in _EQUALITY or op == "ISNULL":
+            target = equality
+        elif op in _RANGE:
+            target = ranges
+        else:
+            continue  # pattern matches, <>, containment: a plain B-tree index does not serve them
+        if column not in equality and column not in target:
+            target.append(column)
+    ranges = [c for c in ranges if c not in equality]
+    return equality, ranges
+
+
+def join_columns(expression: str, alias: str, known: list[str]) -> list[str]:
+    """Columns of the scanned table (by its plan alias) in a Join Filter."""
+    columns = []
+    for match in re.finditer(rf'(?<![\w"]){re.escape(alias)}\.("?)(\w+)\1', expression):
+        column = match.group(2)
+        if (not known or column in known) and column not in columns:
+            columns.append(column)
+    return columns
+
+
+def sort_column(key: str, known: list[str]) -> str | None:
+    text = key.strip()
+    descending = bool(re.search(r"\bDESC\b", text, re.IGNORECASE))
+    text = re.sub(r"\s+(ASC|DESC|NULLS FIRST|NULLS LAST)\b", "", text, flags=re.IGNORECASE)
+    text = text.strip("() ")
+    column = text.rsplit(".", 1)[-1].strip('"')
+    if not re.fullmatch(r"\w+", column) or (known and column not in known):
+        return None
+    return ("-" if descending else "") + column
+
+
+_KEYWORDS = {
+    "and", "or", "not", "is", "null", "true", "false", "any", "all", "array", "text", "with",
+    "without", "time", "zone", "timestamp", "character", "varying", "integer", "bigint", "numeric",
+    "boolean", "date", "double", "precision", "jsonb", "uuid",
+}
+
+
+def _identifiers(text: str) -> list[str]:
+    found = []
+    for match in re.finditer(r"(?<![\w.:])([a-z_][a-z0-9_]*)(?![\w(])", text):
+        name = match.group(1)
+        before = text[: match.start()].rstrip()
+        if name in _KEYWORDS or before.endswith("::") or name in found:
+            continue
+        found.append(name)
+    return found
