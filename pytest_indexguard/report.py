@@ -137,7 +137,11 @@ def summary_lines(guard: Guard) -> list[str]:
         else:
             counts["failing"] += 1
     if by_table:
-        lines.append(f"violations: {len(occurrences)} in {failing_tests} failing tests")
+        distinct_violations = len({(o.statement.alias, o.statement.sql) for o in occurrences})
+        lines.append(
+            f"violations: {distinct_violations} distinct statements, {len(occurrences)} executions,"
+            f" {failing_tests} failing tests"
+        )
         for table in sorted(by_table):
             counts = by_table[table]
             detail = ", ".join(

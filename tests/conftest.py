@@ -1,0 +1,115 @@
+"""Fixtures for running the plugin in real inner pytest sessions against real PostgreSQL.
+
+The outer session's settings (``sampleproject.settings``) have already made sure a server is
+there: ``DATABASE_URL``, or an embedded PostgreSQL whose URL was exported in ``DATABASE_URL``.
+Inner runs are subprocesses that inherit it, each on databases named after the outer xdist
+worker so that parallel workers never share a test database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+TESTS = Path(__file__).parent
+REPO = TESTS.parent
+SAMPLE_APP = REPO / "sample_app"
+
+_OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+)")
+
+
+@dataclass
+class InnerRun:
+    result: pytest.RunResult
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.result.outlines + self.result.errlines)
+
+    def outcomes(self) -> dict[str, str]:
+        """Outcome of every test of the run, by test name, from ``-rA``."""
+        found = {}
+        for line in self.result.outlines:
+            match = _OUTCOME.match(line)
+            if match:
+                found[match.group(2).split("::")[-1].split(" ")[0]] = match.group(1).lower()
+        return found
+
+    def section(self, test_name: str) -> str:
+        """The failure section of one test."""
+        text = "\n".join(self.result.outlines)
+        match = re.search(rf"_{{3,}} {re.escape(test_name)} _{{3,}}\n(.*?)(?=\n_{{3,}} |\n={{3,}})",
+                          text, re.DOTALL)
+        return match.group(1) if match else ""
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture
+def inner_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{_worker()}")
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    yield
+
+
+@pytest.fixture
+def django_project(pytester: pytest.Pytester, inner_env: None) -> DjangoProject:
+    shutil.copytree(TESTS / "project", pytester.path, dirs_exist_ok=True)
+    pytester.makeini(
+        f"""
+        [pytest]
+        DJANGO_SETTINGS_MODULE = settings
+        pythonpath = . {SAMPLE_APP}
+        """
+    )
+    return DjangoProject(pytester)
+
+
+class DjangoProject:
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+
+    def write_tests(self, source: str, name: str = "test_inner") -> None:
+        self.pytester.makepyfile(**{name: source})
+
+    def append_ini(self, text: str) -> None:
+        ini = self.pytester.path / "pytest.ini"
+        ini.write_text(ini.read_text() + "\n" + text.strip() + "\n")
+
+    def run(self, *args: str) -> InnerRun:
+        return InnerRun(self.pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA", *args))
+
+
+@pytest.fixture
+def sample_app(pytester: pytest.Pytester, inner_env: None, monkeypatch: pytest.MonkeyPatch) -> SampleApp:
+    """The sample app's own suite, run as its users run it (its pytest.ini, its conftest)."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    monkeypatch.setenv(
+        "DATABASE_URL", urlunsplit(url._replace(path=f"/indexguard_sample_{_worker()}"))
+    )
+    monkeypatch.chdir(SAMPLE_APP)
+    return SampleApp(pytester)
+
+
+class SampleApp:
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+
+    def run(self, *args: str) -> InnerRun:
+        return InnerRun(
+            self.pytester.runpytest_subprocess(
+                "-p", "no:cacheprovider", "-rA", "-c", str(SAMPLE_APP / "pytest.ini"),
+                "--rootdir", str(SAMPLE_APP), str(SAMPLE_APP / "tests"), *args,
+            )
+        )

@@ -1,0 +1,22 @@
+"""Settings of the small Django project that inner pytest runs use (copied next to each run)."""
+
+from __future__ import annotations
+
+import os
+
+from sampleproject.dbserver import database_settings, database_url
+
+SECRET_KEY = "inner-run"
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+INSTALLED_APPS = ["shop"]
+
+_name = os.environ.get("INDEXGUARD_INNER_DB", "indexguard_inner")
+DATABASES = {
+    "default": database_settings(database_url(), name=_name),
+    "other": database_settings(database_url(), name=f"{_name}_other"),
+}
+if os.environ.get("INDEXGUARD_INNER_SQLITE"):
+    DATABASES["legacy"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+if os.environ.get("INDEXGUARD_INNER_SERVER_SIDE_BINDING"):
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 1}

@@ -1,0 +1,235 @@
+"""What fails and what never fails, in real inner pytest runs against real PostgreSQL."""
+
+from __future__ import annotations
+
+from conftest import DjangoProject
+
+NEVER_FAIL = '''
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import F
+
+from shop.models import Customer, Invoice, Order
+
+
+@pytest.fixture
+def customer(db):
+    return Customer.objects.create(name="acme", city="Oslo")
+
+
+def test_primary_key_lookup(customer):
+    assert Customer.objects.get(pk=customer.pk) == customer
+    assert Customer.objects.filter(pk__in=[customer.pk, 0]).count() == 1
+
+
+def test_unique_lookup(customer):
+    assert Customer.objects.get(name="acme") == customer
+    assert Customer.objects.filter(name="acme").exists()
+
+
+def test_limit_bounded_unfiltered_read(customer):
+    assert list(Customer.objects.all()[:21]) == [customer]
+    assert Customer.objects.exists()
+    assert Customer.objects.first() == customer
+
+
+def test_unfiltered_count_and_list(customer):
+    assert Customer.objects.count() == 1
+    assert list(Customer.objects.values_list("name", flat=True)) == ["acme"]
+    assert list(Customer.objects.order_by("city")) == [customer]
+
+
+def test_writes_by_primary_key(customer):
+    Customer.objects.filter(pk=customer.pk).update(visits=F("visits") + 1)
+    customer.refresh_from_db()
+    assert customer.visits == 1
+    order = Order.objects.create(customer=customer)
+    Invoice.objects.bulk_create([Invoice(order=order, number=str(n)) for n in range(3)])
+    Invoice.objects.filter(paid=False, number="1").update(paid=True)
+    assert Invoice.objects.filter(paid=True).count() == 1
+
+
+def test_integrity_error_then_more_queries(customer):
+    with pytest.raises(IntegrityError):
+        with transaction.atomic():
+            Customer.objects.create(name="acme")
+    assert Customer.objects.get(name="acme") == customer
+
+
+def test_integrity_error_outside_atomic_keeps_django_error(customer):
+    from django.db.transaction import TransactionManagementError
+
+    with pytest.raises(IntegrityError):
+        Customer.objects.create(name="acme")
+    with pytest.raises(TransactionManagementError):
+        Customer.objects.get(pk=customer.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_autocommit():
+    assert connection.get_autocommit()
+    customer = Customer.objects.create(name="auto")
+    assert Customer.objects.get(pk=customer.pk).name == "auto"
+    Customer.objects.filter(pk=customer.pk).update(city="Bergen")
+    assert Customer.objects.filter(name="auto", city="Bergen").exists()
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+def test_second_alias():
+    Customer.objects.using("other").create(name="elsewhere")
+    assert Customer.objects.using("other").get(name="elsewhere").name == "elsewhere"
+
+
+@pytest.mark.django_db
+def test_explain_error_leaves_the_real_error(customer):
+    with pytest.raises(ValueError):
+        Customer.objects.get(pk="not-a-number")
+    with connection.cursor() as cursor, pytest.raises(Exception) as info:
+        cursor.execute("SELECT * FROM shop_customer WHERE id = %s", ["not-a-number"])
+    assert "invalid input syntax" in str(info.value)
+
+
+@pytest.mark.django_db
+def test_executemany_with_a_generator(customer):
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE shop_customer SET visits = visits + %s WHERE id = %s",
+            ((n, customer.pk) for n in (1, 2, 3)),
+        )
+    customer.refresh_from_db()
+    assert customer.visits == 6
+'''
+
+
+def test_statements_that_must_never_fail(django_project: DjangoProject) -> None:
+    django_project.write_tests(NEVER_FAIL)
+    run = django_project.run("--indexguard")
+    outcomes = run.outcomes()
+    assert len(outcomes) == 11, run.output
+    assert set(outcomes.values()) == {"passed"}, run.output
+    assert "violations: none" in run.output
+
+
+MUST_FAIL = '''
+import pytest
+from django.db import connection
+from django.db.models import Count
+from shop.models import Customer, Order
+
+
+@pytest.fixture
+def order(db):
+    return Order.objects.create(customer=Customer.objects.create(name="acme", city="Oslo"))
+
+
+def test_filter_on_unindexed_column(order):
+    assert Customer.objects.filter(city="Oslo").count() == 1
+
+
+def test_foreign_key_without_index(order):
+    assert list(Order.objects.filter(customer_id=order.customer_id)) == [order]
+
+
+def test_join_on_unindexed_key(order):
+    counted = Customer.objects.annotate(n=Count("order")).get(name="acme")
+    assert counted.n == 1
+
+
+def test_sort_under_limit(order):
+    assert Order.objects.order_by("-created_at").first() == order
+
+
+def test_cascade_delete_without_index(order):
+    order.customer.delete()
+    assert not Order.objects.exists()
+
+
+def test_raw_sql_with_literals(order):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM shop_customer WHERE city = 'Oslo' AND visits > 3")
+        assert cursor.fetchall() == []
+
+
+def test_fixture_statement_counts():
+    pass
+
+
+@pytest.fixture
+def scans_in_setup(db):
+    Customer.objects.create(name="x", city="Bergen")
+    return list(Customer.objects.filter(city="Bergen"))
+
+
+def test_scan_in_function_fixture(scans_in_setup):
+    assert scans_in_setup
+
+
+def test_own_failure_keeps_its_message(order):
+    list(Customer.objects.filter(city="Oslo"))
+    assert 1 == 2, "the test's own assertion"
+'''
+
+
+def test_statements_that_must_fail(django_project: DjangoProject) -> None:
+    django_project.write_tests(MUST_FAIL)
+    run = django_project.run("--indexguard")
+    outcomes = run.outcomes()
+    assert outcomes == {
+        "test_filter_on_unindexed_column": "failed",
+        "test_foreign_key_without_index": "failed",
+        "test_join_on_unindexed_key": "failed",
+        "test_sort_under_limit": "failed",
+        "test_cascade_delete_without_index": "failed",
+        "test_raw_sql_with_literals": "failed",
+        "test_fixture_statement_counts": "passed",
+        "test_scan_in_function_fixture": "failed",
+        "test_own_failure_keeps_its_message": "failed",
+    }, run.output
+
+    section = run.section("test_filter_on_unindexed_column")
+    assert section.startswith("indexguard: 1 statement needs a full scan"), section
+    assert "shop_customer: Seq Scan filters rows that no index serves; no index on (city)" in section
+    line = _line_of(MUST_FAIL, 'assert Customer.objects.filter(city="Oslo").count() == 1')
+    assert f"test_inner.py:{line} in test_filter_on_unindexed_column" in section
+    assert 'models.Index(fields=["city"]' in section
+    assert "'Oslo'" not in section, "parameter values must not be shown"
+    assert "Traceback" not in section
+
+    join = run.section("test_join_on_unindexed_key")
+    assert "shop_order: Seq Scan is read in full for every outer row of a nested loop" in join
+    assert "no index on (customer_id)" in join
+
+    order = run.section("test_sort_under_limit")
+    assert "no index has that order; no index on (-created_at)" in order
+    assert 'fields=["-created_at"]' in order
+
+    cascade = run.section("test_cascade_delete_without_index")
+    # The deletion collector looks the orders up by the unindexed key before deleting them.
+    assert '"shop_order"."customer_id" IN (%s)' in cascade, cascade
+
+    raw = run.section("test_raw_sql_with_literals")
+    assert "city = %s AND visits > %s" in raw
+    assert "Oslo" not in raw
+
+    own = run.section("test_own_failure_keeps_its_message")
+    assert "the test's own assertion" in own
+    assert "indexguard" in own  # the findings are attached as a report section
+
+    assert "8 failing tests" in run.output, run.output
+
+
+def _line_of(source: str, text: str) -> int:
+    """Line number of ``text`` in the file pytester writes (it strips the leading newline)."""
+    lines = source.strip("\n").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def test_verbose_shows_the_plan(django_project: DjangoProject) -> None:
+    django_project.write_tests(MUST_FAIL)
+    run = django_project.run("--indexguard", "-v", "-k", "unindexed_column")
+    section = run.section("test_filter_on_unindexed_column")
+    assert "plan:" in section
+    assert "Seq Scan on shop_customer (disabled)" in section
+    assert "Add -v" not in section
