@@ -100,6 +100,7 @@ class Guard:
         self.internal_errors: Counter[str] = Counter()
         self.finished: list[TestRun] = []
         self.invalidations = 0
+        self.distinct: set[int] = set()  # hashes of every (alias, SQL) explained this session
 
     # -- test phases --------------------------------------------------------------------------
 
@@ -208,6 +209,7 @@ class Guard:
             self._unexplained(key, f"{type(exc).__name__}: {exc}".strip())
             return None
         self.explained += 1
+        self.distinct.add(hash(key))
         self.round_trips += explained.round_trips
         statement = Statement(
             alias=alias,

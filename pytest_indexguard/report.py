@@ -120,11 +120,12 @@ def render_plan(plan: Any) -> list[str]:
 def summary_lines(guard: Guard) -> list[str]:
     settings = guard.settings
     lines = [header_line(guard)]
-    distinct = sum(1 for s in guard.cache.values() if s.alias)
     lines.append(
-        f"statements checked: {guard.checked} ({distinct} distinct, "
+        f"statements checked: {guard.checked} ({len(guard.distinct)} distinct, "
         f"{guard.explained} explained in {guard.round_trips} round trips)"
     )
+    if guard.invalidations:
+        lines.append(f"plan cache cleared {guard.invalidations} times by schema changes")
     occurrences = [o for run in guard.finished for o in run.occurrences]
     failing_tests = sum(1 for run in guard.finished if run.failures())
     by_table: dict[str, Counter[str]] = defaultdict(Counter)

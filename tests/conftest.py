@@ -66,12 +66,8 @@ def inner_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def django_project(pytester: pytest.Pytester, inner_env: None) -> DjangoProject:
     shutil.copytree(TESTS / "project", pytester.path, dirs_exist_ok=True)
-    pytester.makeini(
-        f"""
-        [pytest]
-        DJANGO_SETTINGS_MODULE = settings
-        pythonpath = . {SAMPLE_APP}
-        """
+    (pytester.path / "pytest.ini").write_text(
+        f"[pytest]\nDJANGO_SETTINGS_MODULE = settings\npythonpath = . {SAMPLE_APP}\n"
     )
     return DjangoProject(pytester)
 

@@ -1,0 +1,191 @@
+"""Bad input is one clear line naming the option and what it accepts, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import DjangoProject
+
+SIMPLE = '''
+import pytest
+from shop.models import Customer
+
+
+@pytest.mark.django_db
+def test_scan():
+    assert not Customer.objects.filter(city="Oslo").exists()
+'''
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        (
+            ["--indexguard-mode=fast"],
+            "",
+            "ERROR: --indexguard-mode: expected 'forced' or 'planner', got 'fast'",
+        ),
+        (
+            [],
+            "indexguard_mode = natural",
+            "ERROR: indexguard_mode: expected 'forced' or 'planner', got 'natural'",
+        ),
+        (
+            ["--indexguard-min-rows=-5"],
+            "",
+            "ERROR: --indexguard-min-rows: expected a whole number of rows >= 0, got '-5'",
+        ),
+        (
+            ["--indexguard-min-rows=many"],
+            "",
+            "ERROR: --indexguard-min-rows: expected a whole number of rows >= 0, got 'many'",
+        ),
+        (
+            [],
+            "indexguard_min_rows = 1e6",
+            "ERROR: indexguard_min_rows: expected a whole number of rows >= 0, got '1e6'",
+        ),
+        (
+            [],
+            "indexguard_table_rows =\n    shop_customer",
+            "ERROR: indexguard_table_rows: expected entries of the form table=rows "
+            "(rows a whole number >= 0), got 'shop_customer'",
+        ),
+        (
+            [],
+            "indexguard_table_rows =\n    shop_customer=lots",
+            "ERROR: indexguard_table_rows (shop_customer): expected a whole number of rows >= 0, "
+            "got 'lots'",
+        ),
+        (
+            ["--indexguard-tables=,"],
+            "",
+            "ERROR: --indexguard-tables: expected one or more table names separated by commas, "
+            "got nothing",
+        ),
+    ],
+)
+def test_bad_option(
+    django_project: DjangoProject, args: list[str], ini: str, message: str
+) -> None:
+    django_project.write_tests(SIMPLE)
+    if ini:
+        django_project.append_ini(ini)
+    run = django_project.run("--indexguard", *args)
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR, run.output
+    assert message in run.result.errlines, run.output
+    assert "Traceback" not in run.output
+
+
+MARKERS = '''
+import pytest
+
+
+@pytest.mark.indexguard_allow(tables=["shop_customer"])
+def test_keyword_tables():
+    pass
+
+
+@pytest.mark.indexguard_allow("shop_customer", resaon="typo")
+def test_typo():
+    pass
+
+
+@pytest.mark.indexguard_allow(["shop_customer"])
+def test_list_instead_of_names():
+    pass
+
+
+@pytest.mark.indexguard_skip("a", "b")
+def test_skip_two_reasons():
+    pass
+
+
+@pytest.mark.indexguard_allow("shop_customer", reason="fine")
+def test_good():
+    pass
+'''
+
+
+def test_bad_marker_arguments(django_project: DjangoProject) -> None:
+    django_project.write_tests(MARKERS)
+    run = django_project.run()
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR, run.output
+    errors = [line for line in run.result.errlines if line.strip()]
+    accepts_allow = "(it accepts indexguard_allow(*tables: str, reason: str | None = None))"
+    assert errors == [
+        "ERROR: test_inner.py::test_keyword_tables: @pytest.mark.indexguard_allow: it got an "
+        f"unexpected keyword argument 'tables' {accepts_allow}",
+        "test_inner.py::test_list_instead_of_names: @pytest.mark.indexguard_allow: table names "
+        f"must be non-empty strings, got ['shop_customer'] {accepts_allow}",
+        "test_inner.py::test_skip_two_reasons: @pytest.mark.indexguard_skip: it takes from 0 to 1 "
+        "positional arguments but 2 were given "
+        "(it accepts indexguard_skip(reason: str | None = None))",
+        "test_inner.py::test_typo: @pytest.mark.indexguard_allow: it got an unexpected keyword "
+        f"argument 'resaon' {accepts_allow}",
+    ], run.output
+    assert "Traceback" not in run.output
+
+
+def test_fixture_allow_with_a_bad_table(django_project: DjangoProject) -> None:
+    django_project.write_tests(
+        '''
+import pytest
+
+
+def test_allow_none(indexguard):
+    with indexguard.allow(None):
+        pass
+'''
+    )
+    run = django_project.run("--indexguard")
+    assert run.outcomes() == {"test_allow_none": "failed"}
+    assert "TypeError: indexguard.allow(): table names must be non-empty strings, got None" in (
+        run.output
+    )
+
+
+def test_django_not_configured(pytester: pytest.Pytester, inner_env: None) -> None:
+    pytester.makepyfile("def test_nothing(): pass")
+    run = pytester.runpytest_subprocess("-p", "no:django", "--indexguard")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        "ERROR: --indexguard: Django is not configured; set DJANGO_SETTINGS_MODULE "
+        "(or the pytest-django ini option of that name)"
+    ) in run.errlines
+    assert "Traceback" not in "\n".join(run.outlines + run.errlines)
+
+
+NON_POSTGRES = '''
+import pytest
+from shop.models import Customer
+
+
+@pytest.mark.django_db(databases=["default", "legacy"])
+def test_sqlite_alias_is_not_checked():
+    Customer.objects.using("legacy").create(name="old", city="Oslo")
+    assert Customer.objects.using("legacy").filter(city="Oslo").count() == 1
+    assert Customer.objects.using("legacy").filter(city="Bergen").count() == 0
+
+
+@pytest.mark.django_db(databases=["default", "legacy"])
+def test_postgres_alias_still_checked():
+    Customer.objects.using("legacy").filter(city="Oslo").count()
+    Customer.objects.filter(city="Oslo").count()
+'''
+
+
+def test_non_postgresql_database(
+    django_project: DjangoProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INDEXGUARD_INNER_SQLITE", "1")
+    django_project.write_tests(NON_POSTGRES)
+    run = django_project.run("--indexguard")
+    assert run.outcomes() == {
+        "test_sqlite_alias_is_not_checked": "passed",
+        "test_postgres_alias_still_checked": "failed",
+    }, run.output
+    notes = [line for line in run.result.outlines if line.startswith("not checked:")]
+    assert notes == [
+        "not checked: database 'legacy' (SQLite): indexguard checks PostgreSQL only"
+    ], run.output

@@ -1,0 +1,52 @@
+"""The sample app's own suite under the guard, the way its users run it."""
+
+from __future__ import annotations
+
+from conftest import SampleApp
+
+RETRY_TESTS = {
+    "test_due_retries_are_the_due_retrying_deliveries_oldest_first",
+    "test_due_retries_respect_the_limit",
+    "test_due_retries_default_to_the_current_time",
+}
+FAILED_LOG_TESTS = {
+    "test_failed_logs_are_failures_of_every_connection_newest_first",
+    "test_failed_logs_since_and_limit",
+}
+
+
+def test_fully_migrated_every_test_passes(sample_app: SampleApp) -> None:
+    run = sample_app.run()
+    outcomes = run.outcomes()
+    assert len(outcomes) >= 20, run.output
+    assert set(outcomes.values()) == {"passed"}, run.output
+    assert "indexguard: on, mode forced, watching 5 tables" in run.output
+    assert "violations: none" in run.output
+
+
+def test_without_the_index_migration_the_unindexed_queries_fail(sample_app: SampleApp) -> None:
+    run = sample_app.run("--without-indexes")
+    outcomes = run.outcomes()
+    failed = {name for name, outcome in outcomes.items() if outcome == "failed"}
+    assert failed == RETRY_TESTS | FAILED_LOG_TESTS, run.output
+    # Every other query is served by an index Django creates anyway (foreign keys, unique
+    # constraints): the plan has no full scan without the index migration either.
+    assert {o for n, o in outcomes.items() if n not in failed} <= {"passed", "skipped"}
+
+    for name in RETRY_TESTS:
+        section = run.section(name)
+        assert (
+            "upstream_webhookdelivery: Seq Scan filters rows that no index serves; "
+            "no index on (status, next_attempt_at)"
+        ) in section, section
+        assert 'models.Index(fields=["status", "next_attempt_at"]' in section
+        assert "in upstream.WebhookDelivery.Meta.indexes" in section
+        assert "tests/test_webhooks.py:" in section
+    for name in FAILED_LOG_TESTS:
+        section = run.section(name)
+        assert (
+            "upstream_integrationlog: Seq Scan filters rows that no index serves; "
+            "no index on (status, -start_time)"
+        ) in section, section
+        assert 'models.Index(fields=["status", "-start_time"]' in section
+    assert "upstream_webhookdelivery: 3 (3 failing)" in run.output
