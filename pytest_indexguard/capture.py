@@ -44,14 +44,13 @@ class Observer(Protocol):
 
     active: bool
 
-    def observe(self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool) -> None:
-        ...
+    def observe(
+        self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool
+    ) -> None: ...
 
-    def schema_changed(self, alias: str) -> None:
-        ...
+    def schema_changed(self, alias: str) -> None: ...
 
-    def internal_error(self, error: BaseException) -> None:
-        ...
+    def internal_error(self, error: BaseException) -> None: ...
 
 
 class Capture:
@@ -73,7 +72,7 @@ class Capture:
                 params = list(params)
             try:
                 observer.observe(context["connection"], sql, params, many)
-            except Exception as error:  # noqa: BLE001 - reported at the end, never raised here
+            except Exception as error:  # reported at the end, never raised here
                 observer.internal_error(error)
         elif isinstance(sql, str) and changes_schema(sql):
             observer.schema_changed(context["connection"].alias)
@@ -99,7 +98,9 @@ class Capture:
                 connection.execute_wrappers.remove(self)
         self._installed = weakref.WeakSet()
 
-    def _on_connection_created(self, sender: object, connection: BaseDatabaseWrapper, **_: Any) -> None:
+    def _on_connection_created(
+        self, sender: object, connection: BaseDatabaseWrapper, **_: Any
+    ) -> None:
         self._attach(connection)
 
     def _attach(self, connection: BaseDatabaseWrapper) -> None:

@@ -205,7 +205,7 @@ class Guard:
             self.round_trips += 1
             self._unexplained(key, str(exc))
             return None
-        except Exception as exc:  # noqa: BLE001 - a binding or connection problem of this statement
+        except Exception as exc:  # a binding or connection problem of this statement
             self._unexplained(key, f"{type(exc).__name__}: {exc}".strip())
             return None
         self.explained += 1
@@ -230,9 +230,7 @@ class Guard:
         if run is None:
             return
         rows, source = self._size(connection, finding.table)
-        below = (
-            self.settings.min_rows > 0 and rows is not None and rows < self.settings.min_rows
-        )
+        below = self.settings.min_rows > 0 and rows is not None and rows < self.settings.min_rows
         occurrence = Occurrence(
             statement=statement,
             finding=finding,
@@ -258,7 +256,7 @@ class Guard:
 
             try:
                 sizes = postgresql.table_sizes(connection.connection, [table])
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # reported in the summary
                 self.internal_error(exc)
                 sizes = {}
             self.table_rows[key] = sizes.get(table)

@@ -3,12 +3,20 @@
 Nothing here touches a database, so every rule is tested on plans captured from real servers
 (``tests/plans/``). The rule is the one of the design document:
 
-A scan node is a *full scan* when it is a Seq Scan (parallel too), or an Index Scan / Index Only
-Scan without ``Index Cond``. A full scan is a *violation* when it has a ``Filter`` (a predicate no
-index serves), when it is the inner side of a Nested Loop (through Materialize / Memoize: the join
-key has no index), or when it feeds a Sort under a Limit (ORDER BY ... LIMIT with no index for the
-order). Any other full scan (an unfiltered read, a whole-table aggregate, a read a Limit stops
-early) is reported as information: no index can help it.
+A scan node is a *full scan* when it is a Seq Scan (parallel too), an Index Scan / Index Only
+Scan without ``Index Cond``, or a Bitmap Heap Scan whose bitmap comes from index scans without
+``Index Cond`` (the planner builds one from any index when sequential scans are disabled and the
+query can be answered from an index alone). A full scan is a *violation* when it has a ``Filter``
+(a predicate no index serves), when it is the inner side of a Nested Loop (through Materialize /
+Memoize: the join key has no index), or when it feeds a Sort under a Limit (ORDER BY ... LIMIT
+with no index for the order). Any other full scan (an unfiltered read, a whole-table aggregate, a
+read a Limit stops early) is reported as information: no index can help it.
+
+One extension, found on captured plans: the planner may put the unindexed table on the *outer*
+side of the Nested Loop instead, reading it whole and probing the other table. When that loop
+restricts rows (a Join Filter, or a Filter on its inner side) the whole read is avoidable with an
+index on the join key, so it is a join violation too. Without any restriction (a plain
+``select_related`` of every row) it stays information.
 """
 
 from __future__ import annotations
@@ -20,7 +28,17 @@ from typing import Any
 
 # Nodes that pass rows through without changing which rows the scan below has to read.
 _PASS_THROUGH = frozenset(
-    {"Gather", "Gather Merge", "Result", "Materialize", "Memoize", "Subquery Scan", "Append"}
+    {
+        "Gather",
+        "Gather Merge",
+        "Result",
+        "Materialize",
+        "Memoize",
+        "Subquery Scan",
+        "Append",
+        "LockRows",
+        "Unique",
+    }
 )
 _SORTS = frozenset({"Sort", "Incremental Sort"})
 _INDEX_SCANS = frozenset({"Index Scan", "Index Only Scan"})
@@ -95,9 +113,7 @@ def root_plan(explain_output: Any) -> Mapping[str, Any]:
     raise ValueError("not EXPLAIN (FORMAT JSON) output: no top-level 'Plan'")
 
 
-def analyze(
-    explain_output: Any, watched: Callable[[str], bool] | None = None
-) -> list[ScanFinding]:
+def analyze(explain_output: Any, watched: Callable[[str], bool] | None = None) -> list[ScanFinding]:
     """Find the full scans of watched tables in a plan, in plan order.
 
     ``watched`` says whether a table name is watched; ``None`` watches every table.
@@ -128,15 +144,45 @@ def _is_full_scan(node: Mapping[str, Any]) -> bool:
     node_type = node.get("Node Type")
     if node_type == "Seq Scan":
         return True
+    if node_type == "Bitmap Heap Scan":
+        bitmap = [c for c in node.get("Plans", ()) or () if isinstance(c, Mapping)]
+        return bool(bitmap) and _bitmap_is_full(bitmap[0])
     return node_type in _INDEX_SCANS and "Index Cond" not in node
 
 
+def _bitmap_is_full(node: Mapping[str, Any]) -> bool:
+    """Whether a bitmap covers the whole table: an index scan without a condition, alone, in
+    every branch of an AND, or in any branch of an OR."""
+    node_type = node.get("Node Type")
+    children = [c for c in node.get("Plans", ()) or () if isinstance(c, Mapping)]
+    if node_type == "BitmapAnd":
+        return all(_bitmap_is_full(c) for c in children)
+    if node_type == "BitmapOr":
+        return any(_bitmap_is_full(c) for c in children)
+    return node_type == "Bitmap Index Scan" and "Index Cond" not in node
+
+
+def _bitmap_index_name(node: Mapping[str, Any]) -> str | None:
+    for child in node.get("Plans", ()) or ():
+        if isinstance(child, Mapping):
+            if child.get("Index Name"):
+                return str(child["Index Name"])
+            return _bitmap_index_name(child)
+    return None
+
+
 def is_disabled(node: Mapping[str, Any]) -> bool:
-    """PostgreSQL 18 says so; older versions put disable_cost on the disabled leaf."""
+    """PostgreSQL 18 says so. Older versions add disable_cost (1e10) to the disabled node's cost,
+    and to every node above it; only a Seq Scan leaf can be disabled in the guard's modes, and an
+    InitPlan's inflated cost can land on an enabled index scan, so only a Seq Scan counts."""
     if "Disabled" in node:
         return bool(node["Disabled"])
     leaf = not node.get("Plans")
-    return leaf and float(node.get("Startup Cost", 0.0)) >= _DISABLE_COST
+    return (
+        leaf
+        and node.get("Node Type") == "Seq Scan"
+        and float(node.get("Startup Cost", 0.0)) >= _DISABLE_COST
+    )
 
 
 def _finding(node: Mapping[str, Any], path: tuple[_Step, ...], table: str) -> ScanFinding:
@@ -147,10 +193,10 @@ def _finding(node: Mapping[str, Any], path: tuple[_Step, ...], table: str) -> Sc
     if filter_text:
         rule = Rule.FILTER
     if rule is None:
-        join = _nested_loop_inner(path)
+        join = _restricting_nested_loop(path)
         if join is not None:
             rule = Rule.JOIN
-            join_filter = join.get("Join Filter")
+            join_filter = join.get("Join Filter") or _join_condition(join, node.get("Alias"))
     sort = _sort_under_limit(path)
     if sort is not None:
         sort_key = tuple(str(key) for key in sort.get("Sort Key", ()))
@@ -160,7 +206,7 @@ def _finding(node: Mapping[str, Any], path: tuple[_Step, ...], table: str) -> Sc
         table=table,
         node_type=str(node.get("Node Type")),
         rule=rule,
-        index_name=node.get("Index Name"),
+        index_name=node.get("Index Name") or _bitmap_index_name(node),
         filter=filter_text or None,
         join_filter=join_filter,
         sort_key=sort_key,
@@ -170,15 +216,47 @@ def _finding(node: Mapping[str, Any], path: tuple[_Step, ...], table: str) -> Sc
     )
 
 
-def _nested_loop_inner(path: tuple[_Step, ...]) -> Mapping[str, Any] | None:
-    """The Nested Loop whose inner side this scan is, looking through Materialize/Memoize."""
-    for step in reversed(path):
+def _restricting_nested_loop(path: tuple[_Step, ...]) -> Mapping[str, Any] | None:
+    """The Nested Loop that makes this full scan avoidable with an index on the join key.
+
+    Inner side (looking through Materialize/Memoize): always, the scan repeats per outer row.
+    Outer side (looking through pass-through nodes): when the loop restricts rows, by a Join
+    Filter or a Filter on its inner side.
+    """
+    for position, step in enumerate(reversed(path)):
         node_type = step.node.get("Node Type")
         if node_type == "Nested Loop":
-            return step.node if step.relationship == "Inner" else None
-        if node_type not in {"Materialize", "Memoize"}:
+            if step.relationship == "Inner":
+                return step.node
+            if step.relationship == "Outer" and _loop_restricts(step.node):
+                return step.node
+            return None
+        through = {"Materialize", "Memoize"} if position == 0 else set()
+        if node_type not in _PASS_THROUGH and node_type not in through:
             return None
     return None
+
+
+def _join_condition(loop: Mapping[str, Any], alias: Any) -> str | None:
+    """The condition that joins the scanned table when it is the outer side: an Index Cond (or
+    Filter) of the inner side that refers to the scan's alias."""
+    if not isinstance(alias, str):
+        return None
+    for node, _ in _walk(loop, ()):
+        for key in ("Index Cond", "Filter", "Recheck Cond"):
+            text = node.get(key)
+            if isinstance(text, str) and f"{alias}." in text:
+                return text
+    return None
+
+
+def _loop_restricts(loop: Mapping[str, Any]) -> bool:
+    if loop.get("Join Filter"):
+        return True
+    for child in loop.get("Plans", ()) or ():
+        if isinstance(child, Mapping) and child.get("Parent Relationship") == "Inner":
+            return any("Filter" in node for node, _ in _walk(child, ()))
+    return False
 
 
 def _sort_under_limit(path: tuple[_Step, ...]) -> Mapping[str, Any] | None:

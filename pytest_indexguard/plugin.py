@@ -8,6 +8,7 @@ is registered only when the guard is on, so a session without ``--indexguard`` p
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -175,8 +176,6 @@ class GuardPlugin:
             terminalreporter.write_line(line)
 
     def pytest_unconfigure(self) -> None:
-        if self.guard.capture is not None:
-            try:
-                self.guard.capture.uninstall()
-            except Exception:  # noqa: BLE001 - Django may already be torn down
-                pass
+        # Django may already be torn down by another plugin's unconfigure.
+        with contextlib.suppress(Exception):
+            self.guard.capture.uninstall()

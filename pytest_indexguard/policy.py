@@ -54,8 +54,7 @@ def marker_errors(item: pytest.Item) -> list[str]:
             except TypeError as exc:
                 detail = str(exc).replace(f"{signature.__name__}()", "it")
                 errors.append(
-                    f"{item.nodeid}: @pytest.mark.{name}: {detail} "
-                    f"(it accepts {name}({accepted}))"
+                    f"{item.nodeid}: @pytest.mark.{name}: {detail} (it accepts {name}({accepted}))"
                 )
     return errors
 
@@ -99,6 +98,8 @@ def block_tables(tables: Iterable[str]) -> frozenset[str] | None:
     names = []
     for table in tables:
         if not isinstance(table, str) or not table.strip():
-            raise TypeError(f"indexguard.allow(): table names must be non-empty strings, got {table!r}")
+            raise TypeError(
+                f"indexguard.allow(): table names must be non-empty strings, got {table!r}"
+            )
         names.append(table.strip())
     return frozenset(names) or None

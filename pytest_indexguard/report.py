@@ -13,9 +13,7 @@ from pytest_indexguard.sqltext import mask_plan_expression, normalise
 from pytest_indexguard.suggest import ModelIndex, suggest
 
 
-def failure_message(
-    occurrences: Sequence[Occurrence], models: ModelIndex, *, verbose: int
-) -> str:
+def failure_message(occurrences: Sequence[Occurrence], models: ModelIndex, *, verbose: int) -> str:
     groups = _group(occurrences)
     tables = sorted({o.finding.table for o in occurrences})
     count = len(groups)
@@ -152,12 +150,7 @@ def summary_lines(guard: Guard) -> list[str]:
     else:
         lines.append("violations: none")
     informational = sorted(
-        {
-            f.table
-            for s in guard.cache.values()
-            for f in s.findings
-            if not f.is_violation
-        }
+        {f.table for s in guard.cache.values() for f in s.findings if not f.is_violation}
     )
     if informational:
         lines.append(

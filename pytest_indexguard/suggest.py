@@ -35,7 +35,7 @@ class Suggestion:
         return f'models.Index(fields=[{fields}], name="{self.name}")'
 
     def migration_code(self) -> str:
-        app_label, _, model = (self.model or ".").partition(".")
+        model = (self.model or ".").partition(".")[2]
         return (
             f'AddIndexConcurrently("{model.lower()}", {self.index_code()})'
             if self.model
@@ -135,7 +135,9 @@ def filter_columns(expression: str, known: list[str]) -> tuple[list[str], list[s
     for column in candidates:
         for match in re.finditer(rf'(?<![\w."]){re.escape(column)}(?![\w"])', text):
             positions.append((match.start(), match.end(), column))
-    for _start, end, column in sorted(positions):
+    for start, end, column in sorted(positions):
+        if re.search(r"\w\(+$", text[:start]):
+            continue  # an argument of a function (upper(col) = ...): a plain index does not serve it
         operator = _OPERATOR.match(text, end)
         op = re.sub(r"\s+", "", operator.group(1).upper()) if operator else ""
         if op in {"ISNULL"}:
@@ -177,9 +179,33 @@ def sort_column(key: str, known: list[str]) -> str | None:
 
 
 _KEYWORDS = {
-    "and", "or", "not", "is", "null", "true", "false", "any", "all", "array", "text", "with",
-    "without", "time", "zone", "timestamp", "character", "varying", "integer", "bigint", "numeric",
-    "boolean", "date", "double", "precision", "jsonb", "uuid",
+    "and",
+    "or",
+    "not",
+    "is",
+    "null",
+    "true",
+    "false",
+    "any",
+    "all",
+    "array",
+    "text",
+    "with",
+    "without",
+    "time",
+    "zone",
+    "timestamp",
+    "character",
+    "varying",
+    "integer",
+    "bigint",
+    "numeric",
+    "boolean",
+    "date",
+    "double",
+    "precision",
+    "jsonb",
+    "uuid",
 }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -45,8 +44,11 @@ class InnerRun:
     def section(self, test_name: str) -> str:
         """The failure section of one test."""
         text = "\n".join(self.result.outlines)
-        match = re.search(rf"_{{3,}} {re.escape(test_name)} _{{3,}}\n(.*?)(?=\n_{{3,}} |\n={{3,}})",
-                          text, re.DOTALL)
+        match = re.search(
+            rf"_{{3,}} {re.escape(test_name)} _{{3,}}\n(.*?)(?=\n_{{3,}} |\n={{3,}})",
+            text,
+            re.DOTALL,
+        )
         return match.group(1) if match else ""
 
 
@@ -55,12 +57,11 @@ def _worker() -> str:
 
 
 @pytest.fixture
-def inner_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def inner_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{_worker()}")
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
-    yield
 
 
 @pytest.fixture
@@ -88,7 +89,9 @@ class DjangoProject:
 
 
 @pytest.fixture
-def sample_app(pytester: pytest.Pytester, inner_env: None, monkeypatch: pytest.MonkeyPatch) -> SampleApp:
+def sample_app(
+    pytester: pytest.Pytester, inner_env: None, monkeypatch: pytest.MonkeyPatch
+) -> SampleApp:
     """The sample app's own suite, run as its users run it (its pytest.ini, its conftest)."""
     url = urlsplit(os.environ["DATABASE_URL"])
     monkeypatch.setenv(
@@ -105,7 +108,14 @@ class SampleApp:
     def run(self, *args: str) -> InnerRun:
         return InnerRun(
             self.pytester.runpytest_subprocess(
-                "-p", "no:cacheprovider", "-rA", "-c", str(SAMPLE_APP / "pytest.ini"),
-                "--rootdir", str(SAMPLE_APP), str(SAMPLE_APP / "tests"), *args,
+                "-p",
+                "no:cacheprovider",
+                "-rA",
+                "-c",
+                str(SAMPLE_APP / "pytest.ini"),
+                "--rootdir",
+                str(SAMPLE_APP),
+                str(SAMPLE_APP / "tests"),
+                *args,
             )
         )

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import DjangoProject
 
-SIMPLE = '''
+SIMPLE = """
 import pytest
 from shop.models import Customer
 
@@ -14,7 +14,7 @@ from shop.models import Customer
 @pytest.mark.django_db
 def test_scan():
     assert not Customer.objects.filter(city="Oslo").exists()
-'''
+"""
 
 
 @pytest.mark.parametrize(
@@ -65,9 +65,7 @@ def test_scan():
         ),
     ],
 )
-def test_bad_option(
-    django_project: DjangoProject, args: list[str], ini: str, message: str
-) -> None:
+def test_bad_option(django_project: DjangoProject, args: list[str], ini: str, message: str) -> None:
     django_project.write_tests(SIMPLE)
     if ini:
         django_project.append_ini(ini)
@@ -77,7 +75,7 @@ def test_bad_option(
     assert "Traceback" not in run.output
 
 
-MARKERS = '''
+MARKERS = """
 import pytest
 
 
@@ -104,7 +102,7 @@ def test_skip_two_reasons():
 @pytest.mark.indexguard_allow("shop_customer", reason="fine")
 def test_good():
     pass
-'''
+"""
 
 
 def test_bad_marker_arguments(django_project: DjangoProject) -> None:
@@ -129,14 +127,14 @@ def test_bad_marker_arguments(django_project: DjangoProject) -> None:
 
 def test_fixture_allow_with_a_bad_table(django_project: DjangoProject) -> None:
     django_project.write_tests(
-        '''
+        """
 import pytest
 
 
 def test_allow_none(indexguard):
     with indexguard.allow(None):
         pass
-'''
+"""
     )
     run = django_project.run("--indexguard")
     assert run.outcomes() == {"test_allow_none": "failed"}
@@ -156,7 +154,7 @@ def test_django_not_configured(pytester: pytest.Pytester, inner_env: None) -> No
     assert "Traceback" not in "\n".join(run.outlines + run.errlines)
 
 
-NON_POSTGRES = '''
+NON_POSTGRES = """
 import pytest
 from shop.models import Customer
 
@@ -172,7 +170,7 @@ def test_sqlite_alias_is_not_checked():
 def test_postgres_alias_still_checked():
     Customer.objects.using("legacy").filter(city="Oslo").count()
     Customer.objects.filter(city="Oslo").count()
-'''
+"""
 
 
 def test_non_postgresql_database(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import DjangoProject
 
-NEVER_FAIL = '''
+NEVER_FAIL = """
 import threading
 
 import pytest
@@ -100,7 +100,7 @@ def test_executemany_with_a_generator(customer):
         )
     customer.refresh_from_db()
     assert customer.visits == 6
-'''
+"""
 
 
 def test_statements_that_must_never_fail(django_project: DjangoProject) -> None:
@@ -112,7 +112,7 @@ def test_statements_that_must_never_fail(django_project: DjangoProject) -> None:
     assert "violations: none" in run.output
 
 
-MUST_FAIL = '''
+MUST_FAIL = """
 import pytest
 from django.db import connection
 from django.db.models import Count
@@ -169,7 +169,7 @@ def test_scan_in_function_fixture(scans_in_setup):
 def test_own_failure_keeps_its_message(order):
     list(Customer.objects.filter(city="Oslo"))
     assert 1 == 2, "the test's own assertion"
-'''
+"""
 
 
 def test_statements_that_must_fail(django_project: DjangoProject) -> None:
@@ -190,7 +190,9 @@ def test_statements_that_must_fail(django_project: DjangoProject) -> None:
 
     section = run.section("test_filter_on_unindexed_column")
     assert section.startswith("indexguard: 1 statement needs a full scan"), section
-    assert "shop_customer: Seq Scan filters rows that no index serves; no index on (city)" in section
+    assert (
+        "shop_customer: Seq Scan filters rows that no index serves; no index on (city)" in section
+    )
     line = _line_of(MUST_FAIL, 'assert Customer.objects.filter(city="Oslo").count() == 1')
     assert f"test_inner.py:{line} in test_filter_on_unindexed_column" in section
     assert 'models.Index(fields=["city"]' in section

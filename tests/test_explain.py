@@ -116,8 +116,10 @@ def test_table_sizes(conn: psycopg.Connection) -> None:
     conn.execute("INSERT INTO sized SELECT g, repeat('x', 20) FROM generate_series(1, 5000) g")
     conn.execute(
         "CREATE TABLE parted (id int, day date) PARTITION BY RANGE (day);"
-        "CREATE TABLE parted_a PARTITION OF parted FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');"
-        "CREATE TABLE parted_b PARTITION OF parted FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');"
+        "CREATE TABLE parted_a PARTITION OF parted"
+        " FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');"
+        "CREATE TABLE parted_b PARTITION OF parted"
+        " FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');"
         "INSERT INTO parted SELECT g, '2020-01-01'::date + g % 700 FROM generate_series(1, 3000) g"
     )
     estimated = postgresql.table_sizes(conn, ["sized", "parted", "missing"])

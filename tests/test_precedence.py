@@ -6,7 +6,7 @@ import pytest
 
 from conftest import DjangoProject
 
-CASES = '''
+CASES = """
 import pytest
 from shop.models import Customer, Order
 
@@ -75,7 +75,7 @@ class TestClassMarker:
 
     def test_class_marker_applies(self):
         _scan_orders()
-'''
+"""
 
 ALL_FAIL_WHEN_ON = {
     "test_customer_scan",
@@ -137,9 +137,9 @@ def test_ini_turns_it_on_and_cli_turns_it_off(project: DjangoProject) -> None:
 def test_cli_tables_beat_ini_tables(project: DjangoProject) -> None:
     project.append_ini("indexguard = true\nindexguard_tables =\n    shop_customer")
     ini = project.run()
-    assert ini.outcomes() == _expected(
-        {"test_customer_scan", "test_fixture_block_ends"}
-    ), ini.output
+    assert ini.outcomes() == _expected({"test_customer_scan", "test_fixture_block_ends"}), (
+        ini.output
+    )
     assert "watching 1 tables: shop_customer" in ini.output
     cli = project.run("--indexguard-tables=shop_order, shop_invoice")
     assert cli.outcomes() == _expected(

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import DjangoProject
 
-WRITES = '''
+WRITES = """
 import json
 import os
 
@@ -66,7 +66,7 @@ def test_in_a_transaction():
 def test_in_autocommit():
     _work()
     _snapshot("autocommit")
-'''
+"""
 
 
 def test_same_rows_and_sequences_with_and_without_the_guard(
@@ -82,15 +82,16 @@ def test_same_rows_and_sequences_with_and_without_the_guard(
         snapshots[label] = [json.loads(line) for line in path.read_text().splitlines()]
         if args:
             # The guard did look at these statements: the comparison is not vacuous.
-            assert "allowed" in run.output and "explained in" in run.output, run.output
+            assert "allowed" in run.output, run.output
+            assert "explained in" in run.output, run.output
     assert snapshots["with"] == snapshots["without"]
     assert len(snapshots["with"]) == 2
-    label, customers, orders, invoices, sequences = snapshots["with"][0]
+    _label, customers, _orders, _invoices, sequences = snapshots["with"][0]
     assert customers[0][3] == 30  # three increments, then times ten
     assert sequences["shop_order"] == [4, True]
 
 
-PREPARED = '''
+PREPARED = """
 import pytest
 from django.db import connection
 
@@ -115,7 +116,7 @@ def test_prepared_statements_survive_the_guard():
     Customer.objects.filter(name__in=["acme", "beta"]).count()
     Customer.objects.get(pk=customer.pk)
     assert _prepared_count() >= before
-'''
+"""
 
 
 def test_prepared_statements_are_kept(

@@ -119,10 +119,7 @@ def _protected(raw: Any, body: str) -> tuple[list[pq.PGresult], int]:
     transaction as it was."""
     pgconn = raw.pgconn
     in_transaction = pgconn.transaction_status == pq.TransactionStatus.INTRANS
-    if in_transaction:
-        query = f"SAVEPOINT {SAVEPOINT}; {body}; {_ROLLBACK}"
-    else:
-        query = body
+    query = f"SAVEPOINT {SAVEPOINT}; {body}; {_ROLLBACK}" if in_transaction else body
     encoding = raw.info.encoding
     results = _exchange(pgconn, query.encode(encoding))
     round_trips = 1
