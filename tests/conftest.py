@@ -52,13 +52,13 @@ class InnerRun:
         return match.group(1) if match else ""
 
 
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Read once, before any fixture removes it from the environment of inner runs.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 @pytest.fixture
 def inner_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{_worker()}")
+    monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{WORKER}")
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
@@ -95,7 +95,7 @@ def sample_app(
     """The sample app's own suite, run as its users run it (its pytest.ini, its conftest)."""
     url = urlsplit(os.environ["DATABASE_URL"])
     monkeypatch.setenv(
-        "DATABASE_URL", urlunsplit(url._replace(path=f"/indexguard_sample_{_worker()}"))
+        "DATABASE_URL", urlunsplit(url._replace(path=f"/indexguard_sample_{WORKER}"))
     )
     monkeypatch.chdir(SAMPLE_APP)
     return SampleApp(pytester)
