@@ -21,6 +21,7 @@ from pytest_indexguard.capture import Capture, changes_schema, first_parameters,
 from pytest_indexguard.config import Settings
 from pytest_indexguard.plan import ScanFinding, analyze
 from pytest_indexguard.policy import TestPolicy
+from pytest_indexguard.summary import statement_digest
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -88,7 +89,8 @@ class Guard:
         self._lock = threading.Lock()
         self.current: TestRun | None = None
         self.phase = "setup"
-        self.cache: dict[Key, Statement] = {}
+        # Plans by alias, then by SQL text exactly as Django sent it (it carries placeholders).
+        self.plans: dict[str, dict[str, Statement]] = {}
         self.table_rows: dict[tuple[str, str], tuple[int, str] | None] = {}
         # Session totals for the summary.
         self.checked = 0  # executions of explainable statements while watching
@@ -100,7 +102,8 @@ class Guard:
         self.internal_errors: Counter[str] = Counter()
         self.finished: list[TestRun] = []
         self.invalidations = 0
-        self.distinct: set[int] = set()  # hashes of every (alias, SQL) explained this session
+        self.distinct: set[str] = set()  # digests of every (alias, SQL) explained this session
+        self.informational: set[str] = set()  # tables with full scans no index can help
 
     # -- test phases --------------------------------------------------------------------------
 
@@ -144,10 +147,12 @@ class Guard:
     # -- the execute wrapper's side -----------------------------------------------------------
 
     def observe(self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool) -> None:
-        key = (connection.alias, sql)
-        statement = self.cache.get(key)
+        plans = self.plans.get(connection.alias)
+        if plans is None:
+            plans = self.plans[connection.alias] = {}
+        statement = plans.get(sql)
         if statement is None:
-            statement = self._inspect(connection, key, params, many)
+            statement = self._inspect(connection, plans, sql, params, many)
             if statement is None:
                 return
         if statement is _UNSUPPORTED:
@@ -159,23 +164,28 @@ class Guard:
                 self._record(connection, statement, finding)
 
     def schema_changed(self, alias: str) -> None:
-        stale = [key for key in self.cache if key[0] == alias]
-        for key in stale:
-            del self.cache[key]
+        if self.plans.get(alias):
+            self.plans[alias] = {}
+            self.invalidations += 1
         for size_key in [k for k in self.table_rows if k[0] == alias]:
             del self.table_rows[size_key]
-        self.invalidations += 1
 
     def internal_error(self, error: BaseException) -> None:
         self.internal_errors[f"{type(error).__name__}: {error}"] += 1
 
     def _inspect(
-        self, connection: BaseDatabaseWrapper, key: Key, params: Any, many: bool
+        self,
+        connection: BaseDatabaseWrapper,
+        plans: dict[str, Statement],
+        sql: str,
+        params: Any,
+        many: bool,
     ) -> Statement | None:
-        alias, sql = key
+        alias = connection.alias
+        key = (alias, sql)
         if connection.vendor != "postgresql":
             self.unsupported.setdefault(alias, connection.display_name)
-            self.cache[key] = _UNSUPPORTED
+            plans[sql] = _UNSUPPORTED
             return _UNSUPPORTED
         if not isinstance(sql, str):
             return None
@@ -188,7 +198,7 @@ class Guard:
         raw = connection.connection
         if raw is None or not hasattr(raw, "pgconn"):
             self.unsupported.setdefault(alias, "PostgreSQL through psycopg2 (psycopg 3 needed)")
-            self.cache[key] = _UNSUPPORTED
+            plans[sql] = _UNSUPPORTED
             return _UNSUPPORTED
         busy = postgresql.can_explain(raw)
         if busy is not None:
@@ -209,7 +219,7 @@ class Guard:
             self._unexplained(key, f"{type(exc).__name__}: {exc}".strip())
             return None
         self.explained += 1
-        self.distinct.add(hash(key))
+        self.distinct.add(statement_digest(alias, sql))
         self.round_trips += explained.round_trips
         statement = Statement(
             alias=alias,
@@ -217,7 +227,8 @@ class Guard:
             findings=tuple(analyze(explained.plan, self.settings.watches)),
             plan=explained.plan,
         )
-        self.cache[key] = statement
+        self.informational.update(f.table for f in statement.findings if not f.is_violation)
+        plans[sql] = statement
         return statement
 
     def _unexplained(self, key: Key, reason: str) -> None:

@@ -96,15 +96,19 @@ class GuardPlugin:
     def __init__(self, guard: Any, config: pytest.Config) -> None:
         from pytest_indexguard.guard import Guard
         from pytest_indexguard.suggest import ModelIndex
+        from pytest_indexguard.summary import Summary
 
         self.guard: Guard = guard
         self.config = config
         self.models = ModelIndex()
+        self.summary = Summary()
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(XdistHooks(self.summary), "indexguard-xdist")
 
     def pytest_report_header(self) -> str:
         from pytest_indexguard.report import header_line
 
-        return header_line(self.guard)
+        return header_line(self.guard.settings)
 
     def pytest_sessionstart(self) -> None:
         from django.conf import settings
@@ -168,14 +172,41 @@ class GuardPlugin:
         finally:
             self.guard.end_test()
 
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from pytest_indexguard.summary import Summary
+
+        own = Summary.of(self.guard)
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:  # an xdist worker: the controller reports
+            workeroutput["indexguard"] = own.to_json()
+        else:
+            self.summary.merge(own)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_indexguard.report import summary_lines
 
+        if hasattr(self.config, "workeroutput"):
+            return
         terminalreporter.section("indexguard")
-        for line in summary_lines(self.guard):
+        for line in summary_lines(self.guard.settings, self.summary):
             terminalreporter.write_line(line)
 
     def pytest_unconfigure(self) -> None:
         # Django may already be torn down by another plugin's unconfigure.
         with contextlib.suppress(Exception):
             self.guard.capture.uninstall()
+
+
+class XdistHooks:
+    """Registered only when pytest-xdist is installed: the controller merges what workers send."""
+
+    def __init__(self, summary: Any) -> None:
+        self.summary = summary
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        from pytest_indexguard.summary import Summary
+
+        data = getattr(node, "workeroutput", {}).get("indexguard")
+        if data is not None:
+            self.summary.merge(Summary.from_json(data))

@@ -7,10 +7,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pytest_indexguard.guard import Guard, Occurrence
+from pytest_indexguard.config import Settings
+from pytest_indexguard.guard import Occurrence
 from pytest_indexguard.plan import root_plan
 from pytest_indexguard.sqltext import mask_plan_expression, normalise
 from pytest_indexguard.suggest import ModelIndex, suggest
+from pytest_indexguard.summary import OUTCOMES, Summary
 
 
 def failure_message(occurrences: Sequence[Occurrence], models: ModelIndex, *, verbose: int) -> str:
@@ -115,69 +117,47 @@ def render_plan(plan: Any) -> list[str]:
     return lines
 
 
-def summary_lines(guard: Guard) -> list[str]:
-    settings = guard.settings
-    lines = [header_line(guard)]
+def summary_lines(settings: Settings, summary: Summary) -> list[str]:
+    lines = [header_line(settings)]
     lines.append(
-        f"statements checked: {guard.checked} ({len(guard.distinct)} distinct, "
-        f"{guard.explained} explained in {guard.round_trips} round trips)"
+        f"statements checked: {summary.checked} ({len(summary.distinct)} distinct, "
+        f"{summary.explained} explained in {summary.round_trips} round trips)"
     )
-    if guard.invalidations:
-        lines.append(f"plan cache cleared {guard.invalidations} times by schema changes")
-    occurrences = [o for run in guard.finished for o in run.occurrences]
-    failing_tests = sum(1 for run in guard.finished if run.failures())
-    by_table: dict[str, Counter[str]] = defaultdict(Counter)
-    for occurrence in occurrences:
-        counts = by_table[occurrence.finding.table]
-        if occurrence.allowed_by:
-            counts["allowed"] += 1
-        elif occurrence.below_threshold:
-            counts["below min-rows"] += 1
-        else:
-            counts["failing"] += 1
-    if by_table:
-        distinct_violations = len({(o.statement.alias, o.statement.sql) for o in occurrences})
+    if summary.invalidations:
+        lines.append(f"plan cache cleared {summary.invalidations} times by schema changes")
+    if summary.tables:
         lines.append(
-            f"violations: {distinct_violations} distinct statements, {len(occurrences)} executions,"
-            f" {failing_tests} failing tests"
+            f"violations: {len(summary.violating)} distinct statements, "
+            f"{summary.executions} executions, {summary.failing_tests} failing tests"
         )
-        for table in sorted(by_table):
-            counts = by_table[table]
-            detail = ", ".join(
-                f"{counts[k]} {k}" for k in ("failing", "allowed", "below min-rows") if counts[k]
-            )
+        for table, counts in sorted(summary.tables.items()):
+            detail = ", ".join(f"{counts[k]} {k}" for k in OUTCOMES if counts[k])
             lines.append(f"  {table}: {sum(counts.values())} ({detail})")
     else:
         lines.append("violations: none")
-    informational = sorted(
-        {f.table for s in guard.cache.values() for f in s.findings if not f.is_violation}
-    )
-    if informational:
+    if summary.informational:
         lines.append(
             "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
-            + ", ".join(informational)
+            + ", ".join(sorted(summary.informational))
         )
-    if guard.unexplained:
-        lines.append(f"not explained: {len(guard.unexplained)} distinct statements")
-        for (alias, sql), reason in sorted(guard.unexplained.items()):
+    if summary.unexplained:
+        lines.append(f"not explained: {len(summary.unexplained)} distinct statements")
+        for alias, sql, reason in sorted(summary.unexplained.values()):
             lines.append(f"  {reason}: {_short(normalise(sql))} [{alias}]")
-    if guard.skipped_aborted:
+    if summary.skipped_aborted:
         lines.append(
-            f"skipped: {guard.skipped_aborted} statements issued in an aborted transaction"
+            f"skipped: {summary.skipped_aborted} statements issued in an aborted transaction"
         )
-    for alias, vendor in sorted(guard.unsupported.items()):
+    for alias, vendor in sorted(summary.unsupported.items()):
         lines.append(
             f"not checked: database '{alias}' ({vendor}): indexguard checks PostgreSQL only"
         )
-    for error, times in sorted(guard.internal_errors.items()):
+    for error, times in sorted(summary.internal_errors.items()):
         lines.append(f"internal error ({times}x, tests unaffected): {error}")
-    if settings.min_rows:
-        lines.append(f"min-rows: {settings.min_rows:,}")
     return lines
 
 
-def header_line(guard: Guard) -> str:
-    settings = guard.settings
+def header_line(settings: Settings) -> str:
     if settings.tables is None:
         tables = "every table"
     else:

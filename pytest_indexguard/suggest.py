@@ -137,7 +137,7 @@ def filter_columns(expression: str, known: list[str]) -> tuple[list[str], list[s
             positions.append((match.start(), match.end(), column))
     for start, end, column in sorted(positions):
         if re.search(r"\w\(+$", text[:start]):
-            continue  # an argument of a function (upper(col) = ...): a plain index does not serve it
+            continue  # a function argument (upper(col) = ...): a plain index does not serve it
         operator = _OPERATOR.match(text, end)
         op = re.sub(r"\s+", "", operator.group(1).upper()) if operator else ""
         if op in {"ISNULL"}:

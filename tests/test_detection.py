@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import DjangoProject
+from conftest import DjangoProject, InnerRun
 
 NEVER_FAIL = """
 import threading
@@ -235,3 +235,18 @@ def test_verbose_shows_the_plan(django_project: DjangoProject) -> None:
     assert "plan:" in section
     assert "Seq Scan on shop_customer (disabled)" in section
     assert "Add -v" not in section
+
+
+def test_xdist_gives_the_same_outcomes_and_summary(django_project: DjangoProject) -> None:
+    django_project.write_tests(MUST_FAIL)
+    alone = django_project.run("--indexguard")
+    parallel = django_project.run("--indexguard", "-p", "xdist", "-n", "2")
+    assert parallel.outcomes() == alone.outcomes()
+
+    def violations(run: InnerRun) -> list[str]:
+        lines = run.result.outlines
+        start = next(i for i, line in enumerate(lines) if line.startswith("violations:"))
+        return [lines[start], *(line for line in lines[start + 1 :] if line.startswith("  "))]
+
+    assert violations(parallel) == violations(alone)
+    assert violations(alone)[0].endswith("8 failing tests"), alone.output

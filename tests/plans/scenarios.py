@@ -271,7 +271,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         query='SELECT 1 AS "a" FROM "upstream_webhookdelivery" '
         'WHERE UPPER("upstream_webhookdelivery"."status"::text) = UPPER(\'failed\') LIMIT 1',
         expected=(Expected(DELIVERY, "Bitmap Heap Scan", Rule.FILTER),),
-
     ),
     Scenario(
         name="two_tables_filtered",
@@ -394,7 +393,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         setup=WEBHOOKS,
         query=DELIVERIES_OF_CUSTOMER,
         expected=(Expected(DELIVERY, "Seq Scan", Rule.JOIN),),
-
     ),
     Scenario(
         name="nested_loop_unindexed_join_materialize",
@@ -408,7 +406,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         'ON ("upstream_webhookendpoint"."customer_id" = "upstream_customer"."id") '
         'WHERE "upstream_customer"."id" IN (1, 2)',
         expected=(Expected(DELIVERY, "Seq Scan", Rule.JOIN),),
-
     ),
     Scenario(
         name="nested_loop_unindexed_join_analyzed",
@@ -418,7 +415,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         setup=webhooks(deliveries=DELIVERY_MANY_ROWS.replace("20000", "60"), analyze=True),
         query=DELIVERIES_OF_CUSTOMER,
         expected=(Expected(DELIVERY, "Seq Scan", Rule.JOIN),),
-
     ),
     Scenario(
         name="nested_loop_unindexed_join_no_material",
@@ -463,7 +459,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         query=f'{FROM_DELIVERY} ORDER BY "upstream_webhookdelivery"."created_at" ASC LIMIT 10 '
         "FOR UPDATE",
         expected=(Expected(DELIVERY, "Seq Scan", Rule.SORT_LIMIT),),
-
     ),
     # --- Index served: no finding ------------------------------------------------------------
     Scenario(
@@ -572,7 +567,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         setup=CUSTOMER,
         query='SELECT COUNT(*) AS "__count" FROM "upstream_customer"',
         expected=(Expected(CUSTOMER_TABLE, "Bitmap Heap Scan", None),),
-
     ),
     Scenario(
         name="exists_unfiltered",
