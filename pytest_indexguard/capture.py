@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-Execute = Callable[[str, Any, bool, dict[str, Any]], Any]
+Execute = Callable[[Any, Any, bool, dict[str, Any]], Any]
 
 # Statements a plan can be asked for. Anything else (SAVEPOINT, SET, BEGIN, TRUNCATE, ...) passes.
 _EXPLAINABLE = re.compile(
@@ -62,10 +62,12 @@ class Capture:
         self._installed: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
 
     def __call__(
-        self, execute: Execute, sql: str, params: Any, many: bool, context: dict[str, Any]
+        self, execute: Execute, sql: object, params: Any, many: bool, context: dict[str, Any]
     ) -> Any:
         observer = self.observer
-        if observer.active:
+        if not isinstance(sql, str):
+            pass  # a psycopg sql.Composed object: rare, and not worth composing here
+        elif observer.active:
             if many and not isinstance(params, list | tuple):
                 # executemany accepts any iterable, a generator too: materialise it once and
                 # pass the list on, so the statement still gets every parameter set.

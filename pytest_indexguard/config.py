@@ -100,6 +100,7 @@ def resolve(config: pytest.Config) -> Settings:
     enabled = bool(config.getini("indexguard")) if cli_enabled is None else bool(cli_enabled)
 
     cli_tables = config.getoption("indexguard_tables")
+    tables: frozenset[str] | None
     if cli_tables is not None:
         tables = parse_tables("--indexguard-tables", [cli_tables])
     else:

@@ -187,8 +187,6 @@ class Guard:
             self.unsupported.setdefault(alias, connection.display_name)
             plans[sql] = _UNSUPPORTED
             return _UNSUPPORTED
-        if not isinstance(sql, str):
-            return None
         if not is_explainable(sql):
             if changes_schema(sql):
                 self.schema_changed(alias)

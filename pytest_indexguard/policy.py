@@ -8,7 +8,7 @@ default: a violation fails the test.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pytest
@@ -38,7 +38,7 @@ def _skip_signature(reason: str | None = None) -> str | None:
     return reason
 
 
-_SIGNATURES = {
+_SIGNATURES: dict[str, tuple[str, Callable[..., object]]] = {
     ALLOW_MARK: ("*tables: str, reason: str | None = None", _allow_signature),
     SKIP_MARK: ("reason: str | None = None", _skip_signature),
 }

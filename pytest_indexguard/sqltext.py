@@ -20,7 +20,8 @@ _NUMBER = re.compile(r"(?<![\w.\"$])-?\d+(?:\.\d+)?(?![\w.])")
 def normalise(sql: str) -> str:
     """Replace literals with ``%s`` and collapse whitespace."""
     parts = []
-    for token in sqlparse.parse(sql)[0].flatten() if sql.strip() else ():
+    tokens = sqlparse.parse(sql)[0].flatten() if sql.strip() else ()  # type: ignore[no-untyped-call]
+    for token in tokens:
         if token.ttype in T.Literal.String.Single or token.ttype in T.Literal.Number:
             parts.append("%s")
         elif token.ttype in T.Whitespace or token.ttype in T.Newline:

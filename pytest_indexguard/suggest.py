@@ -95,9 +95,9 @@ def suggest(finding: ScanFinding, models: ModelIndex) -> Suggestion | None:
                 equality.append(column)
     ordered = [*equality, *(c for c in ranges if c not in equality)]
     for key in finding.sort_key:
-        column = sort_column(key, known)
-        if column and column.lstrip("-") not in {c.lstrip("-") for c in ordered}:
-            ordered.append(column)
+        sort = sort_column(key, known)
+        if sort and sort.lstrip("-") not in {c.lstrip("-") for c in ordered}:
+            ordered.append(sort)
     if not ordered:
         return None
     found = models.model(finding.table)

@@ -17,9 +17,12 @@ import json
 import select
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import pq
+
+if TYPE_CHECKING:
+    from psycopg.pq.abc import PGconn, PGresult
 
 SAVEPOINT = "indexguard_explain"
 FORCED_SETTINGS = (
@@ -114,7 +117,7 @@ def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
     return sizes
 
 
-def _protected(raw: Any, body: str) -> tuple[list[pq.PGresult], int]:
+def _protected(raw: Any, body: str) -> tuple[list[PGresult], int]:
     """Run ``body`` so that whatever it does is undone and an error in it leaves the test's
     transaction as it was."""
     pgconn = raw.pgconn
@@ -133,7 +136,7 @@ def _protected(raw: Any, body: str) -> tuple[list[pq.PGresult], int]:
     return results, round_trips
 
 
-def _first_error(results: Sequence[pq.PGresult], encoding: str) -> str | None:
+def _first_error(results: Sequence[PGresult], encoding: str) -> str | None:
     for result in results:
         if result.status == pq.ExecStatus.FATAL_ERROR:
             message = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b""
@@ -143,7 +146,7 @@ def _first_error(results: Sequence[pq.PGresult], encoding: str) -> str | None:
     return None
 
 
-def _exchange(pgconn: pq.PGconn, query: bytes) -> list[pq.PGresult]:
+def _exchange(pgconn: PGconn, query: bytes) -> list[PGresult]:
     """Send one query string and collect all its results, waiting on the socket the way psycopg
     does for its non-blocking connections."""
     pgconn.send_query(query)
@@ -151,7 +154,7 @@ def _exchange(pgconn: pq.PGconn, query: bytes) -> list[pq.PGresult]:
         readable = _wait(pgconn.socket, write=True)
         if readable:
             pgconn.consume_input()
-    results: list[pq.PGresult] = []
+    results: list[PGresult] = []
     while True:
         while pgconn.is_busy():
             _wait(pgconn.socket, write=False)

