@@ -10,7 +10,7 @@ from typing import Any
 from pytest_indexguard.config import Settings
 from pytest_indexguard.guard import Occurrence
 from pytest_indexguard.plan import root_plan
-from pytest_indexguard.sqltext import mask_plan_expression, normalise
+from pytest_indexguard.sqltext import mask_plan_expression, normalise, shorten
 from pytest_indexguard.suggest import ModelIndex, suggest
 from pytest_indexguard.summary import OUTCOMES, Summary
 
@@ -66,7 +66,8 @@ def _block(
     if finding.sort_key:
         lines.append(f"    order:   {', '.join(finding.sort_key)} (under a LIMIT)")
     alias = "" if statement.alias == "default" else f" [database {statement.alias}]"
-    lines.append(f"    sql:     {normalise(statement.sql)}{alias}")
+    sql = normalise(statement.sql)
+    lines.append(f"    sql:     {sql if verbose > 0 else shorten(sql)}{alias}")
     sites = Counter(str(o.call_site) if o.call_site else "(no project frame)" for o in members)
     for site, times in sorted(sites.items()):
         suffix = f" ({times} executions)" if times > 1 else ""
