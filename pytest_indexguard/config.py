@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
@@ -25,6 +26,11 @@ class Settings:
     table_rows: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     mode: Mode = "forced"
     verbose: int = 0
+    baseline: Path | None = None
+    update_baseline: bool = False
+    fail_stale: bool = False
+    report: Path | None = None
+    sarif: Path | None = None
 
     def watches(self, table: str) -> bool:
         return self.tables is None or table in self.tables
@@ -67,7 +73,53 @@ def add_options(parser: pytest.Parser) -> None:
         "full scan that remains means no index can serve the statement. 'planner': use the "
         "planner's natural plan, for suites that load production-sized data.",
     )
+    group.addoption(
+        "--indexguard-baseline",
+        dest="indexguard_baseline",
+        metavar="PATH",
+        help="JSON file of known violations: they are reported as known and do not fail tests; "
+        "new ones do. Default: ini indexguard_baseline.",
+    )
+    group.addoption(
+        "--indexguard-update-baseline",
+        action="store_true",
+        dest="indexguard_update_baseline",
+        default=False,
+        help="Write the violations of this run to the baseline file (creating it), instead of "
+        "failing tests for them.",
+    )
+    group.addoption(
+        "--indexguard-fail-stale",
+        action="store_true",
+        dest="indexguard_fail_stale",
+        default=None,
+        help="Fail the run when the baseline has entries nothing hit any more (for CI).",
+    )
+    group.addoption(
+        "--indexguard-report",
+        dest="indexguard_report",
+        metavar="PATH",
+        help="Write a JSON report of every violation to PATH.",
+    )
+    group.addoption(
+        "--indexguard-sarif",
+        dest="indexguard_sarif",
+        metavar="PATH",
+        help="Write the violations as SARIF 2.1.0 to PATH, for code-scanning tools.",
+    )
     parser.addini("indexguard", type="bool", default=False, help="Turn the guard on.")
+    parser.addini(
+        "indexguard_baseline",
+        type="string",
+        default="",
+        help="Baseline file of known violations (relative to the ini file's directory).",
+    )
+    parser.addini(
+        "indexguard_fail_stale",
+        type="bool",
+        default=False,
+        help="Fail the run when the baseline has entries nothing hit any more.",
+    )
     parser.addini(
         "indexguard_tables",
         type="linelist",
@@ -120,6 +172,22 @@ def resolve(config: pytest.Config) -> Settings:
         mode = parse_mode("indexguard_mode", config.getini("indexguard_mode"))
 
     table_rows = parse_table_rows("indexguard_table_rows", config.getini("indexguard_table_rows"))
+
+    baseline: Path | None = None
+    cli_baseline = config.getoption("indexguard_baseline")
+    if cli_baseline:
+        baseline = Path(cli_baseline).expanduser().absolute()
+    elif config.getini("indexguard_baseline"):
+        base = config.inipath.parent if config.inipath else config.rootpath
+        baseline = (base / str(config.getini("indexguard_baseline"))).absolute()
+    update = bool(config.getoption("indexguard_update_baseline"))
+    if update and baseline is None:
+        raise pytest.UsageError(
+            "--indexguard-update-baseline: needs --indexguard-baseline=PATH (or the ini "
+            "indexguard_baseline) to say which file to write"
+        )
+    cli_fail_stale = config.getoption("indexguard_fail_stale")
+    fail_stale = bool(config.getini("indexguard_fail_stale")) if cli_fail_stale is None else True
     return Settings(
         enabled=enabled,
         tables=tables,
@@ -127,7 +195,27 @@ def resolve(config: pytest.Config) -> Settings:
         table_rows=MappingProxyType(table_rows),
         mode=mode,
         verbose=config.get_verbosity(),
+        baseline=baseline,
+        update_baseline=update,
+        fail_stale=fail_stale,
+        report=output_path("--indexguard-report", config.getoption("indexguard_report")),
+        sarif=output_path("--indexguard-sarif", config.getoption("indexguard_sarif")),
     )
+
+
+def output_path(option: str, value: str | None) -> Path | None:
+    """A file the run will write at the end: its directory must exist now, not after an hour
+    of tests."""
+    if not value:
+        return None
+    path = Path(value).expanduser().absolute()
+    if path.is_dir():
+        raise pytest.UsageError(f"{option}: expected a file path, got the directory {value!r}")
+    if not path.parent.is_dir():
+        raise pytest.UsageError(
+            f"{option}: the directory of {value!r} does not exist ({path.parent})"
+        )
+    return path
 
 
 def parse_tables(option: str, values: Iterable[str]) -> frozenset[str]:

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from pytest_indexguard.callsite import CallSite, CallSiteFinder
 from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
 from pytest_indexguard.config import Settings
+from pytest_indexguard.fingerprint import fingerprint_sql
 from pytest_indexguard.plan import ScanFinding, analyze
-from pytest_indexguard.policy import TestPolicy
+from pytest_indexguard.policy import Decision, TestPolicy
 from pytest_indexguard.summary import statement_digest
 
 if TYPE_CHECKING:
@@ -38,10 +39,28 @@ class Statement:
     findings: tuple[ScanFinding, ...]
     plan: Any
     executions: int = 0
+    _identities: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     @property
     def violations(self) -> tuple[ScanFinding, ...]:
         return tuple(f for f in self.findings if f.is_violation)
+
+    def identity(self, table: str) -> tuple[str, str]:
+        """Fingerprint and normalised SQL of this statement's scan of ``table``; computed once
+        per distinct statement (sqlparse is slow), when it first violates."""
+        found = self._identities.get(table)
+        if found is None:
+            found = self._identities[table] = fingerprint_sql(self.alias, table, self.sql)
+        return found
+
+
+class Status:
+    NEW = "new"
+    KNOWN = "known"
+    ALLOWED = "allowed"
+    BELOW_THRESHOLD = "below min-rows"
+
+    ORDER = (NEW, KNOWN, ALLOWED, BELOW_THRESHOLD)
 
 
 @dataclass(frozen=True)
@@ -52,14 +71,28 @@ class Occurrence:
     finding: ScanFinding
     phase: str
     call_site: CallSite | None
-    allowed_by: str | None
+    decision: Decision
     table_rows: int | None
     rows_source: str | None
     below_threshold: bool
+    fingerprint: str
+    known: bool
+
+    @property
+    def allowed_by(self) -> str | None:
+        return self.decision.allowed_by
+
+    @property
+    def status(self) -> str:
+        if self.decision.allowed_by:
+            return Status.ALLOWED
+        if self.below_threshold:
+            return Status.BELOW_THRESHOLD
+        return Status.KNOWN if self.known else Status.NEW
 
     @property
     def fails(self) -> bool:
-        return self.allowed_by is None and not self.below_threshold
+        return self.status == Status.NEW
 
 
 @dataclass
@@ -68,6 +101,7 @@ class TestRun:
     policy: TestPolicy
     occurrences: list[Occurrence] = field(default_factory=list)
     failed_by_guard: bool = False
+    reported: bool = False
 
     def failures(self) -> list[Occurrence]:
         return [o for o in self.occurrences if o.fails]
@@ -78,8 +112,12 @@ _UNSUPPORTED = Statement(alias="", sql="", findings=(), plan=None)
 
 
 class Guard:
-    def __init__(self, settings: Settings, rootdir: Path) -> None:
+    def __init__(
+        self, settings: Settings, rootdir: Path, known: frozenset[str] = frozenset()
+    ) -> None:
         self.settings = settings
+        # Fingerprints in the baseline: reported as known, they do not fail tests.
+        self.known = known
         self.forced = settings.mode == "forced"
         self.capture = Capture(self)
         self.call_sites = CallSiteFinder(rootdir)
@@ -100,7 +138,6 @@ class Guard:
         self.unexplained: dict[Key, str] = {}
         self.unsupported: dict[str, str] = {}
         self.internal_errors: Counter[str] = Counter()
-        self.finished: list[TestRun] = []
         self.invalidations = 0
         self.distinct: set[str] = set()  # digests of every (alias, SQL) explained this session
         self.informational: set[str] = set()  # tables with full scans no index can help
@@ -114,8 +151,6 @@ class Guard:
 
     def end_test(self) -> TestRun | None:
         run, self.current = self.current, None
-        if run is not None:
-            self.finished.append(run)
         return run
 
     @contextmanager
@@ -240,15 +275,18 @@ class Guard:
             return
         rows, source = self._size(connection, finding.table)
         below = self.settings.min_rows > 0 and rows is not None and rows < self.settings.min_rows
+        fingerprint, _ = statement.identity(finding.table)
         occurrence = Occurrence(
             statement=statement,
             finding=finding,
             phase=self.phase,
             call_site=self.call_sites.find(),
-            allowed_by=run.policy.allowed_by(finding.table),
+            decision=run.policy.decide(finding.table),
             table_rows=rows,
             rows_source=source,
             below_threshold=below,
+            fingerprint=fingerprint,
+            known=fingerprint in self.known,
         )
         with self._lock:
             run.occurrences.append(occurrence)

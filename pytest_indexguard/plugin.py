@@ -39,11 +39,17 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = resolve(config)
     config.stash[settings_key] = settings
     if settings.enabled:
+        from pytest_indexguard import baseline
         from pytest_indexguard.guard import Guard
 
-        guard = Guard(settings, config.rootpath)
+        known = (
+            baseline.load(settings.baseline, missing_ok=settings.update_baseline)
+            if settings.baseline
+            else {}
+        )
+        guard = Guard(settings, config.rootpath, known=frozenset(known))
         config.stash[guard_key] = guard
-        config.pluginmanager.register(GuardPlugin(guard, config), "indexguard-session")
+        config.pluginmanager.register(GuardPlugin(guard, config, known), "indexguard-session")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -93,8 +99,9 @@ def indexguard(request: pytest.FixtureRequest) -> IndexGuardFixture:
 
 
 class GuardPlugin:
-    def __init__(self, guard: Any, config: pytest.Config) -> None:
+    def __init__(self, guard: Any, config: pytest.Config, known: dict[str, Any]) -> None:
         from pytest_indexguard.guard import Guard
+        from pytest_indexguard.results import Results
         from pytest_indexguard.suggest import ModelIndex
         from pytest_indexguard.summary import Summary
 
@@ -102,6 +109,9 @@ class GuardPlugin:
         self.config = config
         self.models = ModelIndex()
         self.summary = Summary()
+        # Only the process that prints the summary gathers results and writes files.
+        self.is_worker = hasattr(config, "workerinput")
+        self.results = Results(guard.settings, baseline=known, full_run=_full_run(config))
         if config.pluginmanager.hasplugin("xdist"):
             config.pluginmanager.register(XdistHooks(self.summary), "indexguard-xdist")
 
@@ -139,7 +149,7 @@ class GuardPlugin:
         with self.guard.watching("call"):
             result = yield
         run = self.guard.current
-        if run is not None and run.failures():
+        if run is not None and run.failures() and not self.guard.settings.update_baseline:
             from pytest_indexguard.report import failure_message
 
             run.failed_by_guard = True
@@ -155,7 +165,9 @@ class GuardPlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         run = self.guard.current
-        if run is not None and report.when == "call" and call.excinfo is not None:
+        if run is None:
+            return report
+        if report.when == "call" and call.excinfo is not None:
             failures = run.failures()
             if failures and not run.failed_by_guard:
                 from pytest_indexguard.report import failure_message
@@ -163,7 +175,32 @@ class GuardPlugin:
                 report.sections.append(
                     ("indexguard", failure_message(failures, self.models, verbose=1))
                 )
+        last = report.when == "call" or (report.when == "setup" and not report.passed)
+        if last and not run.reported:
+            run.reported = True
+            self._attach(run, report)
         return report
+
+    def _attach(self, run: Any, report: pytest.TestReport) -> None:
+        """Put the test's violations on its report: they travel with it to the xdist
+        controller, and to JUnit XML as a property."""
+        from pytest_indexguard.records import violation_records
+
+        records = violation_records(run, self.models)
+        unused = (
+            [mark.describe() for mark in run.policy.unused_marks()]
+            if report.when == "call" and not run.policy.skip
+            else []
+        )
+        if records or unused:
+            report.indexguard = {"violations": records, "unused_markers": unused}  # type: ignore[attr-defined]
+        counted = [r for r in records if r["status"] in ("new", "known")]
+        if counted:
+            report.user_properties.append(("indexguard_violations", len(counted)))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.is_worker:
+            self.results.add(report.nodeid, report.when, getattr(report, "indexguard", None))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -179,8 +216,37 @@ class GuardPlugin:
         workeroutput = getattr(session.config, "workeroutput", None)
         if workeroutput is not None:  # an xdist worker: the controller reports
             workeroutput["indexguard"] = own.to_json()
-        else:
-            self.summary.merge(own)
+            return
+        self.summary.merge(own)
+        self.written = self._write_files()
+        settings = self.guard.settings
+        if settings.fail_stale and not settings.update_baseline and self.results.stale():
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _write_files(self) -> list[str]:
+        from pytest_indexguard import baseline
+        from pytest_indexguard.results import write_json
+        from pytest_indexguard.sarif import sarif
+
+        settings = self.guard.settings
+        notes = []
+        if settings.update_baseline and settings.baseline is not None:
+            entries = self.results.new_baseline()
+            changed = baseline.write(settings.baseline, entries)
+            state = "written" if changed else "unchanged"
+            notes.append(f"baseline {state}: {settings.baseline} ({len(entries)} entries)")
+        if settings.report is not None:
+            write_json(settings.report, self.results.json_report(self.summary.to_json()))
+            notes.append(f"report written: {settings.report}")
+        if settings.sarif is not None:
+            write_json(settings.sarif, sarif(self.results.grouped(), self.config.rootpath))
+            notes.append(f"SARIF written: {settings.sarif}")
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step_summary:
+            with open(step_summary, "a", encoding="utf-8") as out:
+                out.write(self.results.markdown())
+            notes.append(f"GitHub step summary appended: {step_summary}")
+        return notes
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_indexguard.report import summary_lines
@@ -188,13 +254,33 @@ class GuardPlugin:
         if hasattr(self.config, "workeroutput"):
             return
         terminalreporter.section("indexguard")
-        for line in summary_lines(self.guard.settings, self.summary):
+        for line in summary_lines(self.guard.settings, self.summary, self.results):
             terminalreporter.write_line(line)
+        for note in getattr(self, "written", ()):
+            terminalreporter.write_line(note)
+        settings = self.guard.settings
+        if settings.fail_stale and not settings.update_baseline and self.results.stale():
+            terminalreporter.write_line(
+                f"indexguard: {len(self.results.stale())} stale baseline entries fail the run "
+                "(--indexguard-fail-stale); remove them with --indexguard-update-baseline",
+                red=True,
+            )
 
     def pytest_unconfigure(self) -> None:
         # Django may already be torn down by another plugin's unconfigure.
         with contextlib.suppress(Exception):
             self.guard.capture.uninstall()
+
+
+def _full_run(config: pytest.Config) -> bool:
+    """Whether this run selects the whole suite: only then may recording a baseline drop the
+    entries of tests that did not run."""
+    option = config.option
+    if getattr(option, "keyword", "") or getattr(option, "markexpr", ""):
+        return False
+    if getattr(option, "lf", False) or getattr(option, "deselect", None):
+        return False
+    return not any("::" in str(arg) or str(arg).endswith(".py") for arg in config.args)
 
 
 class XdistHooks:

@@ -1,13 +1,15 @@
 """Which findings fail a test: allowlist markers, the fixture's allow blocks and the row threshold.
 
 Precedence, strongest first: ``indexguard_skip`` (nothing is checked), then
-``indexguard_allow`` markers and ``indexguard.allow()`` blocks (the scan is reported as allowed),
-then the row threshold (a table smaller than ``--indexguard-min-rows`` does not fail), then the
-default: a violation fails the test.
+``indexguard_allow`` markers (until their expiry date) and ``indexguard.allow()`` blocks (the scan
+is reported as allowed), then the row threshold (a table smaller than ``--indexguard-min-rows``
+does not fail), then the baseline (a known scan does not fail), then the default: a violation
+fails the test.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -21,15 +23,51 @@ SKIP_MARK = "indexguard_skip"
 class AllowMark:
     tables: frozenset[str] | None  # None: every table
     reason: str | None
+    until: datetime.date | None = None
+
+    def covers(self, table: str) -> bool:
+        return self.tables is None or table in self.tables
+
+    def expired(self, today: datetime.date) -> bool:
+        return self.until is not None and today > self.until
+
+    def describe(self) -> str:
+        args = [f'"{t}"' for t in sorted(self.tables or ())]
+        if self.reason is not None:
+            args.append(f"reason={self.reason!r}")
+        if self.until is not None:
+            args.append(f'until="{self.until.isoformat()}"')
+        return f"@pytest.mark.{ALLOW_MARK}({', '.join(args)})"
 
 
-def _allow_signature(*tables: str, reason: str | None = None) -> AllowMark:
+def _allow_signature(
+    *tables: str, reason: str | None = None, until: str | datetime.date | None = None
+) -> AllowMark:
     for table in tables:
         if not isinstance(table, str) or not table.strip():
             raise TypeError(f"table names must be non-empty strings, got {table!r}")
     if reason is not None and not isinstance(reason, str):
         raise TypeError(f"reason must be a string, got {reason!r}")
-    return AllowMark(tables=frozenset(t.strip() for t in tables) or None, reason=reason)
+    return AllowMark(
+        tables=frozenset(t.strip() for t in tables) or None,
+        reason=reason,
+        until=_parse_until(until),
+    )
+
+
+def _parse_until(until: object) -> datetime.date | None:
+    if until is None:
+        return None
+    if isinstance(until, datetime.datetime):
+        return until.date()
+    if isinstance(until, datetime.date):
+        return until
+    if isinstance(until, str):
+        try:
+            return datetime.date.fromisoformat(until.strip())
+        except ValueError:
+            pass
+    raise TypeError(f"until must be a date as YYYY-MM-DD, got {until!r}")
 
 
 def _skip_signature(reason: str | None = None) -> str | None:
@@ -39,7 +77,10 @@ def _skip_signature(reason: str | None = None) -> str | None:
 
 
 _SIGNATURES: dict[str, tuple[str, Callable[..., object]]] = {
-    ALLOW_MARK: ("*tables: str, reason: str | None = None", _allow_signature),
+    ALLOW_MARK: (
+        '*tables: str, reason: str | None = None, until: "YYYY-MM-DD" | None = None',
+        _allow_signature,
+    ),
     SKIP_MARK: ("reason: str | None = None", _skip_signature),
 }
 
@@ -59,6 +100,16 @@ def marker_errors(item: pytest.Item) -> list[str]:
     return errors
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Why a violation does not fail its test (``allowed_by``), or which expired marker would
+    have allowed it."""
+
+    allowed_by: str | None = None
+    mark: AllowMark | None = None
+    expired: AllowMark | None = None
+
+
 @dataclass
 class TestPolicy:
     """What the markers of one test allow; the fixture pushes and pops allow blocks."""
@@ -67,6 +118,8 @@ class TestPolicy:
     skip_reason: str | None = None
     marks: tuple[AllowMark, ...] = ()
     blocks: list[frozenset[str] | None] = field(default_factory=list)
+    today: datetime.date = field(default_factory=datetime.date.today)
+    used: set[AllowMark] = field(default_factory=set)
 
     @classmethod
     def for_item(cls, item: pytest.Item) -> TestPolicy:
@@ -83,15 +136,24 @@ class TestPolicy:
             marks=marks,
         )
 
-    def allowed_by(self, table: str) -> str | None:
-        """``"marker"`` or ``"fixture"`` when the table is allowed right now, else None."""
+    def decide(self, table: str) -> Decision:
+        """Whether a violation on ``table`` is allowed right now, and by what."""
+        expired = None
         for mark in self.marks:
-            if mark.tables is None or table in mark.tables:
-                return "marker"
+            if mark.covers(table):
+                if mark.expired(self.today):
+                    expired = expired or mark
+                    continue
+                self.used.add(mark)
+                return Decision(allowed_by="marker", mark=mark)
         for block in reversed(self.blocks):
             if block is None or table in block:
-                return "fixture"
-        return None
+                return Decision(allowed_by="fixture")
+        return Decision(expired=expired)
+
+    def unused_marks(self) -> list[AllowMark]:
+        """Markers that allowed nothing in this test (expired ones included)."""
+        return [mark for mark in self.marks if mark not in self.used]
 
 
 def block_tables(tables: Iterable[str]) -> frozenset[str] | None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from pytest_indexguard.config import Settings
-from pytest_indexguard.guard import Occurrence
-from pytest_indexguard.plan import root_plan
+from pytest_indexguard.guard import Occurrence, Status
+from pytest_indexguard.records import render_plan
+from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import mask_plan_expression, normalise, shorten
 from pytest_indexguard.suggest import ModelIndex, suggest
-from pytest_indexguard.summary import OUTCOMES, Summary
+from pytest_indexguard.summary import Summary
 
 
 def failure_message(occurrences: Sequence[Occurrence], models: ModelIndex, *, verbose: int) -> str:
@@ -31,7 +30,8 @@ def failure_message(occurrences: Sequence[Occurrence], models: ModelIndex, *, ve
     lines.append(
         "Fix it with the index above, or accept the scan: "
         f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
-        f'or `with indexguard.allow("{first_table}"):` around the code.'
+        f'`with indexguard.allow("{first_table}"):` around the code, or record it in a '
+        "baseline (--indexguard-baseline=PATH --indexguard-update-baseline)."
     )
     if verbose <= 0:
         lines.append("Add -v to show the plans.")
@@ -72,6 +72,12 @@ def _block(
     for site, times in sorted(sites.items()):
         suffix = f" ({times} executions)" if times > 1 else ""
         lines.append(f"    at:      {site}{suffix}")
+    expired = first.decision.expired
+    if expired is not None and expired.until is not None:
+        lines.append(
+            f"    marker:  {expired.describe()} expired on {expired.until.isoformat()}: "
+            "it no longer allows this scan"
+        )
     if first.table_rows is not None:
         lines.append(f"    rows:    {first.table_rows:,} ({first.rows_source})")
     if suggestion is not None:
@@ -85,40 +91,7 @@ def _block(
     return lines
 
 
-def render_plan(plan: Any) -> list[str]:
-    """EXPLAIN's text shape, from its JSON, with literal values masked."""
-    lines: list[str] = []
-
-    def visit(node: Mapping[str, Any], depth: int) -> None:
-        label = str(node.get("Node Type"))
-        if node.get("Parallel Aware"):
-            label = f"Parallel {label}"
-        if node.get("Index Name"):
-            label += f" using {node['Index Name']}"
-        if node.get("Relation Name"):
-            label += f" on {node['Relation Name']}"
-        if node.get("Disabled") or (
-            not node.get("Plans") and float(node.get("Startup Cost", 0)) >= 1e10
-        ):
-            label += " (disabled)"
-        prefix = "  " * depth + ("-> " if depth else "")
-        lines.append(prefix + label)
-        for detail in ("Index Cond", "Filter", "Join Filter", "Sort Key", "Recheck Cond"):
-            if detail in node:
-                value = node[detail]
-                text = ", ".join(value) if isinstance(value, list) else str(value)
-                lines.append("  " * depth + f"     {detail}: {mask_plan_expression(text)}")
-        for child in node.get("Plans", ()) or ():
-            visit(child, depth + 1)
-
-    try:
-        visit(root_plan(plan), 0)
-    except ValueError:
-        lines.append(json.dumps(plan)[:500])
-    return lines
-
-
-def summary_lines(settings: Settings, summary: Summary) -> list[str]:
+def summary_lines(settings: Settings, summary: Summary, results: Results) -> list[str]:
     lines = [header_line(settings)]
     lines.append(
         f"statements checked: {summary.checked} ({len(summary.distinct)} distinct, "
@@ -126,16 +99,31 @@ def summary_lines(settings: Settings, summary: Summary) -> list[str]:
     )
     if summary.invalidations:
         lines.append(f"plan cache cleared {summary.invalidations} times by schema changes")
-    if summary.tables:
-        lines.append(
-            f"violations: {len(summary.violating)} distinct statements, "
-            f"{summary.executions} executions, {summary.failing_tests} failing tests"
-        )
-        for table, counts in sorted(summary.tables.items()):
-            detail = ", ".join(f"{counts[k]} {k}" for k in OUTCOMES if counts[k])
-            lines.append(f"  {table}: {sum(counts.values())} ({detail})")
+    counts = results.table_counts()
+    if counts:
+        failing = len(results.failing_tests())
+        lines.append(f"violations by table, distinct statements ({failing} failing tests):")
+        for table, table_counts in sorted(counts.items()):
+            detail = ", ".join(
+                f"{table_counts[k]} {k}" for k in (*Status.ORDER, "stale") if table_counts[k]
+            )
+            runs = table_counts["executions"]
+            suffix = f" ({runs} executions)" if runs else ""
+            lines.append(f"  {table}: {detail}{suffix}")
     else:
         lines.append("violations: none")
+    for entry in results.stale():
+        lines.append(
+            f"stale baseline entry (nothing hits it any more): {entry.table}: "
+            f"{_short(entry.sql)} [{entry.fingerprint}]"
+        )
+    unexercised = results.unexercised()
+    if unexercised:
+        lines.append(
+            f"baseline entries not exercised (none of their tests ran): {len(unexercised)}"
+        )
+    for test, marker in sorted(results.unused):
+        lines.append(f"unused marker (allowed nothing): {test}: {marker}")
     if summary.informational:
         lines.append(
             "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "

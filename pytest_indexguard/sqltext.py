@@ -17,18 +17,40 @@ _QUOTED = re.compile(r"'(?:[^']|'')*'")
 _NUMBER = re.compile(r"(?<![\w.\"$])-?\d+(?:\.\d+)?(?![\w.])")
 
 
+# A parenthesised list of placeholders only: IN (...) lists and VALUES rows of any length.
+_PLACEHOLDER_LIST = re.compile(r"\(\s*%s(?:\s*,\s*%s)*\s*\)")
+_REPEATED_ROWS = re.compile(r"\(\.\.\.\)(?:\s*,\s*\(\.\.\.\))+")
+# Names Django generates per call: savepoints ("s140234_x12") and server-side cursors.
+_SAVEPOINT_NAME = re.compile(r'"s\d+_x\d+"')
+_CURSOR_NAME = re.compile(r'"?_django_curs_\d+_\w+?_\d+"?')
+
+
 def normalise(sql: str) -> str:
-    """Replace literals with ``%s`` and collapse whitespace."""
+    """The statement's shape: literals and parameters as ``%s``, IN-lists and VALUES-lists of
+    any length as ``(...)``, comments dropped, keywords upper-case, whitespace collapsed, and
+    the savepoint and cursor names Django generates removed. Stable for the same query with other
+    values; different when the query's shape differs."""
     parts = []
     tokens = sqlparse.parse(sql)[0].flatten() if sql.strip() else ()  # type: ignore[no-untyped-call]
     for token in tokens:
-        if token.ttype in T.Literal.String.Single or token.ttype in T.Literal.Number:
+        ttype = token.ttype
+        if (
+            ttype in T.Literal.String.Single
+            or ttype in T.Literal.Number
+            or ttype in T.Name.Placeholder
+        ):
             parts.append("%s")
-        elif token.ttype in T.Whitespace or token.ttype in T.Newline:
+        elif ttype in T.Whitespace or ttype in T.Newline or ttype in T.Comment:
             parts.append(" ")
+        elif ttype in T.Keyword:
+            parts.append(token.value.upper())
         else:
             parts.append(token.value)
-    return _WHITESPACE.sub(" ", "".join(parts)).strip()
+    text = _WHITESPACE.sub(" ", "".join(parts)).strip()
+    text = _PLACEHOLDER_LIST.sub("(...)", text)
+    text = _REPEATED_ROWS.sub("(...)", text)
+    text = _SAVEPOINT_NAME.sub('"s_x"', text)
+    return _CURSOR_NAME.sub("_django_curs", text)
 
 
 _SELECT_LIST = re.compile(r"^(SELECT\s+(?:DISTINCT\s+)?)(.*?)(\s+FROM\s)", re.IGNORECASE)

@@ -110,7 +110,10 @@ def test_bad_marker_arguments(django_project: DjangoProject) -> None:
     run = django_project.run()
     assert run.result.ret == pytest.ExitCode.USAGE_ERROR, run.output
     errors = [line for line in run.result.errlines if line.strip()]
-    accepts_allow = "(it accepts indexguard_allow(*tables: str, reason: str | None = None))"
+    accepts_allow = (
+        "(it accepts indexguard_allow(*tables: str, reason: str | None = None, "
+        'until: "YYYY-MM-DD" | None = None))'
+    )
     assert errors == [
         "ERROR: test_inner.py::test_keyword_tables: @pytest.mark.indexguard_allow: it got an "
         f"unexpected keyword argument 'tables' {accepts_allow}",

@@ -209,7 +209,7 @@ def test_statements_that_must_fail(django_project: DjangoProject) -> None:
 
     cascade = run.section("test_cascade_delete_without_index")
     # The deletion collector looks the orders up by the unindexed key before deleting them.
-    assert '"shop_order"."customer_id" IN (%s)' in cascade, cascade
+    assert '"shop_order"."customer_id" IN (...)' in cascade, cascade
 
     raw = run.section("test_raw_sql_with_literals")
     assert "city = %s AND visits > %s" in raw
@@ -219,7 +219,7 @@ def test_statements_that_must_fail(django_project: DjangoProject) -> None:
     assert "the test's own assertion" in own
     assert "indexguard" in own  # the findings are attached as a report section
 
-    assert "8 failing tests" in run.output, run.output
+    assert "violations by table, distinct statements (8 failing tests):" in run.output
 
 
 def _line_of(source: str, text: str) -> int:
@@ -245,8 +245,17 @@ def test_xdist_gives_the_same_outcomes_and_summary(django_project: DjangoProject
 
     def violations(run: InnerRun) -> list[str]:
         lines = run.result.outlines
-        start = next(i for i, line in enumerate(lines) if line.startswith("violations:"))
-        return [lines[start], *(line for line in lines[start + 1 :] if line.startswith("  "))]
+        start = next(i for i, line in enumerate(lines) if line.startswith("violations by table"))
+        found = [lines[start]]
+        for line in lines[start + 1 :]:
+            if not line.startswith("  "):
+                break
+            found.append(line)
+        return found
 
     assert violations(parallel) == violations(alone)
-    assert violations(alone)[0].endswith("8 failing tests"), alone.output
+    assert violations(alone) == [
+        "violations by table, distinct statements (8 failing tests):",
+        "  shop_customer: 4 new (5 executions)",
+        "  shop_order: 4 new (4 executions)",
+    ], alone.output

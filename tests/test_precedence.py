@@ -118,8 +118,8 @@ def test_cli_turns_it_on(project: DjangoProject) -> None:
     assert run.outcomes() == _expected(ALL_FAIL_WHEN_ON), run.output
     assert "indexguard: on, mode forced, watching every table" in run.output
     # Allowed scans are counted, not hidden.
-    assert "shop_customer: 7 (2 failing, 5 allowed)" in run.output, run.output
-    assert "shop_order: 5 (2 failing, 3 allowed)" in run.output, run.output
+    assert "shop_customer: 1 new, 1 allowed (7 executions)" in run.output, run.output
+    assert "shop_order: 1 new, 1 allowed (5 executions)" in run.output, run.output
 
 
 def test_ini_turns_it_on_and_cli_turns_it_off(project: DjangoProject) -> None:

@@ -1,0 +1,139 @@
+"""The baseline file: violations a team knows about, so CI fails only on new ones.
+
+JSON, sorted, one entry per fingerprint with the table, the normalised statement (placeholders,
+never parameter values) and the tests that hit it, so that it diffs cleanly in review. Written
+only when its content changes, atomically, and only by the process that prints the summary (the
+xdist controller).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FORMAT = "pytest-indexguard baseline"
+VERSION = 1
+OPTION = "--indexguard-baseline"
+
+
+@dataclass(frozen=True)
+class Entry:
+    fingerprint: str
+    alias: str
+    table: str
+    sql: str
+    tests: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "alias": self.alias,
+            "table": self.table,
+            "sql": self.sql,
+            "tests": sorted(set(self.tests)),
+        }
+
+
+def load(path: Path, *, missing_ok: bool) -> dict[str, Entry]:
+    """The entries of ``path`` by fingerprint. Every problem is one line: a usage error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return {}
+        raise pytest.UsageError(
+            f"{OPTION}: no such file {str(path)!r}; record one with --indexguard-update-baseline"
+        ) from None
+    except OSError as exc:
+        raise pytest.UsageError(f"{OPTION}: cannot read {str(path)!r}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise pytest.UsageError(
+            f"{OPTION}: {str(path)!r} is not valid JSON (line {exc.lineno}: {exc.msg})"
+        ) from None
+    return parse(data, path)
+
+
+def parse(data: object, path: Path) -> dict[str, Entry]:
+    def bad(why: str) -> pytest.UsageError:
+        return pytest.UsageError(f"{OPTION}: {str(path)!r} is not an indexguard baseline: {why}")
+
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise bad(f'expected an object with "format": "{FORMAT}"')
+    if data.get("version") != VERSION:
+        raise bad(f"unsupported version {data.get('version')!r} (this plugin reads {VERSION})")
+    violations = data.get("violations")
+    if not isinstance(violations, list):
+        raise bad('"violations" must be a list')
+    entries: dict[str, Entry] = {}
+    for number, item in enumerate(violations, start=1):
+        if not isinstance(item, dict):
+            raise bad(f"entry {number} is not an object")
+        try:
+            entry = Entry(
+                fingerprint=_text(item, "fingerprint"),
+                alias=_text(item, "alias"),
+                table=_text(item, "table"),
+                sql=_text(item, "sql"),
+                tests=tuple(_texts(item, "tests")),
+            )
+        except ValueError as exc:
+            raise bad(f"entry {number}: {exc}") from None
+        entries[entry.fingerprint] = entry
+    return entries
+
+
+def _text(item: dict[str, Any], key: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f'"{key}" must be a non-empty string')
+    return value
+
+
+def _texts(item: dict[str, Any], key: str) -> list[str]:
+    value = item.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f'"{key}" must be a list of strings')
+    return value
+
+
+def dumps(entries: Iterable[Entry]) -> str:
+    ordered = sorted(entries, key=lambda e: (e.table, e.sql, e.alias, e.fingerprint))
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "violations": [entry.to_json() for entry in ordered],
+    }
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def write(path: Path, entries: Iterable[Entry]) -> bool:
+    """Write the file if its content changes; True when it did."""
+    text = dumps(entries)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except OSError:
+        pass
+    write_atomically(path, text)
+    return True
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,109 @@
+"""Violations of one test as plain data: attached to the test's report, so that they reach the
+xdist controller with it, feed the JUnit property, the baseline and the JSON and SARIF reports.
+Parameter values never appear: the SQL is normalised and the plan's literals are masked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pytest_indexguard.plan import root_plan
+from pytest_indexguard.sqltext import mask_plan_expression
+from pytest_indexguard.suggest import ModelIndex, suggest
+
+if TYPE_CHECKING:
+    from pytest_indexguard.guard import Occurrence, TestRun
+
+PLAN_EXCERPT_LINES = 30
+
+
+def violation_records(run: TestRun, models: ModelIndex) -> list[dict[str, Any]]:
+    """One record per distinct (statement, status, call site) of the test, with a count."""
+    grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for occurrence in run.occurrences:
+        site = str(occurrence.call_site) if occurrence.call_site else ""
+        key = (occurrence.fingerprint, occurrence.status, site)
+        record = grouped.get(key)
+        if record is None:
+            grouped[key] = record = _record(run.nodeid, occurrence, models)
+        record["executions"] += 1
+    return [grouped[key] for key in sorted(grouped)]
+
+
+def _record(test: str, occurrence: Occurrence, models: ModelIndex) -> dict[str, Any]:
+    finding = occurrence.finding
+    _, sql = occurrence.statement.identity(finding.table)
+    suggestion = suggest(finding, models)
+    site = occurrence.call_site
+    decision = occurrence.decision
+    return {
+        "test": test,
+        "fingerprint": occurrence.fingerprint,
+        "alias": occurrence.statement.alias,
+        "table": finding.table,
+        "sql": sql,
+        "node": finding.scan_label,
+        "rule": finding.rule.value if finding.rule else None,
+        "filter": mask_plan_expression(finding.filter) if finding.filter else None,
+        "join_filter": mask_plan_expression(finding.join_filter) if finding.join_filter else None,
+        "sort_key": list(finding.sort_key),
+        "status": occurrence.status,
+        "allowed_by": decision.allowed_by,
+        "marker": decision.mark.describe() if decision.mark else None,
+        "expired_marker": decision.expired.describe() if decision.expired else None,
+        "rows": occurrence.table_rows,
+        "rows_source": occurrence.rows_source,
+        "phase": occurrence.phase,
+        "call_site": (
+            {"path": site.path, "line": site.line, "function": site.function} if site else None
+        ),
+        "executions": 0,
+        "suggestion": (
+            {
+                "model": suggestion.model,
+                "fields": list(suggestion.fields),
+                "columns": list(suggestion.columns),
+                "index": suggestion.index_code(),
+                "migration": suggestion.migration_code(),
+                "verified": False,
+            }
+            if suggestion
+            else None
+        ),
+        "plan": render_plan(occurrence.statement.plan)[:PLAN_EXCERPT_LINES],
+    }
+
+
+def render_plan(plan: Any) -> list[str]:
+    """EXPLAIN's text shape, from its JSON, with literal values masked."""
+    lines: list[str] = []
+
+    def visit(node: Mapping[str, Any], depth: int) -> None:
+        label = str(node.get("Node Type"))
+        if node.get("Parallel Aware"):
+            label = f"Parallel {label}"
+        if node.get("Index Name"):
+            label += f" using {node['Index Name']}"
+        if node.get("Relation Name"):
+            label += f" on {node['Relation Name']}"
+        if node.get("Disabled") or (
+            "Disabled" not in node
+            and node.get("Node Type") == "Seq Scan"
+            and float(node.get("Startup Cost", 0)) >= 1e10
+        ):
+            label += " (disabled)"
+        prefix = "  " * depth + ("-> " if depth else "")
+        lines.append(prefix + label)
+        for detail in ("Index Cond", "Filter", "Join Filter", "Sort Key", "Recheck Cond"):
+            if detail in node:
+                value = node[detail]
+                text = ", ".join(value) if isinstance(value, list) else str(value)
+                lines.append("  " * depth + f"     {detail}: {mask_plan_expression(text)}")
+        for child in node.get("Plans", ()) or ():
+            visit(child, depth + 1)
+
+    try:
+        visit(root_plan(plan), 0)
+    except ValueError:
+        lines.append("(no plan)")
+    return lines

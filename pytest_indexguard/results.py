@@ -1,0 +1,226 @@
+"""What the whole run found, gathered from test reports by the process that prints the summary
+(the xdist controller, or the only process): baseline comparison, stale entries, unused
+markers, and the files written at the end (baseline, JSON report, SARIF, GitHub summary)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_indexguard import __version__
+from pytest_indexguard.baseline import Entry
+from pytest_indexguard.config import Settings
+from pytest_indexguard.guard import Status
+
+REPORT_FORMAT = "pytest-indexguard report"
+REPORT_VERSION = 1
+# Statuses that the baseline records: the ones that fail a test unless known.
+BASELINED = (Status.NEW, Status.KNOWN)
+
+
+@dataclass
+class Results:
+    settings: Settings
+    baseline: dict[str, Entry] = field(default_factory=dict)
+    full_run: bool = True
+    records: list[dict[str, Any]] = field(default_factory=list)
+    executed: set[str] = field(default_factory=set)
+    unused: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, nodeid: str, when: str, data: dict[str, Any] | None) -> None:
+        if when == "call":
+            self.executed.add(nodeid)
+        if data:
+            self.records.extend(data.get("violations", ()))
+            self.unused.update((nodeid, marker) for marker in data.get("unused_markers", ()))
+
+    # -- derived views ------------------------------------------------------------------------
+
+    def hits(self) -> dict[str, list[dict[str, Any]]]:
+        """Baselined records (new or known) by fingerprint."""
+        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for record in self.records:
+            if record["status"] in BASELINED:
+                found[record["fingerprint"]].append(record)
+        return found
+
+    def stale(self) -> list[Entry]:
+        """Baseline entries nothing hit although one of their tests ran."""
+        return self._unhit(ran=True)
+
+    def unexercised(self) -> list[Entry]:
+        """Baseline entries none of whose tests ran (a -k selection, or renamed tests)."""
+        return self._unhit(ran=False)
+
+    def _unhit(self, *, ran: bool) -> list[Entry]:
+        hits = self.hits()
+        found = [
+            entry
+            for fingerprint, entry in self.baseline.items()
+            if fingerprint not in hits and any(test in self.executed for test in entry.tests) == ran
+        ]
+        return sorted(found, key=lambda e: (e.table, e.sql, e.fingerprint))
+
+    def new_baseline(self) -> list[Entry]:
+        """This run's violations, plus the entries of tests that did not run. On a run of the
+        whole suite (no selection), entries whose tests no longer run are dropped."""
+        entries: dict[str, Entry] = {}
+        for fingerprint, records in self.hits().items():
+            first = records[0]
+            tests = {r["test"] for r in records}
+            old = self.baseline.get(fingerprint)
+            if old is not None:
+                tests.update(t for t in old.tests if t not in self.executed)
+            entries[fingerprint] = Entry(
+                fingerprint=fingerprint,
+                alias=first["alias"],
+                table=first["table"],
+                sql=first["sql"],
+                tests=tuple(sorted(tests)),
+            )
+        if not self.full_run:
+            for entry in self.unexercised():
+                entries[entry.fingerprint] = entry
+        return list(entries.values())
+
+    def table_counts(self) -> dict[str, Counter[str]]:
+        """Distinct statements per table and status, plus stale baseline entries."""
+        seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        executions: Counter[str] = Counter()
+        for record in self.records:
+            seen[record["table"]].add((record["status"], record["fingerprint"]))
+            executions[record["table"]] += record["executions"]
+        counts: dict[str, Counter[str]] = {}
+        for table, pairs in seen.items():
+            counts[table] = Counter(status for status, _ in pairs)
+            counts[table]["executions"] = executions[table]
+        for entry in self.stale():
+            counts.setdefault(entry.table, Counter())["stale"] += 1
+        return counts
+
+    def failing_tests(self) -> set[str]:
+        return {r["test"] for r in self.records if r["status"] == Status.NEW}
+
+    def grouped(self) -> list[dict[str, Any]]:
+        """One entry per fingerprint and status, with every test and call site that hit it."""
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for record in sorted(self.records, key=_record_order):
+            key = (record["fingerprint"], record["status"])
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = {
+                    k: record[k]
+                    for k in (
+                        "fingerprint",
+                        "alias",
+                        "table",
+                        "sql",
+                        "node",
+                        "rule",
+                        "filter",
+                        "join_filter",
+                        "sort_key",
+                        "status",
+                        "suggestion",
+                        "plan",
+                        "rows",
+                        "rows_source",
+                    )
+                }
+                group.update(tests=[], call_sites=[], markers=[], executions=0)
+            if record["test"] not in group["tests"]:
+                group["tests"].append(record["test"])
+            site = record["call_site"]
+            if site is not None and site not in group["call_sites"]:
+                group["call_sites"].append(site)
+            for key_name in ("marker", "expired_marker"):
+                if record.get(key_name) and record[key_name] not in group["markers"]:
+                    group["markers"].append(record[key_name])
+            group["executions"] += record["executions"]
+        order = {status: index for index, status in enumerate(Status.ORDER)}
+        return sorted(
+            groups.values(),
+            key=lambda g: (order.get(g["status"], 9), g["table"], g["sql"], g["fingerprint"]),
+        )
+
+    # -- outputs ------------------------------------------------------------------------------
+
+    def json_report(self, summary: dict[str, Any]) -> dict[str, Any]:
+        settings = self.settings
+        return {
+            "format": REPORT_FORMAT,
+            "version": REPORT_VERSION,
+            "plugin_version": __version__,
+            "settings": {
+                "mode": settings.mode,
+                "tables": sorted(settings.tables) if settings.tables is not None else None,
+                "min_rows": settings.min_rows,
+                "baseline": str(settings.baseline) if settings.baseline else None,
+            },
+            "summary": {
+                **summary,
+                "statuses": dict(sorted(Counter(g["status"] for g in self.grouped()).items())),
+                "failing_tests": len(self.failing_tests()),
+                "stale": len(self.stale()),
+            },
+            "violations": self.grouped(),
+            "stale": [entry.to_json() for entry in self.stale()],
+            "unexercised": [entry.to_json() for entry in self.unexercised()],
+            "unused_markers": [
+                {"test": test, "marker": marker} for test, marker in sorted(self.unused)
+            ],
+        }
+
+    def markdown(self) -> str:
+        """A GitHub job summary: the picture at a glance."""
+        counts = self.table_counts()
+        lines = ["## pytest-indexguard", ""]
+        new = self.failing_tests()
+        if new:
+            lines.append(f"**{len(new)} tests need a full scan of a watched table.**")
+        else:
+            lines.append("No test needs a new full scan of a watched table.")
+        lines.append("")
+        if counts:
+            columns = (*Status.ORDER, "stale")
+            lines.append("| table | " + " | ".join(columns) + " |")
+            lines.append("|---" * (len(columns) + 1) + "|")
+            for table, table_counts in sorted(counts.items()):
+                # A table can have only stale entries: its counts still show.
+                cells = " | ".join(str(table_counts[c]) for c in columns)
+                lines.append(f"| `{table}` | {cells} |")
+            lines.append("")
+        for group in self.grouped():
+            if group["status"] != Status.NEW:
+                continue
+            site = group["call_sites"][0] if group["call_sites"] else None
+            where = f"`{site['path']}:{site['line']}` in `{site['function']}`" if site else ""
+            lines.append(f"- **{group['table']}**: {group['node']} {where}")
+            lines.append(f"  - `{_short(group['sql'], 160)}`")
+            if group["suggestion"]:
+                lines.append(f"  - suggested: `{group['suggestion']['index']}`")
+        stale = self.stale()
+        if stale:
+            lines.append("")
+            lines.append(f"{len(stale)} stale baseline entries (nothing hits them any more).")
+        if self.unused:
+            lines.append("")
+            lines.append(f"{len(self.unused)} `indexguard_allow` markers allowed nothing.")
+        return "\n".join(lines) + "\n"
+
+
+def _record_order(record: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (record["table"], record["sql"], record["fingerprint"], record["test"])
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    from pytest_indexguard.baseline import write_atomically
+
+    write_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n")

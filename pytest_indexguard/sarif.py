@@ -1,0 +1,120 @@
+"""SARIF 2.1.0 output, for code-scanning tools: one result per violation and call site.
+
+New violations are errors; known ones (in the baseline) are notes with ``baselineState``
+"unchanged"; allowed ones carry an in-source suppression with the marker as justification.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pytest_indexguard import __version__
+from pytest_indexguard.guard import Status
+from pytest_indexguard.plan import Rule
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/pytest-indexguard/"
+ROOT = "SRCROOT"
+
+RULES = {
+    Rule.FILTER.value: (
+        "IG001",
+        "full-scan-filter",
+        "A statement filters a table with a predicate no index serves.",
+    ),
+    Rule.JOIN.value: (
+        "IG002",
+        "full-scan-join",
+        "A join reads a table in full because its join key has no index.",
+    ),
+    Rule.SORT_LIMIT.value: (
+        "IG003",
+        "full-scan-sort-limit",
+        "ORDER BY ... LIMIT sorts a whole table because no index has that order.",
+    ),
+}
+_LEVEL = {Status.NEW: "error", Status.KNOWN: "note", Status.ALLOWED: "note"}
+_BASELINE_STATE = {Status.NEW: "new", Status.KNOWN: "unchanged"}
+
+
+def sarif(groups: list[dict[str, Any]], rootdir: Path) -> dict[str, Any]:
+    rule_ids = sorted(RULES.values())
+    results = []
+    for group in groups:
+        status = group["status"]
+        if status not in _LEVEL:
+            continue  # below the row threshold: not a finding for this project
+        rule_id = RULES.get(group["rule"] or "", RULES[Rule.FILTER.value])[0]
+        sites = group["call_sites"] or [_test_location(test) for test in group["tests"][:1]]
+        for site in sites:
+            result: dict[str, Any] = {
+                "ruleId": rule_id,
+                "ruleIndex": [r[0] for r in rule_ids].index(rule_id),
+                "level": _LEVEL[status],
+                "message": {"text": _message(group)},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": site["path"], "uriBaseId": ROOT},
+                            "region": {"startLine": max(int(site["line"]), 1)},
+                        }
+                    }
+                ],
+                "partialFingerprints": {"indexguard/v1": group["fingerprint"]},
+                "properties": {
+                    "table": group["table"],
+                    "alias": group["alias"],
+                    "status": status,
+                    "tests": group["tests"],
+                },
+            }
+            if status in _BASELINE_STATE:
+                result["baselineState"] = _BASELINE_STATE[status]
+            if status == Status.ALLOWED:
+                result["suppressions"] = [
+                    {"kind": "inSource", "justification": "; ".join(group["markers"]) or "allowed"}
+                ]
+            results.append(result)
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "pytest-indexguard",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [
+                            {
+                                "id": rule_id,
+                                "name": name,
+                                "shortDescription": {"text": text},
+                                "defaultConfiguration": {"level": "error"},
+                            }
+                            for rule_id, name, text in rule_ids
+                        ],
+                    }
+                },
+                "originalUriBaseIds": {ROOT: {"uri": rootdir.resolve().as_uri() + "/"}},
+                "results": results,
+            }
+        ],
+    }
+
+
+def _message(group: dict[str, Any]) -> str:
+    parts = [f"{group['node']} on {group['table']} needs a full scan"]
+    if group["filter"]:
+        parts.append(f"filter {group['filter']}")
+    if group["sort_key"]:
+        parts.append(f"order {', '.join(group['sort_key'])} under a LIMIT")
+    text = "; ".join(parts) + f". SQL: {group['sql']}"
+    if group["suggestion"]:
+        text += f" Suggested index: {group['suggestion']['index']}."
+    return text
+
+
+def _test_location(nodeid: str) -> dict[str, Any]:
+    return {"path": nodeid.split("::", 1)[0], "line": 1, "function": ""}
