@@ -178,12 +178,13 @@ class GuardPlugin:
         last = report.when == "call" or (report.when == "setup" and not report.passed)
         if last and not run.reported:
             run.reported = True
-            self._attach(run, report)
+            self._attach(item, run, report)
         return report
 
-    def _attach(self, run: Any, report: pytest.TestReport) -> None:
+    def _attach(self, item: pytest.Item, run: Any, report: pytest.TestReport) -> None:
         """Put the test's violations on its report: they travel with it to the xdist
-        controller, and to JUnit XML as a property."""
+        controller. Their count goes to JUnit XML as a property (junitxml reads the
+        item's properties from the teardown report)."""
         from pytest_indexguard.records import violation_records
 
         records = violation_records(run, self.models)
@@ -196,7 +197,7 @@ class GuardPlugin:
             report.indexguard = {"violations": records, "unused_markers": unused}  # type: ignore[attr-defined]
         counted = [r for r in records if r["status"] in ("new", "known")]
         if counted:
-            report.user_properties.append(("indexguard_violations", len(counted)))
+            item.user_properties.append(("indexguard_violations", len(counted)))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
@@ -260,9 +261,11 @@ class GuardPlugin:
             terminalreporter.write_line(note)
         settings = self.guard.settings
         if settings.fail_stale and not settings.update_baseline and self.results.stale():
+            count = len(self.results.stale())
             terminalreporter.write_line(
-                f"indexguard: {len(self.results.stale())} stale baseline entries fail the run "
-                "(--indexguard-fail-stale); remove them with --indexguard-update-baseline",
+                f"indexguard: the run fails: {count} stale baseline "
+                f"{'entry' if count == 1 else 'entries'} (--indexguard-fail-stale); "
+                "remove them with --indexguard-update-baseline",
                 red=True,
             )
 

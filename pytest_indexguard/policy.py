@@ -120,6 +120,7 @@ class TestPolicy:
     blocks: list[frozenset[str] | None] = field(default_factory=list)
     today: datetime.date = field(default_factory=datetime.date.today)
     used: set[AllowMark] = field(default_factory=set)
+    expired_hits: set[AllowMark] = field(default_factory=set)
 
     @classmethod
     def for_item(cls, item: pytest.Item) -> TestPolicy:
@@ -142,6 +143,7 @@ class TestPolicy:
         for mark in self.marks:
             if mark.covers(table):
                 if mark.expired(self.today):
+                    self.expired_hits.add(mark)
                     expired = expired or mark
                     continue
                 self.used.add(mark)
@@ -152,8 +154,11 @@ class TestPolicy:
         return Decision(expired=expired)
 
     def unused_marks(self) -> list[AllowMark]:
-        """Markers that allowed nothing in this test (expired ones included)."""
-        return [mark for mark in self.marks if mark not in self.used]
+        """Markers that matched nothing in this test. An expired marker that matched a scan is
+        not listed: the test's failure already says it expired."""
+        return [
+            mark for mark in self.marks if mark not in self.used and mark not in self.expired_hits
+        ]
 
 
 def block_tables(tables: Iterable[str]) -> frozenset[str] | None:

