@@ -8,11 +8,12 @@ is computed for violations only.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +21,15 @@ from pytest_indexguard.callsite import CallSite, CallSiteFinder
 from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
 from pytest_indexguard.config import Settings
 from pytest_indexguard.fingerprint import fingerprint_sql
-from pytest_indexguard.plan import ScanFinding, analyze
+from pytest_indexguard.plan import (
+    ScanFinding,
+    analyze,
+    index_conditions,
+    scanned_from_temporary_schema,
+    signature,
+)
 from pytest_indexguard.policy import Decision, TestPolicy
+from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
 from pytest_indexguard.summary import statement_digest
 
 if TYPE_CHECKING:
@@ -39,7 +47,11 @@ class Statement:
     findings: tuple[ScanFinding, ...]
     plan: Any
     executions: int = 0
+    # The statement with its parameters bound, kept only when it has violations (to verify
+    # suggested indexes on it).
+    text: str | None = None
     _identities: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    suggestions: dict[ScanFinding, Suggestion | None] = field(default_factory=dict, repr=False)
 
     @property
     def violations(self) -> tuple[ScanFinding, ...]:
@@ -77,6 +89,7 @@ class Occurrence:
     below_threshold: bool
     fingerprint: str
     known: bool
+    suggestion: Suggestion | None = None
 
     @property
     def allowed_by(self) -> str | None:
@@ -120,6 +133,7 @@ class Guard:
         self.known = known
         self.forced = settings.mode == "forced"
         self.capture = Capture(self)
+        self.models = ModelIndex()
         self.call_sites = CallSiteFinder(rootdir)
         self.active = False
         self._watching = False
@@ -260,6 +274,8 @@ class Guard:
             findings=tuple(analyze(explained.plan, self.settings.watches)),
             plan=explained.plan,
         )
+        if statement.violations:
+            statement.text = text
         self.informational.update(f.table for f in statement.findings if not f.is_violation)
         plans[sql] = statement
         return statement
@@ -287,9 +303,46 @@ class Guard:
             below_threshold=below,
             fingerprint=fingerprint,
             known=fingerprint in self.known,
+            suggestion=self._suggestion(connection, statement, finding),
         )
         with self._lock:
             run.occurrences.append(occurrence)
+
+    def _suggestion(
+        self, connection: BaseDatabaseWrapper, statement: Statement, finding: ScanFinding
+    ) -> Suggestion | None:
+        """The first candidate index that removes the full scan when the statement is planned
+        with it; computed once per distinct statement and scan."""
+        if finding in statement.suggestions:
+            return statement.suggestions[finding]
+        found = candidates(finding, self.models)
+        result: Suggestion | None = found[0] if found else None
+        if found and statement.text is not None:
+            result = self._verify(connection.connection, statement.text, finding, found)
+        statement.suggestions[finding] = result
+        return result
+
+    def _verify(
+        self, raw: Any, text: str, finding: ScanFinding, found: list[Suggestion]
+    ) -> Suggestion:
+        from pytest_indexguard.explain import postgresql
+
+        for candidate in found:
+            try:
+                if postgresql.can_explain(raw) is not None:
+                    return replace(found[0], note="not verified: the connection was busy")
+                plan = postgresql.verify_index(raw, text, finding.table, candidate.columns)
+            except Exception as exc:  # the check failed; the suggestion stays, unverified
+                self.round_trips += 1
+                return replace(found[0], note=f"not verified: {str(exc).splitlines()[0]}")
+            self.round_trips += 1
+            if not scanned_from_temporary_schema(plan, finding.table):
+                return replace(
+                    found[0], note="not verified: the statement names the table's schema"
+                )
+            if _fixes(plan, finding, candidate):
+                return replace(candidate, verified=True)
+        return replace(found[0], verified=False)
 
     def _size(self, connection: BaseDatabaseWrapper, table: str) -> tuple[int | None, str | None]:
         declared = self.settings.table_rows.get(table)
@@ -309,6 +362,24 @@ class Guard:
             self.table_rows[key] = sizes.get(table)
         found = self.table_rows[key]
         return (found[0], found[1]) if found else (None, None)
+
+
+def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
+    """The finding is gone from the plan made with the candidate index, and every use of that
+    index constrains its leading column (a condition on a later column alone still reads the
+    whole index)."""
+    from pytest_indexguard.explain.postgresql import PROBE
+
+    wanted = signature(finding)
+    if any(signature(f) == wanted for f in analyze(plan) if f.is_violation):
+        return False
+    leading = candidate.columns[0].lstrip("-")
+    pattern = re.compile(rf"(?<![\w$]){re.escape(leading)}(?![\w$])")
+    # A use without a condition reads the index in order (under a LIMIT): the plan analysis
+    # above already judged it.
+    return all(
+        not condition or pattern.search(condition) for condition in index_conditions(plan, PROBE)
+    )
 
 
 def _mogrify(raw: Any, sql: str, params: Any) -> str:

@@ -21,6 +21,7 @@ index on the join key, so it is a join violation too. Without any restriction (a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -284,3 +285,43 @@ def relations(explain_output: Any) -> set[str]:
         for node, _ in _walk(root_plan(explain_output), ())
         if isinstance(node.get("Relation Name"), str)
     }
+
+
+def scanned_from_temporary_schema(explain_output: Any, table: str) -> bool:
+    """Whether a VERBOSE plan reads ``table`` from a temporary schema: the copy used to verify
+    a suggested index, rather than the real table."""
+    schemas = {
+        str(node.get("Schema", ""))
+        for node, _ in _walk(root_plan(explain_output), ())
+        if node.get("Relation Name") == table
+    }
+    return bool(schemas) and all(schema.startswith("pg_temp") for schema in schemas)
+
+
+_QUALIFIER = re.compile(r'"?[A-Za-z_][\w$]*"?\.(?=["A-Za-z_(])')
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+
+
+def signature(finding: ScanFinding) -> tuple[str, str | None, str, str, tuple[str, ...]]:
+    """What identifies a finding across plans of the same statement, VERBOSE or not (VERBOSE
+    qualifies column names, and another index may change literals' casts)."""
+
+    def plain(text: str | None) -> str:
+        return _QUALIFIER.sub("", _LITERAL.sub("?", text or ""))
+
+    return (
+        finding.table,
+        finding.rule.value if finding.rule else None,
+        plain(finding.filter),
+        plain(finding.join_filter),
+        tuple(plain(key) for key in finding.sort_key),
+    )
+
+
+def index_conditions(explain_output: Any, index_name: str) -> list[str]:
+    """The Index Cond of every node that scans ``index_name`` ("" when it has none)."""
+    return [
+        str(node.get("Index Cond", ""))
+        for node, _ in _walk(root_plan(explain_output), ())
+        if node.get("Index Name") == index_name
+    ]

@@ -102,12 +102,10 @@ class GuardPlugin:
     def __init__(self, guard: Any, config: pytest.Config, known: dict[str, Any]) -> None:
         from pytest_indexguard.guard import Guard
         from pytest_indexguard.results import Results
-        from pytest_indexguard.suggest import ModelIndex
         from pytest_indexguard.summary import Summary
 
         self.guard: Guard = guard
         self.config = config
-        self.models = ModelIndex()
         self.summary = Summary()
         # Only the process that prints the summary gathers results and writes files.
         self.is_worker = hasattr(config, "workerinput")
@@ -154,7 +152,7 @@ class GuardPlugin:
 
             run.failed_by_guard = True
             pytest.fail(
-                failure_message(run.failures(), self.models, verbose=self.guard.settings.verbose),
+                failure_message(run.failures(), verbose=self.guard.settings.verbose),
                 pytrace=False,
             )
         return result
@@ -172,9 +170,7 @@ class GuardPlugin:
             if failures and not run.failed_by_guard:
                 from pytest_indexguard.report import failure_message
 
-                report.sections.append(
-                    ("indexguard", failure_message(failures, self.models, verbose=1))
-                )
+                report.sections.append(("indexguard", failure_message(failures, verbose=1)))
         last = report.when == "call" or (report.when == "setup" and not report.passed)
         if last and not run.reported:
             run.reported = True
@@ -187,7 +183,7 @@ class GuardPlugin:
         item's properties from the teardown report)."""
         from pytest_indexguard.records import violation_records
 
-        records = violation_records(run, self.models)
+        records = violation_records(run)
         unused = (
             [mark.describe() for mark in run.policy.unused_marks()]
             if report.when == "call" and not run.policy.skip

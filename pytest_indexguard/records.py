@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_indexguard.plan import root_plan
 from pytest_indexguard.sqltext import mask_plan_expression
-from pytest_indexguard.suggest import ModelIndex, suggest
 
 if TYPE_CHECKING:
     from pytest_indexguard.guard import Occurrence, TestRun
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
 PLAN_EXCERPT_LINES = 30
 
 
-def violation_records(run: TestRun, models: ModelIndex) -> list[dict[str, Any]]:
+def violation_records(run: TestRun) -> list[dict[str, Any]]:
     """One record per distinct (statement, status, call site) of the test, with a count."""
     grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
     for occurrence in run.occurrences:
@@ -25,15 +24,15 @@ def violation_records(run: TestRun, models: ModelIndex) -> list[dict[str, Any]]:
         key = (occurrence.fingerprint, occurrence.status, site)
         record = grouped.get(key)
         if record is None:
-            grouped[key] = record = _record(run.nodeid, occurrence, models)
+            grouped[key] = record = _record(run.nodeid, occurrence)
         record["executions"] += 1
     return [grouped[key] for key in sorted(grouped)]
 
 
-def _record(test: str, occurrence: Occurrence, models: ModelIndex) -> dict[str, Any]:
+def _record(test: str, occurrence: Occurrence) -> dict[str, Any]:
     finding = occurrence.finding
     _, sql = occurrence.statement.identity(finding.table)
-    suggestion = suggest(finding, models)
+    suggestion = occurrence.suggestion
     site = occurrence.call_site
     decision = occurrence.decision
     return {
@@ -65,7 +64,8 @@ def _record(test: str, occurrence: Occurrence, models: ModelIndex) -> dict[str, 
                 "columns": list(suggestion.columns),
                 "index": suggestion.index_code(),
                 "migration": suggestion.migration_code(),
-                "verified": False,
+                "verified": suggestion.verified,
+                "note": suggestion.note,
             }
             if suggestion
             else None

@@ -10,11 +10,11 @@ from pytest_indexguard.guard import Occurrence, Status
 from pytest_indexguard.records import render_plan
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import mask_plan_expression, normalise, shorten
-from pytest_indexguard.suggest import ModelIndex, suggest
+from pytest_indexguard.suggest import Suggestion
 from pytest_indexguard.summary import Summary
 
 
-def failure_message(occurrences: Sequence[Occurrence], models: ModelIndex, *, verbose: int) -> str:
+def failure_message(occurrences: Sequence[Occurrence], *, verbose: int) -> str:
     groups = _group(occurrences)
     tables = sorted({o.finding.table for o in occurrences})
     count = len(groups)
@@ -24,7 +24,7 @@ def failure_message(occurrences: Sequence[Occurrence], models: ModelIndex, *, ve
     ]
     for number, members in enumerate(groups, start=1):
         lines.append("")
-        lines.extend(_block(number, members, models, verbose=verbose))
+        lines.extend(_block(number, members, verbose=verbose))
     lines.append("")
     first_table = tables[0] if tables else "table"
     lines.append(
@@ -47,16 +47,14 @@ def _group(occurrences: Iterable[Occurrence]) -> list[list[Occurrence]]:
     return [groups[key] for key in sorted(groups)]
 
 
-def _block(
-    number: int, members: Sequence[Occurrence], models: ModelIndex, *, verbose: int
-) -> list[str]:
+def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[str]:
     first = members[0]
     finding = first.finding
     statement = first.statement
-    suggestion = suggest(finding, models)
+    suggestion = first.suggestion
     assert finding.rule is not None
     headline = f"[{number}] {finding.table}: {finding.scan_label} {finding.rule.describe()}"
-    if suggestion is not None:
+    if suggestion is not None and suggestion.verified is not False:
         headline += f"; no index on ({', '.join(suggestion.columns)})"
     lines = [headline]
     if finding.filter:
@@ -80,15 +78,31 @@ def _block(
         )
     if first.table_rows is not None:
         lines.append(f"    rows:    {first.table_rows:,} ({first.rows_source})")
-    if suggestion is not None:
-        lines.append(f"    index:   {suggestion.describe()}")
-        lines.append(f"    migrate: {suggestion.migration_code()}  (suggested, not verified)")
-    else:
-        lines.append("    index:   no simple B-tree index serves this predicate")
+    lines.extend(suggestion_lines(suggestion))
     if verbose > 0:
         lines.append("    plan:")
         lines.extend("      " + line for line in render_plan(statement.plan))
     return lines
+
+
+def suggestion_lines(suggestion: Suggestion | None) -> list[str]:
+    if suggestion is None:
+        return ["    index:   no simple B-tree index serves this predicate"]
+    if suggestion.verified is False:
+        return [
+            "    index:   no simple index fixes it: planned with "
+            f"({', '.join(suggestion.columns)}) the full scan stays",
+        ]
+    state = (
+        "verified: planned with it, the full scan is gone"
+        if suggestion.verified
+        else suggestion.note or "not verified"
+    )
+    return [
+        f"    index:   {suggestion.describe()}",
+        f"    migrate: {suggestion.migration_code()}",
+        f"             ({state})",
+    ]
 
 
 def summary_lines(settings: Settings, summary: Summary, results: Results) -> list[str]:

@@ -29,6 +29,10 @@ class Suggestion:
     model: str | None  # "app_label.ModelName"
     fields: tuple[str, ...]  # Django field names, "-field" for descending
     name: str
+    # True: planning the statement with this index removed the full scan. False: no candidate
+    # did. None: not checked (the check itself could not run; ``note`` says why).
+    verified: bool | None = None
+    note: str | None = None
 
     def index_code(self) -> str:
         fields = ", ".join(f'"{f}"' for f in self.fields)
@@ -58,6 +62,7 @@ class ModelIndex:
 
     def __init__(self) -> None:
         self._tables: dict[str, tuple[str, dict[str, str]]] | None = None
+        self._booleans: set[tuple[str, str]] = set()
 
     def _load(self) -> dict[str, tuple[str, dict[str, str]]]:
         if self._tables is None:
@@ -66,14 +71,19 @@ class ModelIndex:
             tables: dict[str, tuple[str, dict[str, str]]] = {}
             for model in apps.get_models(include_auto_created=True):
                 meta = model._meta
-                columns = {
-                    str(f.column): f.name
-                    for f in meta.concrete_fields
-                    if getattr(f, "column", None)
-                }
+                columns = {}
+                for f in meta.concrete_fields:
+                    if getattr(f, "column", None):
+                        columns[str(f.column)] = f.name
+                        if f.get_internal_type() == "BooleanField":
+                            self._booleans.add((meta.db_table, str(f.column)))
                 tables.setdefault(meta.db_table, (meta.label, columns))
             self._tables = tables
         return self._tables
+
+    def is_boolean(self, table: str, column: str) -> bool:
+        self._load()
+        return (table, column) in self._booleans
 
     def model(self, table: str) -> tuple[str, dict[str, str]] | None:
         return self._load().get(table)
@@ -83,7 +93,10 @@ class ModelIndex:
         return list(found[1]) if found else []
 
 
-def suggest(finding: ScanFinding, models: ModelIndex) -> Suggestion | None:
+def candidates(finding: ScanFinding, models: ModelIndex) -> list[Suggestion]:
+    """Indexes that could serve the scan, best first: every useful column (equality columns,
+    then range columns, then the sort keys), then without the sort keys, then the equality
+    columns alone. Verification keeps the first that removes the full scan."""
     known = models.columns(finding.table)
     equality: list[str] = []
     ranges: list[str] = []
@@ -93,28 +106,43 @@ def suggest(finding: ScanFinding, models: ModelIndex) -> Suggestion | None:
         for column in join_columns(finding.join_filter, finding.alias or finding.table, known):
             if column not in equality:
                 equality.append(column)
-    ordered = [*equality, *(c for c in ranges if c not in equality)]
+    # Low-cardinality columns (booleans) after the others: (customer, enabled), not the reverse.
+    equality.sort(key=lambda column: models.is_boolean(finding.table, column))
+    filtered = [*equality, *(c for c in ranges if c not in equality)]
+    ordered = list(filtered)
     for key in finding.sort_key:
         sort = sort_column(key, known)
         if sort and sort.lstrip("-") not in {c.lstrip("-") for c in ordered}:
             ordered.append(sort)
-    if not ordered:
-        return None
-    found = models.model(finding.table)
+    found: list[Suggestion] = []
+    for columns in (ordered, filtered, equality):
+        if columns and all(tuple(columns) != s.columns for s in found):
+            found.append(_suggestion(finding.table, columns, models))
+    return found
+
+
+def suggest(finding: ScanFinding, models: ModelIndex) -> Suggestion | None:
+    """The first candidate, unverified (pure; the guard verifies on the database)."""
+    found = candidates(finding, models)
+    return found[0] if found else None
+
+
+def _suggestion(table: str, columns: list[str], models: ModelIndex) -> Suggestion:
+    found = models.model(table)
     if found is not None:
         label, fields_by_column = found
         fields = tuple(
             ("-" if c.startswith("-") else "") + fields_by_column.get(c.lstrip("-"), c.lstrip("-"))
-            for c in ordered
+            for c in columns
         )
     else:
-        label, fields = None, tuple(ordered)
+        label, fields = None, tuple(columns)
     return Suggestion(
-        table=finding.table,
-        columns=tuple(ordered),
+        table=table,
+        columns=tuple(columns),
         model=label,
         fields=fields,
-        name=index_name(finding.table, ordered),
+        name=index_name(table, columns),
     )
 
 

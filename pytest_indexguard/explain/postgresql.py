@@ -68,42 +68,58 @@ def explain(raw: Any, statement: str, *, forced: bool) -> Explained:
     raise NotExplained("EXPLAIN returned no plan")
 
 
+_SIZES = """
+    SELECT c.relname,
+           COALESCE(SUM(CASE WHEN k.reltuples >= 0 AND k.relpages > 0 THEN k.reltuples
+                             ELSE (pg_relation_size(k.oid) / current_setting('block_size')::int)
+                                  * floor((current_setting('block_size')::int - 24)
+                                          / (28 + COALESCE((SELECT sum(CASE WHEN a.attlen > 0
+                                                                       THEN a.attlen ELSE 32 END)
+                                                            FROM pg_attribute a
+                                                            WHERE a.attrelid = k.oid
+                                                              AND a.attnum > 0
+                                                              AND NOT a.attisdropped), 0)))
+                        END), 0)::bigint AS rows,
+           bool_or(k.reltuples >= 0 AND k.relpages > 0) AS analysed
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN LATERAL (
+        SELECT c.oid WHERE c.relkind <> 'p'
+        UNION ALL
+        SELECT t.relid FROM pg_partition_tree(c.oid) t WHERE c.relkind = 'p' AND t.isleaf
+    ) leaf(oid) ON true
+    JOIN pg_class k ON k.oid = leaf.oid
+    WHERE c.relkind IN ('r', 'p', 'm') AND {where}
+    GROUP BY c.relname
+    ORDER BY c.relname
+"""
+USER_TABLES = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' "
+    "AND n.nspname NOT LIKE 'pg_temp%'"
+)
+
+
+def sizes_query(tables: Iterable[str] | None = None) -> str:
+    """Row estimates from the catalog: ``pg_class.reltuples`` once analysed, else the
+    page-based estimate (current pages times the rows that fit in a page). A partitioned table
+    is the sum of its leaf partitions. Never the plan's ``Plan Rows``, which is an output
+    estimate and invented on never-analysed tables. ``tables=None``: every user table."""
+    if tables is None:
+        return _SIZES.format(where=USER_TABLES)
+    literal = ", ".join(_quote_literal(name) for name in sorted(set(tables)))
+    return _SIZES.format(where=f"c.relname IN ({literal}) AND pg_table_is_visible(c.oid)")
+
+
+def size_source(analysed: bool) -> str:
+    return "pg_class.reltuples" if analysed else "page-based estimate"
+
+
 def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
-    """Row estimates of ``tables`` from the catalog: ``pg_class.reltuples`` once analysed, else
-    the page-based estimate (current pages times the rows that fit in a page). A partitioned
-    table is the sum of its partitions. Never the plan's ``Plan Rows``, which is an output
-    estimate and invented on never-analysed tables."""
+    """Row estimates of ``tables`` on the test's connection (see ``sizes_query``)."""
     names = sorted(set(tables))
     if not names:
         return {}
-    literal = ", ".join(_quote_literal(name) for name in names)
-    query = f"""
-        SELECT c.relname,
-               COALESCE(SUM(CASE WHEN p.reltuples >= 0 AND p.relpages > 0 THEN p.reltuples
-                                 ELSE (pg_relation_size(p.oid)
-                                       / current_setting('block_size')::int)
-                                      * floor((current_setting('block_size')::int - 24)
-                                              / (28 + COALESCE((SELECT sum(CASE WHEN a.attlen > 0
-                                                                THEN a.attlen ELSE 32 END)
-                                                         FROM pg_attribute a
-                                                         WHERE a.attrelid = p.oid
-                                                           AND a.attnum > 0
-                                                           AND NOT a.attisdropped), 0)))
-                            END), 0)::bigint,
-               bool_or(p.reltuples >= 0 AND p.relpages > 0)
-        FROM pg_class c
-        JOIN LATERAL (
-            SELECT c.oid, c.reltuples, c.relpages WHERE c.relkind <> 'p'
-            UNION ALL
-            SELECT i.inhrelid, k.reltuples, k.relpages
-            FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid
-            WHERE c.relkind = 'p'
-        ) p(oid, reltuples, relpages) ON true
-        WHERE c.relname IN ({literal}) AND c.relkind IN ('r', 'p', 'm')
-          AND pg_table_is_visible(c.oid)
-        GROUP BY c.relname
-    """
-    results, _ = _protected(raw, query)
+    results, _ = _protected(raw, sizes_query(names))
     sizes: dict[str, tuple[int, str]] = {}
     for result in results:
         if result.status != pq.ExecStatus.TUPLES_OK:
@@ -112,9 +128,111 @@ def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
             name = bytes(result.get_value(row, 0) or b"").decode()
             rows = int(bytes(result.get_value(row, 1) or b"0"))
             analysed = bytes(result.get_value(row, 2) or b"f") == b"t"
-            source = "pg_class.reltuples" if analysed else "page-based estimate"
-            sizes[name] = (rows, source)
+            sizes[name] = (rows, size_source(analysed))
     return sizes
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    table: str
+    name: str
+    columns: tuple[str, ...]  # expression indexes show "(expression)"
+    unique: bool
+    primary: bool
+    partial: bool
+
+
+_INDEXES = """
+    SELECT t.relname, i.relname, x.indisunique, x.indisprimary, x.indpred IS NOT NULL,
+           array_to_string(ARRAY(
+               SELECT COALESCE(a.attname, '(expression)')
+               FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, position)
+               LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+                                       AND k.attnum > 0
+               ORDER BY k.position
+           ), ',')
+    FROM pg_index x
+    JOIN pg_class t ON t.oid = x.indrelid
+    JOIN pg_class i ON i.oid = x.indexrelid
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+    WHERE {where}
+    ORDER BY t.relname, i.relname
+"""
+
+
+def indexes(raw: Any) -> list[IndexInfo]:
+    """Every index of the user tables visible on this connection, for the coverage report."""
+    results, _ = _protected(raw, _INDEXES.format(where=USER_TABLES))
+    found = []
+    for result in results:
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            continue
+        for row in range(result.ntuples):
+            values = [bytes(result.get_value(row, col) or b"").decode() for col in range(6)]
+            found.append(
+                IndexInfo(
+                    table=values[0],
+                    name=values[1],
+                    unique=values[2] == "t",
+                    primary=values[3] == "t",
+                    partial=values[4] == "t",
+                    columns=tuple(c for c in values[5].split(",") if c),
+                )
+            )
+    return found
+
+
+PROBE = "indexguard_probe"
+
+
+def verify_index(raw: Any, statement: str, table: str, columns: Iterable[str]) -> Any:
+    """The plan of ``statement`` with a candidate index, without touching the real table.
+
+    Inside a savepoint (or a transaction rolled back in the same string), a temporary copy of
+    the table shadows it (``pg_temp`` comes first in the search path) and gets the candidate
+    index; the statement is planned the forced way. Creating the index on the real table would
+    fail in the many tests whose transaction has pending foreign-key trigger events, and could
+    leave it behind if interrupted; the temporary table is gone with the rollback either way.
+    Returns the plan (VERBOSE, so the caller can check the copy was used).
+    """
+    quoted = _quote_identifier(table)
+    keys = ", ".join(
+        f"{_quote_identifier(c[1:])} DESC" if c.startswith("-") else _quote_identifier(c)
+        for c in columns
+    )
+    body = (
+        f"CREATE TEMPORARY TABLE {quoted} (LIKE {quoted} INCLUDING DEFAULTS INCLUDING INDEXES); "
+        f"CREATE INDEX {PROBE} ON pg_temp.{quoted} ({keys}); "
+        f"{FORCED_SETTINGS}EXPLAIN (FORMAT JSON, VERBOSE) {statement}"
+    )
+    pgconn = raw.pgconn
+    if pgconn.transaction_status == pq.TransactionStatus.INTRANS:
+        results, _ = _protected(raw, body)
+    else:
+        results, _ = _protected_block(raw, body)
+    for result in results:
+        if result.status == pq.ExecStatus.TUPLES_OK and result.ntuples:
+            value = result.get_value(0, 0)
+            if value is not None:
+                return json.loads(bytes(value))
+    raise NotExplained("EXPLAIN returned no plan")
+
+
+def _protected_block(raw: Any, body: str) -> tuple[list[PGresult], int]:
+    """Outside a transaction: an explicit one, rolled back in the same string (an implicit
+    transaction would commit the DDL)."""
+    encoding = raw.info.encoding
+    results = _exchange(raw.pgconn, f"BEGIN; {body}; ROLLBACK".encode(encoding))
+    error = _first_error(results, encoding)
+    if error is not None:
+        if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            _exchange(raw.pgconn, b"ROLLBACK")
+        raise NotExplained(error)
+    return results, 1
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _protected(raw: Any, body: str) -> tuple[list[PGresult], int]:

@@ -1,0 +1,203 @@
+"""Suggested indexes: Django code on the right model, verified on the database, nothing left
+behind, and applying them makes the failing tests pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import DjangoProject, SampleApp
+from pytest_indexguard.plan import Rule, ScanFinding
+from pytest_indexguard.suggest import ModelIndex, candidates, filter_columns, sort_column
+
+NOTHING_LEFT = """
+import pytest
+from django.db import connection
+from shop.models import Customer, Order
+
+
+def _indexes_and_temp_tables():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename LIKE 'shop_%' ORDER BY 1"
+        )
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't'")
+        temporary = cursor.fetchone()[0]
+    return indexes, temporary
+
+
+@pytest.mark.django_db
+@pytest.mark.indexguard_allow(reason="only the side effects matter here")
+def test_verification_leaves_nothing_behind():
+    before = _indexes_and_temp_tables()
+    customer = Customer.objects.create(name="acme", city="Oslo")
+    Order.objects.create(customer=customer)  # a pending foreign-key check in this transaction
+    assert list(Customer.objects.filter(city="Oslo")) == [customer]
+    assert list(Order.objects.filter(status="new", customer=customer))
+    assert _indexes_and_temp_tables() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.indexguard_allow(reason="only the side effects matter here")
+def test_verification_in_autocommit_leaves_nothing_behind():
+    before = _indexes_and_temp_tables()
+    Customer.objects.create(name="auto", city="Bergen")
+    assert Customer.objects.filter(city="Bergen").count() == 1
+    assert _indexes_and_temp_tables() == before
+
+
+@pytest.mark.django_db
+def test_no_simple_index():
+    from django.db.models import Q
+
+    # Either column alone would need its own index: no single index serves the OR.
+    assert list(Customer.objects.filter(Q(city="Oslo") | Q(visits=3))) == []
+
+
+@pytest.mark.django_db
+def test_no_btree_candidate():
+    assert list(Customer.objects.filter(city__iexact="oslo")) == []
+
+
+@pytest.mark.django_db
+def test_union_branches_are_verified_one_by_one():
+    both = Customer.objects.filter(city="Oslo").union(Customer.objects.filter(visits=3))
+    assert not both.exists()
+"""
+
+
+def test_verified_suggestions_leave_nothing_behind(django_project: DjangoProject) -> None:
+    django_project.write_tests(NOTHING_LEFT)
+    run = django_project.run("--indexguard")
+    outcomes = run.outcomes()
+    assert outcomes["test_verification_leaves_nothing_behind"] == "passed", run.output
+    assert outcomes["test_verification_in_autocommit_leaves_nothing_behind"] == "passed"
+    section = run.section("test_no_simple_index")
+    assert "no simple index fixes it: planned with (city, visits) the full scan stays" in section, (
+        section
+    )
+    assert "no simple B-tree index serves this predicate" in run.section("test_no_btree_candidate")
+    union = run.section("test_union_branches_are_verified_one_by_one")
+    assert union.count("(verified: planned with it, the full scan is gone)") == 2, union
+
+
+APPLY_SUGGESTIONS = '''
+"""Creates the indexes a report suggested, after the test database is set up."""
+import json
+import os
+
+import pytest
+from django.apps import apps
+from django.db import connection, models
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _apply_suggestions(django_db_setup, django_db_blocker):
+    with open(os.environ["SUGGESTIONS"]) as source:
+        suggestions = json.load(source)
+    with django_db_blocker.unblock(), connection.schema_editor() as editor:
+        for suggestion in suggestions:
+            model = apps.get_model(suggestion["model"])
+            editor.add_index(
+                model, models.Index(fields=suggestion["fields"], name=suggestion["name"])
+            )
+'''
+
+
+def test_applying_the_suggestions_makes_the_suite_pass(
+    sample_copy: SampleApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = tmp_path / "report.json"
+    failing = sample_copy.run("--without-indexes", f"--indexguard-report={report}")
+    failed = {n for n, o in failing.outcomes().items() if o == "failed"}
+    assert len(failed) == 5, failing.output
+    violations = json.loads(report.read_text())["violations"]
+    assert violations
+    suggestions = []
+    for violation in violations:
+        suggestion = violation["suggestion"]
+        assert suggestion["verified"] is True, violation
+        assert violation["call_sites"][0]["path"].startswith("tests/"), violation
+        entry = {"model": suggestion["model"], "fields": suggestion["fields"]}
+        if entry not in suggestions:
+            suggestions.append(entry)
+    # The seeds' own plan for these two queries, fields and order.
+    assert {"model": "upstream.WebhookDelivery", "fields": ["status", "next_attempt_at"]} in (
+        suggestions
+    )
+    assert {"model": "upstream.IntegrationLog", "fields": ["status", "-start_time"]} in (
+        suggestions
+    )
+    for number, entry in enumerate(suggestions):
+        entry["name"] = f"suggested_{number}_idx"
+    (tmp_path / "suggestions.json").write_text(json.dumps(suggestions))
+    (sample_copy.root / "apply_suggestions.py").write_text(APPLY_SUGGESTIONS)
+    monkeypatch.setenv("SUGGESTIONS", str(tmp_path / "suggestions.json"))
+    fixed = sample_copy.run("--without-indexes", "-p", "apply_suggestions")
+    outcomes = fixed.outcomes()
+    assert {o for o in outcomes.values()} <= {"passed", "skipped"}, fixed.output
+    assert "violations: none" in fixed.output
+
+
+class _Models(ModelIndex):
+    """The app registry's answers for one table, without Django set up."""
+
+    def _load(self) -> dict[str, tuple[str, dict[str, str]]]:
+        self._booleans = {("upstream_alertrule", "enabled")}
+        return {
+            "upstream_alertrule": (
+                "upstream.AlertRule",
+                {"id": "id", "customer_id": "customer", "enabled": "enabled", "name": "name"},
+            )
+        }
+
+
+def test_candidates_put_booleans_after_other_equality_columns() -> None:
+    finding = ScanFinding(
+        table="upstream_alertrule",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="(enabled AND (customer_id = '3'::bigint))",
+        sort_key=("name",),
+    )
+    found = candidates(finding, _Models())
+    assert [c.fields for c in found] == [
+        ("customer", "enabled", "name"),
+        ("customer", "enabled"),
+    ]
+    assert found[0].model == "upstream.AlertRule"
+    assert found[0].index_code() == (
+        'models.Index(fields=["customer", "enabled", "name"], name="alertrule_custome_enabled_idx")'
+    )
+    assert found[0].migration_code().startswith('AddIndexConcurrently("alertrule", models.Index(')
+
+
+@pytest.mark.parametrize(
+    ("expression", "equality", "ranges"),
+    [
+        ("((status)::text = 'retrying'::text)", ["status"], []),
+        (
+            "((next_attempt_at <= '2026-01-01'::timestamp with time zone) AND "
+            "((status)::text = 'retrying'::text))",
+            ["status"],
+            ["next_attempt_at"],
+        ),
+        ("(customer_id = ANY ('{1,2}'::bigint[]))", ["customer_id"], []),
+        ("(next_attempt_at IS NULL)", ["next_attempt_at"], []),
+        ("(upper((status)::text) = 'FAILED'::text)", [], []),
+        ("((status)::text ~~ '%fail%'::text)", [], []),
+        ("((status)::text <> 'failed'::text)", [], []),
+    ],
+)
+def test_filter_columns(expression: str, equality: list[str], ranges: list[str]) -> None:
+    known = ["status", "next_attempt_at", "customer_id"]
+    assert filter_columns(expression, known) == (equality, ranges)
+
+
+def test_sort_columns() -> None:
+    assert sort_column("upstream_integrationlog.start_time DESC", ["start_time"]) == "-start_time"
+    assert sort_column("next_attempt_at", ["next_attempt_at"]) == "next_attempt_at"
+    assert sort_column("(lower((name)::text))", ["name"]) is None
