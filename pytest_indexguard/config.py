@@ -23,7 +23,9 @@ class Settings:
     enabled: bool = False
     tables: frozenset[str] | None = None
     min_rows: int = 0
-    table_rows: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # Declared sizes: rows and where the number came from.
+    table_rows: Mapping[str, tuple[int, str]] = field(default_factory=lambda: MappingProxyType({}))
+    coverage: bool = False
     mode: Mode = "forced"
     verbose: int = 0
     baseline: Path | None = None
@@ -107,7 +109,31 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="Write the violations as SARIF 2.1.0 to PATH, for code-scanning tools.",
     )
+    group.addoption(
+        "--indexguard-stats",
+        dest="indexguard_stats",
+        metavar="FILE",
+        help="Table sizes written by `python -m pytest_indexguard stats` (production row "
+        "counts), for --indexguard-min-rows. Default: ini indexguard_stats.",
+    )
+    group.addoption(
+        "--indexguard-coverage",
+        action="store_true",
+        dest="indexguard_coverage",
+        default=False,
+        help="At the end, list for each watched table the indexes plans used and the ones "
+        "none used, and single-column indexes a composite index already covers.",
+    )
     parser.addini("indexguard", type="bool", default=False, help="Turn the guard on.")
+    parser.addini(
+        "indexguard_stats",
+        type="string",
+        default="",
+        help="Stats file of table sizes (relative to the ini file's directory).",
+    )
+    parser.addini(
+        "indexguard_coverage", type="bool", default=False, help="Print the index coverage."
+    )
     parser.addini(
         "indexguard_baseline",
         type="string",
@@ -171,7 +197,19 @@ def resolve(config: pytest.Config) -> Settings:
     else:
         mode = parse_mode("indexguard_mode", config.getini("indexguard_mode"))
 
-    table_rows = parse_table_rows("indexguard_table_rows", config.getini("indexguard_table_rows"))
+    table_rows: dict[str, tuple[int, str]] = {}
+    stats_path = config.getoption("indexguard_stats") or config.getini("indexguard_stats")
+    if stats_path:
+        from pytest_indexguard import stats
+
+        path = Path(str(stats_path)).expanduser()
+        if not path.is_absolute() and not config.getoption("indexguard_stats"):
+            path = (config.inipath.parent if config.inipath else config.rootpath) / path
+        source = f"stats file {path.name}"
+        table_rows.update((t, (rows, source)) for t, rows in stats.load(path).items())
+    # Hand-written sizes beat the stats file: they are the more deliberate statement.
+    declared = parse_table_rows("indexguard_table_rows", config.getini("indexguard_table_rows"))
+    table_rows.update((t, (rows, "indexguard_table_rows")) for t, rows in declared.items())
 
     baseline: Path | None = None
     cli_baseline = config.getoption("indexguard_baseline")
@@ -198,6 +236,9 @@ def resolve(config: pytest.Config) -> Settings:
         baseline=baseline,
         update_baseline=update,
         fail_stale=fail_stale,
+        coverage=bool(
+            config.getoption("indexguard_coverage") or config.getini("indexguard_coverage")
+        ),
         report=output_path("--indexguard-report", config.getoption("indexguard_report")),
         sarif=output_path("--indexguard-sarif", config.getoption("indexguard_sarif")),
     )

@@ -25,6 +25,8 @@ from pytest_indexguard.plan import (
     ScanFinding,
     analyze,
     index_conditions,
+    indexes_used,
+    relations,
     scanned_from_temporary_schema,
     signature,
 )
@@ -155,6 +157,10 @@ class Guard:
         self.invalidations = 0
         self.distinct: set[str] = set()  # digests of every (alias, SQL) explained this session
         self.informational: set[str] = set()  # tables with full scans no index can help
+        # Index coverage (--indexguard-coverage): statements per index, the index catalog.
+        self.index_usage: dict[str, set[str]] = {}
+        self.tables_read: set[str] = set()
+        self.catalog: dict[str, list[dict[str, Any]]] = {}
 
     # -- test phases --------------------------------------------------------------------------
 
@@ -213,6 +219,7 @@ class Guard:
                 self._record(connection, statement, finding)
 
     def schema_changed(self, alias: str) -> None:
+        self.catalog.pop(alias, None)
         if self.plans.get(alias):
             self.plans[alias] = {}
             self.invalidations += 1
@@ -277,8 +284,28 @@ class Guard:
         if statement.violations:
             statement.text = text
         self.informational.update(f.table for f in statement.findings if not f.is_violation)
+        if self.settings.coverage:
+            self._note_coverage(connection, raw, statement)
         plans[sql] = statement
         return statement
+
+    def _note_coverage(
+        self, connection: BaseDatabaseWrapper, raw: Any, statement: Statement
+    ) -> None:
+        """Which indexes this statement's plan uses; the index catalog, once per alias."""
+        from pytest_indexguard.explain import postgresql
+
+        alias = connection.alias
+        digest = statement_digest(alias, statement.sql)
+        for index in indexes_used(statement.plan):
+            self.index_usage.setdefault(f"{alias}\t{index}", set()).add(digest)
+        self.tables_read.update(relations(statement.plan))
+        if alias not in self.catalog:
+            try:
+                self.catalog[alias] = [info.to_json() for info in postgresql.indexes(raw)]
+            except Exception as exc:  # reported; coverage is best effort
+                self.internal_error(exc)
+                self.catalog[alias] = []
 
     def _unexplained(self, key: Key, reason: str) -> None:
         self.unexplained[key] = reason.splitlines()[0] if reason else "unknown"
@@ -347,7 +374,7 @@ class Guard:
     def _size(self, connection: BaseDatabaseWrapper, table: str) -> tuple[int | None, str | None]:
         declared = self.settings.table_rows.get(table)
         if declared is not None:
-            return declared, "indexguard_table_rows"
+            return declared
         if self.settings.min_rows <= 0:
             return None, None
         key = (connection.alias, table)

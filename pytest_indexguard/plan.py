@@ -325,3 +325,12 @@ def index_conditions(explain_output: Any, index_name: str) -> list[str]:
         for node, _ in _walk(root_plan(explain_output), ())
         if node.get("Index Name") == index_name
     ]
+
+
+def indexes_used(explain_output: Any) -> set[str]:
+    """Names of the indexes a plan scans."""
+    return {
+        str(node["Index Name"])
+        for node, _ in _walk(root_plan(explain_output), ())
+        if isinstance(node.get("Index Name"), str)
+    }

@@ -233,7 +233,18 @@ class GuardPlugin:
             state = "written" if changed else "unchanged"
             notes.append(f"baseline {state}: {settings.baseline} ({len(entries)} entries)")
         if settings.report is not None:
-            write_json(settings.report, self.results.json_report(self.summary.to_json()))
+            table_coverage = None
+            if settings.coverage:
+                from dataclasses import asdict
+
+                from pytest_indexguard.coverage import coverage
+
+                table_coverage = [asdict(c) for c in coverage(settings, self.summary)]
+            counters = self.summary.to_json()
+            for bulky in ("catalog", "index_usage", "distinct", "tables_read"):
+                counters.pop(bulky)
+            counters["distinct"] = len(self.summary.distinct)
+            write_json(settings.report, self.results.json_report(counters, table_coverage))
             notes.append(f"report written: {settings.report}")
         if settings.sarif is not None:
             write_json(settings.sarif, sarif(self.results.grouped(), self.config.rootpath))
@@ -253,6 +264,11 @@ class GuardPlugin:
         terminalreporter.section("indexguard")
         for line in summary_lines(self.guard.settings, self.summary, self.results):
             terminalreporter.write_line(line)
+        if self.guard.settings.coverage:
+            from pytest_indexguard.coverage import coverage_lines
+
+            for line in coverage_lines(self.guard.settings, self.summary):
+                terminalreporter.write_line(line)
         for note in getattr(self, "written", ()):
             terminalreporter.write_line(note)
         settings = self.guard.settings

@@ -148,7 +148,9 @@ class Results:
 
     # -- outputs ------------------------------------------------------------------------------
 
-    def json_report(self, summary: dict[str, Any]) -> dict[str, Any]:
+    def json_report(
+        self, summary: dict[str, Any], coverage: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         settings = self.settings
         return {
             "format": REPORT_FORMAT,
@@ -172,6 +174,7 @@ class Results:
             "unused_markers": [
                 {"test": test, "marker": marker} for test, marker in sorted(self.unused)
             ],
+            "coverage": coverage,
         }
 
     def markdown(self) -> str:

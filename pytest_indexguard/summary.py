@@ -26,6 +26,9 @@ class Summary:
     invalidations: int = 0
     distinct: set[str] = field(default_factory=set)
     informational: set[str] = field(default_factory=set)
+    index_usage: dict[str, set[str]] = field(default_factory=dict)
+    tables_read: set[str] = field(default_factory=set)
+    catalog: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     unexplained: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)
     internal_errors: Counter[str] = field(default_factory=Counter)
@@ -42,6 +45,9 @@ class Summary:
             unsupported=dict(guard.unsupported),
             internal_errors=Counter(guard.internal_errors),
             informational=set(guard.informational),
+            index_usage={k: set(v) for k, v in guard.index_usage.items()},
+            tables_read=set(guard.tables_read),
+            catalog=dict(guard.catalog),
         )
         for (alias, sql), reason in guard.unexplained.items():
             summary.unexplained[statement_digest(alias, sql)] = (alias, sql, reason)
@@ -58,6 +64,11 @@ class Summary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.distinct |= other.distinct
         self.informational |= other.informational
+        for index, digests in other.index_usage.items():
+            self.index_usage.setdefault(index, set()).update(digests)
+        self.tables_read |= other.tables_read
+        for alias, indexes in other.catalog.items():
+            self.catalog.setdefault(alias, indexes)
         self.unexplained.update(other.unexplained)
         for alias, vendor in other.unsupported.items():
             self.unsupported.setdefault(alias, vendor)
@@ -72,6 +83,9 @@ class Summary:
             "invalidations": self.invalidations,
             "distinct": sorted(self.distinct),
             "informational": sorted(self.informational),
+            "index_usage": {k: sorted(v) for k, v in sorted(self.index_usage.items())},
+            "tables_read": sorted(self.tables_read),
+            "catalog": dict(sorted(self.catalog.items())),
             "unexplained": {k: list(v) for k, v in sorted(self.unexplained.items())},
             "unsupported": dict(sorted(self.unsupported.items())),
             "internal_errors": dict(sorted(self.internal_errors.items())),
@@ -87,6 +101,9 @@ class Summary:
             invalidations=int(data["invalidations"]),
             distinct=set(data["distinct"]),
             informational=set(data["informational"]),
+            index_usage={k: set(v) for k, v in data["index_usage"].items()},
+            tables_read=set(data["tables_read"]),
+            catalog=dict(data["catalog"]),
             unexplained={k: (v[0], v[1], v[2]) for k, v in data["unexplained"].items()},
             unsupported=dict(data["unsupported"]),
             internal_errors=Counter(data["internal_errors"]),

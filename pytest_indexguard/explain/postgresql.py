@@ -136,16 +136,27 @@ def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
 class IndexInfo:
     table: str
     name: str
-    columns: tuple[str, ...]  # expression indexes show "(expression)"
+    columns: tuple[str, ...]  # "created_at DESC"; expression columns show "(expression)"
     unique: bool
     primary: bool
     partial: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "name": self.name,
+            "columns": list(self.columns),
+            "unique": self.unique,
+            "primary": self.primary,
+            "partial": self.partial,
+        }
 
 
 _INDEXES = """
     SELECT t.relname, i.relname, x.indisunique, x.indisprimary, x.indpred IS NOT NULL,
            array_to_string(ARRAY(
                SELECT COALESCE(a.attname, '(expression)')
+                      || CASE WHEN (x.indoption[k.position - 1] & 1) = 1 THEN ' DESC' ELSE '' END
                FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, position)
                LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
                                        AND k.attnum > 0

@@ -1,0 +1,181 @@
+"""Production sizes (the stats command and --indexguard-stats) and the index coverage report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from conftest import WORKER, DjangoProject, SampleApp
+
+SCANS = """
+import pytest
+from shop.models import Customer, Order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_scan_of_the_big_table():
+    assert list(Customer.objects.filter(city="Oslo")) == []
+
+
+def test_scan_of_the_small_table():
+    assert list(Order.objects.filter(status="lost")) == []
+"""
+
+
+@pytest.fixture
+def production() -> Iterator[str]:
+    """A database standing in for production: a big customer table, a small order table."""
+    server = os.environ["DATABASE_URL"]
+    name = f"indexguard_production_{WORKER}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    try:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(
+                "CREATE TABLE shop_customer (id bigint PRIMARY KEY, city text);"
+                "INSERT INTO shop_customer SELECT g, 'c' || g % 50 FROM generate_series(1, 60000) g;"
+                "CREATE TABLE shop_order (id bigint PRIMARY KEY, status text);"
+                "INSERT INTO shop_order SELECT g, 'new' FROM generate_series(1, 40) g;"
+                "CREATE TABLE parted (id int, day date) PARTITION BY RANGE (day);"
+                "CREATE TABLE parted_2025 PARTITION OF parted"
+                " FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');"
+                "CREATE TABLE parted_2026 PARTITION OF parted"
+                " FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"
+                "INSERT INTO parted SELECT g, '2025-01-01'::date + g % 700"
+                " FROM generate_series(1, 7000) g;"
+                "ANALYZE"
+            )
+        yield url
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _stats(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_indexguard", "stats", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_stats_command_and_threshold(
+    production: str, tmp_path: Path, django_project: DjangoProject
+) -> None:
+    output = tmp_path / "production-stats.json"
+    done = _stats("--database-url", production, "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("stats: 5 tables from ")
+    data = json.loads(output.read_text())
+    assert data["format"] == "pytest-indexguard stats"
+    tables = data["tables"]
+    assert tables["shop_customer"] == {"rows": 60000, "source": "pg_class.reltuples"}
+    assert tables["shop_order"] == {"rows": 40, "source": "pg_class.reltuples"}
+    assert tables["parted"]["rows"] == 7000  # partitions summed under their parent
+    assert tables["parted_2025"]["rows"] + tables["parted_2026"]["rows"] == 7000
+    assert "password" not in output.read_text()
+
+    django_project.write_tests(SCANS)
+    run = django_project.run(
+        "--indexguard", f"--indexguard-stats={output}", "--indexguard-min-rows=1000"
+    )
+    assert run.outcomes() == {
+        "test_scan_of_the_big_table": "failed",
+        "test_scan_of_the_small_table": "passed",
+    }, run.output
+    section = run.section("test_scan_of_the_big_table")
+    assert "rows:    60,000 (stats file production-stats.json)" in section, section
+    assert "shop_order: 1 below min-rows" in run.output, run.output
+
+    # A hand-written size beats the stats file.
+    django_project.append_ini("indexguard_table_rows =\n    shop_customer=10")
+    declared = django_project.run(
+        "--indexguard", f"--indexguard-stats={output}", "--indexguard-min-rows=1000"
+    )
+    assert set(declared.outcomes().values()) == {"passed"}, declared.output
+
+
+def test_stats_command_cannot_connect() -> None:
+    done = _stats("--database-url", "postgres://nobody:secret@127.0.0.1:1/none")
+    assert done.returncode == 2
+    assert done.stderr.startswith("stats: cannot read 127.0.0.1:1/none: ")
+    assert "secret" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist; write it with `python -m pytest_indexguard stats"),
+        ("[]", 'is not an indexguard stats file: expected "format": "pytest-indexguard stats"'),
+        (
+            '{"format": "pytest-indexguard stats", "version": 1, "tables": {"t": {"rows": -1}}}',
+            """has a bad entry for table 't': "rows" must be a whole number >= 0""",
+        ),
+    ],
+    ids=["missing", "wrong-format", "bad-rows"],
+)
+def test_bad_stats_file(
+    django_project: DjangoProject, tmp_path: Path, content: str | None, message: str
+) -> None:
+    path = tmp_path / "stats.json"
+    if content is not None:
+        path.write_text(content)
+    django_project.write_tests(SCANS)
+    run = django_project.run("--indexguard", f"--indexguard-stats={path}")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR, run.output
+    [error] = [line for line in run.result.errlines if line.startswith("ERROR:")]
+    assert error.startswith(f"ERROR: --indexguard-stats: '{path}' ")
+    assert message in error, error
+
+
+def test_coverage_of_the_sample_app(sample_app: SampleApp, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    run = sample_app.run("--indexguard-coverage", f"--indexguard-report={report}")
+    assert run.result.ret == 0, run.output
+    lines = run.result.outlines
+    start = lines.index(
+        "index coverage (what this suite's plans used; the suite may not exercise every "
+        "query, so an index no plan used may still serve production):"
+    )
+    block = "\n".join(lines[start:])
+    # The planned indexes the tests rely on...
+    for used in (
+        "webhook_retry_idx (status, next_attempt_at): 2 statements",
+        "intlog_status_time_idx (status, start_time DESC)",
+        "intlog_conn_time_idx (connection_id, start_time DESC)",
+        "webhook_endpoint_hist_idx (endpoint_id, created_at DESC)",
+    ):
+        assert used in block, block
+    # ...the ones no plan used (the services order by name: the unique index serves them)...
+    assert "unused:    alertrule_cust_enabled_idx (customer_id, enabled)" in block, block
+    # ...and foreign-key indexes that a composite index makes redundant.
+    redundant = [line.strip() for line in lines[start:] if "redundant:" in line]
+    assert len(redundant) == 4, block
+    assert any(
+        line.startswith("redundant: upstream_webhookdelivery_endpoint_id_")
+        and line.endswith(
+            "is the leading column of webhook_endpoint_hist_idx (endpoint_id, created_at DESC)"
+        )
+        for line in redundant
+    ), redundant
+    tables = {entry["table"] for entry in json.loads(report.read_text())["coverage"]}
+    assert tables == {
+        "upstream_alertrule",
+        "upstream_integrationlog",
+        "upstream_notificationchannel",
+        "upstream_userprofile",
+        "upstream_webhookdelivery",
+    }
