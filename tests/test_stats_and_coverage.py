@@ -44,7 +44,8 @@ def production() -> Iterator[str]:
         with psycopg.connect(url, autocommit=True) as connection:
             connection.execute(
                 "CREATE TABLE shop_customer (id bigint PRIMARY KEY, city text);"
-                "INSERT INTO shop_customer SELECT g, 'c' || g % 50 FROM generate_series(1, 60000) g;"
+                "INSERT INTO shop_customer"
+                " SELECT g, 'c' || g % 50 FROM generate_series(1, 60000) g;"
                 "CREATE TABLE shop_order (id bigint PRIMARY KEY, status text);"
                 "INSERT INTO shop_order SELECT g, 'new' FROM generate_series(1, 40) g;"
                 "CREATE TABLE parted (id int, day date) PARTITION BY RANGE (day);"
