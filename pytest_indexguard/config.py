@@ -26,6 +26,7 @@ class Settings:
     # Declared sizes: rows and where the number came from.
     table_rows: Mapping[str, tuple[int, str]] = field(default_factory=lambda: MappingProxyType({}))
     coverage: bool = False
+    cache_size: int = 10_000
     mode: Mode = "forced"
     verbose: int = 0
     baseline: Path | None = None
@@ -33,9 +34,6 @@ class Settings:
     fail_stale: bool = False
     report: Path | None = None
     sarif: Path | None = None
-
-    def watches(self, table: str) -> bool:
-        return self.tables is None or table in self.tables
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -124,7 +122,20 @@ def add_options(parser: pytest.Parser) -> None:
         help="At the end, list for each watched table the indexes plans used and the ones "
         "none used, and single-column indexes a composite index already covers.",
     )
+    group.addoption(
+        "--indexguard-cache-size",
+        dest="indexguard_cache_size",
+        metavar="N",
+        help="Distinct statements whose plans are kept per database alias (default 10000); "
+        "the oldest are dropped beyond it. Default: ini indexguard_cache_size.",
+    )
     parser.addini("indexguard", type="bool", default=False, help="Turn the guard on.")
+    parser.addini(
+        "indexguard_cache_size",
+        type="string",
+        default="10000",
+        help="Distinct statements whose plans are kept per database alias (default 10000).",
+    )
     parser.addini(
         "indexguard_stats",
         type="string",
@@ -236,12 +247,23 @@ def resolve(config: pytest.Config) -> Settings:
         baseline=baseline,
         update_baseline=update,
         fail_stale=fail_stale,
+        cache_size=_cache_size(config),
         coverage=bool(
             config.getoption("indexguard_coverage") or config.getini("indexguard_coverage")
         ),
         report=output_path("--indexguard-report", config.getoption("indexguard_report")),
         sarif=output_path("--indexguard-sarif", config.getoption("indexguard_sarif")),
     )
+
+
+def _cache_size(config: pytest.Config) -> int:
+    cli = config.getoption("indexguard_cache_size")
+    option, value = (
+        ("--indexguard-cache-size", cli)
+        if cli is not None
+        else ("indexguard_cache_size", config.getini("indexguard_cache_size"))
+    )
+    return parse_count(option, value, unit="statements", minimum=1)
 
 
 def output_path(option: str, value: str | None) -> Path | None:
@@ -268,10 +290,12 @@ def parse_tables(option: str, values: Iterable[str]) -> frozenset[str]:
     return frozenset(tables)
 
 
-def parse_count(option: str, value: object) -> int:
+def parse_count(option: str, value: object, *, unit: str = "rows", minimum: int = 0) -> int:
     text = str(value).strip().replace("_", "")
-    if not text.isdigit():
-        raise pytest.UsageError(f"{option}: expected a whole number of rows >= 0, got {value!r}")
+    if not text.isdigit() or int(text) < minimum:
+        raise pytest.UsageError(
+            f"{option}: expected a whole number of {unit} >= {minimum}, got {value!r}"
+        )
     return int(text)
 
 

@@ -47,17 +47,17 @@ class Statement:
     alias: str
     sql: str
     findings: tuple[ScanFinding, ...]
-    plan: Any
+    plan: Any  # kept only for statements with violations: -v and reports show it
     executions: int = 0
+    violations: tuple[ScanFinding, ...] = ()
     # The statement with its parameters bound, kept only when it has violations (to verify
     # suggested indexes on it).
     text: str | None = None
     _identities: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     suggestions: dict[ScanFinding, Suggestion | None] = field(default_factory=dict, repr=False)
 
-    @property
-    def violations(self) -> tuple[ScanFinding, ...]:
-        return tuple(f for f in self.findings if f.is_violation)
+    def __post_init__(self) -> None:
+        self.violations = tuple(f for f in self.findings if f.is_violation)
 
     def identity(self, table: str) -> tuple[str, str]:
         """Fingerprint and normalised SQL of this statement's scan of ``table``; computed once
@@ -66,6 +66,18 @@ class Statement:
         if found is None:
             found = self._identities[table] = fingerprint_sql(self.alias, table, self.sql)
         return found
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Per alias: ``names`` a statement must mention to be worth explaining (None: any), and
+    ``watched`` the tables whose scans count (None: every table)."""
+
+    names: frozenset[str] | None
+    watched: frozenset[str] | None
+
+    def watches(self, table: str) -> bool:
+        return self.watched is None or table in self.watched
 
 
 class Status:
@@ -122,8 +134,12 @@ class TestRun:
         return [o for o in self.occurrences if o.fails]
 
 
-# Marks a cache entry for statements that are never explained (non-PostgreSQL aliases).
+# Cache entries for statements that are never explained: non-PostgreSQL aliases, and statements
+# that name no watched table (nor a view, which could read one).
 _UNSUPPORTED = Statement(alias="", sql="", findings=(), plan=None)
+_UNWATCHED = Statement(alias="", sql="", findings=(), plan=None)
+# Distinct statements are counted exactly up to this many, so memory stays bounded.
+DISTINCT_CAP = 200_000
 
 
 class Guard:
@@ -157,6 +173,9 @@ class Guard:
         self.invalidations = 0
         self.distinct: set[str] = set()  # digests of every (alias, SQL) explained this session
         self.informational: set[str] = set()  # tables with full scans no index can help
+        self.skipped_unwatched = 0
+        self.evictions = 0
+        self.watch_names: dict[str, Watch] = {}
         # Index coverage (--indexguard-coverage): statements per index, the index catalog.
         self.index_usage: dict[str, set[str]] = {}
         self.tables_read: set[str] = set()
@@ -210,16 +229,21 @@ class Guard:
             statement = self._inspect(connection, plans, sql, params, many)
             if statement is None:
                 return
-        if statement is _UNSUPPORTED:
+        if statement.violations:
+            statement.executions += 1
+            self.checked += 1
+            if self.current is not None:
+                for finding in statement.violations:
+                    self._record(connection, statement, finding)
+        elif statement is _UNSUPPORTED or statement is _UNWATCHED:
             return
-        statement.executions += 1
-        self.checked += 1
-        if statement.findings and self.current is not None:
-            for finding in statement.violations:
-                self._record(connection, statement, finding)
+        else:
+            statement.executions += 1
+            self.checked += 1
 
     def schema_changed(self, alias: str) -> None:
         self.catalog.pop(alias, None)
+        self.watch_names.pop(alias, None)
         if self.plans.get(alias):
             self.plans[alias] = {}
             self.invalidations += 1
@@ -261,6 +285,11 @@ class Guard:
         if ";" in sql and _several_statements(sql):
             self._unexplained(key, "several statements in one string")
             return None
+        watch = self._watch(alias, raw)
+        if watch.names is not None and not any(name in sql for name in watch.names):
+            self.skipped_unwatched += 1
+            self._cache(plans, sql, _UNWATCHED)
+            return _UNWATCHED
         try:
             bound = first_parameters(params, many)
             text = sql if bound is None else _mogrify(raw, sql, bound)
@@ -273,21 +302,52 @@ class Guard:
             self._unexplained(key, f"{type(exc).__name__}: {exc}".strip())
             return None
         self.explained += 1
-        self.distinct.add(statement_digest(alias, sql))
+        if len(self.distinct) < DISTINCT_CAP:
+            self.distinct.add(statement_digest(alias, sql))
         self.round_trips += explained.round_trips
         statement = Statement(
             alias=alias,
             sql=sql,
-            findings=tuple(analyze(explained.plan, self.settings.watches)),
+            findings=tuple(analyze(explained.plan, watch.watches)),
             plan=explained.plan,
         )
-        if statement.violations:
-            statement.text = text
         self.informational.update(f.table for f in statement.findings if not f.is_violation)
         if self.settings.coverage:
             self._note_coverage(connection, raw, statement)
-        plans[sql] = statement
+        if statement.violations:
+            statement.text = text
+        else:
+            statement.plan = None
+        self._cache(plans, sql, statement)
         return statement
+
+    def _cache(self, plans: dict[str, Statement], sql: str, statement: Statement) -> None:
+        """Bounded per alias: the oldest entry goes first (no bookkeeping on cache hits)."""
+        if len(plans) >= self.settings.cache_size:
+            del plans[next(iter(plans))]
+            self.evictions += 1
+        plans[sql] = statement
+
+    def _watch(self, alias: str, raw: Any) -> Watch:
+        """Which tables count on this alias: the watched ones and their partitions. The names
+        also include every view, since a view's plan reads the tables under it."""
+        found = self.watch_names.get(alias)
+        if found is None:
+            tables = self.settings.tables
+            if tables is None:
+                found = Watch(names=None, watched=None)
+            else:
+                from pytest_indexguard.explain import postgresql
+
+                try:
+                    views, partitions = postgresql.views_and_partitions(raw, tables)
+                except Exception as exc:  # explain everything rather than miss a table
+                    self.internal_error(exc)
+                    views, partitions = set(), set()
+                watched = frozenset(tables | partitions)
+                found = Watch(names=frozenset(watched | views), watched=watched)
+            self.watch_names[alias] = found
+        return found
 
     def _note_coverage(
         self, connection: BaseDatabaseWrapper, raw: Any, statement: Statement

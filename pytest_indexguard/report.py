@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from pytest_indexguard.config import Settings
-from pytest_indexguard.guard import Occurrence, Status
+from pytest_indexguard.guard import DISTINCT_CAP, Occurrence, Status
 from pytest_indexguard.records import render_plan
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import mask_plan_expression, normalise, shorten
@@ -107,12 +107,23 @@ def suggestion_lines(suggestion: Suggestion | None) -> list[str]:
 
 def summary_lines(settings: Settings, summary: Summary, results: Results) -> list[str]:
     lines = [header_line(settings)]
+    distinct = f"{len(summary.distinct):,}"
+    if len(summary.distinct) >= DISTINCT_CAP:
+        distinct += "+"
     lines.append(
-        f"statements checked: {summary.checked} ({len(summary.distinct)} distinct, "
-        f"{summary.explained} explained in {summary.round_trips} round trips)"
+        f"statements checked: {summary.checked:,} ({distinct} distinct, "
+        f"{summary.explained:,} explained in {summary.round_trips:,} round trips)"
     )
+    cache = f"plan cache: {summary.cached:,} statements (at most {settings.cache_size:,} per alias)"
+    if summary.evictions:
+        cache += f", {summary.evictions:,} dropped as the oldest"
     if summary.invalidations:
-        lines.append(f"plan cache cleared {summary.invalidations} times by schema changes")
+        cache += f", cleared {summary.invalidations} times by schema changes"
+    lines.append(cache)
+    if summary.skipped_unwatched:
+        lines.append(
+            f"not explained: {summary.skipped_unwatched:,} statements that name no watched table"
+        )
     counts = results.table_counts()
     if counts:
         failing = len(results.failing_tests())

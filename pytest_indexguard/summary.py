@@ -23,7 +23,10 @@ class Summary:
     explained: int = 0
     round_trips: int = 0
     skipped_aborted: int = 0
+    skipped_unwatched: int = 0
     invalidations: int = 0
+    evictions: int = 0
+    cached: int = 0  # plans held at the end, over every alias (and every xdist worker)
     distinct: set[str] = field(default_factory=set)
     informational: set[str] = field(default_factory=set)
     index_usage: dict[str, set[str]] = field(default_factory=dict)
@@ -40,7 +43,10 @@ class Summary:
             explained=guard.explained,
             round_trips=guard.round_trips,
             skipped_aborted=guard.skipped_aborted,
+            skipped_unwatched=guard.skipped_unwatched,
             invalidations=guard.invalidations,
+            evictions=guard.evictions,
+            cached=sum(len(plans) for plans in guard.plans.values()),
             distinct=set(guard.distinct),
             unsupported=dict(guard.unsupported),
             internal_errors=Counter(guard.internal_errors),
@@ -59,7 +65,10 @@ class Summary:
             "explained",
             "round_trips",
             "skipped_aborted",
+            "skipped_unwatched",
             "invalidations",
+            "evictions",
+            "cached",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.distinct |= other.distinct
@@ -80,7 +89,10 @@ class Summary:
             "explained": self.explained,
             "round_trips": self.round_trips,
             "skipped_aborted": self.skipped_aborted,
+            "skipped_unwatched": self.skipped_unwatched,
             "invalidations": self.invalidations,
+            "evictions": self.evictions,
+            "cached": self.cached,
             "distinct": sorted(self.distinct),
             "informational": sorted(self.informational),
             "index_usage": {k: sorted(v) for k, v in sorted(self.index_usage.items())},
@@ -98,7 +110,10 @@ class Summary:
             explained=int(data["explained"]),
             round_trips=int(data["round_trips"]),
             skipped_aborted=int(data["skipped_aborted"]),
+            skipped_unwatched=int(data["skipped_unwatched"]),
             invalidations=int(data["invalidations"]),
+            evictions=int(data["evictions"]),
+            cached=int(data["cached"]),
             distinct=set(data["distinct"]),
             informational=set(data["informational"]),
             index_usage={k: set(v) for k, v in data["index_usage"].items()},

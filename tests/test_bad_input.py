@@ -58,6 +58,16 @@ def test_scan():
             "got 'lots'",
         ),
         (
+            ["--indexguard-cache-size=0"],
+            "",
+            "ERROR: --indexguard-cache-size: expected a whole number of statements >= 1, got '0'",
+        ),
+        (
+            [],
+            "indexguard_cache_size = lots",
+            "ERROR: indexguard_cache_size: expected a whole number of statements >= 1, got 'lots'",
+        ),
+        (
             ["--indexguard-tables=,"],
             "",
             "ERROR: --indexguard-tables: expected one or more table names separated by commas, "

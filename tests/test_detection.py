@@ -253,3 +253,67 @@ def test_xdist_gives_the_same_outcomes_and_summary(django_project: DjangoProject
         "  shop_customer: 4 new (5 executions)",
         "  shop_order: 4 new (4 executions)",
     ], alone.output
+
+
+WATCHING = """
+import pytest
+from django.db import connection
+from shop.models import Customer
+
+
+@pytest.fixture
+def view_and_partitions(db):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE VIEW oslo_customers AS SELECT * FROM shop_customer")
+        cursor.execute(
+            "CREATE TABLE ledger (id int, day date, note text) PARTITION BY RANGE (day)"
+        )
+        cursor.execute(
+            "CREATE TABLE ledger_2026 PARTITION OF ledger"
+            " FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
+        )
+
+
+def test_view_over_a_watched_table(view_and_partitions):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM oslo_customers WHERE city = %s", ["Oslo"])
+
+
+def test_partition_of_a_watched_table(view_and_partitions):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM ledger WHERE note = %s", ["x"])
+
+
+def test_unwatched_table(db):
+    assert Customer.objects.filter(name="x").count() == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM shop_order WHERE status = %s", ["x"])
+
+
+def test_many_distinct_statements(db):
+    for number in range(12):
+        list(Customer.objects.filter(pk=number).values_list(*["id"] * (number + 1)))
+"""
+
+
+def test_watched_tables_views_partitions_and_cache_bound(django_project: DjangoProject) -> None:
+    django_project.write_tests(WATCHING)
+    run = django_project.run(
+        "--indexguard", "--indexguard-tables=shop_customer,ledger", "--indexguard-cache-size=5"
+    )
+    assert run.outcomes() == {
+        "test_view_over_a_watched_table": "failed",
+        "test_partition_of_a_watched_table": "failed",
+        "test_unwatched_table": "passed",
+        "test_many_distinct_statements": "passed",
+    }, run.output
+    assert "shop_customer: Seq Scan filters rows" in run.section("test_view_over_a_watched_table")
+    assert "ledger_2026: Seq Scan filters rows" in run.section("test_partition_of_a_watched_table")
+    summary = [line for line in run.result.outlines if line.startswith("plan cache:")]
+    assert len(summary) == 1, run.output
+    assert summary[0].startswith("plan cache: 5 statements (at most 5 per alias), ")
+    assert "dropped as the oldest" in summary[0]
+    assert any(
+        line.startswith("not explained: ") and line.endswith("that name no watched table")
+        for line in run.result.outlines
+    ), run.output

@@ -193,6 +193,31 @@ def indexes(raw: Any) -> list[IndexInfo]:
     return found
 
 
+def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Names of every view (its plan may read a watched table), and the partitions of the
+    watched tables (plans name the partition, not its parent)."""
+    literal = ", ".join(_quote_literal(name) for name in sorted(set(tables))) or "''"
+    query = f"""
+        SELECT 'view', c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'v' AND {USER_TABLES}
+        UNION ALL
+        SELECT 'partition', t.relid::regclass::text
+        FROM pg_class c, pg_partition_tree(c.oid) t
+        WHERE c.relname IN ({literal}) AND c.relkind = 'p' AND t.relid <> c.oid
+    """
+    results, _ = _protected(raw, query)
+    views: set[str] = set()
+    partitions: set[str] = set()
+    for result in results:
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            continue
+        for row in range(result.ntuples):
+            kind = bytes(result.get_value(row, 0) or b"").decode()
+            name = bytes(result.get_value(row, 1) or b"").decode().rsplit(".", 1)[-1].strip('"')
+            (views if kind == "view" else partitions).add(name)
+    return views, partitions
+
+
 PROBE = "indexguard_probe"
 
 
