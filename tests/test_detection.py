@@ -317,3 +317,61 @@ def test_watched_tables_views_partitions_and_cache_bound(django_project: DjangoP
         line.startswith("not explained: ") and line.endswith("that name no watched table")
         for line in run.result.outlines
     ), run.output
+
+
+THREADS_AND_SCOPES = """
+import threading
+
+import pytest
+from django.db import connection
+from shop.models import Customer
+
+
+def _scan_in_a_thread():
+    errors = []
+
+    def work():
+        try:
+            Customer.objects.filter(city="Oslo").count()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scan_in_another_thread():
+    _scan_in_a_thread()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_second_thread_connection_reused_by_a_later_test():
+    _scan_in_a_thread()
+
+
+@pytest.fixture(scope="module")
+def module_data(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        Customer.objects.filter(city="module").count()  # a scan, outside any test
+    return "ready"
+
+
+def test_module_scoped_fixture_is_not_checked(module_data, db):
+    assert module_data == "ready"
+"""
+
+
+def test_other_threads_and_fixture_scopes(django_project: DjangoProject) -> None:
+    django_project.write_tests(THREADS_AND_SCOPES)
+    run = django_project.run("--indexguard")
+    assert run.outcomes() == {
+        "test_scan_in_another_thread": "failed",
+        "test_second_thread_connection_reused_by_a_later_test": "failed",
+        "test_module_scoped_fixture_is_not_checked": "passed",
+    }, run.output
+    assert "in work" in run.section("test_scan_in_another_thread")
