@@ -22,6 +22,7 @@ from pytest_indexguard.capture import Capture, changes_schema, first_parameters,
 from pytest_indexguard.config import Settings
 from pytest_indexguard.fingerprint import fingerprint_sql
 from pytest_indexguard.plan import (
+    Rule,
     ScanFinding,
     analyze,
     index_conditions,
@@ -305,10 +306,13 @@ class Guard:
         if len(self.distinct) < DISTINCT_CAP:
             self.distinct.add(statement_digest(alias, sql))
         self.round_trips += explained.round_trips
+        findings = analyze(explained.plan, watch.watches)
+        if any(_full_index_scan_filter(f) for f in findings):
+            findings = self._second_opinion(raw, text, findings, watch)
         statement = Statement(
             alias=alias,
             sql=sql,
-            findings=tuple(analyze(explained.plan, watch.watches)),
+            findings=tuple(findings),
             plan=explained.plan,
         )
         self.informational.update(f.table for f in statement.findings if not f.is_violation)
@@ -320,6 +324,31 @@ class Guard:
             statement.plan = None
         self._cache(plans, sql, statement)
         return statement
+
+    def _second_opinion(
+        self, raw: Any, text: str, findings: list[ScanFinding], watch: Watch
+    ) -> list[ScanFinding]:
+        """A full index scan with a Filter may only mean the planner walked one index for its
+        order (GROUP BY, ORDER BY) on a tiny table, although another index serves the filter.
+        Planned again with index scans off (bitmap scans stay), such a filter shows up as an
+        Index Cond; only filters that still need a full scan stay violations."""
+        from pytest_indexguard.explain import postgresql
+
+        try:
+            again = postgresql.explain(
+                raw, text.strip().rstrip(";"), forced=True, extra=postgresql.NO_INDEX_SCANS
+            )
+        except Exception as exc:  # keep the first opinion
+            self.round_trips += 1
+            self.internal_error(exc)
+            return findings
+        self.round_trips += again.round_trips
+        still = {(f.table, signature(f)[2]) for f in analyze(again.plan, watch.watches) if f.filter}
+        return [
+            f
+            for f in findings
+            if not _full_index_scan_filter(f) or (f.table, signature(f)[2]) in still
+        ]
 
     def _cache(self, plans: dict[str, Statement], sql: str, statement: Statement) -> None:
         """Bounded per alias: the oldest entry goes first (no bookkeeping on cache hits)."""
@@ -449,6 +478,10 @@ class Guard:
             self.table_rows[key] = sizes.get(table)
         found = self.table_rows[key]
         return (found[0], found[1]) if found else (None, None)
+
+
+def _full_index_scan_filter(finding: ScanFinding) -> bool:
+    return finding.rule is Rule.FILTER and finding.node_type in ("Index Scan", "Index Only Scan")
 
 
 def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:

@@ -375,3 +375,40 @@ def test_other_threads_and_fixture_scopes(django_project: DjangoProject) -> None
         "test_module_scoped_fixture_is_not_checked": "passed",
     }, run.output
     assert "in work" in run.section("test_scan_in_another_thread")
+
+
+INDEX_WALKS = """
+import pytest
+from django.db import connection
+from shop.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+
+def _prefer_index_order():
+    # Makes the planner walk the primary key for ORDER BY id instead of sorting, the way it
+    # sometimes does on tiny tables for GROUP BY or ORDER BY.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+
+
+def test_filter_served_by_another_index():
+    _prefer_index_order()
+    assert list(Customer.objects.filter(name="acme").order_by("id")) == []
+
+
+def test_filter_served_by_no_index():
+    _prefer_index_order()
+    assert list(Customer.objects.filter(city="Oslo").order_by("id")) == []
+"""
+
+
+def test_full_index_walk_gets_a_second_opinion(django_project: DjangoProject) -> None:
+    django_project.write_tests(INDEX_WALKS)
+    run = django_project.run("--indexguard")
+    assert run.outcomes() == {
+        "test_filter_served_by_another_index": "passed",
+        "test_filter_served_by_no_index": "failed",
+    }, run.output
+    section = run.section("test_filter_served_by_no_index")
+    assert "shop_customer: Index Scan using shop_customer_pkey filters rows" in section, section

@@ -56,9 +56,14 @@ def can_explain(raw: Any) -> str | None:
     return None
 
 
-def explain(raw: Any, statement: str, *, forced: bool) -> Explained:
+# For a second opinion on a full *index* scan with a Filter: is there an index whose condition
+# serves the filter, which the planner skipped only to walk another index in order?
+NO_INDEX_SCANS = "SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; "
+
+
+def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> Explained:
     """EXPLAIN ``statement`` (parameters already bound) on the psycopg connection ``raw``."""
-    body = f"{FORCED_SETTINGS if forced else ''}EXPLAIN (FORMAT JSON) {statement}"
+    body = f"{FORCED_SETTINGS if forced else ''}{extra}EXPLAIN (FORMAT JSON) {statement}"
     results, round_trips = _protected(raw, body)
     for result in results:
         if result.status == pq.ExecStatus.TUPLES_OK and result.ntuples:
