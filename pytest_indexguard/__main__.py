@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import psycopg
 
     from pytest_indexguard import stats as stats_module
-    from pytest_indexguard.baseline import write_atomically
+    from pytest_indexguard.files import write_atomically
 
     try:
         data = stats_module.collect(arguments.database_url)

@@ -9,14 +9,14 @@ xdist controller).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from pytest_indexguard.files import invalid, read_document, write_atomically
 
 FORMAT = "pytest-indexguard baseline"
 VERSION = 1
@@ -43,33 +43,23 @@ class Entry:
 
 def load(path: Path, *, missing_ok: bool) -> dict[str, Entry]:
     """The entries of ``path`` by fingerprint. Every problem is one line: a usage error."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        if missing_ok:
-            return {}
-        raise pytest.UsageError(
-            f"{OPTION}: no such file {str(path)!r}; record one with --indexguard-update-baseline"
-        ) from None
-    except OSError as exc:
-        raise pytest.UsageError(f"{OPTION}: cannot read {str(path)!r}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise pytest.UsageError(
-            f"{OPTION}: {str(path)!r} is not valid JSON (line {exc.lineno}: {exc.msg})"
-        ) from None
+    if missing_ok and not path.exists():
+        return {}
+    data = read_document(
+        path,
+        option=OPTION,
+        kind="baseline",
+        format_name=FORMAT,
+        version=VERSION,
+        missing_hint="record one with --indexguard-update-baseline",
+    )
     return parse(data, path)
 
 
-def parse(data: object, path: Path) -> dict[str, Entry]:
+def parse(data: dict[str, Any], path: Path) -> dict[str, Entry]:
     def bad(why: str) -> pytest.UsageError:
-        return pytest.UsageError(f"{OPTION}: {str(path)!r} is not an indexguard baseline: {why}")
+        return invalid(path, option=OPTION, kind="baseline", why=why)
 
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise bad(f'expected an object with "format": "{FORMAT}"')
-    if data.get("version") != VERSION:
-        raise bad(f"unsupported version {data.get('version')!r} (this plugin reads {VERSION})")
     violations = data.get("violations")
     if not isinstance(violations, list):
         raise bad('"violations" must be a list')
@@ -125,15 +115,3 @@ def write(path: Path, entries: Iterable[Entry]) -> bool:
         pass
     write_atomically(path, text)
     return True
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

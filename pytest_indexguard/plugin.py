@@ -222,7 +222,7 @@ class GuardPlugin:
 
     def _write_files(self) -> list[str]:
         from pytest_indexguard import baseline
-        from pytest_indexguard.results import write_json
+        from pytest_indexguard.files import write_json
         from pytest_indexguard.sarif import sarif
 
         settings = self.guard.settings

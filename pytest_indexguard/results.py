@@ -4,10 +4,8 @@ markers, and the files written at the end (baseline, JSON report, SARIF, GitHub 
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pytest_indexguard import __version__
@@ -221,9 +219,3 @@ def _record_order(record: dict[str, Any]) -> tuple[str, str, str, str]:
 
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    from pytest_indexguard.baseline import write_atomically
-
-    write_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n")

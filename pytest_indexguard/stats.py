@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
 from pytest_indexguard.explain.postgresql import size_source, sizes_query
+from pytest_indexguard.files import invalid, read_document
 
 FORMAT = "pytest-indexguard stats"
 VERSION = 1
@@ -57,32 +56,28 @@ def dumps(data: Mapping[str, Any]) -> str:
 
 def load(path: Path) -> dict[str, int]:
     """Table sizes from a stats file; every problem is a one-line usage error."""
-
-    def bad(why: str) -> pytest.UsageError:
-        return pytest.UsageError(f"{OPTION}: {str(path)!r} {why}")
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise bad(
-            "does not exist; write it with `python -m pytest_indexguard stats "
-            "--database-url URL --output FILE`"
-        ) from None
-    except OSError as exc:
-        raise bad(f"cannot be read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise bad(f"is not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise bad(f'is not an indexguard stats file: expected "format": "{FORMAT}"')
-    if data.get("version") != VERSION:
-        raise bad(f"has unsupported version {data.get('version')!r} (this plugin reads 1)")
+    data = read_document(
+        path,
+        option=OPTION,
+        kind="stats file",
+        format_name=FORMAT,
+        version=VERSION,
+        missing_hint=(
+            "write it with `python -m pytest_indexguard stats --database-url URL --output FILE`"
+        ),
+    )
     tables = data.get("tables")
     if not isinstance(tables, dict):
-        raise bad('is not an indexguard stats file: "tables" must be an object')
+        raise invalid(path, option=OPTION, kind="stats file", why='"tables" must be an object')
     sizes = {}
     for name, entry in tables.items():
         rows = entry.get("rows") if isinstance(entry, dict) else None
         if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            raise bad(f'has a bad entry for table {name!r}: "rows" must be a whole number >= 0')
+            raise invalid(
+                path,
+                option=OPTION,
+                kind="stats file",
+                why=f'table {name!r}: "rows" must be a whole number >= 0',
+            )
         sizes[str(name)] = rows
     return sizes

@@ -119,11 +119,15 @@ def test_stats_command_cannot_connect() -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "does not exist; write it with `python -m pytest_indexguard stats"),
-        ("[]", 'is not an indexguard stats file: expected "format": "pytest-indexguard stats"'),
+        (None, "no such file"),
+        (
+            "[]",
+            'is not an indexguard stats file: expected an object with "format": '
+            '"pytest-indexguard stats"',
+        ),
         (
             '{"format": "pytest-indexguard stats", "version": 1, "tables": {"t": {"rows": -1}}}',
-            """has a bad entry for table 't': "rows" must be a whole number >= 0""",
+            """is not an indexguard stats file: table 't': "rows" must be a whole number >= 0""",
         ),
     ],
     ids=["missing", "wrong-format", "bad-rows"],
@@ -138,7 +142,8 @@ def test_bad_stats_file(
     run = django_project.run("--indexguard", f"--indexguard-stats={path}")
     assert run.result.ret == pytest.ExitCode.USAGE_ERROR, run.output
     [error] = [line for line in run.result.errlines if line.startswith("ERROR:")]
-    assert error.startswith(f"ERROR: --indexguard-stats: '{path}' ")
+    assert error.startswith("ERROR: --indexguard-stats: ")
+    assert str(path) in error
     assert message in error, error
 
 
