@@ -50,6 +50,7 @@ class CallSiteFinder:
         self.rootdir = rootdir
         self._excluded = _excluded_roots()
         self._verdicts: dict[str, bool] = {}
+        self._displays: dict[str, str] = {}
 
     def _is_project_file(self, filename: str) -> bool:
         verdict = self._verdicts.get(filename)
@@ -69,8 +70,14 @@ class CallSiteFinder:
         return None
 
     def _display(self, filename: str) -> str:
-        path = Path(filename)
-        try:
-            return path.resolve().relative_to(self.rootdir.resolve()).as_posix()
-        except ValueError:
-            return path.as_posix()
+        """The path as the report shows it: relative to the rootdir when under it. Resolving
+        touches the file system, so it is done once per file."""
+        shown = self._displays.get(filename)
+        if shown is None:
+            path = Path(filename)
+            try:
+                shown = path.resolve().relative_to(self.rootdir.resolve()).as_posix()
+            except ValueError:
+                shown = path.as_posix()
+            self._displays[filename] = shown
+        return shown

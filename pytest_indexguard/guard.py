@@ -90,9 +90,10 @@ class Status:
     ORDER = (NEW, KNOWN, ALLOWED, BELOW_THRESHOLD)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Occurrence:
-    """A violation seen while a test ran."""
+    """A violation seen while a test ran: one per statement, scan, call site, phase and
+    decision, counting its executions (a loop of a thousand scans is one occurrence)."""
 
     statement: Statement
     finding: ScanFinding
@@ -105,6 +106,7 @@ class Occurrence:
     fingerprint: str
     known: bool
     suggestion: Suggestion | None = None
+    executions: int = 1
 
     @property
     def allowed_by(self) -> str | None:
@@ -130,15 +132,17 @@ class TestRun:
     occurrences: list[Occurrence] = field(default_factory=list)
     failed_by_guard: bool = False
     reported: bool = False
+    _seen: dict[tuple[Any, ...], Occurrence] = field(default_factory=dict, repr=False)
 
     def failures(self) -> list[Occurrence]:
         return [o for o in self.occurrences if o.fails]
 
 
-# Cache entries for statements that are never explained: non-PostgreSQL aliases, and statements
-# that name no watched table (nor a view, which could read one).
-_UNSUPPORTED = Statement(alias="", sql="", findings=(), plan=None)
-_UNWATCHED = Statement(alias="", sql="", findings=(), plan=None)
+# The cache entry of statements that are never explained: those of non-PostgreSQL aliases,
+# those that name no watched table (nor a view, which could read one), and strings of several
+# statements. A statement PostgreSQL could not explain is not cached: the error may belong to
+# one execution's parameters, and the next execution is tried again.
+_NOT_CHECKED = Statement(alias="", sql="", findings=(), plan=None)
 # Distinct statements are counted exactly up to this many, so memory stays bounded.
 DISTINCT_CAP = 200_000
 
@@ -236,7 +240,7 @@ class Guard:
             if self.current is not None:
                 for finding in statement.violations:
                     self._record(connection, statement, finding)
-        elif statement is _UNSUPPORTED or statement is _UNWATCHED:
+        elif statement is _NOT_CHECKED:
             return
         else:
             statement.executions += 1
@@ -266,8 +270,8 @@ class Guard:
         key = (alias, sql)
         if connection.vendor != "postgresql":
             self.unsupported.setdefault(alias, connection.display_name)
-            plans[sql] = _UNSUPPORTED
-            return _UNSUPPORTED
+            self._cache(plans, sql, _NOT_CHECKED)
+            return _NOT_CHECKED
         if not is_explainable(sql):
             if changes_schema(sql):
                 self.schema_changed(alias)
@@ -277,20 +281,21 @@ class Guard:
         raw = connection.connection
         if raw is None or not hasattr(raw, "pgconn"):
             self.unsupported.setdefault(alias, "PostgreSQL through psycopg2 (psycopg 3 needed)")
-            plans[sql] = _UNSUPPORTED
-            return _UNSUPPORTED
+            self._cache(plans, sql, _NOT_CHECKED)
+            return _NOT_CHECKED
         busy = postgresql.can_explain(raw)
         if busy is not None:
             self.skipped_aborted += 1
             return None
         if ";" in sql and _several_statements(sql):
             self._unexplained(key, "several statements in one string")
-            return None
+            self._cache(plans, sql, _NOT_CHECKED)
+            return _NOT_CHECKED
         watch = self._watch(alias, raw)
         if watch.names is not None and not any(name in sql for name in watch.names):
             self.skipped_unwatched += 1
-            self._cache(plans, sql, _UNWATCHED)
-            return _UNWATCHED
+            self._cache(plans, sql, _NOT_CHECKED)
+            return _NOT_CHECKED
         try:
             bound = first_parameters(params, many)
             text = sql if bound is None else _mogrify(raw, sql, bound)
@@ -405,35 +410,63 @@ class Guard:
         run = self.current
         if run is None:
             return
+        call_site = self.call_sites.find()
+        decision = run.policy.decide(finding.table)
+        key = (id(statement), finding, call_site, self.phase, decision)
+        with self._lock:
+            seen = run._seen.get(key)
+            if seen is not None and seen.statement is statement:
+                seen.executions += 1
+                return
         rows, source = self._size(connection, finding.table)
         below = self.settings.min_rows > 0 and rows is not None and rows < self.settings.min_rows
         fingerprint, _ = statement.identity(finding.table)
+        known = fingerprint in self.known
+        # Only a violation that counts (fails the test, or is in the baseline and will once its
+        # entry goes) is worth the round trips of verifying an index for it.
+        counts = decision.allowed_by is None and not below
         occurrence = Occurrence(
             statement=statement,
             finding=finding,
             phase=self.phase,
-            call_site=self.call_sites.find(),
-            decision=run.policy.decide(finding.table),
+            call_site=call_site,
+            decision=decision,
             table_rows=rows,
             rows_source=source,
             below_threshold=below,
             fingerprint=fingerprint,
-            known=fingerprint in self.known,
-            suggestion=self._suggestion(connection, statement, finding),
+            known=known,
+            suggestion=self._suggestion(connection, statement, finding, verify=counts),
         )
         with self._lock:
+            seen = run._seen.get(key)
+            if seen is not None and seen.statement is statement:
+                seen.executions += 1
+                return
+            run._seen[key] = occurrence
             run.occurrences.append(occurrence)
 
     def _suggestion(
-        self, connection: BaseDatabaseWrapper, statement: Statement, finding: ScanFinding
+        self,
+        connection: BaseDatabaseWrapper,
+        statement: Statement,
+        finding: ScanFinding,
+        *,
+        verify: bool,
     ) -> Suggestion | None:
         """The first candidate index that removes the full scan when the statement is planned
-        with it; computed once per distinct statement and scan."""
+        with it; verified once per distinct statement and scan. A scan that was allowed or is
+        below the row threshold gets the first candidate unverified, without a round trip."""
         if finding in statement.suggestions:
             return statement.suggestions[finding]
         found = candidates(finding, self.models)
-        result: Suggestion | None = found[0] if found else None
-        if found and statement.text is not None:
+        if not found:
+            statement.suggestions[finding] = None
+            return None
+        if not verify:
+            return replace(found[0], note="not verified: the scan does not count against the test")
+        result = found[0]
+        if statement.text is not None:
             result = self._verify(connection.connection, statement.text, finding, found)
         statement.suggestions[finding] = result
         return result

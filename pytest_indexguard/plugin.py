@@ -72,7 +72,8 @@ class IndexGuardFixture:
 
     @property
     def findings(self) -> list[Any]:
-        """Violations seen so far in this test (allowed ones too), as ``Occurrence`` objects."""
+        """Violations seen so far in this test (allowed ones too), as ``Occurrence`` objects:
+        one per statement, scan, call site and decision, with its ``executions``."""
         return list(self._run.occurrences) if self._run is not None else []
 
     @contextmanager

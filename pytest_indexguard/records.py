@@ -25,7 +25,7 @@ def violation_records(run: TestRun) -> list[dict[str, Any]]:
         record = grouped.get(key)
         if record is None:
             grouped[key] = record = _record(run.nodeid, occurrence)
-        record["executions"] += 1
+        record["executions"] += occurrence.executions
     return [grouped[key] for key in sorted(grouped)]
 
 

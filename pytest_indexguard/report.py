@@ -66,7 +66,11 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
     alias = "" if statement.alias == "default" else f" [database {statement.alias}]"
     sql = normalise(statement.sql)
     lines.append(f"    sql:     {sql if verbose > 0 else shorten(sql)}{alias}")
-    sites = Counter(str(o.call_site) if o.call_site else "(no project frame)" for o in members)
+    sites: Counter[str] = Counter()
+    for member in members:
+        sites[str(member.call_site) if member.call_site else "(no project frame)"] += (
+            member.executions
+        )
     for site, times in sorted(sites.items()):
         suffix = f" ({times} executions)" if times > 1 else ""
         lines.append(f"    at:      {site}{suffix}")

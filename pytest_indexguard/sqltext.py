@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import re
 
-import sqlparse
-from sqlparse import tokens as T
-
 _WHITESPACE = re.compile(r"\s+")
 _QUOTED = re.compile(r"'(?:[^']|'')*'")
 _NUMBER = re.compile(r"(?<![\w.\"$])-?\d+(?:\.\d+)?(?![\w.])")
@@ -30,6 +27,9 @@ def normalise(sql: str) -> str:
     any length as ``(...)``, comments dropped, keywords upper-case, whitespace collapsed, and
     the savepoint and cursor names Django generates removed. Stable for the same query with other
     values; different when the query's shape differs."""
+    import sqlparse  # imported on first use: it takes longer to import than the plugin
+    from sqlparse import tokens as T
+
     parts = []
     tokens = sqlparse.parse(sql)[0].flatten() if sql.strip() else ()  # type: ignore[no-untyped-call]
     for token in tokens:
