@@ -108,11 +108,14 @@ def candidates(finding: ScanFinding, models: ModelIndex) -> list[Suggestion]:
                 equality.append(column)
     # Low-cardinality columns (booleans) after the others: (customer, enabled), not the reverse.
     equality.sort(key=lambda column: models.is_boolean(finding.table, column))
-    filtered = [*equality, *(c for c in ranges if c not in equality)]
+    sorts = [sort for sort in (sort_column(key, known) for key in finding.sort_key) if sort]
+    # A range column that is also sorted on takes the sort's direction: the same index then
+    # serves the filtered query and the one without the range (status = x ORDER BY time DESC).
+    directed = {sort.lstrip("-"): sort for sort in sorts}
+    filtered = [*equality, *(directed.get(c, c) for c in ranges if c not in equality)]
     ordered = list(filtered)
-    for key in finding.sort_key:
-        sort = sort_column(key, known)
-        if sort and sort.lstrip("-") not in {c.lstrip("-") for c in ordered}:
+    for sort in sorts:
+        if sort.lstrip("-") not in {c.lstrip("-") for c in ordered}:
             ordered.append(sort)
     found: list[Suggestion] = []
     for columns in (ordered, filtered, equality):

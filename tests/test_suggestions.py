@@ -175,6 +175,20 @@ def test_candidates_put_booleans_after_other_equality_columns() -> None:
     assert found[0].migration_code().startswith('AddIndexConcurrently("alertrule", models.Index(')
 
 
+def test_a_sorted_range_column_takes_the_sort_direction() -> None:
+    finding = ScanFinding(
+        table="upstream_integrationlog",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="((start_time >= '2026-01-01'::timestamp with time zone) AND "
+        "((status)::text = 'failed'::text))",
+        sort_key=("upstream_integrationlog.start_time DESC",),
+    )
+    found = candidates(finding, ModelIndex())
+    # The seeds' intlog_status_time_idx: the same index as for the query without the range.
+    assert [c.columns for c in found] == [("status", "-start_time"), ("status",)]
+
+
 @pytest.mark.parametrize(
     ("expression", "equality", "ranges"),
     [
