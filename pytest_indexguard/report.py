@@ -64,7 +64,7 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
     if finding.sort_key:
         lines.append(f"    order:   {', '.join(finding.sort_key)} (under a LIMIT)")
     alias = "" if statement.alias == "default" else f" [database {statement.alias}]"
-    sql = normalise(statement.sql)
+    _, sql = statement.identity(finding.table)  # normalised once per distinct statement
     lines.append(f"    sql:     {sql if verbose > 0 else shorten(sql)}{alias}")
     sites: Counter[str] = Counter()
     for member in members:

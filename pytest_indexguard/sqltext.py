@@ -14,6 +14,28 @@ _QUOTED = re.compile(r"'(?:[^']|'')*'")
 _NUMBER = re.compile(r"(?<![\w.\"$])-?\d+(?:\.\d+)?(?![\w.])")
 
 
+# PostgreSQL's quoting, which sqlparse gets wrong: it takes a backslash in '...' as an escape
+# (MySQL's rule), so '\' swallows the literal after it and values leak into reports. Quoted
+# identifiers are matched only to be kept as they are.
+_QUOTING = re.compile(
+    r"""(?P<identifier>"(?:[^"]|"")*")"""
+    r"""|(?P<escape_string>(?<![\w$])[Ee]'(?:[^'\\]|\\.|'')*')"""
+    r"""|(?P<string>'(?:[^']|'')*')"""
+    r"""|(?P<dollar>\$(?P<tag>[A-Za-z_]\w*|)\$.*?\$(?P=tag)\$)"""
+    r"""|(?P<comment>--[^\n]*|/\*.*?\*/)""",
+    re.DOTALL,
+)
+
+
+def _literals_as_placeholders(sql: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group("identifier"):
+            return match.group(0)
+        return " " if match.group("comment") else "%s"
+
+    return _QUOTING.sub(replace, sql)
+
+
 # A parenthesised list of placeholders only: IN (...) lists and VALUES rows of any length.
 _PLACEHOLDER_LIST = re.compile(r"\(\s*%s(?:\s*,\s*%s)*\s*\)")
 _REPEATED_ROWS = re.compile(r"\(\.\.\.\)(?:\s*,\s*\(\.\.\.\))+")
@@ -31,6 +53,7 @@ def normalise(sql: str) -> str:
     from sqlparse import tokens as T
 
     parts = []
+    sql = _literals_as_placeholders(sql)
     tokens = sqlparse.parse(sql)[0].flatten() if sql.strip() else ()  # type: ignore[no-untyped-call]
     for token in tokens:
         ttype = token.ttype

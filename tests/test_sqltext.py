@@ -1,0 +1,56 @@
+"""Statement shapes for reports and fingerprints: no value may survive, the shape must."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_indexguard.fingerprint import fingerprint_sql
+from pytest_indexguard.sqltext import normalise
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # A backslash is an ordinary character in a standard PostgreSQL string: the next
+        # literal must not be swallowed into it (and shown).
+        (
+            "SELECT id FROM shop_customer WHERE name = '\\' OR name = 'hunter2-secret'",
+            "SELECT id FROM shop_customer WHERE name = %s OR name = %s",
+        ),
+        (
+            "SELECT id FROM t WHERE a = E'\\\\' AND b = 'secret-value'",
+            "SELECT id FROM t WHERE a = %s AND b = %s",
+        ),
+        (
+            "SELECT id FROM t WHERE a = E'it\\'s' AND b = 'x''y' AND c = $$dollar secret$$ "
+            "AND d = $q$tagged secret$q$ AND e = $1",
+            "SELECT id FROM t WHERE a = %s AND b = %s AND c = %s AND d = %s AND e = %s",
+        ),
+        (
+            "SELECT \"it's\" FROM t -- note 'secret'\n WHERE x = 1 /* 'secret' */",
+            'SELECT "it\'s" FROM t WHERE x = %s',
+        ),
+        (
+            'SELECT "t"."id" FROM "t" WHERE "t"."name"::text LIKE %s ESCAPE \'\\\' '
+            'AND "t"."x" IN (%s, %s, %s)',
+            'SELECT "t"."id" FROM "t" WHERE "t"."name"::text LIKE %s ESCAPE %s '
+            'AND "t"."x" IN (...)',
+        ),
+        (
+            'INSERT INTO "t" ("a", "b") VALUES (%s, %s), (%s, %s), (%s, %s)',
+            'INSERT INTO "t" ("a", "b") VALUES (...)',
+        ),
+        ('SAVEPOINT "s140234_x12"', 'SAVEPOINT "s_x"'),
+    ],
+)
+def test_normalise_hides_every_value(sql: str, expected: str) -> None:
+    assert normalise(sql) == expected
+    assert "secret" not in normalise(sql)
+
+
+def test_fingerprint_follows_the_shape_not_the_values() -> None:
+    one = fingerprint_sql("default", "t", "SELECT * FROM t WHERE a = 'x' AND b IN (1, 2)")
+    other = fingerprint_sql("default", "t", "select *  from t where a = 'y' and b in (3)")
+    assert one == other
+    assert fingerprint_sql("default", "t", "SELECT * FROM t WHERE c = 'x'")[0] != one[0]
+    assert fingerprint_sql("replica", "t", "SELECT * FROM t WHERE a = 'x' AND b IN (1)") != one
