@@ -78,7 +78,11 @@ class Watch:
     watched: frozenset[str] | None
 
     def watches(self, table: str) -> bool:
-        return self.watched is None or table in self.watched
+        if self.watched is None:
+            # Every table of the project: not PostgreSQL's own catalogs (introspection reads them,
+            # and nobody can index them).
+            return not table.startswith("pg_")
+        return table in self.watched
 
 
 class Status:

@@ -53,8 +53,62 @@ class Suggestion:
         return self.migration_code()
 
 
+_RESERVED = frozenset(
+    {
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "between",
+        "by",
+        "case",
+        "check",
+        "column",
+        "default",
+        "desc",
+        "do",
+        "else",
+        "end",
+        "false",
+        "for",
+        "from",
+        "group",
+        "in",
+        "into",
+        "is",
+        "like",
+        "limit",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "or",
+        "order",
+        "primary",
+        "references",
+        "select",
+        "table",
+        "then",
+        "to",
+        "true",
+        "union",
+        "user",
+        "when",
+        "where",
+        "with",
+    }
+)
+
+
 def _sql_column(column: str) -> str:
-    return f"{column[1:]} DESC" if column.startswith("-") else column
+    name = column.lstrip("-")
+    if name in _RESERVED or not re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        name = '"' + name.replace('"', '""') + '"'
+    return f"{name} DESC" if column.startswith("-") else name
 
 
 class ModelIndex:
@@ -152,7 +206,7 @@ def _suggestion(table: str, columns: list[str], models: ModelIndex) -> Suggestio
 def index_name(table: str, columns: list[str]) -> str:
     """A name within Django's 30-character limit, readable, stable for the same columns."""
     base = table.split("_", 1)[-1][:12]
-    parts = "_".join(c.lstrip("-")[:7] for c in columns)
+    parts = "_".join(c.lstrip("-")[:7].lower() for c in columns)
     return f"{base}_{parts}"[:26].rstrip("_") + "_idx"
 
 
@@ -164,7 +218,10 @@ def filter_columns(expression: str, known: list[str]) -> tuple[list[str], list[s
     candidates = known or _identifiers(text)
     positions = []
     for column in candidates:
-        for match in re.finditer(rf'(?<![\w."]){re.escape(column)}(?![\w"])', text):
+        # Plans quote reserved words and mixed case: "desc", "Label".
+        quoted = re.escape('"' + column.replace('"', '""') + '"')
+        pattern = rf'(?<![\w."])(?:{quoted}|{re.escape(column)}(?![\w"]))'
+        for match in re.finditer(pattern, text):
             positions.append((match.start(), match.end(), column))
     for start, end, column in sorted(positions):
         if re.search(r"\w\(+$", text[:start]):

@@ -10,7 +10,14 @@ import pytest
 
 from conftest import DjangoProject, SampleApp
 from pytest_indexguard.plan import Rule, ScanFinding
-from pytest_indexguard.suggest import ModelIndex, candidates, filter_columns, sort_column
+from pytest_indexguard.suggest import (
+    ModelIndex,
+    Suggestion,
+    candidates,
+    filter_columns,
+    index_name,
+    sort_column,
+)
 
 NOTHING_LEFT = """
 import pytest
@@ -204,10 +211,14 @@ def test_a_sorted_range_column_takes_the_sort_direction() -> None:
         ("(upper((status)::text) = 'FAILED'::text)", [], []),
         ("((status)::text ~~ '%fail%'::text)", [], []),
         ("((status)::text <> 'failed'::text)", [], []),
+        # Plans quote reserved words and mixed case.
+        ("((\"desc\")::text = 'a'::text)", ["desc"], []),
+        ("((\"Label\")::text = 'A'::text)", ["Label"], []),
+        ('((start <= now()) AND ("end" >= now()))', [], ["start", "end"]),
     ],
 )
 def test_filter_columns(expression: str, equality: list[str], ranges: list[str]) -> None:
-    known = ["status", "next_attempt_at", "customer_id"]
+    known = ["status", "next_attempt_at", "customer_id", "desc", "Label", "start", "end"]
     assert filter_columns(expression, known) == (equality, ranges)
 
 
@@ -215,3 +226,17 @@ def test_sort_columns() -> None:
     assert sort_column("upstream_integrationlog.start_time DESC", ["start_time"]) == "-start_time"
     assert sort_column("next_attempt_at", ["next_attempt_at"]) == "next_attempt_at"
     assert sort_column("(lower((name)::text))", ["name"]) is None
+
+
+def test_raw_index_sql_quotes_reserved_and_mixed_case_columns() -> None:
+    suggestion = Suggestion(
+        table="legacy_events",
+        columns=("status", "-end", "Label"),
+        model=None,
+        fields=("status", "-end", "Label"),
+        name=index_name("legacy_events", ["status", "-end", "Label"]),
+    )
+    assert suggestion.migration_code() == (
+        "CREATE INDEX CONCURRENTLY events_status_end_label_idx "
+        'ON legacy_events (status, "end" DESC, "Label")'
+    )
