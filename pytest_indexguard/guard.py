@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -56,6 +56,9 @@ class Statement:
     text: str | None = None
     _identities: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     suggestions: dict[ScanFinding, Suggestion | None] = field(default_factory=dict, repr=False)
+    # For a statement whose plan depends on its parameters' values (a LIKE pattern with or
+    # without a leading wildcard), the cache entry holds one Statement per kind of value.
+    variants: dict[tuple[str, ...], Statement] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.violations = tuple(f for f in self.findings if f.is_violation)
@@ -234,6 +237,8 @@ class Guard:
         if plans is None:
             plans = self.plans[connection.alias] = {}
         statement = plans.get(sql)
+        if statement is not None and statement.variants is not None:
+            statement = statement.variants.get(pattern_shape(params, many))
         if statement is None:
             statement = self._inspect(connection, plans, sql, params, many)
             if statement is None:
@@ -331,7 +336,15 @@ class Guard:
             statement.text = text
         else:
             statement.plan = None
-        self._cache(plans, sql, statement)
+        if _PATTERN_PARAMETER.search(sql):
+            holder = plans.get(sql)
+            if holder is None or holder.variants is None:
+                holder = Statement(alias=alias, sql=sql, findings=(), plan=None, variants={})
+                self._cache(plans, sql, holder)
+            assert holder.variants is not None
+            holder.variants[pattern_shape(params, many)] = statement
+        else:
+            self._cache(plans, sql, statement)
         return statement
 
     def _second_opinion(
@@ -544,6 +557,27 @@ def _mogrify(raw: Any, sql: str, params: Any) -> str:
 
     with ClientCursor(raw) as cursor:
         return cursor.mogrify(sql, params)
+
+
+# A parameter used as a pattern: whether an index can serve it depends on its value ('abc%'
+# can use a text_pattern_ops index, '%abc%' cannot).
+_PATTERN_PARAMETER = re.compile(
+    r"(?:\bLIKE|\bSIMILAR\s+TO|~~?\*?)\s*(?:UPPER\(|LOWER\()?\s*%s", re.IGNORECASE
+)
+
+
+def pattern_shape(params: Any, many: bool) -> tuple[str, ...]:
+    """How each parameter of a pattern statement starts: with a wildcard, an anchor, or text."""
+    first = first_parameters(params, many)
+    values = first.values() if isinstance(first, dict) else first
+    if not isinstance(values, Iterable) or isinstance(values, str | bytes):
+        return ()
+    return tuple(
+        ("%" if value[:1] in ("%", "_") else "^" if value[:1] == "^" else "a")
+        if isinstance(value, str)
+        else ""
+        for value in values
+    )
 
 
 def _several_statements(sql: str) -> bool:

@@ -80,3 +80,32 @@ def test_several_statements_are_reported_once_and_pass(django_project: DjangoPro
     assert run.outcomes() == {"test_several_statements_in_one_string": "passed"}, run.output
     assert "not explained: 1 distinct statements" in run.output
     assert re.search(r"  several statements in one string: SELECT .*shop_customer", run.output)
+
+
+PATTERN_HEADER = """
+import pytest
+from shop.models import Customer
+
+pytestmark = pytest.mark.django_db
+"""
+STARTSWITH = """
+def test_startswith():
+    # name is unique: its index (and Django's pattern-ops index) serves a prefix.
+    list(Customer.objects.filter(name__startswith="ac"))
+"""
+CONTAINS = """
+def test_contains():
+    list(Customer.objects.filter(name__contains="cm"))
+"""
+
+
+def test_a_pattern_statement_is_judged_by_the_kind_of_its_value(
+    django_project: DjangoProject,
+) -> None:
+    # Both lookups send the same SQL text (LIKE %s); only the value says whether an index
+    # can serve it. The verdicts must not depend on which test runs first.
+    expected = {"test_startswith": "passed", "test_contains": "failed"}
+    for order in ((STARTSWITH, CONTAINS), (CONTAINS, STARTSWITH)):
+        django_project.write_tests("\n\n".join((PATTERN_HEADER, *order)))
+        run = django_project.run("--indexguard")
+        assert run.outcomes() == expected, run.output
