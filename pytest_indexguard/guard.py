@@ -26,13 +26,14 @@ from pytest_indexguard.plan import (
     ScanFinding,
     analyze,
     index_conditions,
+    index_conditions_on,
     indexes_used,
     relations,
     scanned_from_temporary_schema,
     signature,
 )
 from pytest_indexguard.policy import Decision, TestPolicy
-from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
+from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates, filter_columns
 from pytest_indexguard.summary import statement_digest
 
 if TYPE_CHECKING:
@@ -369,8 +370,23 @@ class Guard:
         return [
             f
             for f in findings
-            if not _full_index_scan_filter(f) or (f.table, signature(f)[2]) in still
+            if not _full_index_scan_filter(f)
+            or (f.table, signature(f)[2]) in still
+            or not self._filter_served(again.plan, f)
         ]
+
+    def _filter_served(self, plan: Any, finding: ScanFinding) -> bool:
+        """Whether an index of the second plan finds rows of the table by a column of the
+        finding's filter. Reading the table row by row through another index (the join key of a
+        nested loop) leaves the filter as unserved as before."""
+        assert finding.filter is not None
+        equality, ranges = filter_columns(finding.filter, self.models.columns(finding.table))
+        columns = [*equality, *ranges]
+        if not columns:
+            return True  # nothing a plain index could serve: the first opinion was the planner's
+        names = "|".join(re.escape(c) for c in columns)
+        mentions = re.compile(rf'(?<![\w$])"?(?:{names})"?(?![\w$])')
+        return any(mentions.search(c) for c in index_conditions_on(plan, finding.table))
 
     def _cache(self, plans: dict[str, Statement], sql: str, statement: Statement) -> None:
         """Bounded per alias: the oldest entry goes first (no bookkeeping on cache hits)."""

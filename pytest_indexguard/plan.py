@@ -327,6 +327,20 @@ def index_conditions(explain_output: Any, index_name: str) -> list[str]:
     ]
 
 
+def index_conditions_on(explain_output: Any, table: str) -> list[str]:
+    """What an index finds of ``table`` in this plan: the Index Cond of its index scans and the
+    Recheck Cond of its bitmap heap scans (the conditions of the bitmap index scans under
+    them)."""
+    found = []
+    for node, _ in _walk(root_plan(explain_output), ()):
+        if node.get("Relation Name") != table:
+            continue
+        for key in ("Index Cond", "Recheck Cond"):
+            if node.get(key):
+                found.append(str(node[key]))
+    return found
+
+
 def indexes_used(explain_output: Any) -> set[str]:
     """Names of the indexes a plan scans."""
     return {

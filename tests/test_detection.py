@@ -420,3 +420,31 @@ def test_full_index_walk_gets_a_second_opinion(django_project: DjangoProject) ->
     }, run.output
     section = run.section("test_filter_served_by_no_index")
     assert "shop_customer: Index Scan using shop_customer_pkey filters rows" in section, section
+
+
+SECOND_PLAN = """
+import pytest
+from shop.models import Customer
+
+
+@pytest.fixture
+def customers(db):
+    for number in range(3):
+        Customer.objects.create(name=f"c{number}", city=f"city{number}")
+
+
+def test_subquery_on_unindexed_column(customers):
+    found = Customer.objects.filter(pk__in=Customer.objects.filter(city="city1").values("id"))
+    assert [c.name for c in found.order_by("name")] == ["c1"]
+"""
+
+
+def test_a_filter_read_row_by_row_through_another_index_still_fails(
+    django_project: DjangoProject,
+) -> None:
+    # Planned again with index scans off, the filter on city sits on a per-row scan of the
+    # primary key (the join key), not on an index of its own: it still needs an index.
+    django_project.write_tests(SECOND_PLAN)
+    run = django_project.run("--indexguard")
+    assert run.outcomes() == {"test_subquery_on_unindexed_column": "failed"}, run.output
+    assert "no index on (city)" in run.section("test_subquery_on_unindexed_column")
