@@ -126,7 +126,8 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
     lines.append(cache)
     if summary.skipped_unwatched:
         lines.append(
-            f"not explained: {summary.skipped_unwatched:,} statements that name no watched table"
+            f"not explained: {_count(summary.skipped_unwatched, 'statement')} that name no "
+            "watched table"
         )
     counts = results.table_counts()
     if counts:
@@ -164,12 +165,13 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
             + ", ".join(sorted(summary.informational))
         )
     if summary.unexplained:
-        lines.append(f"not explained: {len(summary.unexplained)} distinct statements")
+        lines.append(f"not explained: {_count(len(summary.unexplained), 'distinct statement')}")
         for alias, sql, reason in sorted(summary.unexplained.values()):
             lines.append(f"  {reason}: {_short(normalise(sql))} [{alias}]")
     if summary.skipped_aborted:
         lines.append(
-            f"skipped: {summary.skipped_aborted} statements issued in an aborted transaction"
+            f"skipped: {_count(summary.skipped_aborted, 'statement')} issued in an aborted "
+            "transaction"
         )
     for alias, vendor in sorted(summary.unsupported.items()):
         lines.append(
@@ -191,3 +193,7 @@ def header_line(settings: Settings) -> str:
 
 def _short(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
