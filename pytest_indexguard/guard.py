@@ -492,7 +492,7 @@ class Guard:
         below the row threshold gets the first candidate unverified, without a round trip."""
         if finding in statement.suggestions:
             return statement.suggestions[finding]
-        found = candidates(finding, self.models)
+        found = candidates(finding, self.models, statement.sql)
         if not found:
             statement.suggestions[finding] = None
             return None

@@ -147,10 +147,15 @@ class ModelIndex:
         return list(found[1]) if found else []
 
 
-def candidates(finding: ScanFinding, models: ModelIndex) -> list[Suggestion]:
+def candidates(
+    finding: ScanFinding, models: ModelIndex, sql: str | None = None
+) -> list[Suggestion]:
     """Indexes that could serve the scan, best first: every useful column (equality columns,
     then range columns, then the sort keys), then without the sort keys, then the equality
-    columns alone. Verification keeps the first that removes the full scan."""
+    columns alone. Verification keeps the first that removes the full scan.
+
+    A whole index walked for its order with a Filter has no Sort node to take the keys from:
+    the statement's own ORDER BY (``sql``) gives them."""
     known = models.columns(finding.table)
     equality: list[str] = []
     ranges: list[str] = []
@@ -162,7 +167,10 @@ def candidates(finding: ScanFinding, models: ModelIndex) -> list[Suggestion]:
                 equality.append(column)
     # Low-cardinality columns (booleans) after the others: (customer, enabled), not the reverse.
     equality.sort(key=lambda column: models.is_boolean(finding.table, column))
-    sorts = [sort for sort in (sort_column(key, known) for key in finding.sort_key) if sort]
+    keys = finding.sort_key
+    if not keys and finding.index_name and finding.filter and sql:
+        keys = order_by_keys(sql, finding.table)
+    sorts = [sort for sort in (sort_column(key, known) for key in keys) if sort]
     # A range column that is also sorted on takes the sort's direction: the same index then
     # serves the filtered query and the one without the range (status = x ORDER BY time DESC).
     directed = {sort.lstrip("-"): sort for sort in sorts}
@@ -176,6 +184,28 @@ def candidates(finding: ScanFinding, models: ModelIndex) -> list[Suggestion]:
         if columns and all(tuple(columns) != s.columns for s in found):
             found.append(_suggestion(finding.table, columns, models))
     return found
+
+
+_ORDER_BY = re.compile(r"\bORDER\s+BY\s+", re.IGNORECASE)
+_ORDER_END = re.compile(r"\s+(?:LIMIT|OFFSET|FETCH|FOR)\b|\)", re.IGNORECASE)
+
+
+def order_by_keys(sql: str, table: str) -> tuple[str, ...]:
+    """The keys of the statement's last ORDER BY that are plain columns of ``table``."""
+    found = list(_ORDER_BY.finditer(sql))
+    if not found:
+        return ()
+    rest = sql[found[-1].end() :]
+    end = _ORDER_END.search(rest)
+    keys = []
+    for key in (rest[: end.start()] if end else rest).split(","):
+        text = key.strip()
+        qualifier, _, column = text.partition(".")
+        if not column:
+            keys.append(text)
+        elif qualifier.strip('"') == table:
+            keys.append(column)
+    return tuple(keys)
 
 
 def suggest(finding: ScanFinding, models: ModelIndex) -> Suggestion | None:

@@ -240,3 +240,22 @@ def test_raw_index_sql_quotes_reserved_and_mixed_case_columns() -> None:
         "CREATE INDEX CONCURRENTLY events_status_end_label_idx "
         'ON legacy_events (status, "end" DESC, "Label")'
     )
+
+
+def test_an_index_walked_for_its_order_suggests_the_filter_then_the_order() -> None:
+    # WHERE depth = 2 ORDER BY path, no LIMIT: the planner walks the whole path index and
+    # filters; an index on depth alone would leave it a sort to avoid.
+    finding = ScanFinding(
+        table="tree_node",
+        node_type="Index Scan",
+        rule=Rule.FILTER,
+        index_name="tree_node_path_key",
+        filter="(depth = 2)",
+    )
+    sql = (
+        'SELECT "tree_node"."id" FROM "tree_node" WHERE "tree_node"."depth" = %s '
+        'ORDER BY "tree_node"."path" ASC'
+    )
+    found = candidates(finding, ModelIndex(), sql)
+    assert [c.columns for c in found] == [("depth", "path"), ("depth",)]
+    assert [c.columns for c in candidates(finding, ModelIndex())] == [("depth",)]
