@@ -10,6 +10,8 @@ directory are removed when the process that started it exits.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import tempfile
 import warnings
 from typing import Any
@@ -40,7 +42,18 @@ def start_embedded_server() -> str:
             ) from exc
         pgdata = tempfile.mkdtemp(prefix="indexguard-pg-")
         server = get_server(pgdata, cleanup_mode="delete")
+        _exit_cleanly_on_sigterm()
         return str(server.get_uri())
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """The server is removed by an ``atexit`` handler, which a plain SIGTERM (a CI job's time
+    limit, ``kill``) skips: turn SIGTERM into a normal exit, unless someone else handles it."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    except ValueError:  # not the main thread: leave signals alone
+        pass
 
 
 def database_settings(url: str, *, name: str | None = None) -> dict[str, Any]:
