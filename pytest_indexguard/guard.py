@@ -145,6 +145,15 @@ class TestRun:
     def failures(self) -> list[Occurrence]:
         return [o for o in self.occurrences if o.fails]
 
+    def repeated(self, key: tuple[Any, ...], statement: Statement) -> bool:
+        """Count one more execution on the occurrence already recorded under ``key``, if any
+        (``key`` holds the statement's id: the identity check guards against a reused id)."""
+        seen = self._seen.get(key)
+        if seen is None or seen.statement is not statement:
+            return False
+        seen.executions += 1
+        return True
+
 
 # The cache entry of statements that are never explained: those of non-PostgreSQL aliases,
 # those that name no watched table (nor a view, which could read one), and strings of several
@@ -384,8 +393,7 @@ class Guard:
         columns = [*equality, *ranges]
         if not columns:
             return True  # nothing a plain index could serve: the first opinion was the planner's
-        names = "|".join(re.escape(c) for c in columns)
-        mentions = re.compile(rf'(?<![\w$])"?(?:{names})"?(?![\w$])')
+        mentions = _mentioning(columns)
         return any(mentions.search(c) for c in index_conditions_on(plan, finding.table))
 
     def _cache(self, plans: dict[str, Statement], sql: str, statement: Statement) -> None:
@@ -447,9 +455,7 @@ class Guard:
         decision = run.policy.decide(finding.table)
         key = (id(statement), finding, call_site, self.phase, decision)
         with self._lock:
-            seen = run._seen.get(key)
-            if seen is not None and seen.statement is statement:
-                seen.executions += 1
+            if run.repeated(key, statement):
                 return
         rows, source = self._size(connection, finding.table)
         below = self.settings.min_rows > 0 and rows is not None and rows < self.settings.min_rows
@@ -471,13 +477,10 @@ class Guard:
             known=known,
             suggestion=self._suggestion(connection, statement, finding, verify=counts),
         )
-        with self._lock:
-            seen = run._seen.get(key)
-            if seen is not None and seen.statement is statement:
-                seen.executions += 1
-                return
-            run._seen[key] = occurrence
-            run.occurrences.append(occurrence)
+        with self._lock:  # another thread may have recorded the same one meanwhile
+            if not run.repeated(key, statement):
+                run._seen[key] = occurrence
+                run.occurrences.append(occurrence)
 
     def _suggestion(
         self,
@@ -559,13 +562,18 @@ def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
     wanted = signature(finding)
     if any(signature(f) == wanted for f in analyze(plan) if f.is_violation):
         return False
-    leading = candidate.columns[0].lstrip("-")
-    pattern = re.compile(rf"(?<![\w$]){re.escape(leading)}(?![\w$])")
+    pattern = _mentioning([candidate.columns[0].lstrip("-")])
     # A use without a condition reads the index in order (under a LIMIT): the plan analysis
     # above already judged it.
     return all(
         not condition or pattern.search(condition) for condition in index_conditions(plan, PROBE)
     )
+
+
+def _mentioning(columns: list[str]) -> re.Pattern[str]:
+    """Finds any of ``columns`` in a plan's condition, bare or quoted ("desc")."""
+    names = "|".join(re.escape(column) for column in columns)
+    return re.compile(rf"(?<![\w$])(?:{names})(?![\w$])")
 
 
 def _mogrify(raw: Any, sql: str, params: Any) -> str:
