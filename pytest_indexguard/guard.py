@@ -17,23 +17,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_indexguard import judge
 from pytest_indexguard.callsite import CallSite, CallSiteFinder
 from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
 from pytest_indexguard.config import Settings
 from pytest_indexguard.fingerprint import fingerprint_sql
 from pytest_indexguard.plan import (
-    Rule,
     ScanFinding,
     analyze,
     index_conditions,
-    index_conditions_on,
     indexes_used,
     relations,
     scanned_from_temporary_schema,
     signature,
 )
 from pytest_indexguard.policy import Decision, TestPolicy
-from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates, filter_columns
+from pytest_indexguard.schema import Schema
+from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
 from pytest_indexguard.summary import statement_digest
 
 if TYPE_CHECKING:
@@ -202,6 +202,7 @@ class Guard:
         self.index_usage: dict[str, set[str]] = {}
         self.tables_read: set[str] = set()
         self.catalog: dict[str, list[dict[str, Any]]] = {}
+        self.schemas: dict[str, Schema] = {}
 
     # -- test phases --------------------------------------------------------------------------
 
@@ -267,6 +268,7 @@ class Guard:
 
     def schema_changed(self, alias: str) -> None:
         self.catalog.pop(alias, None)
+        self.schemas.pop(alias, None)
         self.watch_names.pop(alias, None)
         if self.plans.get(alias):
             self.plans[alias] = {}
@@ -330,9 +332,7 @@ class Guard:
         if len(self.distinct) < DISTINCT_CAP:
             self.distinct.add(statement_digest(alias, sql))
         self.round_trips += explained.round_trips
-        findings = analyze(explained.plan, watch.watches)
-        if any(_full_index_scan_filter(f) for f in findings):
-            findings = self._second_opinion(raw, text, findings, watch)
+        findings = self._judge(alias, raw, explained.plan, watch)
         statement = Statement(
             alias=alias,
             sql=sql,
@@ -357,44 +357,37 @@ class Guard:
             self._cache(plans, sql, statement)
         return statement
 
-    def _second_opinion(
-        self, raw: Any, text: str, findings: list[ScanFinding], watch: Watch
-    ) -> list[ScanFinding]:
-        """A full index scan with a Filter may only mean the planner walked one index for its
-        order (GROUP BY, ORDER BY) on a tiny table, although another index serves the filter.
-        Planned again with index scans off (bitmap scans stay), such a filter shows up as an
-        Index Cond; only filters that still need a full scan stay violations."""
+    def _judge(self, alias: str, raw: Any, plan: Any, watch: Watch) -> list[ScanFinding]:
+        """The forced plan's findings, settled against the schema's indexes: the probes that ask
+        whether an existing index serves a scan go to the database in one round trip."""
         from pytest_indexguard.explain import postgresql
 
-        try:
-            again = postgresql.explain(
-                raw, text.strip().rstrip(";"), forced=True, extra=postgresql.NO_INDEX_SCANS
-            )
-        except Exception as exc:  # keep the first opinion
+        schema = self._schema(alias, raw)
+        findings = analyze(plan, watch.watches, leading=schema.leading_of)
+        questions = judge.probes(findings, schema)
+        answers: list[Any] = []
+        if questions:
+            try:
+                answers = postgresql.explain_many(raw, [q.sql for q in questions])
+            except Exception as exc:  # keep the findings as the forced plan shows them
+                self.internal_error(exc)
+                answers = [None] * len(questions)
             self.round_trips += 1
-            self.internal_error(exc)
-            return findings
-        self.round_trips += again.round_trips
-        still = {(f.table, signature(f)[2]) for f in analyze(again.plan, watch.watches) if f.filter}
-        return [
-            f
-            for f in findings
-            if not _full_index_scan_filter(f)
-            or (f.table, signature(f)[2]) in still
-            or not self._filter_served(again.plan, f)
-        ]
+        return judge.settle(findings, schema, plan, dict(zip(questions, answers, strict=True)))
 
-    def _filter_served(self, plan: Any, finding: ScanFinding) -> bool:
-        """Whether an index of the second plan finds rows of the table by a column of the
-        finding's filter. Reading the table row by row through another index (the join key of a
-        nested loop) leaves the filter as unserved as before."""
-        assert finding.filter is not None
-        equality, ranges = filter_columns(finding.filter, self.models.columns(finding.table))
-        columns = [*equality, *ranges]
-        if not columns:
-            return True  # nothing a plain index could serve: the first opinion was the planner's
-        mentions = _mentioning(columns)
-        return any(mentions.search(c) for c in index_conditions_on(plan, finding.table))
+    def _schema(self, alias: str, raw: Any) -> Schema:
+        """The alias's index catalog, read once (and again after a schema change)."""
+        found = self.schemas.get(alias)
+        if found is None:
+            from pytest_indexguard.explain import postgresql
+
+            try:
+                found = postgresql.schema(raw)
+            except Exception as exc:  # judge on the plan alone rather than not at all
+                self.internal_error(exc)
+                found = Schema()
+            self.schemas[alias] = found
+        return found
 
     def _cache(self, plans: dict[str, Statement], sql: str, statement: Statement) -> None:
         """Bounded per alias: the oldest entry goes first (no bookkeeping on cache hits)."""
@@ -428,7 +421,6 @@ class Guard:
         self, connection: BaseDatabaseWrapper, raw: Any, statement: Statement
     ) -> None:
         """Which indexes this statement's plan uses; the index catalog, once per alias."""
-        from pytest_indexguard.explain import postgresql
 
         alias = connection.alias
         digest = statement_digest(alias, statement.sql)
@@ -436,11 +428,7 @@ class Guard:
             self.index_usage.setdefault(f"{alias}\t{index}", set()).add(digest)
         self.tables_read.update(relations(statement.plan))
         if alias not in self.catalog:
-            try:
-                self.catalog[alias] = [info.to_json() for info in postgresql.indexes(raw)]
-            except Exception as exc:  # reported; coverage is best effort
-                self.internal_error(exc)
-                self.catalog[alias] = []
+            self.catalog[alias] = [info.to_json() for info in self._schema(alias, raw).indexes]
 
     def _unexplained(self, key: Key, reason: str) -> None:
         self.unexplained[key] = reason.splitlines()[0] if reason else "unknown"
@@ -547,10 +535,6 @@ class Guard:
             self.table_rows[key] = sizes.get(table)
         found = self.table_rows[key]
         return (found[0], found[1]) if found else (None, None)
-
-
-def _full_index_scan_filter(finding: ScanFinding) -> bool:
-    return finding.rule is Rule.FILTER and finding.node_type in ("Index Scan", "Index Only Scan")
 
 
 def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:

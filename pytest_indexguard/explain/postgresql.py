@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import pq
 
+from pytest_indexguard.schema import IndexInfo, Schema
+
 if TYPE_CHECKING:
     from psycopg.pq.abc import PGconn, PGresult
 
@@ -71,6 +73,26 @@ def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> Expla
             if value is not None:
                 return Explained(plan=json.loads(bytes(value)), round_trips=round_trips)
     raise NotExplained("EXPLAIN returned no plan")
+
+
+def explain_many(raw: Any, statements: list[str]) -> list[Any | None]:
+    """Forced plans of several statements in one round trip (the judgement's probes). When one
+    of them fails, each is planned on its own, and the failing ones answer None."""
+    if not statements:
+        return []
+    body = FORCED_SETTINGS + "; ".join(f"EXPLAIN (FORMAT JSON) {s}" for s in statements)
+    try:
+        results, _ = _protected(raw, body)
+    except NotExplained:
+        if len(statements) == 1:
+            return [None]
+        return [explain_many(raw, [statement])[0] for statement in statements]
+    plans = [
+        json.loads(bytes(r.get_value(0, 0) or b"null"))
+        for r in results
+        if r.status == pq.ExecStatus.TUPLES_OK and r.ntuples
+    ]
+    return plans if len(plans) == len(statements) else [None] * len(statements)
 
 
 _SIZES = """
@@ -137,65 +159,83 @@ def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
     return sizes
 
 
-@dataclass(frozen=True)
-class IndexInfo:
-    table: str
-    name: str
-    columns: tuple[str, ...]  # "created_at DESC"; expression columns show "(expression)"
-    unique: bool
-    primary: bool
-    partial: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "name": self.name,
-            "columns": list(self.columns),
-            "unique": self.unique,
-            "primary": self.primary,
-            "partial": self.partial,
-        }
-
-
 _INDEXES = """
     SELECT t.relname, i.relname, x.indisunique, x.indisprimary, x.indpred IS NOT NULL,
            array_to_string(ARRAY(
-               SELECT COALESCE(a.attname, '(expression)')
+               SELECT COALESCE(a.attname, pg_get_indexdef(x.indexrelid, k.position::int, true))
                       || CASE WHEN (x.indoption[k.position - 1] & 1) = 1 THEN ' DESC' ELSE '' END
                FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, position)
                LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
                                        AND k.attnum > 0
+               WHERE k.position <= x.indnkeyatts
                ORDER BY k.position
-           ), ',')
+           ), E'\\x1f'),
+           array_to_string(ARRAY(
+               SELECT COALESCE(a.attname, '')
+               FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, position)
+               LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+                                       AND k.attnum > 0
+               WHERE k.position <= x.indnkeyatts
+               ORDER BY k.position
+           ), E'\\x1f'),
+           x.indisvalid AND x.indisready, am.amname, pg_get_expr(x.indpred, x.indrelid, true)
     FROM pg_index x
     JOIN pg_class t ON t.oid = x.indrelid
     JOIN pg_class i ON i.oid = x.indexrelid
+    JOIN pg_am am ON am.oid = i.relam
     JOIN pg_namespace n ON n.oid = t.relnamespace
     WHERE {where}
     ORDER BY t.relname, i.relname
 """
+_PARENTS = f"""
+    SELECT c.relname, p.relname
+    FROM pg_inherits h
+    JOIN pg_class c ON c.oid = h.inhrelid
+    JOIN pg_class p ON p.oid = h.inhparent
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE p.relkind = 'p' AND {USER_TABLES}
+"""
+_EXTENSIONS = "SELECT extname FROM pg_extension"
 
 
 def indexes(raw: Any) -> list[IndexInfo]:
-    """Every index of the user tables visible on this connection, for the coverage report."""
-    results, _ = _protected(raw, _INDEXES.format(where=USER_TABLES))
+    """Every index of the user tables visible on this connection."""
+    return list(schema(raw).indexes)
+
+
+def schema(raw: Any) -> Schema:
+    """The indexes of the user tables, the parent of each partition, the extensions: one round
+    trip, inside the protected exchange like every other query of the guard."""
+    results, _ = _protected(raw, f"{_INDEXES.format(where=USER_TABLES)}; {_PARENTS}; {_EXTENSIONS}")
+    rows = [r for r in results if r.status == pq.ExecStatus.TUPLES_OK]
     found = []
-    for result in results:
-        if result.status != pq.ExecStatus.TUPLES_OK:
-            continue
-        for row in range(result.ntuples):
-            values = [bytes(result.get_value(row, col) or b"").decode() for col in range(6)]
-            found.append(
-                IndexInfo(
-                    table=values[0],
-                    name=values[1],
-                    unique=values[2] == "t",
-                    primary=values[3] == "t",
-                    partial=values[4] == "t",
-                    columns=tuple(c for c in values[5].split(",") if c),
-                )
+    encoding = raw.info.encoding
+    for row in range(rows[0].ntuples):
+        values = [bytes(rows[0].get_value(row, col) or b"").decode(encoding) for col in range(10)]
+        found.append(
+            IndexInfo(
+                table=values[0],
+                name=values[1],
+                unique=values[2] == "t",
+                primary=values[3] == "t",
+                partial=values[4] == "t",
+                columns=tuple(c for c in values[5].split("\x1f") if c),
+                keys=tuple(k or None for k in values[6].split("\x1f")),
+                valid=values[7] == "t",
+                method=values[8],
+                predicate=values[9] or None,
             )
-    return found
+        )
+    parents = {
+        bytes(rows[1].get_value(r, 0) or b"").decode(encoding): bytes(
+            rows[1].get_value(r, 1) or b""
+        ).decode(encoding)
+        for r in range(rows[1].ntuples)
+    }
+    extensions = [
+        bytes(rows[2].get_value(r, 0) or b"").decode(encoding) for r in range(rows[2].ntuples)
+    ]
+    return Schema.of(found, parents, extensions)
 
 
 def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set[str]]:
