@@ -173,7 +173,7 @@ class Guard:
         self.known = known
         self.forced = settings.mode == "forced"
         self.capture = Capture(self)
-        self.models = ModelIndex()
+        self.models = ModelIndex(str(rootdir))
         self.call_sites = CallSiteFinder(rootdir)
         self.active = False
         self._watching = False
@@ -483,7 +483,7 @@ class Guard:
         below the row threshold gets the first candidate unverified, without a round trip."""
         if finding in statement.suggestions:
             return statement.suggestions[finding]
-        found = candidates(finding, self.models, statement.sql)
+        found = candidates(finding, self.models, statement.sql, self.schemas.get(statement.alias))
         if not found:
             statement.suggestions[finding] = None
             return None
@@ -546,7 +546,9 @@ def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
     wanted = signature(finding)
     if any(signature(f) == wanted for f in analyze(plan) if f.is_violation):
         return False
-    pattern = _mentioning([candidate.columns[0].lstrip("-")])
+    first = candidate.columns[0].lstrip("-")
+    expression = re.fullmatch(r"\w+\((.+)\)", first)
+    pattern = _mentioning([expression.group(1) if expression else first])
     # A use without a condition reads the index in order (under a LIMIT): the plan analysis
     # above already judged it.
     return all(

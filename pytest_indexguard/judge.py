@@ -90,7 +90,8 @@ def settle(
         filtered = finding.rule is Rule.FILTER and finding.filter
         kind = unservable(finding.filter) if filtered and finding.filter else None
         if kind is not None:
-            settled.append(replace(finding, rule=Rule.UNSERVABLE, unservable=kind))
+            trigram = "pg_trgm" in schema.extensions
+            settled.append(replace(finding, rule=Rule.UNSERVABLE, unservable=kind, trigram=trigram))
         else:
             settled.append(finding)
     return settled

@@ -87,6 +87,8 @@ class ScanFinding:
     index_condition: str | None = None
     # Which kind of unservable predicate (Rule.UNSERVABLE): "or-across-tables", "not-equal", ...
     unservable: str | None = None
+    # Whether the database has pg_trgm, whose GIN indexes serve wildcard patterns.
+    trigram: bool = False
 
     @property
     def is_violation(self) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from pytest_indexguard.config import Settings
 from pytest_indexguard.guard import DISTINCT_CAP, Occurrence, Status
+from pytest_indexguard.plan import Rule, ScanFinding
 from pytest_indexguard.records import render_plan
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import mask_plan_expression, normalise, shorten
@@ -82,10 +83,53 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         )
     if first.table_rows is not None:
         lines.append(f"    rows:    {first.table_rows:,} ({first.rows_source})")
-    lines.extend(suggestion_lines(suggestion))
+    if finding.rule is Rule.UNSERVABLE:
+        lines.extend(rewrite_lines(finding))
+    else:
+        lines.extend(suggestion_lines(suggestion))
     if verbose > 0:
         lines.append("    plan:")
         lines.extend("      " + line for line in render_plan(statement.plan))
+    return lines
+
+
+_REWRITES = {
+    "or-across-tables": "an OR across tables: no index serves it; split the query at the OR "
+    "(two queries, or .union() of two querysets) so that each side uses its own index",
+    "not-equal": "<> matches most rows: filter on the values you want (field__in=[...]), or a "
+    "partial index (models.Index(..., condition=~Q(field=value))) when the excluded value is "
+    "most of the table",
+    "not-in": "NOT IN matches most rows: filter on the values you want (field__in=[...]), or a "
+    "partial index with the exclusion as its condition",
+    "not-null": "IS NOT NULL matches most rows: a partial index "
+    "(condition=Q(field__isnull=False)) on the column you look up or order by",
+    "low-cardinality": "a true/false test alone matches a large share of the rows: a partial "
+    "index (condition=Q(flag=...)) on the column you look up or order by",
+    "negation": "a negated condition matches most rows: filter on what you want, or a partial "
+    "index with the condition",
+    "regex": "a regular expression: no B-tree index serves it; a trigram GIN index does "
+    "(django.contrib.postgres, pg_trgm)",
+    "wildcard": "a pattern with a leading wildcard: no B-tree index serves it",
+    "contains": "a case-insensitive substring match (icontains): no B-tree index serves it",
+}
+
+
+def rewrite_lines(finding: ScanFinding) -> list[str]:
+    """What helps a predicate no index serves as written: a rewrite, or the index type that
+    can serve it (never a B-tree index that cannot)."""
+    kind = finding.unservable or ""
+    lines = [f"    why:     {_REWRITES.get(kind, 'no index serves this predicate as written')}"]
+    if kind in ("wildcard", "contains", "regex"):
+        if finding.trigram:
+            lines.append(
+                '    fix:     a trigram GIN index, e.g. GinIndex(OpClass(Upper("field"), '
+                'name="gin_trgm_ops"), name="...") for icontains (pg_trgm is installed)'
+            )
+        else:
+            lines.append(
+                "    fix:     install pg_trgm (TrigramExtension() in a migration) and add a "
+                "trigram GIN index, or use full-text search"
+            )
     return lines
 
 

@@ -33,6 +33,11 @@ RULES = {
         "full-scan-sort-limit",
         "ORDER BY ... LIMIT sorts a whole table because no index has that order.",
     ),
+    Rule.UNSERVABLE.value: (
+        "IG004",
+        "full-scan-unservable",
+        "A statement reads a table in full for a predicate no index can serve as written.",
+    ),
 }
 _LEVEL = {Status.NEW: "error", Status.KNOWN: "note", Status.ALLOWED: "note"}
 _BASELINE_STATE = {Status.NEW: "new", Status.KNOWN: "unchanged"}

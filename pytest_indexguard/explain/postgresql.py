@@ -276,11 +276,10 @@ def verify_index(raw: Any, statement: str, table: str, columns: Iterable[str]) -
     leave it behind if interrupted; the temporary table is gone with the rollback either way.
     Returns the plan (VERBOSE, so the caller can check the copy was used).
     """
+    from pytest_indexguard.suggest import sql_keys
+
     quoted = _quote_identifier(table)
-    keys = ", ".join(
-        f"{_quote_identifier(c[1:])} DESC" if c.startswith("-") else _quote_identifier(c)
-        for c in columns
-    )
+    keys = sql_keys(list(columns))
     body = (
         f"CREATE TEMPORARY TABLE {quoted} (LIKE {quoted} INCLUDING DEFAULTS INCLUDING INDEXES); "
         f"CREATE INDEX {PROBE} ON pg_temp.{quoted} ({keys}); "
