@@ -16,6 +16,7 @@ import pytest
 
 Mode = Literal["forced", "planner"]
 MODES: tuple[Mode, ...] = ("forced", "planner")
+Severity = Literal["fail", "warn"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Settings:
     fail_stale: bool = False
     report: Path | None = None
     sarif: Path | None = None
+    # What a full scan for a predicate no index can serve does: fail the test, or only warn.
+    unservable: Severity = "fail"
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -72,6 +75,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="'forced' (default): plan with sequential scans, hash and merge joins disabled, so a "
         "full scan that remains means no index can serve the statement. 'planner': use the "
         "planner's natural plan, for suites that load production-sized data.",
+    )
+    group.addoption(
+        "--indexguard-unservable",
+        dest="indexguard_unservable",
+        metavar="fail|warn",
+        help="What a full scan for a predicate no index can serve as written (an OR across "
+        "tables, <>, a leading wildcard) does: 'fail' the test (default) or 'warn' in the "
+        "summary. Default: ini indexguard_unservable.",
     )
     group.addoption(
         "--indexguard-baseline",
@@ -176,6 +187,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="Declared table sizes, one 'table=rows' per line, e.g. production row counts.",
     )
     parser.addini(
+        "indexguard_unservable",
+        type="string",
+        default="fail",
+        help="'fail' (default) or 'warn': what a full scan for a predicate no index can serve "
+        "does.",
+    )
+    parser.addini(
         "indexguard_mode",
         type="string",
         default="forced",
@@ -207,6 +225,12 @@ def resolve(config: pytest.Config) -> Settings:
         mode = parse_mode("--indexguard-mode", cli_mode)
     else:
         mode = parse_mode("indexguard_mode", config.getini("indexguard_mode"))
+
+    cli_unservable = config.getoption("indexguard_unservable")
+    if cli_unservable is not None:
+        unservable = parse_severity("--indexguard-unservable", cli_unservable)
+    else:
+        unservable = parse_severity("indexguard_unservable", config.getini("indexguard_unservable"))
 
     table_rows: dict[str, tuple[int, str]] = {}
     stats_path = config.getoption("indexguard_stats") or config.getini("indexguard_stats")
@@ -253,6 +277,7 @@ def resolve(config: pytest.Config) -> Settings:
         ),
         report=output_path("--indexguard-report", config.getoption("indexguard_report")),
         sarif=output_path("--indexguard-sarif", config.getoption("indexguard_sarif")),
+        unservable=unservable,
     )
 
 
@@ -305,6 +330,15 @@ def parse_mode(option: str, value: object) -> Mode:
         if text == mode:
             return mode
     raise pytest.UsageError(f"{option}: expected 'forced' or 'planner', got {value!r}")
+
+
+def parse_severity(option: str, value: object) -> Severity:
+    text = str(value).strip().lower()
+    if text == "fail":
+        return "fail"
+    if text == "warn":
+        return "warn"
+    raise pytest.UsageError(f"{option}: expected 'fail' or 'warn', got {value!r}")
 
 
 def parse_table_rows(option: str, lines: Iterable[str]) -> dict[str, int]:

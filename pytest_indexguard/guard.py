@@ -23,6 +23,7 @@ from pytest_indexguard.capture import Capture, changes_schema, first_parameters,
 from pytest_indexguard.config import Settings
 from pytest_indexguard.fingerprint import fingerprint_sql
 from pytest_indexguard.plan import (
+    Rule,
     ScanFinding,
     analyze,
     index_conditions,
@@ -93,9 +94,10 @@ class Status:
     NEW = "new"
     KNOWN = "known"
     ALLOWED = "allowed"
+    WARNED = "warned"
     BELOW_THRESHOLD = "below min-rows"
 
-    ORDER = (NEW, KNOWN, ALLOWED, BELOW_THRESHOLD)
+    ORDER = (NEW, KNOWN, ALLOWED, WARNED, BELOW_THRESHOLD)
 
 
 @dataclass(eq=False)
@@ -115,6 +117,8 @@ class Occurrence:
     known: bool
     suggestion: Suggestion | None = None
     executions: int = 1
+    # A predicate no index serves, under indexguard_unservable = warn: reported, not failed.
+    warned: bool = False
 
     @property
     def allowed_by(self) -> str | None:
@@ -124,6 +128,8 @@ class Occurrence:
     def status(self) -> str:
         if self.decision.allowed_by:
             return Status.ALLOWED
+        if self.warned:
+            return Status.WARNED
         if self.below_threshold:
             return Status.BELOW_THRESHOLD
         return Status.KNOWN if self.known else Status.NEW
@@ -451,7 +457,8 @@ class Guard:
         known = fingerprint in self.known
         # Only a violation that counts (fails the test, or is in the baseline and will once its
         # entry goes) is worth the round trips of verifying an index for it.
-        counts = decision.allowed_by is None and not below
+        warned = finding.rule is Rule.UNSERVABLE and self.settings.unservable == "warn"
+        counts = decision.allowed_by is None and not below and not warned
         occurrence = Occurrence(
             statement=statement,
             finding=finding,
@@ -464,6 +471,7 @@ class Guard:
             fingerprint=fingerprint,
             known=known,
             suggestion=self._suggestion(connection, statement, finding, verify=counts),
+            warned=warned,
         )
         with self._lock:  # another thread may have recorded the same one meanwhile
             if not run.repeated(key, statement):

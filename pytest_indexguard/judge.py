@@ -89,6 +89,8 @@ def settle(
             continue  # the OR only sifts rows an index already found
         filtered = finding.rule is Rule.FILTER and finding.filter
         kind = unservable(finding.filter) if filtered and finding.filter else None
+        if finding.rule is Rule.SORT_LIMIT and "random()" in " ".join(finding.sort_key[:1]):
+            kind = "random-order"
         if kind is not None:
             trigram = "pg_trgm" in schema.extensions
             settled.append(replace(finding, rule=Rule.UNSERVABLE, unservable=kind, trigram=trigram))

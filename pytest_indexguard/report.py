@@ -28,8 +28,10 @@ def failure_message(occurrences: Sequence[Occurrence], *, verbose: int) -> str:
         lines.extend(_block(number, members, verbose=verbose))
     lines.append("")
     first_table = tables[0] if tables else "table"
+    rewrite = all(o.finding.rule is Rule.UNSERVABLE for o in occurrences)
     lines.append(
-        "Fix it with the index above, or accept the scan: "
+        ("Fix it as said above" if rewrite else "Fix it with the index above")
+        + ", or accept the scan: "
         f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
         f'`with indexguard.allow("{first_table}"):` around the code, or record it in a '
         "baseline (--indexguard-baseline=PATH --indexguard-update-baseline)."
@@ -111,6 +113,8 @@ _REWRITES = {
     "(django.contrib.postgres, pg_trgm)",
     "wildcard": "a pattern with a leading wildcard: no B-tree index serves it",
     "contains": "a case-insensitive substring match (icontains): no B-tree index serves it",
+    "random-order": "ORDER BY random() (order_by('?')) sorts every row: pick a random key "
+    "range instead (a random id, then filter(id__gte=...).order_by('id')[:1])",
 }
 
 
@@ -232,7 +236,15 @@ def header_line(settings: Settings) -> str:
     else:
         tables = f"{len(settings.tables)} tables: " + ", ".join(sorted(settings.tables))
     threshold = f", min-rows {settings.min_rows:,}" if settings.min_rows else ""
-    return f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}"
+    line = f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}"
+    if settings.min_rows and not settings.table_rows:
+        line += (
+            "\nindexguard: min-rows compares with the test database's own row estimates, which "
+            "make every table small, so it exempts (nearly) every table: declare production "
+            "sizes (ini indexguard_table_rows, or --indexguard-stats with a file from "
+            "`python -m pytest_indexguard stats`)"
+        )
+    return line
 
 
 def _short(text: str, width: int = 100) -> str:

@@ -39,7 +39,12 @@ RULES = {
         "A statement reads a table in full for a predicate no index can serve as written.",
     ),
 }
-_LEVEL = {Status.NEW: "error", Status.KNOWN: "note", Status.ALLOWED: "note"}
+_LEVEL = {
+    Status.NEW: "error",
+    Status.KNOWN: "note",
+    Status.ALLOWED: "note",
+    Status.WARNED: "warning",
+}
 _BASELINE_STATE = {Status.NEW: "new", Status.KNOWN: "unchanged"}
 
 
