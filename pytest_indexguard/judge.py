@@ -33,6 +33,7 @@ from pytest_indexguard.plan import (
     is_cross_table_or,
     mentions,
     root_plan,
+    signature,
     top_level,
     walk_nodes,
 )
@@ -78,7 +79,7 @@ def settle(
         for probe, answer in answers.items()
         if answer is not None and _serves(probe, answer, schema)
     }
-    settled = []
+    settled: list[ScanFinding] = []
     for finding in findings:
         if not finding.is_violation:
             settled.append(finding)
@@ -96,7 +97,24 @@ def settle(
             settled.append(replace(finding, rule=Rule.UNSERVABLE, unservable=kind, trigram=trigram))
         else:
             settled.append(finding)
-    return settled
+    return _on_parents(settled, schema)
+
+
+def _on_parents(findings: Sequence[ScanFinding], schema: Schema) -> list[ScanFinding]:
+    """A partitioned table's scans are one finding, on the table the project declared (and
+    indexes): the plan names each partition it reads."""
+    found: list[ScanFinding] = []
+    seen: set[tuple[object, ...]] = set()
+    for finding in findings:
+        parent = schema.parents.get(finding.table)
+        if parent is not None:
+            finding = replace(finding, table=parent, index_name=None)  # noqa: PLW2901
+            key = signature(finding)
+            if key in seen:
+                continue
+            seen.add(key)
+        found.append(finding)
+    return found
 
 
 # -- which indexes to ask about --------------------------------------------------------------

@@ -8,7 +8,7 @@ columns are mapped back to the model and field names through Django's app regist
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pytest_indexguard.plan import Rule, ScanFinding
 from pytest_indexguard.schema import Schema
@@ -40,6 +40,8 @@ class Suggestion:
     # without a model).
     kind: str = "model"
     app: str | None = None
+    # A partitioned table: PostgreSQL cannot build its index CONCURRENTLY.
+    partitioned: bool = False
 
     def index_code(self) -> str:
         if any(_is_expression(c) for c in self.columns):
@@ -51,7 +53,8 @@ class Suggestion:
 
     def sql(self) -> str:
         keys = ", ".join(_sql_column(c) for c in self.columns)
-        return f"CREATE INDEX CONCURRENTLY {self.name} ON {_sql_name(self.table)} ({keys})"
+        how = "INDEX" if self.partitioned else "INDEX CONCURRENTLY"
+        return f"CREATE {how} {self.name} ON {_sql_name(self.table)} ({keys})"
 
     def migration_code(self) -> str:
         if self.kind == "external":
@@ -70,6 +73,12 @@ class Suggestion:
                 f"{self.sql()} ({self.model} belongs to an installed app the project cannot "
                 f"edit: add it in a migration of {self.app or 'one of your apps'}, "
                 "with atomic = False)"
+            )
+        if self.partitioned:
+            return (
+                f"{self.sql()} (a partitioned table: CONCURRENTLY is not possible on it; to avoid "
+                "the lock, create the index ON ONLY the table, then CONCURRENTLY on each "
+                "partition, and ATTACH those)"
             )
         if self.kind == "sql" or not self.model:
             return f"{self.sql()} (no Django migration creates this table's indexes)"
@@ -307,6 +316,8 @@ def candidates(
         if schema is not None and schema.has_prefix(table, columns):
             continue
         found.append(_suggestion(table, columns, models))
+    if schema is not None and table in set(schema.parents.values()):
+        found = [replace(s, partitioned=True) for s in found]
     return found
 
 
