@@ -311,7 +311,7 @@ def _conjunct_kind(conjunct: str) -> str | None:
     if re.fullmatch(rf"(?:NOT\s+)?{_COLUMN}", text, re.IGNORECASE):
         return "low-cardinality"
     if text.upper().startswith("NOT "):
-        return "negation"
+        return "not-equal" if "=" in text else "negation"
     return None  # an expression this module does not know: let the index rules speak
 
 

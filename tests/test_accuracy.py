@@ -9,76 +9,22 @@ application code does.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import DjangoProject
+from plans.accuracy import ARTIFACTS, EXPECTED, STATEMENTS
 
-ARTIFACTS = (Path(__file__).parent / "plans" / "artifacts.sql").read_text(encoding="utf-8")
-
-QUERIES = '''
+QUERIES = f"""
 from django.db import connection
 
-STATEMENTS = {
-    # A four-table join under LIMIT 1 with an OR: member.project_id has an index.
-    "join_order_member": """SELECT 1 AS "a" FROM "team_member"
-        INNER JOIN "team_project" ON ("team_member"."project_id" = "team_project"."id")
-        INNER JOIN "auth_user" T4 ON ("team_member"."user_id" = T4."id")
-        LEFT OUTER JOIN "team_profile" ON (T4."id" = "team_profile"."user_id")
-        WHERE ("team_project"."owner_id" = 1 AND (T4."date_joined" > '2024-01-01'::timestamptz
-           OR T4."last_login" > '2024-01-01'::timestamptz
-           OR "team_profile"."last_active_date" > '2024-01-01'::timestamptz)) LIMIT 1""",
-    # fk IN (SELECT DISTINCT ...) AND an unindexed status: the (project_id, slug) index.
-    "join_order_check": """SELECT 1 AS "a" FROM "mon_check" WHERE ("mon_check"."project_id" IN (
-        SELECT DISTINCT U0."id" FROM "team_project" U0
-        LEFT OUTER JOIN "team_member" U2 ON (U0."id" = U2."project_id")
-        WHERE U0."owner_id" = 1) AND "mon_check"."status" = 'down') LIMIT 1""",
-    # filter(processed=None).order_by("id").first() over an index WHERE processed IS NULL.
-    "partial_index": """SELECT * FROM "mon_flip" WHERE "mon_flip"."processed" IS NULL
-        ORDER BY "mon_flip"."id" ASC LIMIT 1""",
-    # filter(category=cat, status="active").count() next to a partial index of active ones.
-    "partial_index_count": """SELECT COUNT(*) FROM "shop_product"
-        WHERE "shop_product"."category_id" = 1 AND "shop_product"."status" = 'active'""",
-    # filter(stock__lt=2) on a db_index=True column.
-    "indexed_range": """SELECT * FROM "shop_product" WHERE "shop_product"."stock" < 2""",
-    # An OR across two tables: no index serves it.
-    "or_across_tables": """SELECT "team_profile".* FROM "team_profile"
-        INNER JOIN "auth_user" ON ("team_profile"."user_id" = "auth_user"."id")
-        LEFT OUTER JOIN "team_member" ON ("auth_user"."id" = "team_member"."user_id")
-        WHERE (("team_profile"."user_id" = 1 OR "team_member"."project_id" = 1)
-           AND NOT ("team_profile"."nag_period" = '0:00:00'::interval))""",
-    # The integer column's index cannot serve a comparison of its text.
-    "cast_disables_index": """SELECT * FROM "shop_product"
-        WHERE "shop_product"."code"::text = '12'""",
-    # Only (status, created_at): a condition on created_at alone reads the whole index.
-    "non_leading_column": """SELECT * FROM "shop_product"
-        WHERE "shop_product"."created_at" <= '2020-01-01'::timestamptz""",
-    "not_equal": """SELECT * FROM "shop_product" WHERE NOT ("shop_product"."status" = 'active')""",
-    "leading_wildcard": """SELECT * FROM "shop_product"
-        WHERE "shop_product"."name"::text LIKE '%amm%'""",
-    "icontains": """SELECT * FROM "shop_product"
-        WHERE UPPER("shop_product"."name"::text) LIKE UPPER('%amm%')""",
-    "iexact_and_flag": """SELECT * FROM "auth_user"
-        WHERE UPPER("auth_user"."email"::text) = UPPER('Alice@example.org')
-          AND "auth_user"."is_active" LIMIT 21""",
-    "unindexed_email": """SELECT * FROM "auth_user" WHERE "auth_user"."email" = 'a@example.org'""",
-    "unindexed_join": """SELECT "tp_order".* FROM "auth_user"
-        INNER JOIN "tp_order" ON ("tp_order"."customer_id" = "auth_user"."id")
-        WHERE "auth_user"."username" = 'alice'""",
-    "unindexed_order": """SELECT * FROM "tp_event"
-        ORDER BY "tp_event"."created_at" DESC LIMIT 10""",
-    "retry_queue": """SELECT * FROM "tp_delivery" WHERE ("tp_delivery"."status" = 'retrying'
-        AND "tp_delivery"."next_attempt_at" <= '2025-01-01'::timestamptz)
-        ORDER BY "tp_delivery"."next_attempt_at" ASC LIMIT 100""",
-}
+STATEMENTS = {STATEMENTS!r}
 
 
 def run(name):
     with connection.cursor() as cursor:
         cursor.execute(STATEMENTS[name])
         return cursor.fetchall()
-'''
+"""
 
 TESTS = """
 import pytest
@@ -100,13 +46,7 @@ def test_statement(tables, name):
     queries.run(name)
 """
 
-PASS = {
-    "join_order_member",
-    "join_order_check",
-    "partial_index",
-    "partial_index_count",
-    "indexed_range",
-}
+PASS = {name for name, rule in EXPECTED.items() if rule is None}
 FAIL = {
     "or_across_tables": "a predicate no index can serve as written",
     "cast_disables_index": "no simple B-tree index serves this predicate",
@@ -131,6 +71,7 @@ def accuracy_run(django_project: DjangoProject) -> DjangoProject:
 
 @pytest.mark.parametrize("mode", ["forced", "planner"])
 def test_planner_choices_pass_and_real_scans_fail(accuracy_run: DjangoProject, mode: str) -> None:
+    assert set(FAIL) == {name for name, rule in EXPECTED.items() if rule}
     run = accuracy_run.run("--indexguard", f"--indexguard-mode={mode}")
     outcomes = {name.split("[")[1].rstrip("]"): o for name, o in run.outcomes().items()}
     fail = dict(FAIL)

@@ -1,0 +1,122 @@
+"""The judgement on stored plans, with no database: the index catalog, the forced plan and the
+probes' plans of every accuracy statement, captured from PostgreSQL 15 and 18 by
+``plans/capture_judge.py``. ``test_accuracy.py`` checks the same verdicts live."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plans.accuracy import EXPECTED, STATEMENTS
+from pytest_indexguard import judge
+from pytest_indexguard.plan import Rule, analyze, is_cross_table_or, top_level
+from pytest_indexguard.schema import IndexInfo, Schema
+
+JUDGE_DIR = Path(__file__).parent / "plans" / "judge"
+FILES = sorted(JUDGE_DIR.glob("pg*/*.json"))
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _schema(data: dict[str, Any]) -> Schema:
+    indexes = [
+        IndexInfo(**{**i, "columns": tuple(i["columns"]), "keys": tuple(i["keys"])})
+        for i in data["indexes"]
+    ]
+    return Schema.of(indexes, extensions=data["extensions"])
+
+
+def test_every_statement_is_stored_for_both_versions() -> None:
+    assert {(p.parent.name, p.stem) for p in FILES} == {
+        (major, name) for major in ("pg15", "pg18") for name in STATEMENTS
+    }
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_verdict_on_stored_plans(path: Path) -> None:
+    data = _load(path)
+    assert data["statement"] == STATEMENTS[path.stem], "stale file: rerun capture_judge"
+    schema = _schema(data)
+    findings = analyze(data["plan"], None, leading=schema.leading_of)
+    probes = judge.probes(findings, schema)
+    # The probes are the ones the server answered (the file is not stale).
+    assert [p.sql for p in probes] == [p["sql"] for p in data["probes"]]
+    answers = {probe: stored["plan"] for probe, stored in zip(probes, data["probes"], strict=True)}
+    verdict = [
+        f.rule.value for f in judge.settle(findings, schema, data["plan"], answers) if f.rule
+    ]
+    expected = EXPECTED[path.stem]
+    assert verdict == ([expected] if expected else []), (verdict, findings)
+
+
+def test_without_the_probes_answers_the_scans_stay() -> None:
+    # A probe that could not be planned proves nothing: the violation is kept.
+    data = _load(JUDGE_DIR / "pg15" / "join_order_member.json")
+    schema = _schema(data)
+    findings = analyze(data["plan"], None, leading=schema.leading_of)
+    probes = judge.probes(findings, schema)
+    assert probes
+    settled = judge.settle(findings, schema, data["plan"], dict.fromkeys(probes))
+    assert [f.rule for f in settled if f.rule] == [Rule.JOIN]
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind"),
+    [
+        ("((status)::text = 'x'::text)", None),
+        ("((status)::text <> 'x'::text)", "not-equal"),
+        ("(NOT ((status)::text = 'x'::text))", "not-equal"),
+        ("(customer_id <> ALL ('{1,2}'::integer[]))", "not-in"),
+        ("((name)::text ~~ '%amm%'::text)", "wildcard"),
+        ("((name)::text ~~ 'amm%'::text)", None),
+        ("(upper((name)::text) ~~ '%AMM%'::text)", "contains"),
+        ("((name)::text ~~* '%amm%'::text)", "contains"),
+        ("(upper((email)::text) = 'A'::text)", None),
+        ("(NOT is_active)", "low-cardinality"),
+        ("is_active", "low-cardinality"),
+        ("(processed IS NOT NULL)", "not-null"),
+        ("((kind)::text <> 'x'::text) AND (created_at > now())", None),
+        ("(((email)::text = 'a'::text) OR ((username)::text = 'b'::text))", None),
+        ("((a.x = 1) OR (b.y = 2))", "or-across-tables"),
+        ("((stock < 2) OR ((name)::text ~~ '%a%'::text))", "wildcard"),
+    ],
+)
+def test_which_filters_no_index_serves(expression: str, kind: str | None) -> None:
+    assert judge.unservable(expression) == kind
+
+
+def test_conditions_split_at_the_top_level_only() -> None:
+    assert top_level("((a = 'x AND y') AND (b OR c) AND (d))", "AND") == [
+        "(a = 'x AND y')",
+        "(b OR c)",
+        "(d)",
+    ]
+    assert top_level("((t.a = 1) OR (u.b = 2))", "OR") == ["(t.a = 1)", "(u.b = 2)"]
+    assert is_cross_table_or("((t.a = 1) OR (u.b = 2))")
+    assert not is_cross_table_or("((t.a = 1) OR (t.b = 2))")
+
+
+def test_the_schema_knows_prefixes_primary_keys_and_parents() -> None:
+    schema = Schema.of(
+        [
+            IndexInfo("t", "t_pkey", ("id",), True, True, False, keys=("id",)),
+            IndexInfo("t", "t_ab", ("a", "b DESC"), False, False, False, keys=("a", "b")),
+            IndexInfo("t", "t_c", ("c",), False, False, True, keys=("c",), predicate="c > 0"),
+            IndexInfo("t", "t_up", ("upper(e::text)",), False, False, False, keys=(None,)),
+        ],
+        parents={"t_2026": "t"},
+    )
+    assert schema.primary_key("t") == ("id",)
+    assert schema.has_prefix("t", ["a"]) is not None
+    assert schema.has_prefix("t", ["a", "-b"]) is not None
+    assert schema.has_prefix("t", ["b"]) is None
+    assert schema.has_prefix("t", ["c"]) is None  # partial: it does not serve every query
+    assert [i.name for i in schema.leading("t_2026", "a")] == ["t_ab"]
+    assert schema.leading_of("t_up") is None
+    assert schema.parent("t_2026") == "t"
