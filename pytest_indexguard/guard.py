@@ -166,6 +166,9 @@ class TestRun:
 # statements. A statement PostgreSQL could not explain is not cached: the error may belong to
 # one execution's parameters, and the next execution is tried again.
 _NOT_CHECKED = Statement(alias="", sql="", findings=(), plan=None)
+# Rows sorted per call that make a sorted index range a violation, when production's shape is
+# known and no --indexguard-min-rows says otherwise.
+SORT_THRESHOLD = 1_000
 # Distinct statements are counted exactly up to this many, so memory stays bounded.
 DISTINCT_CAP = 200_000
 
@@ -209,6 +212,16 @@ class Guard:
         self.tables_read: set[str] = set()
         self.catalog: dict[str, list[dict[str, Any]]] = {}
         self.schemas: dict[str, Schema] = {}
+        # Production's shape, when declared: it decides whether a sorted index range matters.
+        self.production = (
+            judge.Production(
+                rows={table: rows for table, (rows, _) in settings.table_rows.items()},
+                columns=settings.columns,
+                threshold=settings.min_rows or SORT_THRESHOLD,
+            )
+            if settings.columns
+            else None
+        )
 
     # -- test phases --------------------------------------------------------------------------
 
@@ -345,7 +358,9 @@ class Guard:
             findings=tuple(findings),
             plan=explained.plan,
         )
-        self.informational.update(f.table for f in statement.findings if not f.is_violation)
+        self.informational.update(
+            f.table for f in statement.findings if not f.is_violation and not f.sorted_range
+        )
         if self.settings.coverage:
             self._note_coverage(connection, raw, statement)
         if statement.violations:
@@ -369,7 +384,10 @@ class Guard:
         from pytest_indexguard.explain import postgresql
 
         schema = self._schema(alias, raw)
-        findings = analyze(plan, watch.watches, leading=schema.leading_of)
+        production = self.production
+        findings = analyze(
+            plan, watch.watches, leading=schema.leading_of, sorted_ranges=production is not None
+        )
         questions = judge.probes(findings, schema)
         answers: list[Any] = []
         if questions:
@@ -379,7 +397,9 @@ class Guard:
                 self.internal_error(exc)
                 answers = [None] * len(questions)
             self.round_trips += 1
-        return judge.settle(findings, schema, plan, dict(zip(questions, answers, strict=True)))
+        return judge.settle(
+            findings, schema, plan, dict(zip(questions, answers, strict=True)), production
+        )
 
     def _schema(self, alias: str, raw: Any) -> Schema:
         """The alias's index catalog, read once (and again after a schema change)."""
@@ -554,6 +574,10 @@ def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
     wanted = signature(finding)
     if any(signature(f) == wanted for f in analyze(plan) if f.is_violation):
         return False
+    if finding.rule is Rule.SORT_RANGE and any(
+        f.table == finding.table for f in analyze(plan, sorted_ranges=True) if f.sorted_range
+    ):
+        return False  # the rows are still sorted
     first = candidate.columns[0].lstrip("-")
     expression = re.fullmatch(r"\w+\((.+)\)", first)
     pattern = _mentioning([expression.group(1) if expression else first])

@@ -37,7 +37,8 @@ from pytest_indexguard.plan import (
     top_level,
     walk_nodes,
 )
-from pytest_indexguard.schema import Schema
+from pytest_indexguard.schema import ColumnShape, Schema
+from pytest_indexguard.suggest import filter_columns
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,41 @@ def probes(findings: Sequence[ScanFinding], schema: Schema) -> list[Probe]:
     return found
 
 
+@dataclass(frozen=True)
+class Production:
+    """What is known of production's data without its rows: table sizes and column shapes
+    (the stats file, or declared sizes and distinct counts), and how many rows sorted per call
+    are too many."""
+
+    rows: Mapping[str, int]
+    columns: Mapping[str, Mapping[str, ColumnShape]]
+    threshold: int
+
+    def sorted_rows(self, finding: ScanFinding) -> tuple[int, int] | None:
+        """Rows one call sorts, for a typical and for the busiest key of the index range's
+        equality column; None when production's shape of that column is unknown."""
+        rows = self.rows.get(finding.table)
+        shapes = self.columns.get(finding.table, {})
+        if rows is None or not shapes or not finding.index_condition:
+            return None
+        equality, _ = filter_columns(finding.index_condition, list(shapes))
+        for column in equality:
+            if column in shapes:
+                return shapes[column].rows_per_key(rows)
+        return None
+
+
 def settle(
     findings: Sequence[ScanFinding],
     schema: Schema,
     plan: Any,
     answers: Mapping[Probe, Any | None],
+    production: Production | None = None,
 ) -> list[ScanFinding]:
     """The findings that stand, with unservable filters under their own rule. ``answers`` holds
-    each probe's plan (None when the probe could not be planned: the scan then stays)."""
+    each probe's plan (None when the probe could not be planned: the scan then stays). An index
+    range sorted under a Limit stands when production would sort at least ``threshold`` rows
+    for its busiest key."""
     served = {
         probe.finding
         for probe, answer in answers.items()
@@ -81,6 +109,12 @@ def settle(
     }
     settled: list[ScanFinding] = []
     for finding in findings:
+        if finding.sorted_range:
+            estimate = production.sorted_rows(finding) if production is not None else None
+            threshold = production.threshold if production is not None else 0
+            if estimate is not None and estimate[1] >= threshold:
+                settled.append(replace(finding, rule=Rule.SORT_RANGE, sorted_rows=estimate))
+            continue
         if not finding.is_violation:
             settled.append(finding)
             continue

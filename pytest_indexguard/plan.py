@@ -56,6 +56,9 @@ class Rule(str, Enum):
     # The table is read whole because of a predicate no index can serve as written (an OR across
     # tables, <>, NOT IN, a leading wildcard): the fix is a rewrite, not an index.
     UNSERVABLE = "unservable"
+    # An index finds the rows of a key, and all of them are sorted to return the first few:
+    # harmless for twenty rows per key, slow for 70,000 (judged with production's shape).
+    SORT_RANGE = "sort-range"
 
     def describe(self) -> str:
         return _RULE_TEXT[self]
@@ -66,6 +69,8 @@ _RULE_TEXT = {
     Rule.JOIN: "is read in full for every outer row of a nested loop: the join key has no index",
     Rule.SORT_LIMIT: "is read in full and sorted to return the first rows: no index has that order",
     Rule.UNSERVABLE: "is read in full for a predicate no index can serve as written",
+    Rule.SORT_RANGE: "feeds a sort of every row its index finds, to return the first ones: "
+    "no index has the condition and the order together",
 }
 
 
@@ -89,6 +94,10 @@ class ScanFinding:
     unservable: str | None = None
     # Whether the database has pg_trgm, whose GIN indexes serve wildcard patterns.
     trigram: bool = False
+    # Not a full scan: an index range feeding a Sort under a Limit (see Rule.SORT_RANGE).
+    sorted_range: bool = False
+    # Rows production would sort per call, for a typical key and for the busiest key.
+    sorted_rows: tuple[int, int] | None = None
 
     @property
     def is_violation(self) -> bool:
@@ -128,25 +137,52 @@ def analyze(
     explain_output: Any,
     watched: Callable[[str], bool] | None = None,
     leading: Callable[[str], str | None] | None = None,
+    *,
+    sorted_ranges: bool = False,
 ) -> list[ScanFinding]:
     """Find the full scans of watched tables in a plan, in plan order.
 
     ``watched`` says whether a table name is watched; ``None`` watches every table. ``leading``
     gives an index's first column by index name (None when unknown or an expression): with it,
-    an Index Cond that does not constrain that column reads the whole index, a full scan.
+    an Index Cond that does not constrain that column reads the whole index, a full scan. With
+    ``sorted_ranges``, an index range that feeds a Sort under a Limit is listed too (rule None,
+    ``sorted_range``): whether it matters depends on how many rows a key has in production.
     """
     findings: list[ScanFinding] = []
     for node, path in _walk(root_plan(explain_output), ()):
         table = node.get("Relation Name")
         if not isinstance(table, str):
             continue
-        condition = _non_leading_condition(node, leading) if leading is not None else None
-        if condition is None and not _is_full_scan(node):
-            continue
         if watched is not None and not watched(table):
             continue
-        findings.append(_finding(node, path, table, condition))
+        condition = _non_leading_condition(node, leading) if leading is not None else None
+        if condition is not None or _is_full_scan(node):
+            findings.append(_finding(node, path, table, condition))
+        elif sorted_ranges:
+            found = _sorted_range(node, path, table)
+            if found is not None:
+                findings.append(found)
     return findings
+
+
+def _sorted_range(
+    node: Mapping[str, Any], path: tuple[_Step, ...], table: str
+) -> ScanFinding | None:
+    condition = node.get("Index Cond") or node.get("Recheck Cond")
+    sort = _sort_under_limit(path)
+    if not isinstance(condition, str) or sort is None:
+        return None
+    return ScanFinding(
+        table=table,
+        node_type=str(node.get("Node Type")),
+        rule=None,
+        index_name=node.get("Index Name") or _bitmap_index_name(node),
+        filter=node.get("Filter") or None,
+        sort_key=tuple(str(key) for key in sort.get("Sort Key", ())),
+        alias=node.get("Alias"),
+        index_condition=condition,
+        sorted_range=True,
+    )
 
 
 def _non_leading_condition(

@@ -121,3 +121,24 @@ class Schema:
 
 def _plain(column: str) -> str:
     return column.removesuffix(" DESC")
+
+
+@dataclass(frozen=True)
+class ColumnShape:
+    """What production's statistics say about one column, without its values."""
+
+    n_distinct: float  # as pg_stats has it: a count, or minus the fraction of rows when < 0
+    null_frac: float = 0.0
+    correlation: float | None = None
+    max_frequency: float | None = None  # of the most common value; None when none stands out
+
+    def distinct(self, rows: int) -> float:
+        """Distinct values in a table of ``rows`` rows."""
+        return -self.n_distinct * rows if self.n_distinct < 0 else self.n_distinct
+
+    def rows_per_key(self, rows: int) -> tuple[int, int]:
+        """Rows of a typical key and of the busiest key in a table of ``rows`` rows."""
+        values = max(self.distinct(rows), 1.0)
+        typical = (1.0 - self.null_frac) * rows / values
+        busiest = max(typical, (self.max_frequency or 0.0) * rows)
+        return round(typical), round(busiest)

@@ -286,6 +286,11 @@ def candidates(
     if finding.filter:
         equality, ranges = filter_columns(finding.filter, known)
         equality = [*function_columns(finding.filter, known), *equality]
+    if finding.rule is Rule.SORT_RANGE and finding.index_condition:
+        # The index's condition first, then the filter, then the order: one index for all.
+        found_equality, found_ranges = filter_columns(finding.index_condition, known)
+        equality = [*found_equality, *(c for c in equality if c not in found_equality)]
+        ranges = [*found_ranges, *(c for c in ranges if c not in found_ranges)]
     if finding.rule is Rule.JOIN and finding.join_filter:
         for column in join_columns(finding.join_filter, finding.alias or finding.table, known):
             if column not in equality:

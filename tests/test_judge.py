@@ -13,7 +13,7 @@ import pytest
 from plans.accuracy import EXPECTED, STATEMENTS
 from pytest_indexguard import judge
 from pytest_indexguard.plan import Rule, analyze, is_cross_table_or, top_level
-from pytest_indexguard.schema import IndexInfo, Schema
+from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
 
 JUDGE_DIR = Path(__file__).parent / "plans" / "judge"
 FILES = sorted(JUDGE_DIR.glob("pg*/*.json"))
@@ -120,3 +120,43 @@ def test_the_schema_knows_prefixes_primary_keys_and_parents() -> None:
     assert [i.name for i in schema.leading("t_2026", "a")] == ["t_ab"]
     assert schema.leading_of("t_up") is None
     assert schema.parent("t_2026") == "t"
+
+
+def _ordered_logs(major: int) -> Any:
+    path = Path(__file__).parent / "plans" / f"pg{major}" / "fk_lookup_indexed_ordered.json"
+    return _load(path)["plan"]
+
+
+@pytest.mark.parametrize("major", [15, 18])
+def test_a_sorted_index_range_is_judged_by_production_shape(major: int) -> None:
+    plan = _ordered_logs(major)
+    [found] = analyze(plan, None, sorted_ranges=True)
+    assert found.sorted_range
+    assert found.rule is None
+    assert analyze(plan) == []  # not a full scan: only the shape can make it a violation
+    table = "upstream_integrationlog"
+
+    def production(n_distinct: float, frequency: float | None) -> judge.Production:
+        shape = ColumnShape(n_distinct=n_distinct, max_frequency=frequency)
+        return judge.Production(
+            rows={table: 1_000_000}, columns={table: {"connection_id": shape}}, threshold=1_000
+        )
+
+    # 5,000 connections, the busiest with 7% of the logs: 70,000 rows sorted per call.
+    [busy] = judge.settle([found], Schema(), plan, {}, production(5_000, 0.07))
+    assert busy.rule is Rule.SORT_RANGE
+    assert busy.sorted_rows == (200, 70_000)
+    # 5,000 connections evenly: 200 rows per call, under the threshold.
+    assert judge.settle([found], Schema(), plan, {}, production(5_000, None)) == []
+    # Unknown shape: no verdict, nothing reported.
+    assert judge.settle([found], Schema(), plan, {}, None) == []
+    unknown = judge.Production(rows={}, columns={}, threshold=1_000)
+    assert judge.settle([found], Schema(), plan, {}, unknown) == []
+
+
+def test_rows_per_key_from_pg_stats_numbers() -> None:
+    # n_distinct < 0 is minus the fraction of rows; null_frac rows have no key.
+    shape = ColumnShape(n_distinct=-0.001, null_frac=0.5, max_frequency=0.2)
+    assert shape.distinct(1_000_000) == 1_000
+    assert shape.rows_per_key(1_000_000) == (500, 200_000)
+    assert ColumnShape(n_distinct=20).rows_per_key(400) == (20, 20)

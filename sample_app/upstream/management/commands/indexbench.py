@@ -626,6 +626,18 @@ class Command(BaseCommand):
             "server is removed on exit anyway)",
         )
         parser.add_argument("--seed", type=int, default=6, help="random seed of the data")
+        parser.add_argument(
+            "--stats-output",
+            type=Path,
+            help="after loading, write production's table sizes and column shapes there, as "
+            "`python -m pytest_indexguard stats` does (the sample app's "
+            "production-stats.json comes from here)",
+        )
+        parser.add_argument(
+            "--stats-only",
+            action="store_true",
+            help="with --stats-output: stop after writing the stats file (no measurements)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows: int = options["rows"]
@@ -637,6 +649,8 @@ class Command(BaseCommand):
             raise CommandError("--repeat: expected at least 1")
         if not name.replace("_", "").isalnum():
             raise CommandError("--database-name: letters, digits and underscores only")
+        if options["stats_only"] and options["stats_output"] is None:
+            raise CommandError("--stats-only: needs --stats-output PATH to say where to write")
         if connection.vendor != "postgresql":
             raise CommandError("indexbench needs PostgreSQL")
 
@@ -648,7 +662,14 @@ class Command(BaseCommand):
         self._create(name, replace=options["replace"])
         try:
             self._use(name)
-            self._run(rows, repeat, options["chart"], options["seed"])
+            self._run(
+                rows,
+                repeat,
+                options["chart"],
+                options["seed"],
+                stats_output=options["stats_output"],
+                stats_only=options["stats_only"],
+            )
         finally:
             self._use(original)
             if options["keep"]:
@@ -680,7 +701,16 @@ class Command(BaseCommand):
         self.stderr.write(message)
         self.stderr.flush()
 
-    def _run(self, rows: int, repeat: int, chart_path: Path, seed: int) -> None:
+    def _run(
+        self,
+        rows: int,
+        repeat: int,
+        chart_path: Path,
+        seed: int,
+        *,
+        stats_output: Path | None = None,
+        stats_only: bool = False,
+    ) -> None:
         log = self._log
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
@@ -689,6 +719,10 @@ class Command(BaseCommand):
         data = load(Scale(rows), seed, log)
         vacuum_analyze()
         log(f"loaded and analysed in {time.perf_counter() - started:.1f} s")
+        if stats_output is not None:
+            self._write_stats(stats_output, rows)
+            if stats_only:
+                return
 
         queries = seed_queries()
         statements = {q.name: q.sql(data) for q in queries}
@@ -807,6 +841,20 @@ class Command(BaseCommand):
             + ", ".join(f"{n} {s / 2**20:,.1f}" for n, s in sorted(sizes.items()))
             + "."
         )
+
+    def _write_stats(self, path: Path, rows: int) -> None:
+        """Production's shape, as the stats command reads it from a live database: here the
+        million-row scratch database stands in for production."""
+        from pytest_indexguard import stats
+        from pytest_indexguard.files import write_atomically
+
+        connection.ensure_connection()
+        raw = connection.connection
+        assert raw is not None
+        data = stats.collect_on(raw, f"indexbench --rows {rows}")
+        data["collected_at"] = None  # the file is regenerated, not dated: diffs show real change
+        write_atomically(path, stats.dumps(data))
+        self._log(f"stats written to {path} ({len(data['tables'])} tables)")
 
     def _index_sizes(self) -> dict[str, int]:
         with connection.cursor() as cursor:
