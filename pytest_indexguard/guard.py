@@ -351,7 +351,7 @@ class Guard:
         if len(self.distinct) < DISTINCT_CAP:
             self.distinct.add(statement_digest(alias, sql))
         self.round_trips += explained.round_trips
-        findings = self._judge(alias, raw, explained.plan, watch)
+        findings = self._judge(alias, raw, text.strip().rstrip(";"), explained.plan, watch)
         statement = Statement(
             alias=alias,
             sql=sql,
@@ -378,7 +378,7 @@ class Guard:
             self._cache(plans, sql, statement)
         return statement
 
-    def _judge(self, alias: str, raw: Any, plan: Any, watch: Watch) -> list[ScanFinding]:
+    def _judge(self, alias: str, raw: Any, text: str, plan: Any, watch: Watch) -> list[ScanFinding]:
         """The forced plan's findings, settled against the schema's indexes: the probes that ask
         whether an existing index serves a scan go to the database in one round trip."""
         from pytest_indexguard.explain import postgresql
@@ -389,6 +389,14 @@ class Guard:
             plan, watch.watches, leading=schema.leading_of, sorted_ranges=production is not None
         )
         questions = judge.probes(findings, schema)
+        unsorted = None
+        if any(f.sorted_range for f in findings):
+            try:
+                again = postgresql.explain(raw, text, forced=True, extra=postgresql.NO_SORT)
+                unsorted = again.plan
+                self.round_trips += again.round_trips
+            except Exception as exc:  # judge the range on the first plan alone
+                self.internal_error(exc)
         answers: list[Any] = []
         if questions:
             try:
@@ -398,7 +406,12 @@ class Guard:
                 answers = [None] * len(questions)
             self.round_trips += 1
         return judge.settle(
-            findings, schema, plan, dict(zip(questions, answers, strict=True)), production
+            findings,
+            schema,
+            plan,
+            dict(zip(questions, answers, strict=True)),
+            production,
+            unsorted=unsorted,
         )
 
     def _schema(self, alias: str, raw: Any) -> Schema:
@@ -532,7 +545,10 @@ class Guard:
             try:
                 if postgresql.can_explain(raw) is not None:
                     return replace(found[0], note="not verified: the connection was busy")
-                plan = postgresql.verify_index(raw, text, finding.table, candidate.columns)
+                extra = postgresql.NO_SORT if finding.rule is Rule.SORT_RANGE else ""
+                plan = postgresql.verify_index(
+                    raw, text, finding.table, candidate.columns, extra=extra
+                )
             except Exception as exc:  # the check failed; the suggestion stays, unverified
                 self.round_trips += 1
                 return replace(found[0], note=f"not verified: {str(exc).splitlines()[0]}")

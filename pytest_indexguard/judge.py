@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pytest_indexguard.plan import (
     Rule,
     ScanFinding,
+    analyze,
     is_cross_table_or,
     mentions,
     root_plan,
@@ -97,6 +98,8 @@ def settle(
     plan: Any,
     answers: Mapping[Probe, Any | None],
     production: Production | None = None,
+    *,
+    unsorted: Any | None = None,
 ) -> list[ScanFinding]:
     """The findings that stand, with unservable filters under their own rule. ``answers`` holds
     each probe's plan (None when the probe could not be planned: the scan then stays). An index
@@ -108,7 +111,10 @@ def settle(
         if answer is not None and _serves(probe, answer, schema)
     }
     settled: list[ScanFinding] = []
+    ordered = _ordered_by_an_index(unsorted, schema) if unsorted is not None else set()
     for finding in findings:
+        if finding.sorted_range and finding.table in ordered:
+            continue  # an index gives the key's rows in order: the sort is the tiny table's
         if finding.sorted_range:
             estimate = production.sorted_rows(finding) if production is not None else None
             threshold = production.threshold if production is not None else 0
@@ -149,6 +155,18 @@ def _on_parents(findings: Sequence[ScanFinding], schema: Schema) -> list[ScanFin
             seen.add(key)
         found.append(finding)
     return found
+
+
+def _ordered_by_an_index(unsorted: Any, schema: Schema) -> set[str]:
+    """Tables whose rows the statement, planned with sorts off, takes from an index range in
+    order: no sort of a range and no full scan of the table is left."""
+    findings = analyze(unsorted, None, leading=schema.leading_of, sorted_ranges=True)
+    blamed = {f.table for f in findings if f.sorted_range or f.is_violation}
+    return {
+        str(node["Relation Name"])
+        for node in walk_nodes(root_plan(unsorted))
+        if isinstance(node.get("Relation Name"), str) and node["Relation Name"] not in blamed
+    }
 
 
 # -- which indexes to ask about --------------------------------------------------------------

@@ -61,6 +61,9 @@ def can_explain(raw: Any) -> str | None:
 # For a second opinion on a full *index* scan with a Filter: is there an index whose condition
 # serves the filter, which the planner skipped only to walk another index in order?
 NO_INDEX_SCANS = "SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; "
+# For a sorted index range: is there an index that gives the rows of the key in order, which
+# the planner skipped only because sorting a few rows costs nothing?
+NO_SORT = "SET LOCAL enable_sort = off; "
 
 
 def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> Explained:
@@ -141,8 +144,12 @@ def size_source(analysed: bool) -> str:
     return "pg_class.reltuples" if analysed else "page-based estimate"
 
 
+COUNT_BOUND = 100_000
+
+
 def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
-    """Row estimates of ``tables`` on the test's connection (see ``sizes_query``)."""
+    """Row estimates of ``tables`` on the test's connection (see ``sizes_query``); a table never
+    analysed is counted (up to ``COUNT_BOUND`` rows) rather than estimated from its pages."""
     names = sorted(set(tables))
     if not names:
         return {}
@@ -156,6 +163,21 @@ def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
             rows = int(bytes(result.get_value(row, 1) or b"0"))
             analysed = bytes(result.get_value(row, 2) or b"f") == b"t"
             sizes[name] = (rows, size_source(analysed))
+    unanalysed = [name for name, (_, source) in sizes.items() if source != size_source(True)]
+    if unanalysed:
+        # The page-based estimate makes a one-row table 80 rows: count instead, up to a bound
+        # (a table that big is big whatever its exact size).
+        counts = "; ".join(
+            f"SELECT count(*) FROM (SELECT 1 FROM {_quote_identifier(name)} "
+            f"LIMIT {COUNT_BOUND}) AS bounded"
+            for name in unanalysed
+        )
+        counted, _ = _protected(raw, counts)
+        values = [r for r in counted if r.status == pq.ExecStatus.TUPLES_OK and r.ntuples]
+        for name, result in zip(unanalysed, values, strict=False):
+            rows = int(bytes(result.get_value(0, 0) or b"0"))
+            source = "counted" if rows < COUNT_BOUND else f"counted, at least {COUNT_BOUND:,}"
+            sizes[name] = (rows, source)
     return sizes
 
 
@@ -266,7 +288,9 @@ def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set
 PROBE = "indexguard_probe"
 
 
-def verify_index(raw: Any, statement: str, table: str, columns: Iterable[str]) -> Any:
+def verify_index(
+    raw: Any, statement: str, table: str, columns: Iterable[str], *, extra: str = ""
+) -> Any:
     """The plan of ``statement`` with a candidate index, without touching the real table.
 
     Inside a savepoint (or a transaction rolled back in the same string), a temporary copy of
@@ -283,7 +307,7 @@ def verify_index(raw: Any, statement: str, table: str, columns: Iterable[str]) -
     body = (
         f"CREATE TEMPORARY TABLE {quoted} (LIKE {quoted} INCLUDING DEFAULTS INCLUDING INDEXES); "
         f"CREATE INDEX {PROBE} ON pg_temp.{quoted} ({keys}); "
-        f"{FORCED_SETTINGS}EXPLAIN (FORMAT JSON, VERBOSE) {statement}"
+        f"{FORCED_SETTINGS}{extra}EXPLAIN (FORMAT JSON, VERBOSE) {statement}"
     )
     pgconn = raw.pgconn
     if pgconn.transaction_status == pq.TransactionStatus.INTRANS:
