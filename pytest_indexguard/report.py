@@ -20,9 +20,10 @@ def failure_message(occurrences: Sequence[Occurrence], *, verbose: int) -> str:
     tables = sorted({o.finding.table for o in occurrences})
     count = len(groups)
     noun = "statement needs" if count == 1 else "statements need"
-    lines = [
-        f"indexguard: {count} {noun} a full scan of a watched table ({', '.join(tables)})",
-    ]
+    what = "a full scan"
+    if any(o.finding.rule is Rule.SORT_RANGE for o in occurrences):
+        what = "a full scan or a sort of many rows"
+    lines = [f"indexguard: {count} {noun} {what} of a watched table ({', '.join(tables)})"]
     for number, members in enumerate(groups, start=1):
         lines.append("")
         lines.extend(_block(number, members, verbose=verbose))
@@ -97,7 +98,7 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
     if finding.rule is Rule.UNSERVABLE:
         lines.extend(rewrite_lines(finding))
     else:
-        lines.extend(suggestion_lines(suggestion))
+        lines.extend(suggestion_lines(suggestion, what=_what(finding)))
     if verbose > 0:
         lines.append("    plan:")
         lines.extend("      " + line for line in render_plan(statement.plan))
@@ -146,16 +147,20 @@ def rewrite_lines(finding: ScanFinding) -> list[str]:
     return lines
 
 
-def suggestion_lines(suggestion: Suggestion | None) -> list[str]:
+def _what(finding: ScanFinding) -> str:
+    return "the sort" if finding.rule is Rule.SORT_RANGE else "the full scan"
+
+
+def suggestion_lines(suggestion: Suggestion | None, *, what: str = "the full scan") -> list[str]:
     if suggestion is None:
         return ["    index:   no simple B-tree index serves this predicate"]
     if suggestion.verified is False:
         return [
             "    index:   no simple index fixes it: planned with "
-            f"({', '.join(suggestion.columns)}) the full scan stays",
+            f"({', '.join(suggestion.columns)}) {what} stays",
         ]
     state = (
-        "verified: planned with it, the full scan is gone"
+        f"verified: planned with it, {what} is gone"
         if suggestion.verified
         else suggestion.note or "not verified"
     )
