@@ -21,7 +21,7 @@ class TableCoverage:
     redundant: list[tuple[str, str, str]]  # (index, its column, covering index)
     columns: dict[str, list[str]]
     # Unique and primary-key indexes: they enforce a constraint, whatever their speed.
-    constraints: frozenset[str] = frozenset()
+    constraints: tuple[str, ...] = ()
 
 
 def coverage(settings: Settings, summary: Summary) -> list[TableCoverage]:
@@ -51,9 +51,7 @@ def coverage(settings: Settings, summary: Summary) -> list[TableCoverage]:
                     unused=unused,
                     redundant=redundant(indexes),
                     columns={i["name"]: list(i["columns"]) for i in indexes},
-                    constraints=frozenset(
-                        i["name"] for i in indexes if i["unique"] or i["primary"]
-                    ),
+                    constraints=tuple(i["name"] for i in indexes if i["unique"] or i["primary"]),
                 )
             )
     return found

@@ -38,6 +38,11 @@ RULES = {
         "full-scan-unservable",
         "A statement reads a table in full for a predicate no index can serve as written.",
     ),
+    Rule.SORT_RANGE.value: (
+        "IG005",
+        "sort-of-a-large-range",
+        "ORDER BY ... LIMIT sorts every row of a key that production has many rows of.",
+    ),
 }
 _LEVEL = {
     Status.NEW: "error",
