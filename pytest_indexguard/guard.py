@@ -379,40 +379,15 @@ class Guard:
         return statement
 
     def _judge(self, alias: str, raw: Any, text: str, plan: Any, watch: Watch) -> list[ScanFinding]:
-        """The forced plan's findings, settled against the schema's indexes: the probes that ask
-        whether an existing index serves a scan go to the database in one round trip."""
-        from pytest_indexguard.explain import postgresql
+        """The forced plan's findings, settled against the schema's indexes (``assess``)."""
+        from pytest_indexguard.assess import assess
 
         schema = self._schema(alias, raw)
-        production = self.production
-        findings = analyze(
-            plan, watch.watches, leading=schema.leading_of, sorted_ranges=production is not None
-        )
-        questions = judge.probes(findings, schema)
-        unsorted = None
-        if any(f.sorted_range for f in findings):
-            try:
-                again = postgresql.explain(raw, text, forced=True, extra=postgresql.NO_SORT)
-                unsorted = again.plan
-                self.round_trips += again.round_trips
-            except Exception as exc:  # judge the range on the first plan alone
-                self.internal_error(exc)
-        answers: list[Any] = []
-        if questions:
-            try:
-                answers = postgresql.explain_many(raw, [q.sql for q in questions])
-            except Exception as exc:  # keep the findings as the forced plan shows them
-                self.internal_error(exc)
-                answers = [None] * len(questions)
-            self.round_trips += 1
-        return judge.settle(
-            findings,
-            schema,
-            plan,
-            dict(zip(questions, answers, strict=True)),
-            production,
-            unsorted=unsorted,
-        )
+        result = assess(raw, text, plan, schema, watched=watch.watches, production=self.production)
+        self.round_trips += result.round_trips
+        for error in result.errors:
+            self.internal_error(error)
+        return result.findings
 
     def _schema(self, alias: str, raw: Any) -> Schema:
         """The alias's index catalog, read once (and again after a schema change)."""
