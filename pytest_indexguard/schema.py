@@ -8,6 +8,7 @@ catalog does not already hold it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,7 +104,7 @@ class Schema:
     def has_prefix(self, table: str, columns: Iterable[str]) -> IndexInfo | None:
         """An index that already starts with ``columns`` (same order; "-col" for DESC, which a
         B-tree serves backwards too), so suggesting it again would duplicate it."""
-        wanted = [c.lstrip("-") for c in columns]
+        wanted = [_plain(c.lstrip("-")) for c in columns]
         if not wanted:
             return None
         for index in self.on(table):
@@ -120,7 +121,12 @@ class Schema:
 
 
 def _plain(column: str) -> str:
-    return column.removesuffix(" DESC")
+    """A key as a suggestion writes it: no DESC, and an expression without casts, quotes or
+    parentheses ("upper(email::text)" and "upper(email)" are the same key)."""
+    key = column.removesuffix(" DESC")
+    if "(" not in key:
+        return key
+    return re.sub(r"::[\w ]+|[()\s\"]", "", key).lower()
 
 
 @dataclass(frozen=True)

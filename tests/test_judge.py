@@ -160,3 +160,11 @@ def test_rows_per_key_from_pg_stats_numbers() -> None:
     assert shape.distinct(1_000_000) == 1_000
     assert shape.rows_per_key(1_000_000) == (500, 200_000)
     assert ColumnShape(n_distinct=20).rows_per_key(400) == (20, 20)
+
+
+def test_an_expression_index_that_exists_is_found_by_its_suggestion_key() -> None:
+    schema = Schema.of(
+        [IndexInfo("u", "u_up", ("upper(email::text)",), False, False, False, keys=(None,))]
+    )
+    assert schema.has_prefix("u", ["upper(email)"]) is not None
+    assert schema.has_prefix("u", ["email"]) is None

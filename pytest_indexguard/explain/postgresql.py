@@ -186,14 +186,7 @@ _INDEXES = """
            array_to_string(ARRAY(
                SELECT COALESCE(a.attname, pg_get_indexdef(x.indexrelid, k.position::int, true))
                       || CASE WHEN (x.indoption[k.position - 1] & 1) = 1 THEN ' DESC' ELSE '' END
-               FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, position)
-               LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-                                       AND k.attnum > 0
-               WHERE k.position <= x.indnkeyatts
-               ORDER BY k.position
-           ), E'\\x1f'),
-           array_to_string(ARRAY(
-               SELECT COALESCE(a.attname, '')
+                      || E'\\x1e' || COALESCE(a.attname, '')
                FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, position)
                LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
                                        AND k.attnum > 0
@@ -233,7 +226,9 @@ def schema(raw: Any) -> Schema:
     found = []
     encoding = raw.info.encoding
     for row in range(rows[0].ntuples):
-        values = [bytes(rows[0].get_value(row, col) or b"").decode(encoding) for col in range(10)]
+        values = [bytes(rows[0].get_value(row, col) or b"").decode(encoding) for col in range(9)]
+        # Each key as "shown\x1eplain column" (the plain column empty for an expression).
+        keys = [key.split("\x1e") for key in values[5].split("\x1f") if key]
         found.append(
             IndexInfo(
                 table=values[0],
@@ -241,11 +236,11 @@ def schema(raw: Any) -> Schema:
                 unique=values[2] == "t",
                 primary=values[3] == "t",
                 partial=values[4] == "t",
-                columns=tuple(c for c in values[5].split("\x1f") if c),
-                keys=tuple(k or None for k in values[6].split("\x1f")),
-                valid=values[7] == "t",
-                method=values[8],
-                predicate=values[9] or None,
+                columns=tuple(shown for shown, _ in keys),
+                keys=tuple(plain or None for _, plain in keys),
+                valid=values[6] == "t",
+                method=values[7],
+                predicate=values[8] or None,
             )
         )
     parents = {
