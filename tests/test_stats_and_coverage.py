@@ -189,6 +189,13 @@ def test_coverage_of_the_sample_app(sample_app: SampleApp, tmp_path: Path) -> No
         assert used in block, block
     # ...the ones no plan used (the services order by name: the unique index serves them)...
     assert "unused:    alertrule_cust_enabled_idx (customer_id, enabled)" in block, block
+    # ...and why, from production's shape (sample_app/production-stats.json).
+    assert (
+        "at scale:  alertrule_cust_enabled_idx (customer_id, enabled): in production "
+        "(customer_id) alone finds 20 rows per key, 20 for the busiest"
+    ) in block, block
+    assert "at scale:  notifchan_cust_enabled_idx (customer_id, enabled, channel_type)" in block
+    assert "at scale:  webhook_endpoint_hist_idx" not in block  # 68,000 rows for the busiest
     # ...and foreign-key indexes that a composite index makes redundant.
     redundant = [line.strip() for line in lines[start:] if "redundant:" in line]
     assert len(redundant) == 4, block
