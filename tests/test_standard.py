@@ -39,6 +39,9 @@ from plans.oracle import Catalog, TableVerdict, judge
 from plans.standard_scenarios import CASES, StandardCase
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# One worker builds the scale data and runs the inner session for the whole module (under
+# --dist loadgroup; other distributions give each worker its own build).
+pytestmark = pytest.mark.xdist_group("standard")
 BOTH = frozenset({15, 18})
 
 
