@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -162,7 +162,47 @@ def analyze(
             found = _sorted_range(node, path, table)
             if found is not None:
                 findings.append(found)
-    return findings
+    return _with_or_tables(explain_output, findings, watched)
+
+
+def _with_or_tables(
+    explain_output: Any, findings: list[ScanFinding], watched: Callable[[str], bool] | None
+) -> list[ScanFinding]:
+    """An OR across tables reads every table it names whole in production (no index serves
+    either side), not only the one the forced plan happened to read whole: one finding each."""
+    ors = [f for f in findings if f.unservable == "or-across-tables" and f.filter]
+    if not ors:
+        return findings
+    relations = {
+        str(node["Alias"]): node
+        for node in walk_nodes(root_plan(explain_output))
+        if isinstance(node.get("Relation Name"), str) and isinstance(node.get("Alias"), str)
+    }
+    named = {f.table for f in findings if f.rule is not None}
+    extra = []
+    for finding in ors:
+        assert finding.filter is not None
+        for alias in sorted(set(re.findall(r'(?<![\w."])"?([A-Za-z_][\w$]*)"?\.', finding.filter))):
+            node = relations.get(alias)
+            if node is None:
+                continue
+            table = str(node["Relation Name"])
+            if table in named or (watched is not None and not watched(table)):
+                continue
+            named.add(table)
+            extra.append(
+                replace(
+                    finding,
+                    table=table,
+                    node_type=str(node.get("Node Type")),
+                    index_name=node.get("Index Name") or _bitmap_index_name(node),
+                    alias=alias,
+                    join_filter=None,
+                    disabled=is_disabled(node),
+                    parallel=bool(node.get("Parallel Aware")),
+                )
+            )
+    return [f for f in findings if f.table not in {e.table for e in extra}] + extra
 
 
 def _sorted_range(
