@@ -46,7 +46,11 @@ class Observer(Protocol):
 
     def observe(
         self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool
-    ) -> None: ...
+    ) -> object | None:
+        """Judge the statement before it runs; what to record once it has run, if anything."""
+
+    def executed(self, connection: BaseDatabaseWrapper, pending: object) -> None:
+        """The statement ran without an error: record what ``observe`` found."""
 
     def schema_changed(self, alias: str) -> None: ...
 
@@ -65,6 +69,7 @@ class Capture:
         self, execute: Execute, sql: object, params: Any, many: bool, context: dict[str, Any]
     ) -> Any:
         observer = self.observer
+        pending = None
         if not isinstance(sql, str):
             pass  # a psycopg sql.Composed object: rare, and not worth composing here
         elif observer.active:
@@ -73,12 +78,20 @@ class Capture:
                 # pass the list on, so the statement still gets every parameter set.
                 params = list(params)
             try:
-                observer.observe(context["connection"], sql, params, many)
+                pending = observer.observe(context["connection"], sql, params, many)
             except Exception as error:  # reported at the end, never raised here
                 observer.internal_error(error)
         elif isinstance(sql, str) and changes_schema(sql):
             observer.schema_changed(context["connection"].alias)
-        return execute(sql, params, many, context)
+        result = execute(sql, params, many, context)
+        # Only a statement that ran counts against the test: one that raised (a lost
+        # connection, an integrity error) fails the test with its own error, or not at all.
+        if pending is not None:
+            try:
+                observer.executed(context["connection"], pending)
+            except Exception as error:
+                observer.internal_error(error)
+        return result
 
     # -- installation -------------------------------------------------------------------------
 

@@ -262,7 +262,11 @@ class Guard:
 
     # -- the execute wrapper's side -----------------------------------------------------------
 
-    def observe(self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool) -> None:
+    def observe(
+        self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool
+    ) -> Statement | None:
+        """Judge a statement before it runs (from the cache, or with one round trip); return it
+        when it has violations to record once it has run (``executed``)."""
         plans = self.plans.get(connection.alias)
         if plans is None:
             plans = self.plans[connection.alias] = {}
@@ -272,18 +276,19 @@ class Guard:
         if statement is None:
             statement = self._inspect(connection, plans, sql, params, many)
             if statement is None:
-                return
-        if statement.violations:
-            statement.executions += 1
-            self.checked += 1
-            if self.current is not None:
-                for finding in statement.violations:
-                    self._record(connection, statement, finding)
-        elif statement is _NOT_CHECKED:
-            return
-        else:
-            statement.executions += 1
-            self.checked += 1
+                return None
+        if statement is _NOT_CHECKED:
+            return None
+        statement.executions += 1
+        self.checked += 1
+        if statement.violations and self.current is not None:
+            return statement
+        return None
+
+    def executed(self, connection: BaseDatabaseWrapper, pending: object) -> None:
+        if isinstance(pending, Statement) and self.current is not None:
+            for finding in pending.violations:
+                self._record(connection, pending, finding)
 
     def schema_changed(self, alias: str) -> None:
         self.catalog.pop(alias, None)
@@ -615,5 +620,10 @@ def pattern_shape(params: Any, many: bool) -> tuple[str, ...]:
 
 def _several_statements(sql: str) -> bool:
     import sqlparse
+    from sqlparse.exceptions import SQLParseError
 
-    return len([part for part in sqlparse.split(sql) if part.strip().rstrip(";").strip()]) > 1
+    try:
+        parts = sqlparse.split(sql)
+    except SQLParseError:  # too long for sqlparse: one statement unless ";" ends a line
+        return bool(re.search(r";\s*\S", sql.strip().rstrip(";")))
+    return len([part for part in parts if part.strip().rstrip(";").strip()]) > 1

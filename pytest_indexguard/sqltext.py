@@ -36,6 +36,8 @@ def _literals_as_placeholders(sql: str) -> str:
     return _QUOTING.sub(replace, sql)
 
 
+# A parenthesised list of placeholders or numbers only, before sqlparse.
+_VALUE_LIST = re.compile(r"\(\s*(?:%s|-?\d+(?:\.\d+)?)(?:\s*,\s*(?:%s|-?\d+(?:\.\d+)?))*\s*\)")
 # A parenthesised list of placeholders only: IN (...) lists and VALUES rows of any length.
 _PLACEHOLDER_LIST = re.compile(r"\(\s*%s(?:\s*,\s*%s)*\s*\)")
 _REPEATED_ROWS = re.compile(r"\(\.\.\.\)(?:\s*,\s*\(\.\.\.\))+")
@@ -51,10 +53,18 @@ def normalise(sql: str) -> str:
     values; different when the query's shape differs."""
     import sqlparse  # imported on first use: it takes longer to import than the plugin
     from sqlparse import tokens as T
+    from sqlparse.exceptions import SQLParseError
 
     parts = []
     sql = _literals_as_placeholders(sql)
-    tokens = sqlparse.parse(sql)[0].flatten() if sql.strip() else ()  # type: ignore[no-untyped-call]
+    # Lists of any length become "(...)" before sqlparse sees them: it gives up on statements of
+    # more than 10,000 tokens (an IN list of 5,000 values), and the shape is the same anyway.
+    sql = _VALUE_LIST.sub("(...)", sql)
+    sql = _REPEATED_ROWS.sub("(...)", sql)
+    try:
+        tokens = sqlparse.parse(sql)[0].flatten() if sql.strip() else ()  # type: ignore[no-untyped-call]
+    except SQLParseError:
+        return _plain_shape(sql)
     for token in tokens:
         ttype = token.ttype
         if (
@@ -72,6 +82,16 @@ def normalise(sql: str) -> str:
     text = _WHITESPACE.sub(" ", "".join(parts)).strip()
     text = _PLACEHOLDER_LIST.sub("(...)", text)
     text = _REPEATED_ROWS.sub("(...)", text)
+    text = _SAVEPOINT_NAME.sub('"s_x"', text)
+    return _CURSOR_NAME.sub("_django_curs", text)
+
+
+def _plain_shape(sql: str) -> str:
+    """The statement's shape without sqlparse, for what it cannot parse (more tokens than it
+    accepts even with lists collapsed): numbers as placeholders, whitespace collapsed."""
+    text = _NUMBER.sub("%s", sql)
+    text = _VALUE_LIST.sub("(...)", text)
+    text = _REPEATED_ROWS.sub("(...)", _WHITESPACE.sub(" ", text).strip())
     text = _SAVEPOINT_NAME.sub('"s_x"', text)
     return _CURSOR_NAME.sub("_django_curs", text)
 

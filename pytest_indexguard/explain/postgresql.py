@@ -27,8 +27,11 @@ if TYPE_CHECKING:
     from psycopg.pq.abc import PGconn, PGresult
 
 SAVEPOINT = "indexguard_explain"
+# Never wait for a lock held by another connection (an ALTER TABLE in progress): the statement
+# is reported as not explained, and the test's own statement waits as it would anyway.
+LOCK_TIMEOUT = "SET LOCAL lock_timeout = '500ms'; "
 FORCED_SETTINGS = (
-    "SET LOCAL enable_seqscan = off; "
+    LOCK_TIMEOUT + "SET LOCAL enable_seqscan = off; "
     "SET LOCAL enable_hashjoin = off; "
     "SET LOCAL enable_mergejoin = off; "
 )
@@ -68,7 +71,7 @@ NO_SORT = "SET LOCAL enable_sort = off; "
 
 def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> Explained:
     """EXPLAIN ``statement`` (parameters already bound) on the psycopg connection ``raw``."""
-    body = f"{FORCED_SETTINGS if forced else ''}{extra}EXPLAIN (FORMAT JSON) {statement}"
+    body = f"{FORCED_SETTINGS if forced else LOCK_TIMEOUT}{extra}EXPLAIN (FORMAT JSON) {statement}"
     results, round_trips = _protected(raw, body)
     for result in results:
         if result.status == pq.ExecStatus.TUPLES_OK and result.ntuples:

@@ -1,0 +1,106 @@
+"""Faults the guard meets in real suites: a lock held by another connection, a statement
+timeout the application sets, the server going away in the middle of a test, statement lists
+too long for sqlparse. None of them may hang a test, change its outcome or stop the run."""
+
+from __future__ import annotations
+
+from conftest import DjangoProject
+
+FAULTS = """
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import OperationalError, connection
+from shop.models import Customer
+
+
+def _dsn():
+    settings = connection.settings_dict
+    return psycopg.conninfo.make_conninfo(
+        dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None, port=settings["PORT"] or None,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_held_by_another_connection():
+    locked = threading.Event()
+
+    def hold():
+        with psycopg.connect(_dsn()) as other:
+            other.execute("LOCK TABLE shop_customer IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            time.sleep(2)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    started = time.monotonic()
+    # Waits for the lock (about 2 s) as it would without the guard, then runs.
+    assert Customer.objects.filter(city="Oslo").count() == 0
+    waited = time.monotonic() - started
+    holder.join()
+    assert waited >= 1.0
+
+
+@pytest.mark.django_db
+def test_a_statement_timeout_set_by_the_application():
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = '5s'")
+    assert list(Customer.objects.filter(city="Oslo")) == []
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "5s"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_goes_away():
+    assert Customer.objects.count() == 0
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(_dsn(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with pytest.raises(OperationalError):
+        list(Customer.objects.filter(city="Oslo"))
+    connection.close()
+
+
+@pytest.mark.django_db
+def test_the_run_goes_on():
+    assert Customer.objects.filter(name="x").count() == 0
+
+
+@pytest.mark.django_db
+def test_an_in_list_of_100000_values():
+    cities = [f"city {number}" for number in range(100_000)]
+    assert list(Customer.objects.filter(city__in=cities)) == []
+"""
+
+
+def test_faults_neither_hang_nor_change_outcomes(django_project: DjangoProject) -> None:
+    django_project.write_tests(FAULTS)
+    without = django_project.run()
+    run = django_project.run("--indexguard")
+    outcomes = run.outcomes()
+    assert without.outcomes() == {
+        "test_a_lock_held_by_another_connection": "passed",
+        "test_a_statement_timeout_set_by_the_application": "passed",
+        "test_the_server_goes_away": "passed",
+        "test_the_run_goes_on": "passed",
+        "test_an_in_list_of_100000_values": "passed",
+    }, without.output
+    assert outcomes == {
+        **without.outcomes(),
+        # The guard's own verdicts: an unindexed city, in both.
+        "test_a_statement_timeout_set_by_the_application": "failed",
+        "test_an_in_list_of_100000_values": "failed",
+    }, run.output
+    # The EXPLAIN gave up on the lock after its lock_timeout: reported, not waited out.
+    assert "canceling statement due to lock timeout" in run.output, run.output
+    # A list of any length is judged, and reported with its values masked.
+    in_list = run.section("test_an_in_list_of_100000_values")
+    assert "filter:  ((city)::text = ANY (?::text[]))" in in_list, in_list
+    assert "IN (...)" in in_list
+    assert "city 99999" not in run.output
+    assert "internal error" not in run.output, run.output
