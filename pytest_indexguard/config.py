@@ -146,7 +146,8 @@ def add_options(parser: pytest.Parser) -> None:
         help="Distinct statements whose plans are kept per database alias (default 10000); "
         "the oldest are dropped beyond it. Default: ini indexguard_cache_size.",
     )
-    parser.addini("indexguard", type="bool", default=False, help="Turn the guard on.")
+    # Booleans are read as strings and parsed here, so that a bad value names its setting.
+    parser.addini("indexguard", type="string", default="false", help="Turn the guard on.")
     parser.addini(
         "indexguard_cache_size",
         type="string",
@@ -160,7 +161,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="Stats file of table sizes (relative to the ini file's directory).",
     )
     parser.addini(
-        "indexguard_coverage", type="bool", default=False, help="Print the index coverage."
+        "indexguard_coverage", type="string", default="false", help="Print the index coverage."
     )
     parser.addini(
         "indexguard_baseline",
@@ -170,8 +171,8 @@ def add_options(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "indexguard_fail_stale",
-        type="bool",
-        default=False,
+        type="string",
+        default="false",
         help="Fail the run when the baseline has entries nothing hit any more.",
     )
     parser.addini(
@@ -217,7 +218,10 @@ def add_options(parser: pytest.Parser) -> None:
 def resolve(config: pytest.Config) -> Settings:
     """Read and validate every option; raises ``pytest.UsageError`` on bad input."""
     cli_enabled = config.getoption("indexguard")
-    enabled = bool(config.getini("indexguard")) if cli_enabled is None else bool(cli_enabled)
+    # The ini value is checked even when the command line overrides it: a typo there is found
+    # on the first run, not on the day someone runs without the flag.
+    ini_enabled = parse_bool("indexguard", config.getini("indexguard"))
+    enabled = ini_enabled if cli_enabled is None else bool(cli_enabled)
 
     cli_tables = config.getoption("indexguard_tables")
     tables: frozenset[str] | None
@@ -247,7 +251,8 @@ def resolve(config: pytest.Config) -> Settings:
 
     table_rows: dict[str, tuple[int, str]] = {}
     columns: dict[str, dict[str, ColumnShape]] = {}
-    stats_path = config.getoption("indexguard_stats") or config.getini("indexguard_stats")
+    cli_stats = config.getoption("indexguard_stats")
+    stats_path = cli_stats or config.getini("indexguard_stats")
     if stats_path:
         from pytest_indexguard import stats
 
@@ -255,7 +260,8 @@ def resolve(config: pytest.Config) -> Settings:
         if not path.is_absolute() and not config.getoption("indexguard_stats"):
             path = (config.inipath.parent if config.inipath else config.rootpath) / path
         source = f"stats file {path.name}"
-        for table, (rows, shapes) in stats.read(path).items():
+        option = "--indexguard-stats" if cli_stats else "indexguard_stats"
+        for table, (rows, shapes) in stats.read(path, option=option).items():
             table_rows[table] = (rows, source)
             if shapes:
                 columns[table] = dict(shapes)
@@ -281,7 +287,8 @@ def resolve(config: pytest.Config) -> Settings:
             "indexguard_baseline) to say which file to write"
         )
     cli_fail_stale = config.getoption("indexguard_fail_stale")
-    fail_stale = bool(config.getini("indexguard_fail_stale")) if cli_fail_stale is None else True
+    ini_fail_stale = parse_bool("indexguard_fail_stale", config.getini("indexguard_fail_stale"))
+    fail_stale = ini_fail_stale if cli_fail_stale is None else True
     return Settings(
         enabled=enabled,
         tables=tables,
@@ -293,9 +300,8 @@ def resolve(config: pytest.Config) -> Settings:
         update_baseline=update,
         fail_stale=fail_stale,
         cache_size=_cache_size(config),
-        coverage=bool(
-            config.getoption("indexguard_coverage") or config.getini("indexguard_coverage")
-        ),
+        coverage=bool(config.getoption("indexguard_coverage"))
+        or parse_bool("indexguard_coverage", config.getini("indexguard_coverage")),
         report=output_path("--indexguard-report", config.getoption("indexguard_report")),
         sarif=output_path("--indexguard-sarif", config.getoption("indexguard_sarif")),
         unservable=unservable,
@@ -371,6 +377,19 @@ def parse_distinct(option: str, lines: Iterable[str]) -> dict[tuple[str, str], i
                 f"{option} ({name.strip()})", count, unit="distinct values", minimum=1
             )
     return found
+
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f", ""}
+
+
+def parse_bool(option: str, value: object) -> bool:
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise pytest.UsageError(f"{option}: expected true or false, got {value!r}")
 
 
 def parse_severity(option: str, value: object) -> Severity:

@@ -102,16 +102,17 @@ def dumps(data: Mapping[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def load(path: Path) -> dict[str, int]:
+def load(path: Path, option: str = OPTION) -> dict[str, int]:
     """Table sizes from a stats file; every problem is a one-line usage error."""
-    return {table: rows for table, (rows, _) in read(path).items()}
+    return {table: rows for table, (rows, _) in read(path, option=option).items()}
 
 
-def read(path: Path) -> dict[str, tuple[int, dict[str, ColumnShape]]]:
-    """Each table's size and column shapes (none in a version 1 file)."""
+def read(path: Path, option: str = OPTION) -> dict[str, tuple[int, dict[str, ColumnShape]]]:
+    """Each table's size and column shapes (none in a version 1 file); errors name ``option``,
+    the setting the user wrote."""
     data = read_document(
         path,
-        option=OPTION,
+        option=option,
         kind="stats file",
         format_name=FORMAT,
         version=READABLE,
@@ -121,25 +122,25 @@ def read(path: Path) -> dict[str, tuple[int, dict[str, ColumnShape]]]:
     )
     tables = data.get("tables")
     if not isinstance(tables, dict):
-        raise invalid(path, option=OPTION, kind="stats file", why='"tables" must be an object')
+        raise invalid(path, option=option, kind="stats file", why='"tables" must be an object')
     found = {}
     for name, entry in tables.items():
         rows = entry.get("rows") if isinstance(entry, dict) else None
         if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
             raise invalid(
                 path,
-                option=OPTION,
+                option=option,
                 kind="stats file",
                 why=f'table {name!r}: "rows" must be a whole number >= 0',
             )
         assert isinstance(entry, dict)
-        found[str(name)] = (rows, _shapes(path, str(name), entry.get("columns", {})))
+        found[str(name)] = (rows, _shapes(path, option, str(name), entry.get("columns", {})))
     return found
 
 
-def _shapes(path: Path, table: str, columns: Any) -> dict[str, ColumnShape]:
+def _shapes(path: Path, option: str, table: str, columns: Any) -> dict[str, ColumnShape]:
     def bad(why: str) -> pytest.UsageError:
-        return invalid(path, option=OPTION, kind="stats file", why=f"table {table!r}: {why}")
+        return invalid(path, option=option, kind="stats file", why=f"table {table!r}: {why}")
 
     if not isinstance(columns, dict):
         raise bad('"columns" must be an object')

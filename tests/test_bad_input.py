@@ -31,6 +31,31 @@ def test_scan():
             "ERROR: indexguard_mode: expected 'forced' or 'planner', got 'natural'",
         ),
         (
+            [],
+            "indexguard = maybe",
+            "ERROR: indexguard: expected true or false, got 'maybe'",
+        ),
+        (
+            ["--indexguard"],
+            "indexguard_fail_stale = sometimes",
+            "ERROR: indexguard_fail_stale: expected true or false, got 'sometimes'",
+        ),
+        (
+            ["--indexguard"],
+            "indexguard_stats = missing-stats.json",
+            "ERROR: indexguard_stats: no such file",
+        ),
+        (
+            ["--indexguard", "--indexguard-unservable=sometimes"],
+            "",
+            "ERROR: --indexguard-unservable: expected 'fail' or 'warn', got 'sometimes'",
+        ),
+        (
+            ["--indexguard"],
+            "indexguard_distinct =\n    shop_customer=3",
+            "ERROR: indexguard_distinct: expected entries of the form table.column=N",
+        ),
+        (
             ["--indexguard-min-rows=-5"],
             "",
             "ERROR: --indexguard-min-rows: expected a whole number of rows >= 0, got '-5'",
@@ -81,7 +106,7 @@ def test_bad_option(django_project: DjangoProject, args: list[str], ini: str, me
         django_project.append_ini(ini)
     run = django_project.run("--indexguard", *args)
     assert run.result.ret == pytest.ExitCode.USAGE_ERROR, run.output
-    assert message in run.result.errlines, run.output
+    assert any(line.startswith(message) for line in run.result.errlines), run.output
     assert "Traceback" not in run.output
 
 
