@@ -34,6 +34,8 @@ class Settings:
     fail_stale: bool = False
     report: Path | None = None
     sarif: Path | None = None
+    # Statements test code sends straight through the ORM fail like the application's.
+    check_test_code: bool = False
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -115,6 +117,15 @@ def add_options(parser: pytest.Parser) -> None:
         "counts), for --indexguard-min-rows. Default: ini indexguard_stats.",
     )
     group.addoption(
+        "--indexguard-check-test-code",
+        action="store_true",
+        dest="indexguard_check_test_code",
+        default=None,
+        help="Also fail tests for statements that test code (tests, fixtures, conftest, "
+        "factories in test directories) sends straight through the ORM; by default they are "
+        "reported apart and do not fail. Default: ini indexguard_check_test_code.",
+    )
+    group.addoption(
         "--indexguard-coverage",
         action="store_true",
         dest="indexguard_coverage",
@@ -144,6 +155,12 @@ def add_options(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "indexguard_coverage", type="bool", default=False, help="Print the index coverage."
+    )
+    parser.addini(
+        "indexguard_check_test_code",
+        type="bool",
+        default=False,
+        help="Fail tests for statements test code sends straight through the ORM too.",
     )
     parser.addini(
         "indexguard_baseline",
@@ -237,6 +254,10 @@ def resolve(config: pytest.Config) -> Settings:
         )
     cli_fail_stale = config.getoption("indexguard_fail_stale")
     fail_stale = bool(config.getini("indexguard_fail_stale")) if cli_fail_stale is None else True
+    cli_test_code = config.getoption("indexguard_check_test_code")
+    check_test_code = (
+        bool(config.getini("indexguard_check_test_code")) if cli_test_code is None else True
+    )
     return Settings(
         enabled=enabled,
         tables=tables,
@@ -247,6 +268,7 @@ def resolve(config: pytest.Config) -> Settings:
         baseline=baseline,
         update_baseline=update,
         fail_stale=fail_stale,
+        check_test_code=check_test_code,
         cache_size=_cache_size(config),
         coverage=bool(
             config.getoption("indexguard_coverage") or config.getini("indexguard_coverage")
