@@ -18,6 +18,7 @@ import os
 import site
 import sys
 import sysconfig
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -27,6 +28,7 @@ from pytest_indexguard.origin import (
     APPLICATION,
     MIGRATION,
     TEST,
+    THREAD_HANDLER,
     BuildNotes,
     Kind,
     Kinds,
@@ -97,15 +99,14 @@ class CallSiteFinder:
         return self.locate().call_site
 
     def locate(self) -> Location:
-        frame: FrameType | None = sys._getframe(1)
         kinds = self.kinds
         call_site: CallSite | None = None
         application = test = migration = False
         orm: list[FrameType] = []  # ORM frames inner to the call site: they hold the QuerySet
-        while frame is not None:
+        for frame in self._frames(sys._getframe(1)):
             code = frame.f_code
             kind = kinds(code.co_filename)
-            if kind is Kind.LIBRARY:
+            if kind is Kind.LIBRARY or kind is Kind.BRIDGE:
                 pass
             elif kind is Kind.BOUNDARY:
                 break
@@ -130,7 +131,6 @@ class CallSiteFinder:
                         call_site = self._template_site(frame)
                     elif kind is Kind.REQUEST and code.co_name in _HANDLER_FUNCTIONS:
                         call_site = self._view_site(frame)
-            frame = frame.f_back
         if migration:
             return Location(call_site, MIGRATION)
         if application:
@@ -145,6 +145,18 @@ class CallSiteFinder:
                 return Location(built, origin)
             return Location(call_site, origin, built_at=built)
         return Location(call_site, TEST if test else APPLICATION)
+
+    def _frames(self, frame: FrameType | None) -> Iterator[FrameType]:
+        """The frames that led to the statement, innermost first. Code that asgiref runs in a
+        thread for a coroutine (the async ORM, a sync view under ASGI) continues in the
+        coroutines awaiting it, not in the frames of whatever drives the event loop."""
+        while frame is not None:
+            yield frame
+            code = frame.f_code
+            if code.co_name == THREAD_HANDLER and self.kinds(code.co_filename) is Kind.BRIDGE:
+                yield from _awaiting(frame)
+                return
+            frame = frame.f_back
 
     def _frame_site(self, frame: FrameType) -> CallSite:
         code = frame.f_code
@@ -217,6 +229,44 @@ class CallSiteFinder:
                 shown = path.as_posix()
             self._displays[filename] = shown
         return shown
+
+
+def _awaiting(handler: FrameType) -> list[FrameType]:
+    """The frames of the coroutines awaiting the ``sync_to_async`` call that ``handler``
+    (asgiref's ``SyncToAsync.thread_handler``) runs, innermost first; best effort."""
+    import asyncio
+
+    state = handler.f_locals
+    task = state.get("source_task")  # asgiref < 3.8 passes the awaiting task
+    if task is None:
+        # Newer asgiref: the task whose innermost coroutine holds the same ``child`` partial.
+        loop, args = state.get("loop"), state.get("args")
+        if loop is None or not args:
+            return []
+        try:
+            tasks = list(asyncio.all_tasks(loop))
+        except RuntimeError:  # the loop's thread changed its task set meanwhile
+            return []
+        for candidate in tasks:
+            chain = _coroutine_frames(candidate)
+            if chain and chain[0].f_locals.get("child") is args[0]:
+                return chain
+        return []
+    return _coroutine_frames(task) if isinstance(task, asyncio.Task) else []
+
+
+def _coroutine_frames(task: Any) -> list[FrameType]:
+    """The frames of a task's chain of awaiting coroutines, innermost first."""
+    frames: list[FrameType] = []
+    coroutine = task.get_coro()
+    while coroutine is not None and len(frames) < 200:
+        frame = getattr(coroutine, "cr_frame", None) or getattr(coroutine, "gi_frame", None)
+        if frame is None:
+            break
+        frames.append(frame)
+        coroutine = getattr(coroutine, "cr_await", None) or getattr(coroutine, "gi_yieldfrom", None)
+    frames.reverse()
+    return frames
 
 
 def _first_mark(frames: list[FrameType]) -> Mark | None:

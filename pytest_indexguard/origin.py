@@ -67,6 +67,9 @@ class Kind(enum.Enum):
     # pytest's runner: every frame outer to it is pytest's or the launcher's (a project's
     # runtests.py calling pytest.main()), never a test's.
     BOUNDARY = "boundary"
+    # asgiref's bridge from async code to a thread: frames outer to its ``thread_handler`` drive
+    # an event loop, they did not call the code it runs (that is the coroutine awaiting it).
+    BRIDGE = "bridge"
 
 
 # Django's own files that say who is running, by their path inside the django package.
@@ -80,6 +83,9 @@ _DJANGO_KINDS: tuple[tuple[str, Kind], ...] = (
     ("core/management/base.py", Kind.COMMAND),
     ("db/models/", Kind.ORM),
 )
+
+_ASGIREF_SYNC = os.path.join("asgiref", "sync.py")
+THREAD_HANDLER = "thread_handler"
 
 DEFAULT_PYTHON_FILES = ("test_*.py", "*_test.py")
 TEST_DIRECTORIES = frozenset({"tests", "test"})
@@ -154,6 +160,8 @@ class Kinds:
             return Kind.LIBRARY
         if real == self._runner:
             return Kind.BOUNDARY
+        if real.endswith(_ASGIREF_SYNC):
+            return Kind.BRIDGE
         if real.startswith(self._excluded):
             return Kind.LIBRARY
         if "migrations" in Path(real).parts[:-1]:
@@ -175,7 +183,7 @@ def builder(kinds: Callable[[str], Kind], frame: FrameType | None) -> Mark | Non
         origin = _ORIGINS.get(kind)
         if origin is not None and code.co_name not in PLUMBING:
             return (origin, code.co_filename, frame.f_lineno, code.co_name)
-        if kind is Kind.BOUNDARY:
+        if kind is Kind.BOUNDARY or (kind is Kind.BRIDGE and code.co_name == THREAD_HANDLER):
             return None
         frame = frame.f_back
     return None

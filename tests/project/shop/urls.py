@@ -11,6 +11,7 @@ urlpatterns: list[Any] = [
     path("orders/pending/", views.PendingOrders.as_view()),
     path("count/<str:city>/", views.customer_count),
     path("ping/", views.ping),
+    path("customers/by-city/<str:city>/", views.CustomerByCity.as_view()),
 ]
 if hasattr(views, "PendingOrdersApi"):
     urlpatterns.append(path("api/orders/pending/", views.PendingOrdersApi.as_view()))

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.generic import ListView
+from django.views.generic.detail import BaseDetailView
 from django.views.generic.list import BaseListView
 
 from shop.models import Customer, Order
@@ -27,6 +28,16 @@ class PendingOrders(BaseListView):
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
         return JsonResponse({"pending": True})
+
+
+class CustomerByCity(BaseDetailView):
+    # Django builds the QuerySet itself, from the model.
+    model = Customer
+    slug_field = "city"
+    slug_url_kwarg = "city"
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        return JsonResponse({"name": self.object.name})
 
 
 def ping(request: HttpRequest) -> HttpResponse:
