@@ -106,30 +106,30 @@ class CallSiteFinder:
         for frame in self._frames(sys._getframe(1)):
             code = frame.f_code
             kind = kinds(code.co_filename)
-            if kind is Kind.LIBRARY or kind is Kind.BRIDGE:
+            if kind in (Kind.LIBRARY, Kind.BRIDGE):
                 pass
-            elif kind is Kind.BOUNDARY:
+            elif kind == Kind.BOUNDARY:
                 break
-            elif kind is Kind.ORM:
+            elif kind == Kind.ORM:
                 if call_site is None:
                     orm.append(frame)
-            elif kind is Kind.PROJECT or kind is Kind.TEST or kind is Kind.MIGRATION_FILE:
-                if kind is Kind.PROJECT:
+            elif kind in (Kind.PROJECT, Kind.TEST, Kind.MIGRATION_FILE):
+                if kind == Kind.PROJECT:
                     application = True
-                elif kind is Kind.TEST:
+                elif kind == Kind.TEST:
                     test = True
                 else:
                     migration = True
                 if call_site is None:
                     call_site = self._frame_site(frame)
-            elif kind is Kind.MIGRATION:
+            elif kind == Kind.MIGRATION:
                 migration = True
             else:  # a request, template rendering, a management command
                 application = True
                 if call_site is None:
-                    if kind is Kind.TEMPLATE and code.co_name == "render_annotated":
+                    if kind == Kind.TEMPLATE and code.co_name == "render_annotated":
                         call_site = self._template_site(frame)
-                    elif kind is Kind.REQUEST and code.co_name in _HANDLER_FUNCTIONS:
+                    elif kind == Kind.REQUEST and code.co_name in _HANDLER_FUNCTIONS:
                         call_site = self._view_site(frame)
         if migration:
             return Location(call_site, MIGRATION)
@@ -153,7 +153,7 @@ class CallSiteFinder:
         while frame is not None:
             yield frame
             code = frame.f_code
-            if code.co_name == THREAD_HANDLER and self.kinds(code.co_filename) is Kind.BRIDGE:
+            if code.co_name == THREAD_HANDLER and self.kinds(code.co_filename) == Kind.BRIDGE:
                 yield from _awaiting(frame)
                 return
             frame = frame.f_back

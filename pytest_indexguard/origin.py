@@ -28,7 +28,6 @@ nothing the QuerySet does.
 
 from __future__ import annotations
 
-import enum
 import fnmatch
 import functools
 import os
@@ -52,8 +51,9 @@ Mark = tuple[str, str, int, str]
 PLUMBING = frozenset({"__init__", "_clone", "_chain", "get_queryset", "all", "using"})
 
 
-class Kind(enum.Enum):
-    """What a frame's file tells about who is running."""
+class Kind:
+    """What a frame's file tells about who is running. Plain strings, not an Enum: they are
+    compared and hashed for every frame the QuerySet wrapper looks at."""
 
     LIBRARY = "library"  # the standard library, installed packages, pytest, this plugin
     PROJECT = "project"  # the project's non-test code
@@ -73,7 +73,7 @@ class Kind(enum.Enum):
 
 
 # Django's own files that say who is running, by their path inside the django package.
-_DJANGO_KINDS: tuple[tuple[str, Kind], ...] = (
+_DJANGO_KINDS: tuple[tuple[str, str], ...] = (
     ("db/migrations/", Kind.MIGRATION),
     ("core/management/commands/migrate.py", Kind.MIGRATION),
     ("core/management/sql.py", Kind.MIGRATION),  # emit_post_migrate_signal
@@ -136,19 +136,19 @@ class Kinds:
 
         self._runner = os.path.realpath(_pytest.runner.__file__)
         self.tests = tests
-        self._cache: dict[str, Kind] = {}
+        self.cache: dict[str, str] = {}
 
-    def __call__(self, filename: str) -> Kind:
-        kind = self._cache.get(filename)
+    def __call__(self, filename: str) -> str:
+        kind = self.cache.get(filename)
         if kind is None:
-            kind = self._cache[filename] = self._decide(filename)
+            kind = self.cache[filename] = self._decide(filename)
         return kind
 
     def forget(self) -> None:
         """The test files changed (collection found more): decide again."""
-        self._cache.clear()
+        self.cache.clear()
 
-    def _decide(self, filename: str) -> Kind:
+    def _decide(self, filename: str) -> str:
         if filename.startswith("<"):
             return Kind.LIBRARY
         real = os.path.realpath(filename)
@@ -172,18 +172,26 @@ class Kinds:
 
 
 _ORIGINS = {Kind.PROJECT: APPLICATION, Kind.TEST: TEST, Kind.MIGRATION_FILE: MIGRATION}
+_BOUNDARY, _BRIDGE = Kind.BOUNDARY, Kind.BRIDGE
 
 
-def builder(kinds: Callable[[str], Kind], frame: FrameType | None) -> Mark | None:
+def builder(kinds: Kinds, frame: FrameType | None) -> Mark | None:
     """Who is building a QuerySet, from the frame that called into the ORM: the nearest frame
-    of the project (application, test or migration code), skipping the ORM's plumbing."""
+    of the project (application, test or migration code), skipping the ORM's plumbing. Runs
+    for every QuerySet built while the guard is on: the cache lookup is inlined."""
+    cache = kinds.cache
+    origins = _ORIGINS
     while frame is not None:
         code = frame.f_code
-        kind = kinds(code.co_filename)
-        origin = _ORIGINS.get(kind)
-        if origin is not None and code.co_name not in PLUMBING:
-            return (origin, code.co_filename, frame.f_lineno, code.co_name)
-        if kind is Kind.BOUNDARY or (kind is Kind.BRIDGE and code.co_name == THREAD_HANDLER):
+        filename = code.co_filename
+        kind = cache.get(filename)
+        if kind is None:
+            kind = kinds(filename)
+        origin = origins.get(kind)
+        if origin is not None:
+            if code.co_name not in PLUMBING:
+                return (origin, filename, frame.f_lineno, code.co_name)
+        elif kind == _BOUNDARY or (kind == _BRIDGE and code.co_name == THREAD_HANDLER):
             return None
         frame = frame.f_back
     return None
@@ -211,7 +219,7 @@ def mark_of(obj: Any) -> Mark | None:
 class BuildNotes:
     """Installs the ``QuerySet.__init__`` wrapper that notes who built each QuerySet."""
 
-    def __init__(self, kinds: Callable[[str], Kind]) -> None:
+    def __init__(self, kinds: Kinds) -> None:
         self.kinds = kinds
         self.enabled = False
         self._original: Callable[..., None] | None = None
@@ -232,8 +240,13 @@ class BuildNotes:
             original(self, *args, **kwargs)
             if notes.enabled:
                 # Not contextlib.suppress: this runs for every QuerySet the tests build.
-                try:  # noqa: SIM105
-                    _note(self, builder(kinds, sys._getframe(1)))
+                try:
+                    state = self.__dict__["_query"].__dict__
+                    previous = state.get(MARK)
+                    # A query that application code touched stays the application's (its
+                    # clones carry the note along): nothing to look up.
+                    if previous is None or previous[0] != APPLICATION:
+                        _note(state, previous, builder(kinds, sys._getframe(1)))
                 except Exception:  # noting is best effort; the QuerySet is built
                     pass
 
@@ -255,16 +268,8 @@ class BuildNotes:
             self._wrapper = self._original = None
 
 
-def _note(queryset: Any, mark: Mark | None) -> None:
-    if mark is None:
-        return
-    query = queryset.__dict__.get("_query")
-    state = getattr(query, "__dict__", None)
-    if not isinstance(state, dict):
-        return
-    previous = state.get(MARK)
-    # Application code that touched the query outranks test code that touched it before.
-    if previous is None or (mark[0] == APPLICATION and previous[0] != APPLICATION):
+def _note(state: dict[str, Any], previous: Mark | None, mark: Mark | None) -> None:
+    if mark is not None and (previous is None or mark[0] == APPLICATION):
         state[MARK] = mark
 
 

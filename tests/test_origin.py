@@ -424,14 +424,14 @@ def test_kinds_of_django_files() -> None:
     import django.utils.timezone
 
     kinds = CallSiteFinder(Path.cwd()).kinds
-    assert kinds(django.db.migrations.recorder.__file__) is Kind.MIGRATION
-    assert kinds(django.core.management.commands.migrate.__file__) is Kind.MIGRATION
-    assert kinds(django.core.handlers.base.__file__) is Kind.REQUEST
-    assert kinds(django.template.base.__file__) is Kind.TEMPLATE
-    assert kinds(django.db.models.query.__file__) is Kind.ORM
-    assert kinds(django.utils.timezone.__file__) is Kind.LIBRARY
-    assert kinds(pytest.__file__) is Kind.LIBRARY
-    assert kinds("<string>") is Kind.LIBRARY
+    assert kinds(django.db.migrations.recorder.__file__) == Kind.MIGRATION
+    assert kinds(django.core.management.commands.migrate.__file__) == Kind.MIGRATION
+    assert kinds(django.core.handlers.base.__file__) == Kind.REQUEST
+    assert kinds(django.template.base.__file__) == Kind.TEMPLATE
+    assert kinds(django.db.models.query.__file__) == Kind.ORM
+    assert kinds(django.utils.timezone.__file__) == Kind.LIBRARY
+    assert kinds(pytest.__file__) == Kind.LIBRARY
+    assert kinds("<string>") == Kind.LIBRARY
 
 
 def _module(path: Path, source: str) -> dict[str, object]:
