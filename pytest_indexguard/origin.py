@@ -114,16 +114,22 @@ class TestFiles:
         path = Path(real)
         if path.name == "conftest.py":
             return True
-        try:
-            relative = path.relative_to(self.rootdir)
-        except ValueError:
-            relative = path
+        relative = self.relative(path)
         for pattern in self.patterns:
             # As pytest matches python_files: the file name, or the path for a pattern with a /.
-            target = str(relative) if "/" in pattern or os.sep in pattern else path.name
+            target = str(relative or path) if "/" in pattern or os.sep in pattern else path.name
             if fnmatch.fnmatch(target, pattern):
                 return True
-        return any(part in TEST_DIRECTORIES for part in relative.parts[:-1])
+        # Directories count below the rootdir only: the rootdir itself may sit in a tests/.
+        return relative is not None and any(
+            part in TEST_DIRECTORIES for part in relative.parts[:-1]
+        )
+
+    def relative(self, path: Path) -> Path | None:
+        try:
+            return path.relative_to(self.rootdir)
+        except ValueError:
+            return None
 
 
 class Kinds:
@@ -164,7 +170,8 @@ class Kinds:
             return Kind.BRIDGE
         if real.startswith(self._excluded):
             return Kind.LIBRARY
-        if "migrations" in Path(real).parts[:-1]:
+        path = Path(real)
+        if "migrations" in (self.tests.relative(path) or path).parts[:-1]:
             return Kind.MIGRATION_FILE
         if real in self.tests:
             return Kind.TEST

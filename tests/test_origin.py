@@ -407,6 +407,16 @@ def test_test_files(tmp_path: Path) -> None:
     assert str(tmp_path / "tests" / "proj" / "app" / "views_test.py") in inside
     inside.add_collected([tmp_path / "tests" / "proj" / "suite.py"])
     assert str(tmp_path / "tests" / "proj" / "suite.py") in inside
+    # Outside the rootdir, only the names tell.
+    assert str(tmp_path / "tests" / "helpers.py") not in inside
+    assert str(tmp_path / "tests" / "conftest.py") in inside
+
+
+def test_migration_files_below_the_rootdir(tmp_path: Path) -> None:
+    kinds = CallSiteFinder(tmp_path / "migrations" / "proj").kinds
+    assert kinds(str(tmp_path / "migrations" / "proj" / "app" / "views.py")) == Kind.PROJECT
+    migration = tmp_path / "migrations" / "proj" / "app" / "migrations" / "0002_backfill.py"
+    assert kinds(str(migration)) == Kind.MIGRATION_FILE
 
 
 def test_python_files_from_the_ini_value() -> None:
