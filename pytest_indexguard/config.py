@@ -14,8 +14,11 @@ from typing import Literal
 
 import pytest
 
+from pytest_indexguard.schema import ColumnShape
+
 Mode = Literal["forced", "planner"]
 MODES: tuple[Mode, ...] = ("forced", "planner")
+Severity = Literal["fail", "warn"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,12 @@ class Settings:
     fail_stale: bool = False
     report: Path | None = None
     sarif: Path | None = None
+    # What a full scan for a predicate no index can serve does: fail the test, or only warn.
+    unservable: Severity = "fail"
+    # Production's column shapes by table and column (stats file, or declared distinct counts).
+    columns: Mapping[str, Mapping[str, ColumnShape]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     # Statements test code sends straight through the ORM fail like the application's.
     check_test_code: bool = False
 
@@ -74,6 +83,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="'forced' (default): plan with sequential scans, hash and merge joins disabled, so a "
         "full scan that remains means no index can serve the statement. 'planner': use the "
         "planner's natural plan, for suites that load production-sized data.",
+    )
+    group.addoption(
+        "--indexguard-unservable",
+        dest="indexguard_unservable",
+        metavar="fail|warn",
+        help="What a full scan for a predicate no index can serve as written (an OR across "
+        "tables, <>, a leading wildcard) does: 'fail' the test (default) or 'warn' in the "
+        "summary. Default: ini indexguard_unservable.",
     )
     group.addoption(
         "--indexguard-baseline",
@@ -193,6 +210,20 @@ def add_options(parser: pytest.Parser) -> None:
         help="Declared table sizes, one 'table=rows' per line, e.g. production row counts.",
     )
     parser.addini(
+        "indexguard_unservable",
+        type="string",
+        default="fail",
+        help="'fail' (default) or 'warn': what a full scan for a predicate no index can serve "
+        "does.",
+    )
+    parser.addini(
+        "indexguard_distinct",
+        type="linelist",
+        default=[],
+        help="Declared distinct counts, one 'table.column=N' per line (how many keys production "
+        "has), for the sorted-range rule when no stats file is given.",
+    )
+    parser.addini(
         "indexguard_mode",
         type="string",
         default="forced",
@@ -225,7 +256,14 @@ def resolve(config: pytest.Config) -> Settings:
     else:
         mode = parse_mode("indexguard_mode", config.getini("indexguard_mode"))
 
+    cli_unservable = config.getoption("indexguard_unservable")
+    if cli_unservable is not None:
+        unservable = parse_severity("--indexguard-unservable", cli_unservable)
+    else:
+        unservable = parse_severity("indexguard_unservable", config.getini("indexguard_unservable"))
+
     table_rows: dict[str, tuple[int, str]] = {}
+    columns: dict[str, dict[str, ColumnShape]] = {}
     stats_path = config.getoption("indexguard_stats") or config.getini("indexguard_stats")
     if stats_path:
         from pytest_indexguard import stats
@@ -234,10 +272,17 @@ def resolve(config: pytest.Config) -> Settings:
         if not path.is_absolute() and not config.getoption("indexguard_stats"):
             path = (config.inipath.parent if config.inipath else config.rootpath) / path
         source = f"stats file {path.name}"
-        table_rows.update((t, (rows, source)) for t, rows in stats.load(path).items())
+        for table, (rows, shapes) in stats.read(path).items():
+            table_rows[table] = (rows, source)
+            if shapes:
+                columns[table] = dict(shapes)
     # Hand-written sizes beat the stats file: they are the more deliberate statement.
     declared = parse_table_rows("indexguard_table_rows", config.getini("indexguard_table_rows"))
     table_rows.update((t, (rows, "indexguard_table_rows")) for t, rows in declared.items())
+    for (table, column), count in parse_distinct(
+        "indexguard_distinct", config.getini("indexguard_distinct")
+    ).items():
+        columns.setdefault(table, {})[column] = ColumnShape(n_distinct=float(count))
 
     baseline: Path | None = None
     cli_baseline = config.getoption("indexguard_baseline")
@@ -275,6 +320,8 @@ def resolve(config: pytest.Config) -> Settings:
         ),
         report=output_path("--indexguard-report", config.getoption("indexguard_report")),
         sarif=output_path("--indexguard-sarif", config.getoption("indexguard_sarif")),
+        unservable=unservable,
+        columns=MappingProxyType(columns),
     )
 
 
@@ -327,6 +374,34 @@ def parse_mode(option: str, value: object) -> Mode:
         if text == mode:
             return mode
     raise pytest.UsageError(f"{option}: expected 'forced' or 'planner', got {value!r}")
+
+
+def parse_distinct(option: str, lines: Iterable[str]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for line in lines:
+        for entry in line.split(","):
+            if not entry.strip():
+                continue
+            name, sep, count = entry.partition("=")
+            table, dot, column = name.strip().rpartition(".")
+            if not sep or not dot or not table or not column:
+                raise pytest.UsageError(
+                    f"{option}: expected entries of the form table.column=N (N a whole number "
+                    f">= 1), got {entry.strip()!r}"
+                )
+            found[(table, column)] = parse_count(
+                f"{option} ({name.strip()})", count, unit="distinct values", minimum=1
+            )
+    return found
+
+
+def parse_severity(option: str, value: object) -> Severity:
+    text = str(value).strip().lower()
+    if text == "fail":
+        return "fail"
+    if text == "warn":
+        return "warn"
+    raise pytest.UsageError(f"{option}: expected 'fail' or 'warn', got {value!r}")
 
 
 def parse_table_rows(option: str, lines: Iterable[str]) -> dict[str, int]:

@@ -4,7 +4,7 @@ already covers (its leading column), which cost writes and serve nothing the com
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,8 @@ class TableCoverage:
     unused: list[str]
     redundant: list[tuple[str, str, str]]  # (index, its column, covering index)
     columns: dict[str, list[str]]
+    # Unique and primary-key indexes: they enforce a constraint, whatever their speed.
+    constraints: tuple[str, ...] = ()
 
 
 def coverage(settings: Settings, summary: Summary) -> list[TableCoverage]:
@@ -49,6 +51,7 @@ def coverage(settings: Settings, summary: Summary) -> list[TableCoverage]:
                     unused=unused,
                     redundant=redundant(indexes),
                     columns={i["name"]: list(i["columns"]) for i in indexes},
+                    constraints=tuple(i["name"] for i in indexes if i["unique"] or i["primary"]),
                 )
             )
     return found
@@ -100,5 +103,33 @@ def coverage_lines(settings: Settings, summary: Summary) -> list[str]:
         for name, column, covering in entry.redundant:
             lines.append(
                 f"    redundant: {name} ({column}) is the leading column of {described(covering)}"
+            )
+        lines.extend(_shape_lines(settings, entry, described))
+    return lines
+
+
+def _shape_lines(
+    settings: Settings, entry: TableCoverage, described: Callable[[str], str]
+) -> list[str]:
+    """With production's column shape: composite indexes whose first column already narrows a
+    lookup to a few rows, so that their other columns spare at most a sort or filter of those."""
+    from pytest_indexguard.guard import SORT_THRESHOLD
+
+    shapes = settings.columns.get(entry.table, {})
+    size = settings.table_rows.get(entry.table)
+    if not shapes or size is None:
+        return []
+    threshold = settings.min_rows or SORT_THRESHOLD
+    lines = []
+    for name, columns in sorted(entry.columns.items()):
+        first = columns[0].removesuffix(" DESC") if columns else ""
+        if len(columns) < 2 or first not in shapes or name in entry.constraints:
+            continue
+        typical, busiest = shapes[first].rows_per_key(size[0])
+        if busiest < threshold:
+            lines.append(
+                f"    at scale:  {described(name)}: in production ({first}) alone finds "
+                f"{typical:,} rows per key, {busiest:,} for the busiest, under the threshold "
+                f"of {threshold:,}: its other columns spare at most a sort or filter of those"
             )
     return lines

@@ -13,7 +13,13 @@ import pytest
 
 
 def read_document(
-    path: Path, *, option: str, kind: str, format_name: str, version: int, missing_hint: str
+    path: Path,
+    *,
+    option: str,
+    kind: str,
+    format_name: str,
+    version: int | tuple[int, ...],
+    missing_hint: str,
 ) -> dict[str, Any]:
     """A JSON document of ours: an object with ``format`` and ``version``. Every problem
     (missing, unreadable, not JSON, another format or version) is one usage error."""
@@ -37,12 +43,14 @@ def read_document(
             kind=kind,
             why=(f'expected an object with "format": "{format_name}"'),
         )
-    if data.get("version") != version:
+    versions = version if isinstance(version, tuple) else (version,)
+    if data.get("version") not in versions:
+        readable = " and ".join(str(v) for v in versions)
         raise invalid(
             path,
             option=option,
             kind=kind,
-            why=(f"unsupported version {data.get('version')!r} (this plugin reads {version})"),
+            why=(f"unsupported version {data.get('version')!r} (this plugin reads {readable})"),
         )
     return data
 

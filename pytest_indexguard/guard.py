@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_indexguard import judge
 from pytest_indexguard.callsite import CallSite, CallSiteFinder
 from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
 from pytest_indexguard.config import Settings
@@ -27,14 +28,14 @@ from pytest_indexguard.plan import (
     ScanFinding,
     analyze,
     index_conditions,
-    index_conditions_on,
     indexes_used,
     relations,
     scanned_from_temporary_schema,
     signature,
 )
 from pytest_indexguard.policy import Decision, TestPolicy
-from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates, filter_columns
+from pytest_indexguard.schema import Schema
+from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
 from pytest_indexguard.summary import statement_digest
 
 if TYPE_CHECKING:
@@ -94,13 +95,14 @@ class Status:
     NEW = "new"
     KNOWN = "known"
     ALLOWED = "allowed"
+    WARNED = "warned"
     BELOW_THRESHOLD = "below min-rows"
     # Statements that never run in production (see origin.py): reported, never failed, never
     # recorded in a baseline.
     TEST_CODE = "test code"
     MIGRATE_TIME = "migrate time"
 
-    VIOLATIONS = (NEW, KNOWN, ALLOWED, BELOW_THRESHOLD)
+    VIOLATIONS = (NEW, KNOWN, ALLOWED, WARNED, BELOW_THRESHOLD)
     EXEMPT = (TEST_CODE, MIGRATE_TIME)
     ORDER = (*VIOLATIONS, *EXEMPT)
 
@@ -122,6 +124,8 @@ class Occurrence:
     known: bool
     suggestion: Suggestion | None = None
     executions: int = 1
+    # A predicate no index serves, under indexguard_unservable = warn: reported, not failed.
+    warned: bool = False
     # Who issued it (origin.APPLICATION, TEST or MIGRATION), and where project code built the
     # lazy QuerySet that other code evaluated.
     origin: str = APPLICATION
@@ -139,6 +143,8 @@ class Occurrence:
             return self.exempt
         if self.decision.allowed_by:
             return Status.ALLOWED
+        if self.warned:
+            return Status.WARNED
         if self.below_threshold:
             return Status.BELOW_THRESHOLD
         return Status.KNOWN if self.known else Status.NEW
@@ -175,6 +181,9 @@ class TestRun:
 # statements. A statement PostgreSQL could not explain is not cached: the error may belong to
 # one execution's parameters, and the next execution is tried again.
 _NOT_CHECKED = Statement(alias="", sql="", findings=(), plan=None)
+# Rows sorted per call that make a sorted index range a violation, when production's shape is
+# known and no --indexguard-min-rows says otherwise.
+SORT_THRESHOLD = 1_000
 # Distinct statements are counted exactly up to this many, so memory stays bounded.
 DISTINCT_CAP = 200_000
 
@@ -188,7 +197,7 @@ class Guard:
         self.known = known
         self.forced = settings.mode == "forced"
         self.capture = Capture(self)
-        self.models = ModelIndex()
+        self.models = ModelIndex(str(rootdir))
         self.call_sites = CallSiteFinder(rootdir)
         self.active = False
         self._watching = False
@@ -217,6 +226,17 @@ class Guard:
         self.index_usage: dict[str, set[str]] = {}
         self.tables_read: set[str] = set()
         self.catalog: dict[str, list[dict[str, Any]]] = {}
+        self.schemas: dict[str, Schema] = {}
+        # Production's shape, when declared: it decides whether a sorted index range matters.
+        self.production = (
+            judge.Production(
+                rows={table: rows for table, (rows, _) in settings.table_rows.items()},
+                columns=settings.columns,
+                threshold=settings.min_rows or SORT_THRESHOLD,
+            )
+            if settings.columns
+            else None
+        )
 
     # -- test phases --------------------------------------------------------------------------
 
@@ -282,6 +302,7 @@ class Guard:
 
     def schema_changed(self, alias: str) -> None:
         self.catalog.pop(alias, None)
+        self.schemas.pop(alias, None)
         self.watch_names.pop(alias, None)
         if self.plans.get(alias):
             self.plans[alias] = {}
@@ -345,16 +366,16 @@ class Guard:
         if len(self.distinct) < DISTINCT_CAP:
             self.distinct.add(statement_digest(alias, sql))
         self.round_trips += explained.round_trips
-        findings = analyze(explained.plan, watch.watches)
-        if any(_full_index_scan_filter(f) for f in findings):
-            findings = self._second_opinion(raw, text, findings, watch)
+        findings = self._judge(alias, raw, text.strip().rstrip(";"), explained.plan, watch)
         statement = Statement(
             alias=alias,
             sql=sql,
             findings=tuple(findings),
             plan=explained.plan,
         )
-        self.informational.update(f.table for f in statement.findings if not f.is_violation)
+        self.informational.update(
+            f.table for f in statement.findings if not f.is_violation and not f.sorted_range
+        )
         if self.settings.coverage:
             self._note_coverage(connection, raw, statement)
         if statement.violations:
@@ -372,44 +393,30 @@ class Guard:
             self._cache(plans, sql, statement)
         return statement
 
-    def _second_opinion(
-        self, raw: Any, text: str, findings: list[ScanFinding], watch: Watch
-    ) -> list[ScanFinding]:
-        """A full index scan with a Filter may only mean the planner walked one index for its
-        order (GROUP BY, ORDER BY) on a tiny table, although another index serves the filter.
-        Planned again with index scans off (bitmap scans stay), such a filter shows up as an
-        Index Cond; only filters that still need a full scan stay violations."""
-        from pytest_indexguard.explain import postgresql
+    def _judge(self, alias: str, raw: Any, text: str, plan: Any, watch: Watch) -> list[ScanFinding]:
+        """The forced plan's findings, settled against the schema's indexes (``assess``)."""
+        from pytest_indexguard.assess import assess
 
-        try:
-            again = postgresql.explain(
-                raw, text.strip().rstrip(";"), forced=True, extra=postgresql.NO_INDEX_SCANS
-            )
-        except Exception as exc:  # keep the first opinion
-            self.round_trips += 1
-            self.internal_error(exc)
-            return findings
-        self.round_trips += again.round_trips
-        still = {(f.table, signature(f)[2]) for f in analyze(again.plan, watch.watches) if f.filter}
-        return [
-            f
-            for f in findings
-            if not _full_index_scan_filter(f)
-            or (f.table, signature(f)[2]) in still
-            or not self._filter_served(again.plan, f)
-        ]
+        schema = self._schema(alias, raw)
+        result = assess(raw, text, plan, schema, watched=watch.watches, production=self.production)
+        self.round_trips += result.round_trips
+        for error in result.errors:
+            self.internal_error(error)
+        return result.findings
 
-    def _filter_served(self, plan: Any, finding: ScanFinding) -> bool:
-        """Whether an index of the second plan finds rows of the table by a column of the
-        finding's filter. Reading the table row by row through another index (the join key of a
-        nested loop) leaves the filter as unserved as before."""
-        assert finding.filter is not None
-        equality, ranges = filter_columns(finding.filter, self.models.columns(finding.table))
-        columns = [*equality, *ranges]
-        if not columns:
-            return True  # nothing a plain index could serve: the first opinion was the planner's
-        mentions = _mentioning(columns)
-        return any(mentions.search(c) for c in index_conditions_on(plan, finding.table))
+    def _schema(self, alias: str, raw: Any) -> Schema:
+        """The alias's index catalog, read once (and again after a schema change)."""
+        found = self.schemas.get(alias)
+        if found is None:
+            from pytest_indexguard.explain import postgresql
+
+            try:
+                found = postgresql.schema(raw)
+            except Exception as exc:  # judge on the plan alone rather than not at all
+                self.internal_error(exc)
+                found = Schema()
+            self.schemas[alias] = found
+        return found
 
     def _cache(self, plans: dict[str, Statement], sql: str, statement: Statement) -> None:
         """Bounded per alias: the oldest entry goes first (no bookkeeping on cache hits)."""
@@ -443,7 +450,6 @@ class Guard:
         self, connection: BaseDatabaseWrapper, raw: Any, statement: Statement
     ) -> None:
         """Which indexes this statement's plan uses; the index catalog, once per alias."""
-        from pytest_indexguard.explain import postgresql
 
         alias = connection.alias
         digest = statement_digest(alias, statement.sql)
@@ -451,11 +457,7 @@ class Guard:
             self.index_usage.setdefault(f"{alias}\t{index}", set()).add(digest)
         self.tables_read.update(relations(statement.plan))
         if alias not in self.catalog:
-            try:
-                self.catalog[alias] = [info.to_json() for info in postgresql.indexes(raw)]
-            except Exception as exc:  # reported; coverage is best effort
-                self.internal_error(exc)
-                self.catalog[alias] = []
+            self.catalog[alias] = [info.to_json() for info in self._schema(alias, raw).indexes]
 
     def _unexplained(self, key: Key, reason: str) -> None:
         self.unexplained[key] = reason.splitlines()[0] if reason else "unknown"
@@ -487,7 +489,8 @@ class Guard:
         known = fingerprint in self.known
         # Only a violation that counts (fails the test, or is in the baseline and will once its
         # entry goes) is worth the round trips of verifying an index for it.
-        counts = decision.allowed_by is None and not below and exempt is None
+        warned = finding.rule is Rule.UNSERVABLE and self.settings.unservable == "warn"
+        counts = decision.allowed_by is None and not below and not warned and exempt is None
         occurrence = Occurrence(
             statement=statement,
             finding=finding,
@@ -503,6 +506,7 @@ class Guard:
             fingerprint=fingerprint,
             known=known,
             suggestion=self._suggestion(connection, statement, finding, verify=counts),
+            warned=warned,
         )
         with self._lock:  # another thread may have recorded the same one meanwhile
             if not run.repeated(key, statement):
@@ -522,7 +526,7 @@ class Guard:
         below the row threshold gets the first candidate unverified, without a round trip."""
         if finding in statement.suggestions:
             return statement.suggestions[finding]
-        found = candidates(finding, self.models, statement.sql)
+        found = candidates(finding, self.models, statement.sql, self.schemas.get(statement.alias))
         if not found:
             statement.suggestions[finding] = None
             return None
@@ -543,7 +547,10 @@ class Guard:
             try:
                 if postgresql.can_explain(raw) is not None:
                     return replace(found[0], note="not verified: the connection was busy")
-                plan = postgresql.verify_index(raw, text, finding.table, candidate.columns)
+                extra = postgresql.NO_SORT if finding.rule is Rule.SORT_RANGE else ""
+                plan = postgresql.verify_index(
+                    raw, text, finding.table, candidate.columns, extra=extra
+                )
             except Exception as exc:  # the check failed; the suggestion stays, unverified
                 self.round_trips += 1
                 return replace(found[0], note=f"not verified: {str(exc).splitlines()[0]}")
@@ -576,10 +583,6 @@ class Guard:
         return (found[0], found[1]) if found else (None, None)
 
 
-def _full_index_scan_filter(finding: ScanFinding) -> bool:
-    return finding.rule is Rule.FILTER and finding.node_type in ("Index Scan", "Index Only Scan")
-
-
 def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
     """The finding is gone from the plan made with the candidate index, and every use of that
     index constrains its leading column (a condition on a later column alone still reads the
@@ -589,7 +592,13 @@ def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
     wanted = signature(finding)
     if any(signature(f) == wanted for f in analyze(plan) if f.is_violation):
         return False
-    pattern = _mentioning([candidate.columns[0].lstrip("-")])
+    if finding.rule is Rule.SORT_RANGE and any(
+        f.table == finding.table for f in analyze(plan, sorted_ranges=True) if f.sorted_range
+    ):
+        return False  # the rows are still sorted
+    first = candidate.columns[0].lstrip("-")
+    expression = re.fullmatch(r"\w+\((.+)\)", first)
+    pattern = _mentioning([expression.group(1) if expression else first])
     # A use without a condition reads the index in order (under a LIMIT): the plan analysis
     # above already judged it.
     return all(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -53,6 +53,12 @@ class Rule(str, Enum):
     FILTER = "filter"
     JOIN = "join"
     SORT_LIMIT = "sort-limit"
+    # The table is read whole because of a predicate no index can serve as written (an OR across
+    # tables, <>, NOT IN, a leading wildcard): the fix is a rewrite, not an index.
+    UNSERVABLE = "unservable"
+    # An index finds the rows of a key, and all of them are sorted to return the first few:
+    # harmless for twenty rows per key, slow for 70,000 (judged with production's shape).
+    SORT_RANGE = "sort-range"
 
     def describe(self) -> str:
         return _RULE_TEXT[self]
@@ -62,6 +68,9 @@ _RULE_TEXT = {
     Rule.FILTER: "filters rows that no index serves",
     Rule.JOIN: "is read in full for every outer row of a nested loop: the join key has no index",
     Rule.SORT_LIMIT: "is read in full and sorted to return the first rows: no index has that order",
+    Rule.UNSERVABLE: "is read in full for a predicate no index can serve as written",
+    Rule.SORT_RANGE: "feeds a sort of every row its index finds, to return the first ones: "
+    "no index has the condition and the order together",
 }
 
 
@@ -79,6 +88,16 @@ class ScanFinding:
     disabled: bool = False
     parallel: bool = False
     alias: str | None = None
+    # An Index Cond that does not constrain the index's first column: the whole index is read.
+    index_condition: str | None = None
+    # Which kind of unservable predicate (Rule.UNSERVABLE): "or-across-tables", "not-equal", ...
+    unservable: str | None = None
+    # Whether the database has pg_trgm, whose GIN indexes serve wildcard patterns.
+    trigram: bool = False
+    # Not a full scan: an index range feeding a Sort under a Limit (see Rule.SORT_RANGE).
+    sorted_range: bool = False
+    # Rows production would sort per call, for a typical key and for the busiest key.
+    sorted_rows: tuple[int, int] | None = None
 
     @property
     def is_violation(self) -> bool:
@@ -114,20 +133,126 @@ def root_plan(explain_output: Any) -> Mapping[str, Any]:
     raise ValueError("not EXPLAIN (FORMAT JSON) output: no top-level 'Plan'")
 
 
-def analyze(explain_output: Any, watched: Callable[[str], bool] | None = None) -> list[ScanFinding]:
+def analyze(
+    explain_output: Any,
+    watched: Callable[[str], bool] | None = None,
+    leading: Callable[[str], str | None] | None = None,
+    *,
+    sorted_ranges: bool = False,
+) -> list[ScanFinding]:
     """Find the full scans of watched tables in a plan, in plan order.
 
-    ``watched`` says whether a table name is watched; ``None`` watches every table.
+    ``watched`` says whether a table name is watched; ``None`` watches every table. ``leading``
+    gives an index's first column by index name (None when unknown or an expression): with it,
+    an Index Cond that does not constrain that column reads the whole index, a full scan. With
+    ``sorted_ranges``, an index range that feeds a Sort under a Limit is listed too (rule None,
+    ``sorted_range``): whether it matters depends on how many rows a key has in production.
     """
     findings: list[ScanFinding] = []
     for node, path in _walk(root_plan(explain_output), ()):
         table = node.get("Relation Name")
-        if not isinstance(table, str) or not _is_full_scan(node):
+        if not isinstance(table, str):
             continue
         if watched is not None and not watched(table):
             continue
-        findings.append(_finding(node, path, table))
-    return findings
+        condition = _non_leading_condition(node, leading) if leading is not None else None
+        if condition is not None or _is_full_scan(node):
+            findings.append(_finding(node, path, table, condition))
+        elif sorted_ranges:
+            found = _sorted_range(node, path, table)
+            if found is not None:
+                findings.append(found)
+    return _with_or_tables(explain_output, findings, watched)
+
+
+def _with_or_tables(
+    explain_output: Any, findings: list[ScanFinding], watched: Callable[[str], bool] | None
+) -> list[ScanFinding]:
+    """An OR across tables reads every table it names whole in production (no index serves
+    either side), not only the one the forced plan happened to read whole: one finding each."""
+    ors = [f for f in findings if f.unservable == "or-across-tables" and f.filter]
+    if not ors:
+        return findings
+    relations = {
+        str(node["Alias"]): node
+        for node in walk_nodes(root_plan(explain_output))
+        if isinstance(node.get("Relation Name"), str) and isinstance(node.get("Alias"), str)
+    }
+    named = {f.table for f in findings if f.rule is not None}
+    extra = []
+    for finding in ors:
+        assert finding.filter is not None
+        for alias in sorted(set(re.findall(r'(?<![\w."])"?([A-Za-z_][\w$]*)"?\.', finding.filter))):
+            node = relations.get(alias)
+            if node is None:
+                continue
+            table = str(node["Relation Name"])
+            if table in named or (watched is not None and not watched(table)):
+                continue
+            named.add(table)
+            extra.append(
+                replace(
+                    finding,
+                    table=table,
+                    node_type=str(node.get("Node Type")),
+                    index_name=node.get("Index Name") or _bitmap_index_name(node),
+                    alias=alias,
+                    join_filter=None,
+                    disabled=is_disabled(node),
+                    parallel=bool(node.get("Parallel Aware")),
+                )
+            )
+    return [f for f in findings if f.table not in {e.table for e in extra}] + extra
+
+
+def _sorted_range(
+    node: Mapping[str, Any], path: tuple[_Step, ...], table: str
+) -> ScanFinding | None:
+    condition = node.get("Index Cond") or node.get("Recheck Cond")
+    sort = _sort_under_limit(path)
+    if not isinstance(condition, str) or sort is None:
+        return None
+    return ScanFinding(
+        table=table,
+        node_type=str(node.get("Node Type")),
+        rule=None,
+        index_name=node.get("Index Name") or _bitmap_index_name(node),
+        filter=node.get("Filter") or None,
+        sort_key=tuple(str(key) for key in sort.get("Sort Key", ())),
+        alias=node.get("Alias"),
+        index_condition=condition,
+        sorted_range=True,
+    )
+
+
+def _non_leading_condition(
+    node: Mapping[str, Any], leading: Callable[[str], str | None]
+) -> str | None:
+    """The Index Cond of an index (or bitmap index) scan when it leaves the index's first column
+    unconstrained: the scan walks the whole index (PostgreSQL 18 may skip-scan it, which still
+    visits every distinct leading value)."""
+    node_type = node.get("Node Type")
+    scans = [node] if node_type in _INDEX_SCANS else []
+    if node_type == "Bitmap Heap Scan":
+        scans = [n for n, _ in _walk(node, ()) if n.get("Node Type") == "Bitmap Index Scan"]
+        if len(scans) != 1:
+            return None  # BitmapAnd / BitmapOr: judged by their conditions as a whole
+    for scan in scans:
+        condition = scan.get("Index Cond")
+        name = scan.get("Index Name")
+        if not isinstance(condition, str) or not isinstance(name, str):
+            continue
+        first = leading(name)
+        if first is not None and not mentions(condition, first):
+            return condition
+    return None
+
+
+def mentions(text: str, column: str) -> bool:
+    """Whether a plan condition refers to ``column`` (bare, qualified or quoted)."""
+    quoted = '"' + column.replace('"', '""') + '"'
+    pattern = rf'(?<![\w$"])(?:{re.escape(quoted)}|{re.escape(column)}(?![\w$"]))'
+    return re.search(pattern, text) is not None
 
 
 def _walk(
@@ -139,6 +264,12 @@ def _walk(
         if isinstance(child, Mapping):
             step = _Step(node=node, relationship=child.get("Parent Relationship"))
             yield from _walk(child, (*step_path, step))
+
+
+def walk_nodes(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every node of a plan, root first."""
+    for found, _ in _walk(node, ()):
+        yield found
 
 
 def _is_full_scan(node: Mapping[str, Any]) -> bool:
@@ -186,18 +317,29 @@ def is_disabled(node: Mapping[str, Any]) -> bool:
     )
 
 
-def _finding(node: Mapping[str, Any], path: tuple[_Step, ...], table: str) -> ScanFinding:
+def _finding(
+    node: Mapping[str, Any], path: tuple[_Step, ...], table: str, index_condition: str | None
+) -> ScanFinding:
     filter_text = node.get("Filter")
+    if index_condition is not None:
+        filter_text = f"{index_condition} AND {filter_text}" if filter_text else index_condition
     rule: Rule | None = None
     join_filter: str | None = None
     sort_key: tuple[str, ...] = ()
+    alias = node.get("Alias")
     if filter_text:
         rule = Rule.FILTER
-    if rule is None:
-        join = _restricting_nested_loop(path)
-        if join is not None:
+    join, relationship = _restricting_nested_loop(path)
+    if join is not None:
+        join_filter = _join_condition(join, alias)
+        if relationship == "Outer" and join_filter is None:
+            join = None  # the loop restricts other tables' rows, not this one's
+        elif rule is None:
             rule = Rule.JOIN
-            join_filter = join.get("Join Filter") or _join_condition(join, node.get("Alias"))
+    unservable = None
+    across = _or_across_tables(path) if relationship == "Outer" or join is None else None
+    if across is not None and rule in (None, Rule.JOIN):
+        rule, unservable, filter_text = Rule.UNSERVABLE, "or-across-tables", across
     sort = _sort_under_limit(path)
     if sort is not None:
         sort_key = tuple(str(key) for key in sort.get("Sort Key", ()))
@@ -213,12 +355,17 @@ def _finding(node: Mapping[str, Any], path: tuple[_Step, ...], table: str) -> Sc
         sort_key=sort_key,
         disabled=is_disabled(node),
         parallel=bool(node.get("Parallel Aware")),
-        alias=node.get("Alias"),
+        alias=alias,
+        index_condition=index_condition,
+        unservable=unservable,
     )
 
 
-def _restricting_nested_loop(path: tuple[_Step, ...]) -> Mapping[str, Any] | None:
-    """The Nested Loop that makes this full scan avoidable with an index on the join key.
+def _restricting_nested_loop(
+    path: tuple[_Step, ...],
+) -> tuple[Mapping[str, Any] | None, str | None]:
+    """The Nested Loop that makes this full scan avoidable with an index on the join key, and
+    the side the scan is on.
 
     Inner side (looking through Materialize/Memoize): always, the scan repeats per outer row.
     Outer side (looking through pass-through nodes): when the loop restricts rows, by a Join
@@ -228,21 +375,102 @@ def _restricting_nested_loop(path: tuple[_Step, ...]) -> Mapping[str, Any] | Non
         node_type = step.node.get("Node Type")
         if node_type == "Nested Loop":
             if step.relationship == "Inner":
-                return step.node
+                return step.node, "Inner"
             if step.relationship == "Outer" and _loop_restricts(step.node):
-                return step.node
-            return None
+                return step.node, "Outer"
+            return None, step.relationship
         through = {"Materialize", "Memoize"} if position == 0 else set()
         if node_type not in _PASS_THROUGH and node_type not in through:
+            return None, None
+    return None, None
+
+
+_JOINS = frozenset({"Nested Loop", "Hash Join", "Merge Join"})
+
+
+def _or_across_tables(path: tuple[_Step, ...]) -> str | None:
+    """A Filter or Join Filter of a join above this scan, reached through the outer sides of
+    Nested Loops, that is an OR whose branches name different tables: no index serves it, so
+    whichever table drives the join is read whole."""
+    for step in reversed(path):
+        node_type = step.node.get("Node Type")
+        if node_type in _JOINS:
+            for key in ("Join Filter", "Filter"):
+                text = step.node.get(key)
+                if isinstance(text, str) and is_cross_table_or(text):
+                    return text
+            if node_type != "Nested Loop" or step.relationship != "Outer":
+                return None
+        elif node_type not in _PASS_THROUGH:
             return None
     return None
 
 
+def is_cross_table_or(text: str) -> bool:
+    """An OR whose branches name columns of different tables."""
+    branches = top_level(text, "OR")
+    if len(branches) < 2:
+        return False
+    qualifiers = [set(re.findall(r'(?<![\w."])"?([A-Za-z_][\w$]*)"?\.', b)) for b in branches]
+    return all(qualifiers) and len(set().union(*qualifiers)) > 1
+
+
+def top_level(text: str, operator: str) -> list[str]:
+    """Split a plan condition at its top-level ``AND`` or ``OR`` (outer parentheses removed)."""
+    text = text.strip()
+    while text.startswith("(") and _closing(text, 0) == len(text) - 1:
+        text = text[1:-1].strip()
+    parts, depth, start, index = [], 0, 0, 0
+    word = f" {operator} "
+    while index < len(text):
+        char = text[index]
+        if char == "'":
+            index = text.find("'", index + 1)
+            if index < 0:
+                break
+            while index + 1 < len(text) and text[index + 1] == "'":
+                index = text.find("'", index + 2)
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and text.startswith(word, index):
+            parts.append(text[start:index].strip())
+            start = index + len(word)
+            index = start
+            continue
+        index += 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def _closing(text: str, start: int) -> int:
+    """Index of the parenthesis closing the one at ``start`` (quotes respected)."""
+    depth, index = 0, start
+    while index < len(text):
+        char = text[index]
+        if char == "'":
+            index = text.find("'", index + 1)
+            if index < 0:
+                return -1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return -1
+
+
 def _join_condition(loop: Mapping[str, Any], alias: Any) -> str | None:
-    """The condition that joins the scanned table when it is the outer side: an Index Cond (or
-    Filter) of the inner side that refers to the scan's alias."""
+    """The condition that joins the scanned table: the loop's Join Filter, or an Index Cond (or
+    Filter) of another node under the loop that refers to the scan's alias."""
     if not isinstance(alias, str):
         return None
+    join_filter = loop.get("Join Filter")
+    if isinstance(join_filter, str) and f"{alias}." in join_filter:
+        return join_filter
     for node, _ in _walk(loop, ()):
         for key in ("Index Cond", "Filter", "Recheck Cond"):
             text = node.get(key)

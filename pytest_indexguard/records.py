@@ -47,6 +47,7 @@ def _record(test: str, occurrence: Occurrence) -> dict[str, Any]:
         "filter": mask_plan_expression(finding.filter) if finding.filter else None,
         "join_filter": mask_plan_expression(finding.join_filter) if finding.join_filter else None,
         "sort_key": list(finding.sort_key),
+        "unservable": finding.unservable,
         "status": occurrence.status,
         "allowed_by": decision.allowed_by,
         "marker": decision.mark.describe() if decision.mark else None,
@@ -71,6 +72,7 @@ def _record(test: str, occurrence: Occurrence) -> dict[str, Any]:
                 "migration": suggestion.migration_code(),
                 "verified": suggestion.verified,
                 "note": suggestion.note,
+                "kind": suggestion.kind,
             }
             if suggestion
             else None

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from pytest_indexguard.config import Settings
 from pytest_indexguard.guard import DISTINCT_CAP, Occurrence, Status
+from pytest_indexguard.plan import Rule, ScanFinding
 from pytest_indexguard.records import render_plan
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import mask_plan_expression, normalise, shorten
@@ -19,16 +20,19 @@ def failure_message(occurrences: Sequence[Occurrence], *, verbose: int) -> str:
     tables = sorted({o.finding.table for o in occurrences})
     count = len(groups)
     noun = "statement needs" if count == 1 else "statements need"
-    lines = [
-        f"indexguard: {count} {noun} a full scan of a watched table ({', '.join(tables)})",
-    ]
+    what = "a full scan"
+    if any(o.finding.rule is Rule.SORT_RANGE for o in occurrences):
+        what = "a full scan or a sort of many rows"
+    lines = [f"indexguard: {count} {noun} {what} of a watched table ({', '.join(tables)})"]
     for number, members in enumerate(groups, start=1):
         lines.append("")
         lines.extend(_block(number, members, verbose=verbose))
     lines.append("")
     first_table = tables[0] if tables else "table"
+    rewrite = all(o.finding.rule is Rule.UNSERVABLE for o in occurrences)
     lines.append(
-        "Fix it with the index above, or accept the scan: "
+        ("Fix it as said above" if rewrite else "Fix it with the index above")
+        + ", or accept the scan: "
         f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
         f'`with indexguard.allow("{first_table}"):` around the code, or record it in a '
         "baseline (--indexguard-baseline=PATH --indexguard-update-baseline)."
@@ -61,8 +65,17 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         lines.append(f"    filter:  {mask_plan_expression(finding.filter)}")
     if finding.join_filter:
         lines.append(f"    join:    {mask_plan_expression(finding.join_filter)}")
+    if finding.index_condition and finding.rule is Rule.SORT_RANGE:
+        condition = mask_plan_expression(finding.index_condition)
+        lines.append(f"    range:   {finding.index_name or 'an index'} finds {condition}")
     if finding.sort_key:
         lines.append(f"    order:   {', '.join(finding.sort_key)} (under a LIMIT)")
+    if finding.sorted_rows is not None:
+        typical, busiest = finding.sorted_rows
+        lines.append(
+            f"    sorts:   in production, {typical:,} rows per call for a typical key, "
+            f"{busiest:,} for the busiest (production's column statistics)"
+        )
     alias = "" if statement.alias == "default" else f" [database {statement.alias}]"
     _, sql = statement.identity(finding.table)  # normalised once per distinct statement
     lines.append(f"    sql:     {sql if verbose > 0 else shorten(sql)}{alias}")
@@ -83,23 +96,72 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         )
     if first.table_rows is not None:
         lines.append(f"    rows:    {first.table_rows:,} ({first.rows_source})")
-    lines.extend(suggestion_lines(suggestion))
+    if finding.rule is Rule.UNSERVABLE:
+        lines.extend(rewrite_lines(finding))
+    else:
+        lines.extend(suggestion_lines(suggestion, what=_what(finding)))
     if verbose > 0:
         lines.append("    plan:")
         lines.extend("      " + line for line in render_plan(statement.plan))
     return lines
 
 
-def suggestion_lines(suggestion: Suggestion | None) -> list[str]:
+_REWRITES = {
+    "or-across-tables": "an OR across tables: no index serves it; split the query at the OR "
+    "(two queries, or .union() of two querysets) so that each side uses its own index",
+    "not-equal": "<> matches most rows: filter on the values you want (field__in=[...]), or a "
+    "partial index (models.Index(..., condition=~Q(field=value))) when the excluded value is "
+    "most of the table",
+    "not-in": "NOT IN matches most rows: filter on the values you want (field__in=[...]), or a "
+    "partial index with the exclusion as its condition",
+    "not-null": "IS NOT NULL matches most rows: a partial index "
+    "(condition=Q(field__isnull=False)) on the column you look up or order by",
+    "low-cardinality": "a true/false test alone matches a large share of the rows: a partial "
+    "index (condition=Q(flag=...)) on the column you look up or order by",
+    "negation": "a negated condition matches most rows: filter on what you want, or a partial "
+    "index with the condition",
+    "regex": "a regular expression: no B-tree index serves it; a trigram GIN index does "
+    "(django.contrib.postgres, pg_trgm)",
+    "wildcard": "a pattern with a leading wildcard: no B-tree index serves it",
+    "contains": "a case-insensitive substring match (icontains): no B-tree index serves it",
+    "random-order": "ORDER BY random() (order_by('?')) sorts every row: pick a random key "
+    "range instead (a random id, then filter(id__gte=...).order_by('id')[:1])",
+}
+
+
+def rewrite_lines(finding: ScanFinding) -> list[str]:
+    """What helps a predicate no index serves as written: a rewrite, or the index type that
+    can serve it (never a B-tree index that cannot)."""
+    kind = finding.unservable or ""
+    lines = [f"    why:     {_REWRITES.get(kind, 'no index serves this predicate as written')}"]
+    if kind in ("wildcard", "contains", "regex"):
+        if finding.trigram:
+            lines.append(
+                '    fix:     a trigram GIN index, e.g. GinIndex(OpClass(Upper("field"), '
+                'name="gin_trgm_ops"), name="...") for icontains (pg_trgm is installed)'
+            )
+        else:
+            lines.append(
+                "    fix:     install pg_trgm (TrigramExtension() in a migration) and add a "
+                "trigram GIN index, or use full-text search"
+            )
+    return lines
+
+
+def _what(finding: ScanFinding) -> str:
+    return "the sort" if finding.rule is Rule.SORT_RANGE else "the full scan"
+
+
+def suggestion_lines(suggestion: Suggestion | None, *, what: str = "the full scan") -> list[str]:
     if suggestion is None:
         return ["    index:   no simple B-tree index serves this predicate"]
     if suggestion.verified is False:
         return [
             "    index:   no simple index fixes it: planned with "
-            f"({', '.join(suggestion.columns)}) the full scan stays",
+            f"({', '.join(suggestion.columns)}) {what} stays",
         ]
     state = (
-        "verified: planned with it, the full scan is gone"
+        f"verified: planned with it, {what} is gone"
         if suggestion.verified
         else suggestion.note or "not verified"
     )
@@ -201,7 +263,15 @@ def header_line(settings: Settings) -> str:
         tables = f"{len(settings.tables)} tables: " + ", ".join(sorted(settings.tables))
     threshold = f", min-rows {settings.min_rows:,}" if settings.min_rows else ""
     test_code = ", test code checked" if settings.check_test_code else ""
-    return f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}{test_code}"
+    line = f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}{test_code}"
+    if settings.min_rows and not settings.table_rows:
+        line += (
+            "\nindexguard: min-rows compares with the test database's own row estimates, which "
+            "make every table small, so it exempts (nearly) every table: declare production "
+            "sizes (ini indexguard_table_rows, or --indexguard-stats with a file from "
+            "`python -m pytest_indexguard stats`)"
+        )
+    return line
 
 
 def _short(text: str, width: int = 100) -> str:

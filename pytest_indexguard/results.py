@@ -133,6 +133,7 @@ class Results:
                         "filter",
                         "join_filter",
                         "sort_key",
+                        "unservable",
                         "status",
                         "suggestion",
                         "plan",

@@ -35,8 +35,23 @@ RULES = {
         "full-scan-sort-limit",
         "ORDER BY ... LIMIT sorts a whole table because no index has that order.",
     ),
+    Rule.UNSERVABLE.value: (
+        "IG004",
+        "full-scan-unservable",
+        "A statement reads a table in full for a predicate no index can serve as written.",
+    ),
+    Rule.SORT_RANGE.value: (
+        "IG005",
+        "sort-of-a-large-range",
+        "ORDER BY ... LIMIT sorts every row of a key that production has many rows of.",
+    ),
 }
-_LEVEL = {Status.NEW: "error", Status.KNOWN: "note", Status.ALLOWED: "note"}
+_LEVEL = {
+    Status.NEW: "error",
+    Status.KNOWN: "note",
+    Status.ALLOWED: "note",
+    Status.WARNED: "warning",
+}
 _BASELINE_STATE = {Status.NEW: "new", Status.KNOWN: "unchanged"}
 
 

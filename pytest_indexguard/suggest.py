@@ -8,9 +8,10 @@ columns are mapped back to the model and field names through Django's app regist
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pytest_indexguard.plan import Rule, ScanFinding
+from pytest_indexguard.schema import Schema
 from pytest_indexguard.sqltext import mask_plan_expression
 
 _TYPE_CAST = r"(?:\)*::[a-z_]+(?: [a-z_]+)*(?:\[\])?)*"
@@ -25,7 +26,7 @@ _RANGE = {"<", "<=", ">", ">="}
 @dataclass(frozen=True)
 class Suggestion:
     table: str
-    columns: tuple[str, ...]  # "-column" for descending order
+    columns: tuple[str, ...]  # "-column" for descending order, "upper(column)" for an expression
     model: str | None  # "app_label.ModelName"
     fields: tuple[str, ...]  # Django field names, "-field" for descending
     name: str
@@ -33,24 +34,80 @@ class Suggestion:
     # did. None: not checked (the check itself could not run; ``note`` says why).
     verified: bool | None = None
     note: str | None = None
+    # "model": an index in the model's Meta.indexes. "external": the model belongs to an
+    # installed app the project cannot edit, so one of the project's own apps gets a migration
+    # (``app``). "sql": no Django migration creates it (an unmanaged model, a view, a table
+    # without a model).
+    kind: str = "model"
+    app: str | None = None
+    # A partitioned table: PostgreSQL cannot build its index CONCURRENTLY.
+    partitioned: bool = False
 
     def index_code(self) -> str:
+        if any(_is_expression(c) for c in self.columns):
+            pairs = zip(self.columns, self.fields, strict=True)
+            keys = ", ".join(_expression_code(column, field) for column, field in pairs)
+            return f'models.Index({keys}, name="{self.name}")'
         fields = ", ".join(f'"{f}"' for f in self.fields)
         return f'models.Index(fields=[{fields}], name="{self.name}")'
 
+    def sql(self) -> str:
+        keys = ", ".join(_sql_column(c) for c in self.columns)
+        how = "INDEX" if self.partitioned else "INDEX CONCURRENTLY"
+        return f"CREATE {how} {self.name} ON {_sql_name(self.table)} ({keys})"
+
     def migration_code(self) -> str:
-        model = (self.model or ".").partition(".")[2]
-        return (
-            f'AddIndexConcurrently("{model.lower()}", {self.index_code()})'
-            if self.model
-            else f"CREATE INDEX CONCURRENTLY {self.name} ON {self.table} "
-            f"({', '.join(_sql_column(c) for c in self.columns)})"
-        )
+        if self.kind == "external":
+            return (
+                f'migrations.RunSQL("{self.sql()}", '
+                f'reverse_sql="DROP INDEX CONCURRENTLY IF EXISTS {self.name}")'
+            )
+        if self.kind == "sql" or not self.model:
+            return self.sql()
+        model = self.model.partition(".")[2]
+        return f'AddIndexConcurrently("{model.lower()}", {self.index_code()})'
 
     def describe(self) -> str:
-        if self.model:
-            return f"{self.index_code()} in {self.model}.Meta.indexes"
-        return self.migration_code()
+        if self.kind == "external":
+            return (
+                f"{self.sql()} ({self.model} belongs to an installed app the project cannot "
+                f"edit: add it in a migration of {self.app or 'one of your apps'}, "
+                "with atomic = False)"
+            )
+        if self.partitioned:
+            return (
+                f"{self.sql()} (a partitioned table: CONCURRENTLY is not possible on it; to avoid "
+                "the lock, create the index ON ONLY the table, then CONCURRENTLY on each "
+                "partition, and ATTACH those)"
+            )
+        if self.kind == "sql" or not self.model:
+            return f"{self.sql()} (no Django migration creates this table's indexes)"
+        return f"{self.index_code()} in {self.model}.Meta.indexes"
+
+
+def _is_expression(column: str) -> bool:
+    return "(" in column
+
+
+_FUNCTIONS = {"upper": "Upper", "lower": "Lower"}
+
+
+def _expression_code(column: str, field_name: str) -> str:
+    descending = column.startswith("-")
+    match = re.fullmatch(r"-?(\w+)\((.+)\)", column)
+    if match:
+        code = f'{_FUNCTIONS.get(match.group(1), match.group(1))}("{field_name.strip("-")}")'
+    else:
+        code = f'F("{field_name.lstrip("-")}")'
+    return f"{code}.desc()" if descending else code
+
+
+def _sql_name(name: str) -> str:
+    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else _quote(name)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 _RESERVED = frozenset(
@@ -106,38 +163,94 @@ _RESERVED = frozenset(
 
 def _sql_column(column: str) -> str:
     name = column.lstrip("-")
-    if name in _RESERVED or not re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+    expression = re.fullmatch(r"(\w+)\((.+)\)", name)
+    if expression:
+        name = f"({expression.group(1)}({_sql_column(expression.group(2))}))"
+    elif name in _RESERVED or not re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
         name = '"' + name.replace('"', '""') + '"'
     return f"{name} DESC" if column.startswith("-") else name
 
 
-class ModelIndex:
-    """Table and column names of the installed models, built once."""
+def sql_keys(columns: tuple[str, ...] | list[str]) -> str:
+    """The key list of CREATE INDEX for suggestion columns."""
+    return ", ".join(_sql_column(c) for c in columns)
 
-    def __init__(self) -> None:
+
+class ModelIndex:
+    """Table and column names of the installed models, built once: which model owns a table,
+    whether the project can edit it, its primary key and its low-cardinality columns."""
+
+    def __init__(self, rootdir: str | None = None) -> None:
+        self.rootdir = rootdir
         self._tables: dict[str, tuple[str, dict[str, str]]] | None = None
         self._booleans: set[tuple[str, str]] = set()
+        self._few_values: set[tuple[str, str]] = set()
+        self._primary: dict[str, str] = {}
+        self._kinds: dict[str, str] = {}
+        self._project_app: str | None = None
 
     def _load(self) -> dict[str, tuple[str, dict[str, str]]]:
         if self._tables is None:
             from django.apps import apps
 
             tables: dict[str, tuple[str, dict[str, str]]] = {}
+            for config in apps.get_app_configs():
+                if self._project_app is None and self._owned(config.path):
+                    self._project_app = config.label
             for model in apps.get_models(include_auto_created=True):
                 meta = model._meta
                 columns = {}
                 for f in meta.concrete_fields:
                     if getattr(f, "column", None):
                         columns[str(f.column)] = f.name
-                        if f.get_internal_type() == "BooleanField":
+                        if f.get_internal_type() in ("BooleanField", "NullBooleanField"):
                             self._booleans.add((meta.db_table, str(f.column)))
-                tables.setdefault(meta.db_table, (meta.label, columns))
+                        elif getattr(f, "choices", None) and len(list(f.choices or ())) <= 10:
+                            self._few_values.add((meta.db_table, str(f.column)))
+                if meta.db_table in tables:
+                    continue
+                tables[meta.db_table] = (meta.label, columns)
+                if meta.pk is not None and getattr(meta.pk, "column", None):
+                    self._primary[meta.db_table] = str(meta.pk.column)
+                if not meta.managed or meta.proxy:
+                    self._kinds[meta.db_table] = "sql"
+                elif not self._owned(meta.app_config.path if meta.app_config else ""):
+                    self._kinds[meta.db_table] = "external"
             self._tables = tables
         return self._tables
+
+    def _owned(self, path: str) -> bool:
+        """Whether an app's code is the project's own: under the rootdir, not an installed
+        package. Without a rootdir every app counts as the project's."""
+        if self.rootdir is None:
+            return True
+        import os
+
+        real = os.path.realpath(path)
+        root = os.path.join(os.path.realpath(self.rootdir), "")
+        return real.startswith(root) and "site-packages" not in real
 
     def is_boolean(self, table: str, column: str) -> bool:
         self._load()
         return (table, column) in self._booleans
+
+    def is_low_cardinality(self, table: str, column: str) -> bool:
+        """A boolean, or a field with a handful of choices: an index on it alone reads a large
+        share of the table for every value."""
+        self._load()
+        return (table, column) in self._booleans or (table, column) in self._few_values
+
+    def primary_key(self, table: str) -> str | None:
+        self._load()
+        return self._primary.get(table)
+
+    def kind(self, table: str) -> tuple[str, str | None]:
+        """How an index on ``table`` gets created: "model", "external" (with the project app
+        whose migration should hold it) or "sql"."""
+        if self._load().get(table) is None:
+            return "sql", None
+        kind = self._kinds.get(table, "model")
+        return kind, self._project_app if kind == "external" else None
 
     def model(self, table: str) -> tuple[str, dict[str, str]] | None:
         return self._load().get(table)
@@ -148,25 +261,42 @@ class ModelIndex:
 
 
 def candidates(
-    finding: ScanFinding, models: ModelIndex, sql: str | None = None
+    finding: ScanFinding,
+    models: ModelIndex,
+    sql: str | None = None,
+    schema: Schema | None = None,
 ) -> list[Suggestion]:
     """Indexes that could serve the scan, best first: every useful column (equality columns,
     then range columns, then the sort keys), then without the sort keys, then the equality
     columns alone. Verification keeps the first that removes the full scan.
 
+    Never suggested: anything for a predicate no index serves (``Rule.UNSERVABLE``), an index
+    leading with the primary key, an index the schema already has (the same leading columns), a
+    low-cardinality column alone. A column under ``upper()``/``lower()`` gets an expression
+    index. A partition's scan gets an index on its partitioned table.
+
     A whole index walked for its order with a Filter has no Sort node to take the keys from:
     the statement's own ORDER BY (``sql``) gives them."""
-    known = models.columns(finding.table)
+    if finding.rule is Rule.UNSERVABLE:
+        return []
+    table = schema.parent(finding.table) if schema is not None else finding.table
+    known = models.columns(table) or models.columns(finding.table)
     equality: list[str] = []
     ranges: list[str] = []
     if finding.filter:
         equality, ranges = filter_columns(finding.filter, known)
+        equality = [*function_columns(finding.filter, known), *equality]
+    if finding.rule is Rule.SORT_RANGE and finding.index_condition:
+        # The index's condition first, then the filter, then the order: one index for all.
+        found_equality, found_ranges = filter_columns(finding.index_condition, known)
+        equality = [*found_equality, *(c for c in equality if c not in found_equality)]
+        ranges = [*found_ranges, *(c for c in ranges if c not in found_ranges)]
     if finding.rule is Rule.JOIN and finding.join_filter:
         for column in join_columns(finding.join_filter, finding.alias or finding.table, known):
             if column not in equality:
                 equality.append(column)
     # Low-cardinality columns (booleans) after the others: (customer, enabled), not the reverse.
-    equality.sort(key=lambda column: models.is_boolean(finding.table, column))
+    equality.sort(key=lambda column: models.is_boolean(table, column))
     keys = finding.sort_key
     if not keys and finding.index_name and finding.filter and sql:
         keys = order_by_keys(sql, finding.table)
@@ -180,9 +310,32 @@ def candidates(
         if sort.lstrip("-") not in {c.lstrip("-") for c in ordered}:
             ordered.append(sort)
     found: list[Suggestion] = []
+    primary = {models.primary_key(table), *(schema.primary_key(table)[:1] if schema else ())}
     for columns in (ordered, filtered, equality):
-        if columns and all(tuple(columns) != s.columns for s in found):
-            found.append(_suggestion(finding.table, columns, models))
+        if not columns or any(tuple(columns) == s.columns for s in found):
+            continue
+        if columns[0].lstrip("-") in primary:
+            continue
+        if len(columns) == 1 and models.is_low_cardinality(table, columns[0].lstrip("-")):
+            continue
+        if schema is not None and schema.has_prefix(table, columns):
+            continue
+        found.append(_suggestion(table, columns, models))
+    if schema is not None and table in set(schema.parents.values()):
+        found = [replace(s, partitioned=True) for s in found]
+    return found
+
+
+_FUNCTION_COLUMN = re.compile(r"\b(upper|lower)\(\(?\"?([A-Za-z_][\w$]*)\"?\)?(?:::[\w ]+)?\)\s*=")
+
+
+def function_columns(expression: str, known: list[str]) -> list[str]:
+    """Columns compared under upper()/lower() (``iexact``): an expression index serves them."""
+    found = []
+    for match in _FUNCTION_COLUMN.finditer(mask_plan_expression(expression)):
+        column = f"{match.group(1)}({match.group(2)})"
+        if (not known or match.group(2) in known) and column not in found:
+            found.append(column)
     return found
 
 
@@ -208,36 +361,46 @@ def order_by_keys(sql: str, table: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def suggest(finding: ScanFinding, models: ModelIndex) -> Suggestion | None:
-    """The first candidate, unverified (pure; the guard verifies on the database)."""
-    found = candidates(finding, models)
-    return found[0] if found else None
-
-
 def _suggestion(table: str, columns: list[str], models: ModelIndex) -> Suggestion:
     found = models.model(table)
     if found is not None:
         label, fields_by_column = found
-        fields = tuple(
-            ("-" if c.startswith("-") else "") + fields_by_column.get(c.lstrip("-"), c.lstrip("-"))
-            for c in columns
-        )
+        fields = tuple(_field(c, fields_by_column) for c in columns)
     else:
         label, fields = None, tuple(columns)
+    kind, app = models.kind(table)
     return Suggestion(
         table=table,
         columns=tuple(columns),
         model=label,
         fields=fields,
         name=index_name(table, columns),
+        kind=kind,
+        app=app,
     )
+
+
+def _field(column: str, fields_by_column: dict[str, str]) -> str:
+    sign = "-" if column.startswith("-") else ""
+    name = column.lstrip("-")
+    expression = re.fullmatch(r"(\w+)\((.+)\)", name)
+    if expression:
+        return sign + fields_by_column.get(expression.group(2), expression.group(2))
+    return sign + fields_by_column.get(name, name)
 
 
 def index_name(table: str, columns: list[str]) -> str:
     """A name within Django's 30-character limit, readable, stable for the same columns."""
     base = table.split("_", 1)[-1][:12]
-    parts = "_".join(c.lstrip("-")[:7].lower() for c in columns)
+    parts = "_".join(_name_part(c.lstrip("-")) for c in columns)
     return f"{base}_{parts}"[:26].rstrip("_") + "_idx"
+
+
+def _name_part(column: str) -> str:
+    expression = re.fullmatch(r"(\w+)\((.+)\)", column)
+    if expression:
+        return f"{expression.group(2)[:7]}_{expression.group(1)}".lower()
+    return column[:7].lower()
 
 
 def filter_columns(expression: str, known: list[str]) -> tuple[list[str], list[str]]:

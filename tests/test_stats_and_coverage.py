@@ -43,9 +43,12 @@ def production() -> Iterator[str]:
     try:
         with psycopg.connect(url, autocommit=True) as connection:
             connection.execute(
-                "CREATE TABLE shop_customer (id bigint PRIMARY KEY, city text);"
-                "INSERT INTO shop_customer"
-                " SELECT g, 'c' || g % 50 FROM generate_series(1, 60000) g;"
+                "CREATE TABLE shop_customer"
+                " (id bigint PRIMARY KEY, city text, account bigint, secret text);"
+                # 50 cities evenly; 30% of the rows on account 7777777, the rest one each.
+                "INSERT INTO shop_customer SELECT g, 'city-' || g % 50,"
+                " CASE WHEN g <= 18000 THEN 7777777 ELSE g END, 'secret-' || md5(g::text)"
+                " FROM generate_series(1, 60000) g;"
                 "CREATE TABLE shop_order (id bigint PRIMARY KEY, status text);"
                 "INSERT INTO shop_order SELECT g, 'new' FROM generate_series(1, 40) g;"
                 "CREATE TABLE parted (id int, day date) PARTITION BY RANGE (day);"
@@ -82,8 +85,27 @@ def test_stats_command_and_threshold(
     data = json.loads(output.read_text())
     assert data["format"] == "pytest-indexguard stats"
     tables = data["tables"]
-    assert tables["shop_customer"] == {"rows": 60000, "source": "pg_class.reltuples"}
-    assert tables["shop_order"] == {"rows": 40, "source": "pg_class.reltuples"}
+    assert data["version"] == 2
+    customer = tables["shop_customer"]
+    assert (customer["rows"], customer["source"]) == (60000, "pg_class.reltuples")
+    assert (tables["shop_order"]["rows"], tables["shop_order"]["source"]) == (
+        40,
+        "pg_class.reltuples",
+    )
+    # The shape of each column, never its values.
+    city, account = customer["columns"]["city"], customer["columns"]["account"]
+    assert city["n_distinct"] == 50
+    assert city["max_frequency"] == pytest.approx(0.02, abs=0.01)
+    assert account["max_frequency"] == pytest.approx(0.3, abs=0.03)
+    assert customer["columns"]["id"]["n_distinct"] == -1  # unique: minus the fraction of rows
+    text = output.read_text()
+    with psycopg.connect(production) as connection:
+        values = connection.execute(
+            "SELECT DISTINCT city FROM shop_customer UNION SELECT secret FROM shop_customer"
+        ).fetchall()
+    assert values
+    assert not [value for (value,) in values if value in text]
+    assert "7777777" not in text
     assert tables["parted"]["rows"] == 7000  # partitions summed under their parent
     assert tables["parted_2025"]["rows"] + tables["parted_2026"]["rows"] == 7000
     assert "password" not in output.read_text()
@@ -167,6 +189,13 @@ def test_coverage_of_the_sample_app(sample_app: SampleApp, tmp_path: Path) -> No
         assert used in block, block
     # ...the ones no plan used (the services order by name: the unique index serves them)...
     assert "unused:    alertrule_cust_enabled_idx (customer_id, enabled)" in block, block
+    # ...and why, from production's shape (sample_app/production-stats.json).
+    assert (
+        "at scale:  alertrule_cust_enabled_idx (customer_id, enabled): in production "
+        "(customer_id) alone finds 20 rows per key, 20 for the busiest"
+    ) in block, block
+    assert "at scale:  notifchan_cust_enabled_idx (customer_id, enabled, channel_type)" in block
+    assert "at scale:  webhook_endpoint_hist_idx" not in block  # 68,000 rows for the busiest
     # ...and foreign-key indexes that a composite index makes redundant.
     redundant = [line.strip() for line in lines[start:] if "redundant:" in line]
     assert len(redundant) == 4, block

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import pq
 
+from pytest_indexguard.schema import IndexInfo, Schema
+
 if TYPE_CHECKING:
     from psycopg.pq.abc import PGconn, PGresult
 
@@ -59,6 +61,9 @@ def can_explain(raw: Any) -> str | None:
 # For a second opinion on a full *index* scan with a Filter: is there an index whose condition
 # serves the filter, which the planner skipped only to walk another index in order?
 NO_INDEX_SCANS = "SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; "
+# For a sorted index range: is there an index that gives the rows of the key in order, which
+# the planner skipped only because sorting a few rows costs nothing?
+NO_SORT = "SET LOCAL enable_sort = off; "
 
 
 def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> Explained:
@@ -71,6 +76,26 @@ def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> Expla
             if value is not None:
                 return Explained(plan=json.loads(bytes(value)), round_trips=round_trips)
     raise NotExplained("EXPLAIN returned no plan")
+
+
+def explain_many(raw: Any, statements: list[str]) -> list[Any | None]:
+    """Forced plans of several statements in one round trip (the judgement's probes). When one
+    of them fails, each is planned on its own, and the failing ones answer None."""
+    if not statements:
+        return []
+    body = FORCED_SETTINGS + "; ".join(f"EXPLAIN (FORMAT JSON) {s}" for s in statements)
+    try:
+        results, _ = _protected(raw, body)
+    except NotExplained:
+        if len(statements) == 1:
+            return [None]
+        return [explain_many(raw, [statement])[0] for statement in statements]
+    plans = [
+        json.loads(bytes(r.get_value(0, 0) or b"null"))
+        for r in results
+        if r.status == pq.ExecStatus.TUPLES_OK and r.ntuples
+    ]
+    return plans if len(plans) == len(statements) else [None] * len(statements)
 
 
 _SIZES = """
@@ -119,8 +144,12 @@ def size_source(analysed: bool) -> str:
     return "pg_class.reltuples" if analysed else "page-based estimate"
 
 
+COUNT_BOUND = 100_000
+
+
 def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
-    """Row estimates of ``tables`` on the test's connection (see ``sizes_query``)."""
+    """Row estimates of ``tables`` on the test's connection (see ``sizes_query``); a table never
+    analysed is counted (up to ``COUNT_BOUND`` rows) rather than estimated from its pages."""
     names = sorted(set(tables))
     if not names:
         return {}
@@ -134,68 +163,96 @@ def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
             rows = int(bytes(result.get_value(row, 1) or b"0"))
             analysed = bytes(result.get_value(row, 2) or b"f") == b"t"
             sizes[name] = (rows, size_source(analysed))
+    unanalysed = [name for name, (_, source) in sizes.items() if source != size_source(True)]
+    if unanalysed:
+        # The page-based estimate makes a one-row table 80 rows: count instead, up to a bound
+        # (a table that big is big whatever its exact size).
+        counts = "; ".join(
+            f"SELECT count(*) FROM (SELECT 1 FROM {_quote_identifier(name)} "
+            f"LIMIT {COUNT_BOUND}) AS bounded"
+            for name in unanalysed
+        )
+        counted, _ = _protected(raw, counts)
+        values = [r for r in counted if r.status == pq.ExecStatus.TUPLES_OK and r.ntuples]
+        for name, result in zip(unanalysed, values, strict=False):
+            rows = int(bytes(result.get_value(0, 0) or b"0"))
+            source = "counted" if rows < COUNT_BOUND else f"counted, at least {COUNT_BOUND:,}"
+            sizes[name] = (rows, source)
     return sizes
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    table: str
-    name: str
-    columns: tuple[str, ...]  # "created_at DESC"; expression columns show "(expression)"
-    unique: bool
-    primary: bool
-    partial: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "name": self.name,
-            "columns": list(self.columns),
-            "unique": self.unique,
-            "primary": self.primary,
-            "partial": self.partial,
-        }
 
 
 _INDEXES = """
     SELECT t.relname, i.relname, x.indisunique, x.indisprimary, x.indpred IS NOT NULL,
            array_to_string(ARRAY(
-               SELECT COALESCE(a.attname, '(expression)')
+               SELECT COALESCE(a.attname, pg_get_indexdef(x.indexrelid, k.position::int, true))
                       || CASE WHEN (x.indoption[k.position - 1] & 1) = 1 THEN ' DESC' ELSE '' END
+                      || E'\\x1e' || COALESCE(a.attname, '')
                FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, position)
                LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
                                        AND k.attnum > 0
+               WHERE k.position <= x.indnkeyatts
                ORDER BY k.position
-           ), ',')
+           ), E'\\x1f'),
+           x.indisvalid AND x.indisready, am.amname, pg_get_expr(x.indpred, x.indrelid, true)
     FROM pg_index x
     JOIN pg_class t ON t.oid = x.indrelid
     JOIN pg_class i ON i.oid = x.indexrelid
+    JOIN pg_am am ON am.oid = i.relam
     JOIN pg_namespace n ON n.oid = t.relnamespace
     WHERE {where}
     ORDER BY t.relname, i.relname
 """
+_PARENTS = f"""
+    SELECT c.relname, p.relname
+    FROM pg_inherits h
+    JOIN pg_class c ON c.oid = h.inhrelid
+    JOIN pg_class p ON p.oid = h.inhparent
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE p.relkind = 'p' AND {USER_TABLES}
+"""
+_EXTENSIONS = "SELECT extname FROM pg_extension"
 
 
 def indexes(raw: Any) -> list[IndexInfo]:
-    """Every index of the user tables visible on this connection, for the coverage report."""
-    results, _ = _protected(raw, _INDEXES.format(where=USER_TABLES))
+    """Every index of the user tables visible on this connection."""
+    return list(schema(raw).indexes)
+
+
+def schema(raw: Any) -> Schema:
+    """The indexes of the user tables, the parent of each partition, the extensions: one round
+    trip, inside the protected exchange like every other query of the guard."""
+    results, _ = _protected(raw, f"{_INDEXES.format(where=USER_TABLES)}; {_PARENTS}; {_EXTENSIONS}")
+    rows = [r for r in results if r.status == pq.ExecStatus.TUPLES_OK]
     found = []
-    for result in results:
-        if result.status != pq.ExecStatus.TUPLES_OK:
-            continue
-        for row in range(result.ntuples):
-            values = [bytes(result.get_value(row, col) or b"").decode() for col in range(6)]
-            found.append(
-                IndexInfo(
-                    table=values[0],
-                    name=values[1],
-                    unique=values[2] == "t",
-                    primary=values[3] == "t",
-                    partial=values[4] == "t",
-                    columns=tuple(c for c in values[5].split(",") if c),
-                )
+    encoding = raw.info.encoding
+    for row in range(rows[0].ntuples):
+        values = [bytes(rows[0].get_value(row, col) or b"").decode(encoding) for col in range(9)]
+        # Each key as "shown\x1eplain column" (the plain column empty for an expression).
+        keys = [key.split("\x1e") for key in values[5].split("\x1f") if key]
+        found.append(
+            IndexInfo(
+                table=values[0],
+                name=values[1],
+                unique=values[2] == "t",
+                primary=values[3] == "t",
+                partial=values[4] == "t",
+                columns=tuple(shown for shown, _ in keys),
+                keys=tuple(plain or None for _, plain in keys),
+                valid=values[6] == "t",
+                method=values[7],
+                predicate=values[8] or None,
             )
-    return found
+        )
+    parents = {
+        bytes(rows[1].get_value(r, 0) or b"").decode(encoding): bytes(
+            rows[1].get_value(r, 1) or b""
+        ).decode(encoding)
+        for r in range(rows[1].ntuples)
+    }
+    extensions = [
+        bytes(rows[2].get_value(r, 0) or b"").decode(encoding) for r in range(rows[2].ntuples)
+    ]
+    return Schema.of(found, parents, extensions)
 
 
 def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set[str]]:
@@ -226,7 +283,9 @@ def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set
 PROBE = "indexguard_probe"
 
 
-def verify_index(raw: Any, statement: str, table: str, columns: Iterable[str]) -> Any:
+def verify_index(
+    raw: Any, statement: str, table: str, columns: Iterable[str], *, extra: str = ""
+) -> Any:
     """The plan of ``statement`` with a candidate index, without touching the real table.
 
     Inside a savepoint (or a transaction rolled back in the same string), a temporary copy of
@@ -236,15 +295,14 @@ def verify_index(raw: Any, statement: str, table: str, columns: Iterable[str]) -
     leave it behind if interrupted; the temporary table is gone with the rollback either way.
     Returns the plan (VERBOSE, so the caller can check the copy was used).
     """
+    from pytest_indexguard.suggest import sql_keys
+
     quoted = _quote_identifier(table)
-    keys = ", ".join(
-        f"{_quote_identifier(c[1:])} DESC" if c.startswith("-") else _quote_identifier(c)
-        for c in columns
-    )
+    keys = sql_keys(list(columns))
     body = (
         f"CREATE TEMPORARY TABLE {quoted} (LIKE {quoted} INCLUDING DEFAULTS INCLUDING INDEXES); "
         f"CREATE INDEX {PROBE} ON pg_temp.{quoted} ({keys}); "
-        f"{FORCED_SETTINGS}EXPLAIN (FORMAT JSON, VERBOSE) {statement}"
+        f"{FORCED_SETTINGS}{extra}EXPLAIN (FORMAT JSON, VERBOSE) {statement}"
     )
     pgconn = raw.pgconn
     if pgconn.transaction_status == pq.TransactionStatus.INTRANS:

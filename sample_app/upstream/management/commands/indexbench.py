@@ -60,6 +60,17 @@ SEED_CHECK_SQL = (
     "SELECT * FROM upstream_webhookdelivery WHERE status = 'retrying' "
     "AND next_attempt_at <= NOW() ORDER BY next_attempt_at LIMIT 100"
 )
+#: The tables the sample app's pytest.ini watches, and its min-rows: the verdicts use both.
+WATCHED = frozenset(
+    {
+        "upstream_userprofile",
+        "upstream_alertrule",
+        "upstream_notificationchannel",
+        "upstream_webhookdelivery",
+        "upstream_integrationlog",
+    }
+)
+VERDICT_MIN_ROWS = 1000
 #: The indexes 0002 builds, for the size report.
 PLANNED_INDEXES = (
     "webhook_retry_idx",
@@ -626,6 +637,25 @@ class Command(BaseCommand):
             "server is removed on exit anyway)",
         )
         parser.add_argument("--seed", type=int, default=6, help="random seed of the data")
+        parser.add_argument(
+            "--stats-output",
+            type=Path,
+            help="after loading, write production's table sizes and column shapes there, as "
+            "`python -m pytest_indexguard stats` does (the sample app's "
+            "production-stats.json comes from here)",
+        )
+        parser.add_argument(
+            "--check-verdicts",
+            action="store_true",
+            help="exit with an error when the guard's verdict on a seed query disagrees with "
+            "the measured speed-up (a violation where 0002 buys more than x10, none where it "
+            "buys less than x2)",
+        )
+        parser.add_argument(
+            "--stats-only",
+            action="store_true",
+            help="with --stats-output: stop after writing the stats file (no measurements)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         rows: int = options["rows"]
@@ -637,6 +667,8 @@ class Command(BaseCommand):
             raise CommandError("--repeat: expected at least 1")
         if not name.replace("_", "").isalnum():
             raise CommandError("--database-name: letters, digits and underscores only")
+        if options["stats_only"] and options["stats_output"] is None:
+            raise CommandError("--stats-only: needs --stats-output PATH to say where to write")
         if connection.vendor != "postgresql":
             raise CommandError("indexbench needs PostgreSQL")
 
@@ -648,7 +680,15 @@ class Command(BaseCommand):
         self._create(name, replace=options["replace"])
         try:
             self._use(name)
-            self._run(rows, repeat, options["chart"], options["seed"])
+            self._run(
+                rows,
+                repeat,
+                options["chart"],
+                options["seed"],
+                stats_output=options["stats_output"],
+                stats_only=options["stats_only"],
+                check_verdicts=options["check_verdicts"],
+            )
         finally:
             self._use(original)
             if options["keep"]:
@@ -680,7 +720,17 @@ class Command(BaseCommand):
         self.stderr.write(message)
         self.stderr.flush()
 
-    def _run(self, rows: int, repeat: int, chart_path: Path, seed: int) -> None:
+    def _run(
+        self,
+        rows: int,
+        repeat: int,
+        chart_path: Path,
+        seed: int,
+        *,
+        stats_output: Path | None = None,
+        stats_only: bool = False,
+        check_verdicts: bool = False,
+    ) -> None:
         log = self._log
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
@@ -689,6 +739,11 @@ class Command(BaseCommand):
         data = load(Scale(rows), seed, log)
         vacuum_analyze()
         log(f"loaded and analysed in {time.perf_counter() - started:.1f} s")
+        shape = self._shape(rows)
+        if stats_output is not None:
+            self._write_stats(stats_output, shape)
+            if stats_only:
+                return
 
         queries = seed_queries()
         statements = {q.name: q.sql(data) for q in queries}
@@ -717,6 +772,8 @@ class Command(BaseCommand):
             build_s=build_s,
             sizes=sizes,
         )
+        verdicts = self._verdicts(queries, statements, shape, seed)
+        disagreements = self._report_verdicts(queries, before, after, verdicts)
         results = [(q.name, before[q.name], after[q.name]) for q in queries]
         chart(
             chart_path,
@@ -726,6 +783,10 @@ class Command(BaseCommand):
             f"and with {INDEX_MIGRATION}",
         )
         self.stdout.write(f"\nchart written to {chart_path}")
+        if check_verdicts and disagreements:
+            raise CommandError(
+                f"the guard's verdict disagrees with the measurement on: {', '.join(disagreements)}"
+            )
 
     def _report(
         self,
@@ -807,6 +868,109 @@ class Command(BaseCommand):
             + ", ".join(f"{n} {s / 2**20:,.1f}" for n, s in sorted(sizes.items()))
             + "."
         )
+
+    def _shape(self, rows: int) -> dict[str, Any]:
+        """Production's shape, as the stats command reads it from a live database: here the
+        loaded scratch database stands in for production."""
+        from pytest_indexguard import stats
+
+        connection.ensure_connection()
+        raw = connection.connection
+        assert raw is not None
+        data = stats.collect_on(raw, f"indexbench --rows {rows}")
+        data["collected_at"] = None  # the file is regenerated, not dated: diffs show real change
+        return data
+
+    def _write_stats(self, path: Path, shape: dict[str, Any]) -> None:
+        from pytest_indexguard import stats
+        from pytest_indexguard.files import write_atomically
+
+        write_atomically(path, stats.dumps(shape))
+        self._log(f"stats written to {path} ({len(shape['tables'])} tables)")
+
+    def _verdicts(
+        self,
+        queries: Sequence[SeedQuery],
+        statements: Mapping[str, str],
+        shape: Mapping[str, Any],
+        seed: int,
+    ) -> dict[str, str]:
+        """The guard's verdict on each seed query as a test run sees it: on a small database
+        with the schema of 0001 (no planned index), with production's shape from ``shape``."""
+        from pytest_indexguard.assess import assess
+        from pytest_indexguard.explain import postgresql
+        from pytest_indexguard.judge import Production
+        from pytest_indexguard.schema import ColumnShape
+
+        tables = shape["tables"]
+        production = Production(
+            rows={t: int(e["rows"]) for t, e in tables.items()},
+            columns={
+                t: {c: ColumnShape(**v) for c, v in e["columns"].items()} for t, e in tables.items()
+            },
+            threshold=VERDICT_MIN_ROWS,
+        )
+        large = str(connection.settings_dict["NAME"])
+        small = f"{large}_small"
+        self._create(small, replace=True)
+        verdicts = {}
+        try:
+            self._use(small)
+            call_command("migrate", verbosity=0)
+            call_command("migrate", "upstream", INITIAL_MIGRATION, verbosity=0)
+            load(Scale(1000), seed, lambda message: None)
+            connection.ensure_connection()
+            raw = connection.connection
+            assert raw is not None
+            schema = postgresql.schema(raw)
+            for query in queries:
+                sql = statements[query.name].strip()
+                plan = postgresql.explain(raw, sql, forced=True).plan
+                found = assess(
+                    raw, sql, plan, schema, watched=WATCHED.__contains__, production=production
+                )
+                violations = [f for f in found.findings if f.rule is not None]
+                verdicts[query.name] = (
+                    ", ".join(sorted({f"{f.rule.value if f.rule else ''}" for f in violations}))
+                    if violations
+                    else "none"
+                )
+        finally:
+            self._use(large)
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{small}" WITH (FORCE)')
+        return verdicts
+
+    def _report_verdicts(
+        self,
+        queries: Sequence[SeedQuery],
+        before: Mapping[str, Measure],
+        after: Mapping[str, Measure],
+        verdicts: Mapping[str, str],
+    ) -> list[str]:
+        """The guard's verdicts next to the measured speed-ups; the seed queries where they
+        disagree (a violation is due above x10, none below x2; between, either is fair)."""
+        rows = []
+        disagreements = []
+        for query in queries:
+            speedup = before[query.name].ms / after[query.name].ms
+            verdict = verdicts[query.name]
+            if speedup > 10:
+                agrees = verdict != "none"
+            elif speedup < 2:
+                agrees = verdict == "none"
+            else:
+                agrees = True
+            if not agrees:
+                disagreements.append(query.name)
+            rows.append([query.name, _speedup(speedup), verdict, "yes" if agrees else "NO"])
+        self.stdout.write(
+            "\nThe guard's verdict on each seed query without 0002, judged on a small database "
+            f"with production's shape (this database's statistics, min-rows {VERDICT_MIN_ROWS:,}),"
+            " next to what 0002 buys here:\n"
+        )
+        self.stdout.write(markdown_table(["query", "speed-up", "guard's verdict", "agrees"], rows))
+        return disagreements
 
     def _index_sizes(self) -> dict[str, int]:
         with connection.cursor() as cursor:

@@ -1,0 +1,371 @@
+"""The judgement: which full scans of a forced plan would be full scans in production.
+
+The standard is what PostgreSQL does with the same statement on production-sized tables with the
+project's indexes. Forced planning on a few rows approximates it; this module corrects it where
+it does not, with the database's own index catalog (``schema.Schema``) as evidence:
+
+- a scan through a partial index reads only that index's rows (PostgreSQL uses a partial index
+  only when the statement implies its predicate): not a full scan;
+- when a valid index leads with a column the scan is restricted by (its join key, a column of its
+  Filter, its first sort key), the full scan is the planner's choice on tiny tables, provided
+  PostgreSQL can really use that index for the condition as written. That is asked of the
+  database, not guessed from text: a *probe* plans the condition alone on the table (forced), and
+  the index must show up with an Index Cond on that column (or give the order without a Sort).
+  A cast or a collation that disables the index makes the probe fail, and the scan stays;
+- a Filter none of whose conjuncts an index can serve as written (``<>``, ``NOT IN``, a leading
+  wildcard, ``icontains``, an OR across tables) is a real full scan under its own rule,
+  ``Rule.UNSERVABLE``: the fix is a rewrite, never an index that cannot help.
+
+``probes`` says which questions to ask; the guard sends them in one round trip; ``settle`` reads
+the answers. Both are pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from pytest_indexguard.plan import (
+    Rule,
+    ScanFinding,
+    analyze,
+    is_cross_table_or,
+    mentions,
+    root_plan,
+    signature,
+    top_level,
+    walk_nodes,
+)
+from pytest_indexguard.schema import ColumnShape, Schema
+from pytest_indexguard.suggest import filter_columns
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A statement whose forced plan shows whether an existing index serves ``column``."""
+
+    finding: ScanFinding
+    column: str
+    kind: Literal["condition", "order"]
+    sql: str
+
+
+def probes(findings: Sequence[ScanFinding], schema: Schema) -> list[Probe]:
+    """The questions that decide whether each violation is the planner's choice."""
+    found: list[Probe] = []
+    for finding in findings:
+        if not finding.is_violation or _partial(finding, schema):
+            continue
+        if finding.rule is Rule.UNSERVABLE:
+            continue
+        seen: set[tuple[str, str]] = set()
+        for probe in _candidates(finding, schema):
+            if (probe.column, probe.sql) not in seen:
+                seen.add((probe.column, probe.sql))
+                found.append(probe)
+    return found
+
+
+@dataclass(frozen=True)
+class Production:
+    """What is known of production's data without its rows: table sizes and column shapes
+    (the stats file, or declared sizes and distinct counts), and how many rows sorted per call
+    are too many."""
+
+    rows: Mapping[str, int]
+    columns: Mapping[str, Mapping[str, ColumnShape]]
+    threshold: int
+
+    def sorted_rows(self, finding: ScanFinding) -> tuple[int, int] | None:
+        """Rows one call sorts, for a typical and for the busiest key of the index range's
+        equality column; None when production's shape of that column is unknown."""
+        rows = self.rows.get(finding.table)
+        shapes = self.columns.get(finding.table, {})
+        if rows is None or not shapes or not finding.index_condition:
+            return None
+        equality, _ = filter_columns(finding.index_condition, list(shapes))
+        for column in equality:
+            if column in shapes:
+                return shapes[column].rows_per_key(rows)
+        return None
+
+
+def settle(
+    findings: Sequence[ScanFinding],
+    schema: Schema,
+    plan: Any,
+    answers: Mapping[Probe, Any | None],
+    production: Production | None = None,
+    *,
+    unsorted: Any | None = None,
+) -> list[ScanFinding]:
+    """The findings that stand, with unservable filters under their own rule. ``answers`` holds
+    each probe's plan (None when the probe could not be planned: the scan then stays). An index
+    range sorted under a Limit stands when production would sort at least ``threshold`` rows
+    for its busiest key."""
+    served = {
+        probe.finding
+        for probe, answer in answers.items()
+        if answer is not None and _serves(probe, answer, schema)
+    }
+    settled: list[ScanFinding] = []
+    ordered = _ordered_by_an_index(unsorted, schema) if unsorted is not None else set()
+    for finding in findings:
+        if finding.sorted_range and finding.table in ordered:
+            continue  # an index gives the key's rows in order: the sort is the tiny table's
+        if finding.sorted_range:
+            estimate = production.sorted_rows(finding) if production is not None else None
+            threshold = production.threshold if production is not None else 0
+            if estimate is not None and estimate[1] >= threshold:
+                settled.append(replace(finding, rule=Rule.SORT_RANGE, sorted_rows=estimate))
+            continue
+        if not finding.is_violation:
+            settled.append(finding)
+            continue
+        if _partial(finding, schema) or finding in served:
+            continue  # what production reads is what an index finds
+        if finding.unservable == "or-across-tables" and _restricted_elsewhere(plan, schema):
+            continue  # the OR only sifts rows an index already found
+        filtered = finding.rule is Rule.FILTER and finding.filter
+        kind = unservable(finding.filter) if filtered and finding.filter else None
+        if finding.rule is Rule.SORT_LIMIT and "random()" in " ".join(finding.sort_key[:1]):
+            kind = "random-order"
+        if kind is not None:
+            trigram = "pg_trgm" in schema.extensions
+            settled.append(replace(finding, rule=Rule.UNSERVABLE, unservable=kind, trigram=trigram))
+        else:
+            settled.append(finding)
+    return _on_parents(settled, schema)
+
+
+def _on_parents(findings: Sequence[ScanFinding], schema: Schema) -> list[ScanFinding]:
+    """A partitioned table's scans are one finding, on the table the project declared (and
+    indexes): the plan names each partition it reads."""
+    found: list[ScanFinding] = []
+    seen: set[tuple[object, ...]] = set()
+    for finding in findings:
+        parent = schema.parents.get(finding.table)
+        if parent is not None:
+            finding = replace(finding, table=parent, index_name=None)  # noqa: PLW2901
+            key = signature(finding)
+            if key in seen:
+                continue
+            seen.add(key)
+        found.append(finding)
+    return found
+
+
+def _ordered_by_an_index(unsorted: Any, schema: Schema) -> set[str]:
+    """Tables whose rows the statement, planned with sorts off, takes from an index range in
+    order: no sort of a range and no full scan of the table is left."""
+    findings = analyze(unsorted, None, leading=schema.leading_of, sorted_ranges=True)
+    blamed = {f.table for f in findings if f.sorted_range or f.is_violation}
+    return {
+        str(node["Relation Name"])
+        for node in walk_nodes(root_plan(unsorted))
+        if isinstance(node.get("Relation Name"), str) and node["Relation Name"] not in blamed
+    }
+
+
+# -- which indexes to ask about --------------------------------------------------------------
+
+
+def _partial(finding: ScanFinding, schema: Schema) -> bool:
+    index = schema.index(finding.index_name)
+    return index is not None and index.partial
+
+
+def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
+    table = finding.table
+    alias = finding.alias or table
+    source = f"{_quote(table)} AS {_quote(alias)}"
+    found = []
+    if finding.filter and finding.index_condition is None:
+        conjuncts = top_level(finding.filter, "AND")
+        if len(conjuncts) > 1 or len(top_level(conjuncts[0], "OR")) == 1:
+            for conjunct in conjuncts:
+                if len(top_level(conjunct, "OR")) > 1 or not _local(conjunct, alias):
+                    continue
+                for column in _columns(conjunct, table, schema):
+                    found.append(
+                        Probe(
+                            finding, column, "condition", f"SELECT 1 FROM {source} WHERE {conjunct}"
+                        )
+                    )
+    if finding.join_filter and len(top_level(finding.join_filter, "OR")) == 1:
+        for column in _qualified_columns(finding.join_filter, alias):
+            if not schema.leading(table, column):
+                continue
+            expression = _expression_of(finding.join_filter, alias, column)
+            other = expression.replace(f"{alias}.", "indexguard_other.")
+            found.append(
+                Probe(
+                    finding,
+                    column,
+                    "condition",
+                    f"SELECT 1 FROM {source} WHERE {expression} = "
+                    f"(SELECT {other} FROM {_quote(table)} AS indexguard_other LIMIT 1)",
+                )
+            )
+    if finding.sort_key:
+        key = finding.sort_key[0]
+        sorted_on = _sort_column(key, alias)
+        if sorted_on is not None and schema.leading(table, sorted_on):
+            found.append(
+                Probe(finding, sorted_on, "order", f"SELECT 1 FROM {source} ORDER BY {key} LIMIT 1")
+            )
+    return found
+
+
+def _columns(conjunct: str, table: str, schema: Schema) -> list[str]:
+    """Columns of ``table`` that lead one of its indexes and that ``conjunct`` restricts."""
+    names = {index.leading for index in schema.on(table) if index.leading}
+    return sorted(
+        name for name in names if mentions(conjunct, name) and schema.leading(table, name)
+    )
+
+
+def _local(conjunct: str, alias: str) -> bool:
+    """Whether a Filter conjunct can be planned on its own table: no parameters of an outer
+    plan, no sub-plans, no other table's columns."""
+    if "$" in conjunct or "SubPlan" in conjunct or "InitPlan" in conjunct:
+        return False
+    qualifiers = set(re.findall(r'(?<![\w."$])"?([A-Za-z_][\w$]*)"?\.(?=["A-Za-z_])', conjunct))
+    return qualifiers <= {alias}
+
+
+def _qualified_columns(text: str, alias: str) -> list[str]:
+    found = []
+    for match in re.finditer(rf'(?<![\w"]){re.escape(alias)}\.("?)([\w$]+)\1', text):
+        if match.group(2) not in found:
+            found.append(match.group(2))
+    return found
+
+
+def _expression_of(text: str, alias: str, column: str) -> str:
+    """How the join condition uses the column: plain, or under a cast (which may disable an
+    index, so the probe must carry it)."""
+    cast = re.search(rf"\(({re.escape(alias)}\.{re.escape(column)})\)(::[\w ]+(?:\[\])?)", text)
+    if cast:
+        return f"({cast.group(1)}){cast.group(2).rstrip()}"
+    return f"{alias}.{column}"
+
+
+def _sort_column(key: str, alias: str) -> str | None:
+    text = re.sub(r"\s+(ASC|DESC|NULLS FIRST|NULLS LAST)\b", "", key, flags=re.IGNORECASE)
+    text = text.strip()
+    if text.startswith(f"{alias}."):
+        text = text[len(alias) + 1 :]
+    text = text.strip('"')
+    return text if re.fullmatch(r"[\w$]+", text) else None
+
+
+def _serves(probe: Probe, answer: Any, schema: Schema) -> bool:
+    """Whether the probe's plan reads the table through an index that leads with the column:
+    with an Index Cond on it, or (for an order) without sorting."""
+    nodes = list(walk_nodes(root_plan(answer)))
+    if probe.kind == "order":
+        if any(node.get("Node Type") in ("Sort", "Incremental Sort") for node in nodes):
+            return False
+        return any(
+            _leads(schema, probe.finding.table, node.get("Index Name"), probe.column)
+            for node in nodes
+        )
+    for node in nodes:
+        condition = node.get("Index Cond")
+        if not isinstance(condition, str) or not mentions(condition, probe.column):
+            continue
+        if _leads(schema, probe.finding.table, node.get("Index Name"), probe.column):
+            return True
+    return False
+
+
+def _leads(schema: Schema, table: str, name: Any, column: str) -> bool:
+    index = schema.index(name if isinstance(name, str) else None)
+    return index is not None and index.leading == column and index in schema.on(table)
+
+
+def _restricted_elsewhere(plan: Any, schema: Schema) -> bool:
+    """Whether some scan of the plan is restricted by an index condition on a value (not on
+    another table's row): the rows an OR across tables sifts were found by an index."""
+    for node in walk_nodes(root_plan(plan)):
+        condition = node.get("Index Cond")
+        if isinstance(condition, str) and not _joins(condition):
+            return True
+    return False
+
+
+def _joins(condition: str) -> bool:
+    """A condition that compares to another table's column (a join), not to a value."""
+    return bool(re.search(r"=\s*\(?\"?[A-Za-z_][\w$]*\"?\.", condition)) or "$" in condition
+
+
+# -- which filters no index can serve --------------------------------------------------------
+
+_COLUMN = r'\(*(?:"?[A-Za-z_][\w$]*"?\.)?"?[A-Za-z_][\w$]*"?\)*(?:::[\w ]+(?:\[\])?\)*)*'
+_FUNCTION = r"[a-z_]+\(+" + _COLUMN + r"\)*(?:::[\w ]+\)*)*"
+_SERVABLE = re.compile(
+    rf"^\(*(?:{_FUNCTION}|{_COLUMN})\s*(?:=|<=|>=|<|>|=\s*ANY|IS NULL)\s*",
+    re.IGNORECASE,
+)
+_PATTERN = re.compile(rf"^\(*(?:{_FUNCTION}|{_COLUMN})\s*(!?~~\*?|!?~\*?)\s*'(.*)'", re.IGNORECASE)
+
+
+def unservable(expression: str) -> str | None:
+    """The kind of predicate no index serves as written, when no conjunct of the Filter is one
+    an index could serve; None when some conjunct is servable (a missing index)."""
+    kinds = []
+    for conjunct in top_level(expression, "AND"):
+        kind = _conjunct_kind(conjunct)
+        if kind is None:
+            return None
+        kinds.append(kind)
+    return kinds[0] if kinds else None
+
+
+def _conjunct_kind(conjunct: str) -> str | None:
+    branches = top_level(conjunct, "OR")
+    if len(branches) > 1:
+        if is_cross_table_or(conjunct):
+            return "or-across-tables"
+        kinds = [unservable(branch) for branch in branches]
+        return next((k for k in kinds if k is not None), None)
+    text = conjunct.strip()
+    while text.startswith("(") and text.endswith(")") and len(top_level(text, "AND")) == 1:
+        inner = text[1:-1].strip()
+        if inner.count("(") != inner.count(")"):
+            break
+        text = inner
+    pattern = _PATTERN.match(text)
+    if pattern:
+        operator, value = pattern.group(1), pattern.group(2)
+        if operator.startswith("!"):
+            return "not-equal"
+        if operator.startswith("~~") and value[:1] in ("%", "_"):
+            return (
+                "contains"
+                if operator == "~~*" or text.lower().startswith(("upper", "lower"))
+                else "wildcard"
+            )
+        if operator.startswith("~~"):
+            return None
+        return "regex"
+    if re.search(r"<>\s*ALL\b", text, re.IGNORECASE):
+        return "not-in"
+    if "<>" in text or "!=" in text:
+        return "not-equal"
+    if re.search(r"\bIS NOT NULL\s*\)*$", text, re.IGNORECASE):
+        return "not-null"
+    if _SERVABLE.match(text):
+        return None
+    if re.fullmatch(rf"(?:NOT\s+)?{_COLUMN}", text, re.IGNORECASE):
+        return "low-cardinality"
+    if text.upper().startswith("NOT "):
+        return "not-equal" if "=" in text else "negation"
+    return None  # an expression this module does not know: let the index rules speak
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,84 @@
+"""The accuracy statements: the monitoring app's join-order and partial-index cases, the shop's
+planner-choice cases, and the full scans production would really do. Their tables are
+``artifacts.sql``. Used by ``tests/test_accuracy.py`` (live, in an inner session),
+``capture_judge.py`` (stored plans) and ``tests/test_judge.py`` (the judgement on those plans).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ARTIFACTS = (Path(__file__).parent / "artifacts.sql").read_text(encoding="utf-8")
+
+STATEMENTS: dict[str, str] = {
+    # A four-table join under LIMIT 1 with an OR: member.project_id has an index.
+    "join_order_member": """SELECT 1 AS "a" FROM "team_member"
+        INNER JOIN "team_project" ON ("team_member"."project_id" = "team_project"."id")
+        INNER JOIN "auth_user" T4 ON ("team_member"."user_id" = T4."id")
+        LEFT OUTER JOIN "team_profile" ON (T4."id" = "team_profile"."user_id")
+        WHERE ("team_project"."owner_id" = 1 AND (T4."date_joined" > '2024-01-01'::timestamptz
+           OR T4."last_login" > '2024-01-01'::timestamptz
+           OR "team_profile"."last_active_date" > '2024-01-01'::timestamptz)) LIMIT 1""",
+    # fk IN (SELECT DISTINCT ...) AND an unindexed status: the (project_id, slug) index.
+    "join_order_check": """SELECT 1 AS "a" FROM "mon_check" WHERE ("mon_check"."project_id" IN (
+        SELECT DISTINCT U0."id" FROM "team_project" U0
+        LEFT OUTER JOIN "team_member" U2 ON (U0."id" = U2."project_id")
+        WHERE U0."owner_id" = 1) AND "mon_check"."status" = 'down') LIMIT 1""",
+    # filter(processed=None).order_by("id").first() over an index WHERE processed IS NULL.
+    "partial_index": """SELECT * FROM "mon_flip" WHERE "mon_flip"."processed" IS NULL
+        ORDER BY "mon_flip"."id" ASC LIMIT 1""",
+    # filter(category=cat, status="active").count() next to a partial index of active ones.
+    "partial_index_count": """SELECT COUNT(*) FROM "shop_product"
+        WHERE "shop_product"."category_id" = 1 AND "shop_product"."status" = 'active'""",
+    # filter(stock__lt=2) on a db_index=True column.
+    "indexed_range": """SELECT * FROM "shop_product" WHERE "shop_product"."stock" < 2""",
+    # An OR across two tables: no index serves it.
+    "or_across_tables": """SELECT "team_profile".* FROM "team_profile"
+        INNER JOIN "auth_user" ON ("team_profile"."user_id" = "auth_user"."id")
+        LEFT OUTER JOIN "team_member" ON ("auth_user"."id" = "team_member"."user_id")
+        WHERE (("team_profile"."user_id" = 1 OR "team_member"."project_id" = 1)
+           AND NOT ("team_profile"."nag_period" = '0:00:00'::interval))""",
+    # The integer column's index cannot serve a comparison of its text.
+    "cast_disables_index": """SELECT * FROM "shop_product"
+        WHERE "shop_product"."code"::text = '12'""",
+    # Only (status, created_at): a condition on created_at alone reads the whole index.
+    "non_leading_column": """SELECT * FROM "shop_product"
+        WHERE "shop_product"."created_at" <= '2020-01-01'::timestamptz""",
+    "not_equal": """SELECT * FROM "shop_product" WHERE NOT ("shop_product"."status" = 'active')""",
+    "leading_wildcard": """SELECT * FROM "shop_product"
+        WHERE "shop_product"."name"::text LIKE '%amm%'""",
+    "icontains": """SELECT * FROM "shop_product"
+        WHERE UPPER("shop_product"."name"::text) LIKE UPPER('%amm%')""",
+    "iexact_and_flag": """SELECT * FROM "auth_user"
+        WHERE UPPER("auth_user"."email"::text) = UPPER('Alice@example.org')
+          AND "auth_user"."is_active" LIMIT 21""",
+    "unindexed_email": """SELECT * FROM "auth_user" WHERE "auth_user"."email" = 'a@example.org'""",
+    "unindexed_join": """SELECT "tp_order".* FROM "auth_user"
+        INNER JOIN "tp_order" ON ("tp_order"."customer_id" = "auth_user"."id")
+        WHERE "auth_user"."username" = 'alice'""",
+    "unindexed_order": """SELECT * FROM "tp_event"
+        ORDER BY "tp_event"."created_at" DESC LIMIT 10""",
+    "retry_queue": """SELECT * FROM "tp_delivery" WHERE ("tp_delivery"."status" = 'retrying'
+        AND "tp_delivery"."next_attempt_at" <= '2025-01-01'::timestamptz)
+        ORDER BY "tp_delivery"."next_attempt_at" ASC LIMIT 100""",
+}
+
+# What the guard must say about each: None passes; otherwise the rule of its one violation.
+EXPECTED: dict[str, str | None] = {
+    "join_order_member": None,
+    "join_order_check": None,
+    "partial_index": None,
+    "partial_index_count": None,
+    "indexed_range": None,
+    "or_across_tables": "unservable",
+    "cast_disables_index": "filter",
+    "non_leading_column": "filter",
+    "not_equal": "unservable",
+    "leading_wildcard": "unservable",
+    "icontains": "unservable",
+    "iexact_and_flag": "filter",
+    "unindexed_email": "filter",
+    "unindexed_join": "join",
+    "unindexed_order": "sort-limit",
+    "retry_queue": "filter",
+}

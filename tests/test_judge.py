@@ -1,0 +1,169 @@
+"""The judgement on stored plans, with no database: the index catalog, the forced plan and the
+probes' plans of every accuracy statement, captured from PostgreSQL 15 and 18 by
+``plans/capture_judge.py``. ``test_accuracy.py`` checks the same verdicts live."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plans.accuracy import EXPECTED, STATEMENTS
+from pytest_indexguard import judge
+from pytest_indexguard.plan import Rule, analyze, is_cross_table_or, top_level
+from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
+
+JUDGE_DIR = Path(__file__).parent / "plans" / "judge"
+FILES = sorted(JUDGE_DIR.glob("pg*/*.json"))
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _schema(data: dict[str, Any]) -> Schema:
+    indexes = [
+        IndexInfo(**{**i, "columns": tuple(i["columns"]), "keys": tuple(i["keys"])})
+        for i in data["indexes"]
+    ]
+    return Schema.of(indexes, extensions=data["extensions"])
+
+
+def test_every_statement_is_stored_for_both_versions() -> None:
+    assert {(p.parent.name, p.stem) for p in FILES} == {
+        (major, name) for major in ("pg15", "pg18") for name in STATEMENTS
+    }
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}-{p.stem}")
+def test_verdict_on_stored_plans(path: Path) -> None:
+    data = _load(path)
+    assert data["statement"] == STATEMENTS[path.stem], "stale file: rerun capture_judge"
+    schema = _schema(data)
+    findings = analyze(data["plan"], None, leading=schema.leading_of)
+    probes = judge.probes(findings, schema)
+    # The probes are the ones the server answered (the file is not stale).
+    assert [p.sql for p in probes] == [p["sql"] for p in data["probes"]]
+    answers = {probe: stored["plan"] for probe, stored in zip(probes, data["probes"], strict=True)}
+    settled = judge.settle(findings, schema, data["plan"], answers)
+    verdict = {f.rule.value for f in settled if f.rule}
+    expected = EXPECTED[path.stem]
+    assert verdict == ({expected} if expected else set()), (verdict, findings)
+
+
+def test_without_the_probes_answers_the_scans_stay() -> None:
+    # A probe that could not be planned proves nothing: the violation is kept.
+    data = _load(JUDGE_DIR / "pg15" / "join_order_member.json")
+    schema = _schema(data)
+    findings = analyze(data["plan"], None, leading=schema.leading_of)
+    probes = judge.probes(findings, schema)
+    assert probes
+    settled = judge.settle(findings, schema, data["plan"], dict.fromkeys(probes))
+    assert [f.rule for f in settled if f.rule] == [Rule.JOIN]
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind"),
+    [
+        ("((status)::text = 'x'::text)", None),
+        ("((status)::text <> 'x'::text)", "not-equal"),
+        ("(NOT ((status)::text = 'x'::text))", "not-equal"),
+        ("(customer_id <> ALL ('{1,2}'::integer[]))", "not-in"),
+        ("((name)::text ~~ '%amm%'::text)", "wildcard"),
+        ("((name)::text ~~ 'amm%'::text)", None),
+        ("(upper((name)::text) ~~ '%AMM%'::text)", "contains"),
+        ("((name)::text ~~* '%amm%'::text)", "contains"),
+        ("(upper((email)::text) = 'A'::text)", None),
+        ("(NOT is_active)", "low-cardinality"),
+        ("is_active", "low-cardinality"),
+        ("(processed IS NOT NULL)", "not-null"),
+        ("((kind)::text <> 'x'::text) AND (created_at > now())", None),
+        ("(((email)::text = 'a'::text) OR ((username)::text = 'b'::text))", None),
+        ("((a.x = 1) OR (b.y = 2))", "or-across-tables"),
+        ("((stock < 2) OR ((name)::text ~~ '%a%'::text))", "wildcard"),
+    ],
+)
+def test_which_filters_no_index_serves(expression: str, kind: str | None) -> None:
+    assert judge.unservable(expression) == kind
+
+
+def test_conditions_split_at_the_top_level_only() -> None:
+    assert top_level("((a = 'x AND y') AND (b OR c) AND (d))", "AND") == [
+        "(a = 'x AND y')",
+        "(b OR c)",
+        "(d)",
+    ]
+    assert top_level("((t.a = 1) OR (u.b = 2))", "OR") == ["(t.a = 1)", "(u.b = 2)"]
+    assert is_cross_table_or("((t.a = 1) OR (u.b = 2))")
+    assert not is_cross_table_or("((t.a = 1) OR (t.b = 2))")
+
+
+def test_the_schema_knows_prefixes_primary_keys_and_parents() -> None:
+    schema = Schema.of(
+        [
+            IndexInfo("t", "t_pkey", ("id",), True, True, False, keys=("id",)),
+            IndexInfo("t", "t_ab", ("a", "b DESC"), False, False, False, keys=("a", "b")),
+            IndexInfo("t", "t_c", ("c",), False, False, True, keys=("c",), predicate="c > 0"),
+            IndexInfo("t", "t_up", ("upper(e::text)",), False, False, False, keys=(None,)),
+        ],
+        parents={"t_2026": "t"},
+    )
+    assert schema.primary_key("t") == ("id",)
+    assert schema.has_prefix("t", ["a"]) is not None
+    assert schema.has_prefix("t", ["a", "-b"]) is not None
+    assert schema.has_prefix("t", ["b"]) is None
+    assert schema.has_prefix("t", ["c"]) is None  # partial: it does not serve every query
+    assert [i.name for i in schema.leading("t_2026", "a")] == ["t_ab"]
+    assert schema.leading_of("t_up") is None
+    assert schema.parent("t_2026") == "t"
+
+
+def _ordered_logs(major: int) -> Any:
+    path = Path(__file__).parent / "plans" / f"pg{major}" / "fk_lookup_indexed_ordered.json"
+    return _load(path)["plan"]
+
+
+@pytest.mark.parametrize("major", [15, 18])
+def test_a_sorted_index_range_is_judged_by_production_shape(major: int) -> None:
+    plan = _ordered_logs(major)
+    [found] = analyze(plan, None, sorted_ranges=True)
+    assert found.sorted_range
+    assert found.rule is None
+    assert analyze(plan) == []  # not a full scan: only the shape can make it a violation
+    table = "upstream_integrationlog"
+
+    def production(n_distinct: float, frequency: float | None) -> judge.Production:
+        shape = ColumnShape(n_distinct=n_distinct, max_frequency=frequency)
+        return judge.Production(
+            rows={table: 1_000_000}, columns={table: {"connection_id": shape}}, threshold=1_000
+        )
+
+    # 5,000 connections, the busiest with 7% of the logs: 70,000 rows sorted per call.
+    [busy] = judge.settle([found], Schema(), plan, {}, production(5_000, 0.07))
+    assert busy.rule is Rule.SORT_RANGE
+    assert busy.sorted_rows == (200, 70_000)
+    # 5,000 connections evenly: 200 rows per call, under the threshold.
+    assert judge.settle([found], Schema(), plan, {}, production(5_000, None)) == []
+    # Unknown shape: no verdict, nothing reported.
+    assert judge.settle([found], Schema(), plan, {}, None) == []
+    unknown = judge.Production(rows={}, columns={}, threshold=1_000)
+    assert judge.settle([found], Schema(), plan, {}, unknown) == []
+
+
+def test_rows_per_key_from_pg_stats_numbers() -> None:
+    # n_distinct < 0 is minus the fraction of rows; null_frac rows have no key.
+    shape = ColumnShape(n_distinct=-0.001, null_frac=0.5, max_frequency=0.2)
+    assert shape.distinct(1_000_000) == 1_000
+    assert shape.rows_per_key(1_000_000) == (500, 200_000)
+    assert ColumnShape(n_distinct=20).rows_per_key(400) == (20, 20)
+
+
+def test_an_expression_index_that_exists_is_found_by_its_suggestion_key() -> None:
+    schema = Schema.of(
+        [IndexInfo("u", "u_up", ("upper(email::text)",), False, False, False, keys=(None,))]
+    )
+    assert schema.has_prefix("u", ["upper(email)"]) is not None
+    assert schema.has_prefix("u", ["email"]) is None
