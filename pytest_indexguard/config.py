@@ -43,6 +43,8 @@ class Settings:
     columns: Mapping[str, Mapping[str, ColumnShape]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Statements test code sends straight through the ORM fail like the application's.
+    check_test_code: bool = False
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -132,6 +134,15 @@ def add_options(parser: pytest.Parser) -> None:
         "counts), for --indexguard-min-rows. Default: ini indexguard_stats.",
     )
     group.addoption(
+        "--indexguard-check-test-code",
+        action="store_true",
+        dest="indexguard_check_test_code",
+        default=None,
+        help="Also fail tests for statements that test code (tests, fixtures, conftest, "
+        "factories in test directories) sends straight through the ORM; by default they are "
+        "reported apart and do not fail. Default: ini indexguard_check_test_code.",
+    )
+    group.addoption(
         "--indexguard-coverage",
         action="store_true",
         dest="indexguard_coverage",
@@ -162,6 +173,12 @@ def add_options(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "indexguard_coverage", type="string", default="false", help="Print the index coverage."
+    )
+    parser.addini(
+        "indexguard_check_test_code",
+        type="string",
+        default="false",
+        help="Fail tests for statements test code sends straight through the ORM too.",
     )
     parser.addini(
         "indexguard_baseline",
@@ -289,6 +306,11 @@ def resolve(config: pytest.Config) -> Settings:
     cli_fail_stale = config.getoption("indexguard_fail_stale")
     ini_fail_stale = parse_bool("indexguard_fail_stale", config.getini("indexguard_fail_stale"))
     fail_stale = ini_fail_stale if cli_fail_stale is None else True
+    cli_test_code = config.getoption("indexguard_check_test_code")
+    ini_test_code = parse_bool(
+        "indexguard_check_test_code", config.getini("indexguard_check_test_code")
+    )
+    check_test_code = ini_test_code if cli_test_code is None else True
     return Settings(
         enabled=enabled,
         tables=tables,
@@ -299,6 +321,7 @@ def resolve(config: pytest.Config) -> Settings:
         baseline=baseline,
         update_baseline=update,
         fail_stale=fail_stale,
+        check_test_code=check_test_code,
         cache_size=_cache_size(config),
         coverage=bool(config.getoption("indexguard_coverage"))
         or parse_bool("indexguard_coverage", config.getini("indexguard_coverage")),

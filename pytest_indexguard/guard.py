@@ -22,6 +22,7 @@ from pytest_indexguard.callsite import CallSite, CallSiteFinder
 from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
 from pytest_indexguard.config import Settings
 from pytest_indexguard.fingerprint import fingerprint_sql
+from pytest_indexguard.origin import APPLICATION, MIGRATION, TEST
 from pytest_indexguard.plan import (
     Rule,
     ScanFinding,
@@ -96,8 +97,14 @@ class Status:
     ALLOWED = "allowed"
     WARNED = "warned"
     BELOW_THRESHOLD = "below min-rows"
+    # Statements that never run in production (see origin.py): reported, never failed, never
+    # recorded in a baseline.
+    TEST_CODE = "test code"
+    MIGRATE_TIME = "migrate time"
 
-    ORDER = (NEW, KNOWN, ALLOWED, WARNED, BELOW_THRESHOLD)
+    VIOLATIONS = (NEW, KNOWN, ALLOWED, WARNED, BELOW_THRESHOLD)
+    EXEMPT = (TEST_CODE, MIGRATE_TIME)
+    ORDER = (*VIOLATIONS, *EXEMPT)
 
 
 @dataclass(eq=False)
@@ -119,6 +126,12 @@ class Occurrence:
     executions: int = 1
     # A predicate no index serves, under indexguard_unservable = warn: reported, not failed.
     warned: bool = False
+    # Who issued it (origin.APPLICATION, TEST or MIGRATION), and where project code built the
+    # lazy QuerySet that other code evaluated.
+    origin: str = APPLICATION
+    built_at: CallSite | None = None
+    # Status.TEST_CODE or Status.MIGRATE_TIME when the origin keeps it from counting.
+    exempt: str | None = None
 
     @property
     def allowed_by(self) -> str | None:
@@ -126,6 +139,8 @@ class Occurrence:
 
     @property
     def status(self) -> str:
+        if self.exempt is not None:
+            return self.exempt
         if self.decision.allowed_by:
             return Status.ALLOWED
         if self.warned:
@@ -458,9 +473,18 @@ class Guard:
         run = self.current
         if run is None:
             return
-        call_site = self.call_sites.find()
-        decision = run.policy.decide(finding.table)
-        key = (id(statement), finding, call_site, self.phase, decision)
+        location = self.call_sites.locate()
+        exempt = (
+            Status.MIGRATE_TIME
+            if location.origin == MIGRATION
+            else Status.TEST_CODE
+            if location.origin == TEST and not self.settings.check_test_code
+            else None
+        )
+        # An exempt statement is not the markers' business: a marker that only allowed such
+        # statements is reported as unused.
+        decision = Decision() if exempt else run.policy.decide(finding.table)
+        key = (id(statement), finding, location, self.phase, decision)
         with self._lock:
             if run.repeated(key, statement):
                 return
@@ -471,12 +495,15 @@ class Guard:
         # Only a violation that counts (fails the test, or is in the baseline and will once its
         # entry goes) is worth the round trips of verifying an index for it.
         warned = finding.rule is Rule.UNSERVABLE and self.settings.unservable == "warn"
-        counts = decision.allowed_by is None and not below and not warned
+        counts = decision.allowed_by is None and not below and not warned and exempt is None
         occurrence = Occurrence(
             statement=statement,
             finding=finding,
             phase=self.phase,
-            call_site=call_site,
+            call_site=location.call_site,
+            origin=location.origin,
+            built_at=location.built_at,
+            exempt=exempt,
             decision=decision,
             table_rows=rows,
             rows_source=source,

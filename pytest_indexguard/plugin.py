@@ -48,6 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
             else {}
         )
         guard = Guard(settings, config.rootpath, known=frozenset(known))
+        from pytest_indexguard.origin import python_files
+
+        guard.call_sites.tests.patterns = python_files(config.getini("python_files"))
         config.stash[guard_key] = guard
         config.pluginmanager.register(GuardPlugin(guard, config, known), "indexguard-session")
 
@@ -72,8 +75,9 @@ class IndexGuardFixture:
 
     @property
     def findings(self) -> list[Any]:
-        """Violations seen so far in this test (allowed ones too), as ``Occurrence`` objects:
-        one per statement, scan, call site and decision, with its ``executions``."""
+        """Violations seen so far in this test (allowed ones, and those of test code and
+        migrations too), as ``Occurrence`` objects: one per statement, scan, call site and
+        decision, with its ``executions``, ``status`` and ``origin``."""
         return list(self._run.occurrences) if self._run is not None else []
 
     @contextmanager
@@ -127,6 +131,16 @@ class GuardPlugin:
                 "--indexguard: Django is not configured; set DJANGO_SETTINGS_MODULE "
                 "(or the pytest-django ini option of that name)"
             )
+        # Notes who builds each QuerySet (origin.py); before collection imports test modules.
+        self.guard.call_sites.builds.install()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Files pytest collects test functions from are test code, whatever their name."""
+        self.guard.call_sites.tests.add_collected(
+            {item.path for item in items if isinstance(item, pytest.Function)}
+        )
+        self.guard.call_sites.kinds.forget()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -286,6 +300,8 @@ class GuardPlugin:
         # Django may already be torn down by another plugin's unconfigure.
         with contextlib.suppress(Exception):
             self.guard.capture.uninstall()
+        with contextlib.suppress(Exception):
+            self.guard.call_sites.builds.uninstall()
 
 
 def _full_run(config: pytest.Config) -> bool:

@@ -1,6 +1,8 @@
 """Which findings fail a test: allowlist markers, the fixture's allow blocks and the row threshold.
 
-Precedence, strongest first: ``indexguard_skip`` (nothing is checked), then
+Precedence, strongest first: ``indexguard_skip`` (nothing is checked), then the statement's
+origin (statements of migrations, and of test code unless ``--indexguard-check-test-code``, are
+reported apart and never reach the markers; see ``origin.py``), then
 ``indexguard_allow`` markers (until their expiry date) and ``indexguard.allow()`` blocks (the scan
 is reported as allowed), then the row threshold (a table smaller than ``--indexguard-min-rows``
 does not fail), then the baseline (a known scan does not fail), then the default: a violation

@@ -34,6 +34,7 @@ def _record(test: str, occurrence: Occurrence) -> dict[str, Any]:
     _, sql = occurrence.statement.identity(finding.table)
     suggestion = occurrence.suggestion
     site = occurrence.call_site
+    built = occurrence.built_at
     decision = occurrence.decision
     return {
         "test": test,
@@ -56,6 +57,10 @@ def _record(test: str, occurrence: Occurrence) -> dict[str, Any]:
         "phase": occurrence.phase,
         "call_site": (
             {"path": site.path, "line": site.line, "function": site.function} if site else None
+        ),
+        "origin": occurrence.origin,
+        "built_at": (
+            {"path": built.path, "line": built.line, "function": built.function} if built else None
         ),
         "executions": 0,
         "suggestion": (

@@ -81,9 +81,10 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
     lines.append(f"    sql:     {sql if verbose > 0 else shorten(sql)}{alias}")
     sites: Counter[str] = Counter()
     for member in members:
-        sites[str(member.call_site) if member.call_site else "(no project frame)"] += (
-            member.executions
-        )
+        site = str(member.call_site) if member.call_site else "(no project frame)"
+        if member.built_at is not None:
+            site += f" (QuerySet built at {member.built_at})"
+        sites[site] += member.executions
     for site, times in sorted(sites.items()):
         suffix = f" ({times} executions)" if times > 1 else ""
         lines.append(f"    at:      {site}{suffix}")
@@ -202,13 +203,24 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
         lines.append(f"violations by table, distinct statements ({outcome}):")
         for table, table_counts in sorted(counts.items()):
             detail = ", ".join(
-                f"{table_counts[k]} {k}" for k in (*Status.ORDER, "stale") if table_counts[k]
+                f"{table_counts[k]} {k}" for k in (*Status.VIOLATIONS, "stale") if table_counts[k]
             )
             runs = table_counts["executions"]
             suffix = f" ({runs} executions)" if runs else ""
             lines.append(f"  {table}: {detail}{suffix}")
     else:
         lines.append("violations: none")
+    exempt = results.exempt_counts()
+    if exempt[Status.TEST_CODE]:
+        lines.append(
+            f"issued by test code: {_count(exempt[Status.TEST_CODE], 'distinct statement')} "
+            "(not failed; --indexguard-check-test-code to check them)"
+        )
+    if exempt[Status.MIGRATE_TIME]:
+        lines.append(
+            f"at migrate time: {_count(exempt[Status.MIGRATE_TIME], 'distinct statement')} "
+            "(never failed)"
+        )
     for entry in results.stale():
         lines.append(
             f"stale baseline entry (nothing hits it any more): {entry.table}: "
@@ -250,7 +262,8 @@ def header_line(settings: Settings) -> str:
     else:
         tables = f"{len(settings.tables)} tables: " + ", ".join(sorted(settings.tables))
     threshold = f", min-rows {settings.min_rows:,}" if settings.min_rows else ""
-    line = f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}"
+    test_code = ", test code checked" if settings.check_test_code else ""
+    line = f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}{test_code}"
     if settings.min_rows and not settings.table_rows:
         line += (
             "\nindexguard: min-rows compares with the test database's own row estimates, which "

@@ -85,10 +85,13 @@ class Results:
         return list(entries.values())
 
     def table_counts(self) -> dict[str, Counter[str]]:
-        """Distinct statements per table and status, plus stale baseline entries."""
+        """Distinct violating statements per table and status, plus stale baseline entries.
+        Statements of test code and migrations are counted apart (``exempt_counts``)."""
         seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
         executions: Counter[str] = Counter()
         for record in self.records:
+            if record["status"] in Status.EXEMPT:
+                continue
             seen[record["table"]].add((record["status"], record["fingerprint"]))
             executions[record["table"]] += record["executions"]
         counts: dict[str, Counter[str]] = {}
@@ -98,6 +101,15 @@ class Results:
         for entry in self.stale():
             counts.setdefault(entry.table, Counter())["stale"] += 1
         return counts
+
+    def exempt_counts(self) -> Counter[str]:
+        """Distinct statements of test code and of migrations, by status."""
+        seen = {
+            (record["status"], record["fingerprint"])
+            for record in self.records
+            if record["status"] in Status.EXEMPT
+        }
+        return Counter(status for status, _ in seen)
 
     def failing_tests(self) -> set[str]:
         return {r["test"] for r in self.records if r["status"] == Status.NEW}
@@ -127,6 +139,7 @@ class Results:
                         "plan",
                         "rows",
                         "rows_source",
+                        "origin",
                     )
                 }
                 group.update(tests=[], call_sites=[], markers=[], executions=0)
@@ -160,6 +173,7 @@ class Results:
                 "tables": sorted(settings.tables) if settings.tables is not None else None,
                 "min_rows": settings.min_rows,
                 "baseline": str(settings.baseline) if settings.baseline else None,
+                "check_test_code": settings.check_test_code,
             },
             "summary": {
                 **summary,
@@ -187,7 +201,7 @@ class Results:
             lines.append("No test needs a new full scan of a watched table.")
         lines.append("")
         if counts:
-            columns = (*Status.ORDER, "stale")
+            columns = (*Status.VIOLATIONS, "stale")
             lines.append("| table | " + " | ".join(columns) + " |")
             lines.append("|---" * (len(columns) + 1) + "|")
             for table, table_counts in sorted(counts.items()):
@@ -204,6 +218,15 @@ class Results:
             lines.append(f"  - `{_short(group['sql'], 160)}`")
             if group["suggestion"]:
                 lines.append(f"  - suggested: `{group['suggestion']['index']}`")
+        exempt = self.exempt_counts()
+        if exempt:
+            lines.append("")
+            words = {
+                Status.TEST_CODE: "issued by test code",
+                Status.MIGRATE_TIME: "at migrate time",
+            }
+            parts = [f"{exempt[s]} {words[s]}" for s in Status.EXEMPT if exempt[s]]
+            lines.append(f"Not failed (distinct statements): {', '.join(parts)}.")
         stale = self.stale()
         if stale:
             lines.append("")

@@ -75,8 +75,14 @@ def django_project(pytester: pytest.Pytester, inner_env: None) -> DjangoProject:
     shutil.copytree(TESTS / "project", pytester.path, dirs_exist_ok=True)
     (pytester.path / "pytest.ini").write_text(
         f"[pytest]\nDJANGO_SETTINGS_MODULE = settings\npythonpath = . {SAMPLE_APP}\n"
+        f"{CHECK_TEST_CODE}\n"
     )
     return DjangoProject(pytester)
+
+
+# Most inner tests issue their statements from the test body, for brevity: they check them as
+# if application code had issued them. Tests of the statements' origin turn this off.
+CHECK_TEST_CODE = "indexguard_check_test_code = true"
 
 
 class DjangoProject:
@@ -85,6 +91,11 @@ class DjangoProject:
 
     def write_tests(self, source: str, name: str = "test_inner") -> None:
         self.pytester.makepyfile(**{name: source})
+
+    def as_shipped(self) -> None:
+        """Judge test code's statements as the plugin does by default: they do not fail."""
+        ini = self.pytester.path / "pytest.ini"
+        ini.write_text(ini.read_text().replace(CHECK_TEST_CODE + "\n", ""))
 
     def append_ini(self, text: str) -> None:
         ini = self.pytester.path / "pytest.ini"

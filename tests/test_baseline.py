@@ -10,15 +10,24 @@ import pytest
 
 from conftest import InnerRun, SampleApp
 
+# A new unindexed query in the application, and its test. (A statement the test sent straight
+# through the ORM would be test code, which does not fail.)
 NEW_QUERY = """
+from upstream.integrations.models import WebhookDelivery
+
+
+def deliveries_by_event_type(event_type):
+    return WebhookDelivery.objects.filter(event_type=event_type)
+"""
+NEW_QUERY_TEST = """
 import pytest
 
-from upstream.integrations.models import WebhookDelivery
+from upstream.integrations.event_reports import deliveries_by_event_type
 
 
 @pytest.mark.django_db
 def test_deliveries_by_event_type():
-    assert list(WebhookDelivery.objects.filter(event_type="invoice.paid")) == []
+    assert list(deliveries_by_event_type("invoice.paid")) == []
 """
 
 BASELINED_TESTS = {
@@ -67,11 +76,14 @@ def test_baseline_lifecycle(
     assert baseline.stat().st_mtime_ns == before
 
     # 3. A new unindexed query: exactly its test fails.
-    (sample_copy.root / "tests" / "test_new_query.py").write_text(NEW_QUERY)
+    service = sample_copy.root / "upstream" / "integrations" / "event_reports.py"
+    service.write_text(NEW_QUERY)
+    (sample_copy.root / "tests" / "test_new_query.py").write_text(NEW_QUERY_TEST)
     regression = sample_copy.run("--without-indexes", option, *workers)
     assert _failed(regression) == {"test_deliveries_by_event_type"}, regression.output
     assert "upstream_webhookdelivery: 1 new, 2 known" in regression.output, regression.output
     (sample_copy.root / "tests" / "test_new_query.py").unlink()
+    service.unlink()
 
     # 4. With the indexes: every entry is stale; reported, and fatal with --indexguard-fail-stale.
     fixed = sample_copy.run(option, *workers)

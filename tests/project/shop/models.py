@@ -5,10 +5,17 @@ from __future__ import annotations
 from django.db import models
 
 
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def in_city(self, city: str) -> CustomerQuerySet:
+        return self.filter(city=city)
+
+
 class Customer(models.Model):
     name = models.CharField(max_length=50, unique=True)
     city = models.CharField(max_length=50, default="")
     visits = models.IntegerField(default=0)
+
+    objects = CustomerQuerySet.as_manager()
 
 
 class Order(models.Model):
