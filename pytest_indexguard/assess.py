@@ -38,6 +38,7 @@ def assess(
     *,
     watched: Callable[[str], bool] | None = None,
     production: judge.Production | None = None,
+    few_values: Callable[[str, str], bool] | None = None,
 ) -> Assessment:
     """The verdict on ``text`` (parameters bound), whose forced plan is ``plan``, on the psycopg
     connection ``raw``."""
@@ -70,5 +71,6 @@ def assess(
         dict(zip(questions, answers, strict=True)),
         production,
         unsorted=unsorted,
+        few_values=few_values,
     )
     return result

@@ -113,6 +113,12 @@ class CallSiteFinder:
             elif kind == Kind.ORM:
                 if call_site is None:
                     orm.append(frame)
+            elif kind == Kind.PROJECT and _evaluates(frame):
+                # A project's QuerySet subclass evaluating itself (its _fetch_all or iterator
+                # override): plumbing that runs for whoever built the QuerySet, whose note
+                # decides, like the ORM's own frames.
+                if call_site is None:
+                    orm.append(frame)
             elif kind in (Kind.PROJECT, Kind.TEST, Kind.MIGRATION_FILE):
                 if kind == Kind.PROJECT:
                     application = True
@@ -276,3 +282,18 @@ def _first_mark(frames: list[FrameType]) -> Mark | None:
         if mark is not None:
             return mark
     return None
+
+
+# Methods through which a QuerySet is evaluated, not built.
+_EVALUATION = frozenset(
+    {"_fetch_all", "iterator", "_iterator", "__iter__", "__len__", "__bool__", "__getitem__"}
+)
+
+
+def _evaluates(frame: FrameType) -> bool:
+    """Whether this project frame is a QuerySet of the project evaluating itself."""
+    if frame.f_code.co_name not in _EVALUATION:
+        return False
+    from django.db.models import QuerySet
+
+    return isinstance(frame.f_locals.get("self"), QuerySet)

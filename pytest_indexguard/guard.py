@@ -403,7 +403,15 @@ class Guard:
         from pytest_indexguard.assess import assess
 
         schema = self._schema(alias, raw)
-        result = assess(raw, text, plan, schema, watched=watch.watches, production=self.production)
+        result = assess(
+            raw,
+            text,
+            plan,
+            schema,
+            watched=watch.watches,
+            production=self.production,
+            few_values=self.models.is_low_cardinality,
+        )
         self.round_trips += result.round_trips
         for error in result.errors:
             self.internal_error(error)

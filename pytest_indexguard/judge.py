@@ -23,7 +23,7 @@ the answers. Both are pure.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -100,6 +100,7 @@ def settle(
     production: Production | None = None,
     *,
     unsorted: Any | None = None,
+    few_values: Callable[[str, str], bool] | None = None,
 ) -> list[ScanFinding]:
     """The findings that stand, with unservable filters under their own rule. ``answers`` holds
     each probe's plan (None when the probe could not be planned: the scan then stays). An index
@@ -128,6 +129,8 @@ def settle(
             continue  # what production reads is what an index finds
         if finding.unservable == "or-across-tables" and _restricted_elsewhere(plan, schema):
             continue  # the OR only sifts rows an index already found
+        if finding.rule is Rule.FILTER and _keeps_most(finding, schema, few_values):
+            continue  # production reads it whole because it needs most of it
         filtered = finding.rule is Rule.FILTER and finding.filter
         kind = unservable(finding.filter) if filtered and finding.filter else None
         if finding.rule is Rule.SORT_LIMIT and "random()" in " ".join(finding.sort_key[:1]):
@@ -138,6 +141,45 @@ def settle(
         else:
             settled.append(finding)
     return _on_parents(settled, schema)
+
+
+def _keeps_most(
+    finding: ScanFinding, schema: Schema, few_values: Callable[[str, str], bool] | None
+) -> bool:
+    """A Filter that keeps most of the table, so that reading it whole is what production does
+    too: an anti-join condition (``NOT (SubPlan)``: every row must be checked for a missing
+    match), the exclusion of one value of a unique column (``exclude(pk=...)``), or, with no
+    Limit to stop early, equality on columns of a few values only (a flag, a field with a
+    handful of choices: ``filter(sex="girl")`` returns half the table)."""
+    if not finding.filter:
+        return False
+    conjuncts = top_level(finding.filter, "AND")
+    if all(_NEGATED_SUBPLAN.match(c.strip()) for c in conjuncts):
+        return True
+    unique = [i.leading for i in schema.on(finding.table) if i.unique and len(i.keys) == 1]
+    if all(_excludes_one(c, unique) for c in conjuncts):
+        return True
+    if few_values is None or finding.sort_key:
+        return False
+    equality, ranges = filter_columns(finding.filter, [])
+    return (
+        bool(equality)
+        and not ranges
+        and unservable(finding.filter) in (None, "low-cardinality")
+        and all(few_values(finding.table, column) for column in equality)
+    )
+
+
+_NEGATED_SUBPLAN = re.compile(r"^\(*NOT \(*(?:hashed )?SubPlan \d+\)*$|^\(*NOT \(*EXISTS")
+
+
+def _excludes_one(conjunct: str, unique: Sequence[str | None]) -> bool:
+    text = conjunct.strip()
+    if not (re.search(r"<>|!=", text) or text.upper().lstrip("(").startswith("NOT ")):
+        return False
+    if "ALL" in text.upper() or "SubPlan" in text:
+        return False
+    return any(column and mentions(text, column) for column in unique)
 
 
 def _on_parents(findings: Sequence[ScanFinding], schema: Schema) -> list[ScanFinding]:

@@ -376,7 +376,10 @@ def _restricting_nested_loop(
         if node_type == "Nested Loop":
             if step.relationship == "Inner":
                 return step.node, "Inner"
-            if step.relationship == "Outer" and _loop_restricts(step.node):
+            # An anti join keeps the outer rows that have no match: it must look at every one
+            # of them, whatever the indexes (NOT EXISTS over the whole table is its purpose).
+            anti = step.node.get("Join Type") == "Anti"
+            if step.relationship == "Outer" and not anti and _loop_restricts(step.node):
                 return step.node, "Outer"
             return None, step.relationship
         through = {"Materialize", "Memoize"} if position == 0 else set()

@@ -12,7 +12,7 @@ import pytest
 
 from plans.accuracy import EXPECTED, STATEMENTS
 from pytest_indexguard import judge
-from pytest_indexguard.plan import Rule, analyze, is_cross_table_or, top_level
+from pytest_indexguard.plan import Rule, ScanFinding, analyze, is_cross_table_or, top_level
 from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
 
 JUDGE_DIR = Path(__file__).parent / "plans" / "judge"
@@ -167,3 +167,33 @@ def test_an_expression_index_that_exists_is_found_by_its_suggestion_key() -> Non
     )
     assert schema.has_prefix("u", ["upper(email)"]) is not None
     assert schema.has_prefix("u", ["email"]) is None
+
+
+@pytest.mark.parametrize(
+    ("condition", "sort_key", "stands"),
+    [
+        # An anti join's condition: every row must be checked for a missing match.
+        ("(NOT (hashed SubPlan 1))", (), False),
+        # exclude(pk=...): one row fewer than the whole table.
+        ("(id <> 5)", (), False),
+        ("(NOT (id = 5))", (), False),
+        # A field of a few values alone, no LIMIT: half the table comes back.
+        ("((sex)::text = 'girl'::text)", (), False),
+        ("(NOT hidden)", (), False),
+        # ...but the first rows of it in an order are a real sort of the whole table.
+        ("((sex)::text = 'girl'::text)", ("age_in_days",), True),
+        # A column of many values, or an exclusion that keeps an unknown share: they stand.
+        ("((city)::text = 'Oslo'::text)", (), True),
+        ("((status)::text <> 'done'::text)", (), True),
+        ("(hashed SubPlan 1)", (), True),
+    ],
+)
+def test_filters_that_keep_most_of_the_table(
+    condition: str, sort_key: tuple[str, ...], stands: bool
+) -> None:
+    schema = Schema.of([IndexInfo("t", "t_pkey", ("id",), True, True, False, keys=("id",))])
+    finding = ScanFinding("t", "Seq Scan", Rule.FILTER, filter=condition, sort_key=sort_key)
+    settled = judge.settle(
+        [finding], schema, {"Plan": {}}, {}, few_values=lambda t, c: c in ("sex", "hidden")
+    )
+    assert bool(settled) is stands
