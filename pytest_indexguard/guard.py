@@ -356,8 +356,14 @@ class Guard:
             self.skipped_unwatched += 1
             self._cache(plans, sql, _NOT_CHECKED)
             return _NOT_CHECKED
+        bound = first_parameters(params, many)
+        if many and bound is None:
+            # An executemany of no rows: its placeholders have nothing to bind, and EXPLAIN of
+            # unbound placeholders is a syntax error, which PostgreSQL raises before the
+            # savepoint of the same string exists: it would abort the test's transaction.
+            self._unexplained(key, "executemany without parameters")
+            return None
         try:
-            bound = first_parameters(params, many)
             text = sql if bound is None else _mogrify(raw, sql, bound)
             explained = postgresql.explain(raw, text.strip().rstrip(";"), forced=self.forced)
         except postgresql.NotExplained as exc:

@@ -132,3 +132,17 @@ def test_table_sizes(conn: psycopg.Connection) -> None:
     assert analysed["parted"] == (3000, "pg_class.reltuples")
     assert conn.pgconn.transaction_status == INTRANS
     conn.execute("ROLLBACK")
+
+
+def test_a_trailing_comment_does_not_swallow_the_rollback(conn: psycopg.Connection) -> None:
+    conn.execute("BEGIN")
+    conn.execute("CREATE TABLE commented (id int, note text)")
+    explained = postgresql.explain(
+        conn, "SELECT id FROM commented WHERE note = 'x' -- a trailing comment", forced=True
+    )
+    assert explained.round_trips == 1
+    # The rollback ran: the planner settings and the savepoint are gone with it.
+    assert _setting(conn, "enable_seqscan") == "on"
+    with pytest.raises(psycopg.errors.InvalidSavepointSpecification):
+        conn.execute(f"RELEASE SAVEPOINT {postgresql.SAVEPOINT}")
+    conn.execute("ROLLBACK")

@@ -86,7 +86,7 @@ def explain_many(raw: Any, statements: list[str]) -> list[Any | None]:
     of them fails, each is planned on its own, and the failing ones answer None."""
     if not statements:
         return []
-    body = FORCED_SETTINGS + "; ".join(f"EXPLAIN (FORMAT JSON) {s}" for s in statements)
+    body = FORCED_SETTINGS + "\n; ".join(f"EXPLAIN (FORMAT JSON) {s}" for s in statements)
     try:
         results, _ = _protected(raw, body)
     except NotExplained:
@@ -324,7 +324,7 @@ def _protected_block(raw: Any, body: str) -> tuple[list[PGresult], int]:
     """Outside a transaction: an explicit one, rolled back in the same string (an implicit
     transaction would commit the DDL)."""
     encoding = raw.info.encoding
-    results = _exchange(raw.pgconn, f"BEGIN; {body}; ROLLBACK".encode(encoding))
+    results = _exchange(raw.pgconn, f"BEGIN; {body}\n; ROLLBACK".encode(encoding))
     error = _first_error(results, encoding)
     if error is not None:
         if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
@@ -342,7 +342,9 @@ def _protected(raw: Any, body: str) -> tuple[list[PGresult], int]:
     transaction as it was."""
     pgconn = raw.pgconn
     in_transaction = pgconn.transaction_status == pq.TransactionStatus.INTRANS
-    query = f"SAVEPOINT {SAVEPOINT}; {body}; {_ROLLBACK}" if in_transaction else body
+    # A newline before each ";" that follows the statement: a trailing "-- comment" in it must
+    # not swallow the rollback.
+    query = f"SAVEPOINT {SAVEPOINT}; {body}\n; {_ROLLBACK}" if in_transaction else body
     encoding = raw.info.encoding
     results = _exchange(pgconn, query.encode(encoding))
     round_trips = 1
