@@ -161,12 +161,19 @@ def _keeps_most(
         return True
     if few_values is None or finding.sort_key:
         return False
-    equality, ranges = filter_columns(finding.filter, [])
+    return all(_few_valued(c, finding.table, few_values) for c in conjuncts)
+
+
+def _few_valued(conjunct: str, table: str, few_values: Callable[[str, str], bool]) -> bool:
+    """A conjunct that only compares columns of a few values with equality."""
+    if re.search(r"\w\(", conjunct) or len(top_level(conjunct, "OR")) > 1:
+        return False  # a function of a column (upper(email) = ...) may be selective
+    equality, ranges = filter_columns(conjunct, [])
     return (
         bool(equality)
         and not ranges
-        and unservable(finding.filter) in (None, "low-cardinality")
-        and all(few_values(finding.table, column) for column in equality)
+        and unservable(conjunct) in (None, "low-cardinality")
+        and all(few_values(table, column) for column in equality)
     )
 
 

@@ -186,6 +186,8 @@ def test_an_expression_index_that_exists_is_found_by_its_suggestion_key() -> Non
         ("((city)::text = 'Oslo'::text)", (), True),
         ("((status)::text <> 'done'::text)", (), True),
         ("(hashed SubPlan 1)", (), True),
+        # A flag next to a selective condition under a function: the condition decides.
+        ("(is_active AND (upper((email)::text) = 'A'::text))", (), True),
     ],
 )
 def test_filters_that_keep_most_of_the_table(
@@ -194,6 +196,10 @@ def test_filters_that_keep_most_of_the_table(
     schema = Schema.of([IndexInfo("t", "t_pkey", ("id",), True, True, False, keys=("id",))])
     finding = ScanFinding("t", "Seq Scan", Rule.FILTER, filter=condition, sort_key=sort_key)
     settled = judge.settle(
-        [finding], schema, {"Plan": {}}, {}, few_values=lambda t, c: c in ("sex", "hidden")
+        [finding],
+        schema,
+        {"Plan": {}},
+        {},
+        few_values=lambda t, c: c in ("sex", "hidden", "is_active"),
     )
     assert bool(settled) is stands

@@ -55,6 +55,8 @@ def count_oslo():
 ORIGINS = """
 import concurrent.futures
 
+from pytest_indexguard.config import parse_bool
+
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import call_command
@@ -77,8 +79,8 @@ def oslo(db):
 def test_orm_in_the_test_body(oslo, indexguard, request):
     assert Customer.objects.get(name="acme") == oslo
     assert list(Customer.objects.filter(city="Oslo")) == [oslo]
-    checked = request.config.getoption("indexguard_check_test_code") or request.config.getini(
-        "indexguard_check_test_code"
+    checked = request.config.getoption("indexguard_check_test_code") or parse_bool(
+        "indexguard_check_test_code", request.config.getini("indexguard_check_test_code")
     )
     assert {(o.origin, o.status) for o in indexguard.findings} == {
         ("test", "new" if checked else "test code")
