@@ -25,7 +25,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     stats.add_argument("--output", type=Path, help="file to write (default: standard output)")
     arguments = parser.parse_args(argv)
 
-    import psycopg
+    try:
+        import psycopg
+    except ImportError:
+        print(
+            "stats: needs psycopg 3 to read the database: pip install 'pytest-indexguard[psycopg]' "
+            "(in a separate environment if your project uses psycopg2)",
+            file=sys.stderr,
+        )
+        return 2
 
     from pytest_indexguard import stats as stats_module
     from pytest_indexguard.files import write_atomically

@@ -181,6 +181,8 @@ class TestRun:
 # statements. A statement PostgreSQL could not explain is not cached: the error may belong to
 # one execution's parameters, and the next execution is tried again.
 _NOT_CHECKED = Statement(alias="", sql="", findings=(), plan=None)
+# What the summary says of a PostgreSQL alias whose connection is not psycopg 3's.
+PSYCOPG2 = "PostgreSQL through psycopg2"
 # Rows sorted per call that make a sorted index range a violation, when production's shape is
 # known and no --indexguard-min-rows says otherwise.
 SORT_THRESHOLD = 1_000
@@ -336,13 +338,14 @@ class Guard:
             if changes_schema(sql):
                 self.schema_changed(alias)
             return None
-        from pytest_indexguard.explain import postgresql
-
         raw = connection.connection
         if raw is None or not hasattr(raw, "pgconn"):
-            self.unsupported.setdefault(alias, "PostgreSQL through psycopg2 (psycopg 3 needed)")
+            # psycopg2 (or no psycopg 3 at all): checked before anything imports psycopg 3.
+            self.unsupported.setdefault(alias, PSYCOPG2)
             self._cache(plans, sql, _NOT_CHECKED)
             return _NOT_CHECKED
+        from pytest_indexguard.explain import postgresql
+
         busy = postgresql.can_explain(raw)
         if busy is not None:
             self.skipped_aborted += 1

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from pytest_indexguard.config import Settings
-from pytest_indexguard.guard import DISTINCT_CAP, Occurrence, Status
+from pytest_indexguard.guard import DISTINCT_CAP, PSYCOPG2, Occurrence, Status
 from pytest_indexguard.plan import Rule, ScanFinding
 from pytest_indexguard.records import render_plan
 from pytest_indexguard.results import Results
@@ -249,7 +249,12 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
         )
     for alias, vendor in sorted(summary.unsupported.items()):
         lines.append(
-            f"not checked: database '{alias}' ({vendor}): indexguard checks PostgreSQL only"
+            f"not checked: database '{alias}' ({vendor}): indexguard checks "
+            + (
+                "connections made through psycopg 3 only (it leaves the project's driver alone)"
+                if vendor == PSYCOPG2
+                else "PostgreSQL only"
+            )
         )
     for error, times in sorted(summary.internal_errors.items()):
         lines.append(f"internal error ({times}x, tests unaffected): {error}")

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pytest_indexguard.explain.postgresql import USER_TABLES, size_source, sizes_query
 from pytest_indexguard.files import invalid, read_document
 from pytest_indexguard.schema import ColumnShape
 
@@ -58,6 +57,9 @@ def collect(database_url: str) -> dict[str, Any]:
 
 def collect_on(connection: Any, database: str) -> dict[str, Any]:
     """The same, on an open psycopg connection (``database`` says which, for the file)."""
+    # Imported here: reading a stats file must work on a project without psycopg 3.
+    from pytest_indexguard.explain.postgresql import USER_TABLES, size_source, sizes_query
+
     rows = connection.execute(sizes_query(None)).fetchall()
     shapes = connection.execute(_COLUMNS.format(where=USER_TABLES)).fetchall()
     server = connection.info.server_version
