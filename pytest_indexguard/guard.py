@@ -229,6 +229,10 @@ class Guard:
         self.tables_read: set[str] = set()
         self.catalog: dict[str, list[dict[str, Any]]] = {}
         self.schemas: dict[str, Schema] = {}
+        # Watched names some checked database has, the nearest table to the others.
+        self.watch_checks = 0
+        self.watched_present: set[str] = set()
+        self.nearest: dict[str, str] = {}
         # Production's shape, when declared: it decides whether a sorted index range matters.
         self.production = (
             judge.Production(
@@ -459,14 +463,31 @@ class Guard:
                 from pytest_indexguard.explain import postgresql
 
                 try:
-                    views, partitions = postgresql.views_and_partitions(raw, tables)
+                    views, partitions, relations = postgresql.views_and_partitions(raw, tables)
                 except Exception as exc:  # explain everything rather than miss a table
                     self.internal_error(exc)
-                    views, partitions = set(), set()
+                    views, partitions, relations = set(), set(), set()
+                else:
+                    self._note_missing(tables, relations)
                 watched = frozenset(tables | partitions)
                 found = Watch(names=frozenset(watched | views), watched=watched)
             self.watch_names[alias] = found
         return found
+
+    def _note_missing(self, tables: frozenset[str], relations: set[str]) -> None:
+        """Which watched names this database has, and for the others the nearest table name
+        (a typo, or the wrong case: PostgreSQL folds unquoted names to lower case)."""
+        import difflib
+
+        self.watch_checks += 1
+        self.watched_present.update(tables & relations)
+        lowered = {name.lower(): name for name in relations}
+        for table in tables - relations:
+            close = lowered.get(table.lower()) or next(
+                iter(difflib.get_close_matches(table, sorted(relations), n=1)), None
+            )
+            if close and table not in self.nearest:
+                self.nearest[table] = close
 
     def _note_coverage(
         self, connection: BaseDatabaseWrapper, raw: Any, statement: Statement

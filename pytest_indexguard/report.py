@@ -247,6 +247,14 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
             f"skipped: {_count(summary.skipped_aborted, 'statement')} issued in an aborted "
             "transaction"
         )
+    if settings.tables is not None and summary.watch_checks:
+        for table in sorted(settings.tables - summary.watched_present):
+            nearest = summary.nearest.get(table)
+            hint = f"; did you mean {nearest}?" if nearest else ""
+            lines.append(
+                f"warning: watched table {table} exists in no checked database{hint} "
+                "(its scans are never reported)"
+            )
     for alias, vendor in sorted(summary.unsupported.items()):
         lines.append(
             f"not checked: database '{alias}' ({vendor}): indexguard checks "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,6 +19,9 @@ def statement_digest(alias: str, sql: str) -> str:
 
 @dataclass
 class Summary:
+    """Counters and sets, each defined once here: ``of``, ``merge`` and the JSON round trip
+    follow the fields (numbers add up, sets and mappings unite)."""
+
     checked: int = 0
     explained: int = 0
     round_trips: int = 0
@@ -27,99 +30,81 @@ class Summary:
     invalidations: int = 0
     evictions: int = 0
     cached: int = 0  # plans held at the end, over every alias (and every xdist worker)
+    watch_checks: int = 0  # aliases whose tables were compared with the watched names
     distinct: set[str] = field(default_factory=set)
     informational: set[str] = field(default_factory=set)
-    index_usage: dict[str, set[str]] = field(default_factory=dict)
     tables_read: set[str] = field(default_factory=set)
+    watched_present: set[str] = field(default_factory=set)  # watched names some database has
+    index_usage: dict[str, set[str]] = field(default_factory=dict)
     catalog: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     unexplained: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)
+    nearest: dict[str, str] = field(default_factory=dict)  # missing watched name -> a table
     internal_errors: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def of(cls, guard: Guard) -> Summary:
-        summary = cls(
-            checked=guard.checked,
-            explained=guard.explained,
-            round_trips=guard.round_trips,
-            skipped_aborted=guard.skipped_aborted,
-            skipped_unwatched=guard.skipped_unwatched,
-            invalidations=guard.invalidations,
-            evictions=guard.evictions,
-            cached=sum(len(plans) for plans in guard.plans.values()),
-            distinct=set(guard.distinct),
-            unsupported=dict(guard.unsupported),
-            internal_errors=Counter(guard.internal_errors),
-            informational=set(guard.informational),
-            index_usage={k: set(v) for k, v in guard.index_usage.items()},
-            tables_read=set(guard.tables_read),
-            catalog=dict(guard.catalog),
-        )
-        for (alias, sql), reason in guard.unexplained.items():
-            summary.unexplained[statement_digest(alias, sql)] = (alias, sql, reason)
+        summary = cls()
+        for item in fields(cls):
+            value = getattr(guard, item.name, None)
+            if value is not None:
+                summary._add(item.name, value)
+        summary.cached = sum(len(plans) for plans in guard.plans.values())
+        summary.unexplained = {
+            statement_digest(alias, sql): (alias, sql, reason)
+            for (alias, sql), reason in guard.unexplained.items()
+        }
         return summary
 
     def merge(self, other: Summary) -> None:
-        for name in (
-            "checked",
-            "explained",
-            "round_trips",
-            "skipped_aborted",
-            "skipped_unwatched",
-            "invalidations",
-            "evictions",
-            "cached",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.distinct |= other.distinct
-        self.informational |= other.informational
-        for index, digests in other.index_usage.items():
-            self.index_usage.setdefault(index, set()).update(digests)
-        self.tables_read |= other.tables_read
-        for alias, indexes in other.catalog.items():
-            self.catalog.setdefault(alias, indexes)
-        self.unexplained.update(other.unexplained)
-        for alias, vendor in other.unsupported.items():
-            self.unsupported.setdefault(alias, vendor)
-        self.internal_errors.update(other.internal_errors)
+        for item in fields(self):
+            self._add(item.name, getattr(other, item.name))
+
+    def _add(self, name: str, value: Any) -> None:
+        mine = getattr(self, name)
+        if isinstance(mine, int):
+            setattr(self, name, mine + int(value))
+        elif isinstance(mine, set):
+            mine |= set(value)
+        elif isinstance(mine, Counter):
+            mine.update(value)
+        else:
+            for key, item in value.items():
+                if isinstance(item, set):
+                    mine.setdefault(key, set()).update(item)
+                else:
+                    mine.setdefault(key, item)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "explained": self.explained,
-            "round_trips": self.round_trips,
-            "skipped_aborted": self.skipped_aborted,
-            "skipped_unwatched": self.skipped_unwatched,
-            "invalidations": self.invalidations,
-            "evictions": self.evictions,
-            "cached": self.cached,
-            "distinct": sorted(self.distinct),
-            "informational": sorted(self.informational),
-            "index_usage": {k: sorted(v) for k, v in sorted(self.index_usage.items())},
-            "tables_read": sorted(self.tables_read),
-            "catalog": dict(sorted(self.catalog.items())),
-            "unexplained": {k: list(v) for k, v in sorted(self.unexplained.items())},
-            "unsupported": dict(sorted(self.unsupported.items())),
-            "internal_errors": dict(sorted(self.internal_errors.items())),
-        }
+        data: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, set):
+                value = sorted(value)
+            elif isinstance(value, dict):
+                value = {
+                    k: sorted(v) if isinstance(v, set) else list(v) if isinstance(v, tuple) else v
+                    for k, v in sorted(value.items())
+                }
+            data[item.name] = value
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Summary:
-        return cls(
-            checked=int(data["checked"]),
-            explained=int(data["explained"]),
-            round_trips=int(data["round_trips"]),
-            skipped_aborted=int(data["skipped_aborted"]),
-            skipped_unwatched=int(data["skipped_unwatched"]),
-            invalidations=int(data["invalidations"]),
-            evictions=int(data["evictions"]),
-            cached=int(data["cached"]),
-            distinct=set(data["distinct"]),
-            informational=set(data["informational"]),
-            index_usage={k: set(v) for k, v in data["index_usage"].items()},
-            tables_read=set(data["tables_read"]),
-            catalog=dict(data["catalog"]),
-            unexplained={k: (v[0], v[1], v[2]) for k, v in data["unexplained"].items()},
-            unsupported=dict(data["unsupported"]),
-            internal_errors=Counter(data["internal_errors"]),
-        )
+        summary = cls()
+        for item in fields(cls):
+            value = data[item.name]
+            empty = getattr(summary, item.name)
+            if isinstance(empty, int):
+                setattr(summary, item.name, int(value))
+            elif isinstance(empty, set):
+                setattr(summary, item.name, set(value))
+            elif isinstance(empty, Counter):
+                setattr(summary, item.name, Counter(value))
+            elif item.name == "index_usage":
+                setattr(summary, item.name, {k: set(v) for k, v in value.items()})
+            elif item.name == "unexplained":
+                setattr(summary, item.name, {k: (v[0], v[1], v[2]) for k, v in value.items()})
+            else:
+                setattr(summary, item.name, dict(value))
+        return summary

@@ -225,3 +225,19 @@ def test_non_postgresql_database(
     assert notes == [
         "not checked: database 'legacy' (SQLite): indexguard checks PostgreSQL only"
     ], run.output
+
+
+def test_a_watched_table_that_exists_nowhere_is_named(django_project: DjangoProject) -> None:
+    django_project.write_tests(SIMPLE)
+    run = django_project.run("--indexguard", "--indexguard-tables=SHOP_CUSTOMER,shop_ordr")
+    # Nothing watched exists, so nothing fails: the summary says why.
+    assert set(run.outcomes().values()) == {"passed"}, run.output
+    assert (
+        "warning: watched table SHOP_CUSTOMER exists in no checked database; did you mean "
+        "shop_customer? (its scans are never reported)"
+    ) in run.output, run.output
+    assert "watched table shop_ordr exists in no checked database; did you mean shop_order?" in (
+        run.output
+    )
+    right = django_project.run("--indexguard", "--indexguard-tables=shop_customer")
+    assert "exists in no checked database" not in right.output, right.output

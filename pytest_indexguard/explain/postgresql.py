@@ -258,29 +258,30 @@ def schema(raw: Any) -> Schema:
     return Schema.of(found, parents, extensions)
 
 
-def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set[str]]:
-    """Names of every view (its plan may read a watched table), and the partitions of the
-    watched tables (plans name the partition, not its parent)."""
+def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
+    """Names of every view (its plan may read a watched table), the partitions of the watched
+    tables (plans name the partition, not its parent), and every table and view (to tell a
+    watched name that exists nowhere)."""
     literal = ", ".join(_quote_literal(name) for name in sorted(set(tables))) or "''"
     query = f"""
-        SELECT 'view', c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'v' AND {USER_TABLES}
+        SELECT CASE WHEN c.relkind = 'v' THEN 'view' ELSE 'table' END, c.relname
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('v', 'r', 'p', 'm', 'f') AND {USER_TABLES}
         UNION ALL
         SELECT 'partition', t.relid::regclass::text
         FROM pg_class c, pg_partition_tree(c.oid) t
         WHERE c.relname IN ({literal}) AND c.relkind = 'p' AND t.relid <> c.oid
     """
     results, _ = _protected(raw, query)
-    views: set[str] = set()
-    partitions: set[str] = set()
+    found: dict[str, set[str]] = {"view": set(), "partition": set(), "table": set()}
     for result in results:
         if result.status != pq.ExecStatus.TUPLES_OK:
             continue
         for row in range(result.ntuples):
             kind = bytes(result.get_value(row, 0) or b"").decode()
             name = bytes(result.get_value(row, 1) or b"").decode().rsplit(".", 1)[-1].strip('"')
-            (views if kind == "view" else partitions).add(name)
-    return views, partitions
+            found[kind].add(name)
+    return found["view"], found["partition"], found["table"] | found["view"]
 
 
 PROBE = "indexguard_probe"
