@@ -1,8 +1,10 @@
-"""``python -m pytest_indexguard stats --database-url URL [--output FILE]``."""
+"""``python -m pytest_indexguard stats --database-url URL [--output FILE]`` and
+``python -m pytest_indexguard merge REPORT... [--baseline B] [--update-baseline] ...``."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,8 +25,80 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--database-url", required=True, help="postgres://user:password@host:port/dbname"
     )
     stats.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    merge = commands.add_parser(
+        "merge",
+        help="one verdict from the JSON reports of a suite split across CI jobs",
+        description="Read the JSON reports (--indexguard-report) of the jobs a suite was split "
+        "into and give the verdict one run of the whole suite would give: new, known and stale "
+        "violations, one SARIF file, one GitHub step summary, one baseline update. Exit code 1 "
+        "when there are new violations (or stale baseline entries with --fail-stale), 2 for "
+        "bad input or an output that cannot be written.",
+    )
+    merge.add_argument("reports", nargs="+", type=Path, metavar="REPORT", help="JSON reports")
+    merge.add_argument(
+        "--baseline",
+        type=Path,
+        help="the baseline file: decides which violations are known; needed for stale entries "
+        "and --update-baseline",
+    )
+    merge.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write the merged violations to the baseline file instead of failing on new ones",
+    )
+    merge.add_argument(
+        "--fail-stale",
+        action="store_true",
+        help="exit 1 when the baseline has entries nothing hit although all their tests ran",
+    )
+    merge.add_argument("--sarif", type=Path, help="write the merged SARIF 2.1.0 file here")
+    merge.add_argument("--report", type=Path, help="write the merged JSON report here")
+    merge.add_argument(
+        "--github-summary",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="append the Markdown summary to PATH (default: the file GITHUB_STEP_SUMMARY names)",
+    )
     arguments = parser.parse_args(argv)
+    if arguments.command == "merge":
+        return _merge(arguments)
+    return _stats(arguments)
 
+
+def _merge(arguments: argparse.Namespace) -> int:
+    from pytest_indexguard.merge import MergeError, Options, merge
+
+    summary: Path | None = None
+    if arguments.github_summary is not None:
+        target = arguments.github_summary or os.environ.get("GITHUB_STEP_SUMMARY", "")
+        if not target:
+            print(
+                "merge: --github-summary: no PATH given and GITHUB_STEP_SUMMARY is not set",
+                file=sys.stderr,
+            )
+            return 2
+        summary = Path(target)
+    options = Options(
+        reports=arguments.reports,
+        baseline=arguments.baseline,
+        update_baseline=arguments.update_baseline,
+        fail_stale=arguments.fail_stale,
+        sarif=arguments.sarif,
+        report=arguments.report,
+        github_summary=summary,
+    )
+    try:
+        outcome = merge(options)
+    except MergeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    for line in outcome.lines:
+        print(line)
+    return outcome.exit_code
+
+
+def _stats(arguments: argparse.Namespace) -> int:
     try:
         import psycopg
     except ImportError:
@@ -36,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     from pytest_indexguard import stats as stats_module
-    from pytest_indexguard.files import write_atomically
+    from pytest_indexguard.files import OutputError, write_atomically
 
     try:
         data = stats_module.collect(arguments.database_url)
@@ -49,7 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.output is None:
         sys.stdout.write(text)
     else:
-        write_atomically(arguments.output, text)
+        try:
+            write_atomically(arguments.output, text, option="stats --output")
+        except OutputError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
         print(
             f"stats: {len(data['tables'])} tables from {data['database']} written to "
             f"{arguments.output}",

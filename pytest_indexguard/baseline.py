@@ -9,6 +9,7 @@ xdist controller).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,24 +42,25 @@ class Entry:
         }
 
 
-def load(path: Path, *, missing_ok: bool) -> dict[str, Entry]:
-    """The entries of ``path`` by fingerprint. Every problem is one line: a usage error."""
-    if missing_ok and not path.exists():
+def load(path: Path, *, missing_ok: bool, option: str = OPTION) -> dict[str, Entry]:
+    """The entries of ``path`` by fingerprint. Every problem is one line naming ``option``: a
+    usage error."""
+    if missing_ok and not os.path.lexists(path):
         return {}
     data = read_document(
         path,
-        option=OPTION,
+        option=option,
         kind="baseline",
         format_name=FORMAT,
         version=VERSION,
         missing_hint="record one with --indexguard-update-baseline",
     )
-    return parse(data, path)
+    return parse(data, path, option=option)
 
 
-def parse(data: dict[str, Any], path: Path) -> dict[str, Entry]:
+def parse(data: dict[str, Any], path: Path, *, option: str = OPTION) -> dict[str, Entry]:
     def bad(why: str) -> pytest.UsageError:
-        return invalid(path, option=OPTION, kind="baseline", why=why)
+        return invalid(path, option=option, kind="baseline", why=why)
 
     violations = data.get("violations")
     if not isinstance(violations, list):
@@ -105,13 +107,14 @@ def dumps(entries: Iterable[Entry]) -> str:
     return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
 
-def write(path: Path, entries: Iterable[Entry]) -> bool:
-    """Write the file if its content changes; True when it did."""
+def write(path: Path, entries: Iterable[Entry], *, option: str = OPTION) -> bool:
+    """Write the file if its content changes; True when it did. Raises ``OutputError`` (one
+    line) when it cannot be written; the old file is then left as it was."""
     text = dumps(entries)
     try:
         if path.read_text(encoding="utf-8") == text:
             return False
     except OSError:
         pass
-    write_atomically(path, text)
+    write_atomically(path, text, option=option)
     return True

@@ -12,6 +12,7 @@ import contextlib
 import os
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -114,9 +115,16 @@ class GuardPlugin:
         self.summary = Summary()
         # Only the process that prints the summary gathers results and writes files.
         self.is_worker = hasattr(config, "workerinput")
-        self.results = Results(guard.settings, baseline=known, full_run=_full_run(config))
+        self.results = Results(guard.settings, baseline=known)
+        # What collection showed: each collector's children, to tell a renamed or deleted
+        # test (gone) from one that was only not selected.
+        self.collected: dict[str, list[str]] = {}
+        self.written: list[str] = []
+        self.write_errors: list[str] = []
         if config.pluginmanager.hasplugin("xdist"):
-            config.pluginmanager.register(XdistHooks(self.summary), "indexguard-xdist")
+            config.pluginmanager.register(
+                XdistHooks(self.summary, self.results), "indexguard-xdist"
+            )
 
     def pytest_report_header(self) -> str:
         from pytest_indexguard.report import header_line
@@ -133,6 +141,10 @@ class GuardPlugin:
             )
         # Notes who builds each QuerySet (origin.py); before collection imports test modules.
         self.guard.call_sites.builds.install()
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.passed and report.nodeid:
+            self.collected[report.nodeid] = [child.nodeid for child in report.result]
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -199,20 +211,18 @@ class GuardPlugin:
         from pytest_indexguard.records import violation_records
 
         records = violation_records(run)
-        unused = (
-            [mark.describe() for mark in run.policy.unused_marks()]
-            if report.when == "call" and not run.policy.skip
-            else []
-        )
-        if records or unused:
-            report.indexguard = {"violations": records, "unused_markers": unused}  # type: ignore[attr-defined]
+        markers = [] if run.policy.skip else run.policy.mark_usage()
+        if records or markers:
+            report.indexguard = {"violations": records, "markers": markers}  # type: ignore[attr-defined]
         counted = [r for r in records if r["status"] in ("new", "known")]
         if counted:
             item.user_properties.append(("indexguard_violations", len(counted)))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
-            self.results.add(report.nodeid, report.when, getattr(report, "indexguard", None))
+            self.results.add(
+                report.nodeid, report.when, getattr(report, "indexguard", None), ran=_ran(report)
+            )
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -225,51 +235,97 @@ class GuardPlugin:
         from pytest_indexguard.summary import Summary
 
         own = Summary.of(self.guard)
+        gone = sorted(self._gone())
         workeroutput = getattr(session.config, "workeroutput", None)
         if workeroutput is not None:  # an xdist worker: the controller reports
             workeroutput["indexguard"] = own.to_json()
+            workeroutput["indexguard_gone"] = gone
             return
         self.summary.merge(own)
-        self.written = self._write_files()
+        self.results.gone.update(gone)
+        self._write_files()
         settings = self.guard.settings
         if settings.fail_stale and not settings.update_baseline and self.results.stale():
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.write_errors and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,
+        ):
+            # A file the command line asked for is missing: the run must not look green. The
+            # same code as an output path found unusable at the start.
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
-    def _write_files(self) -> list[str]:
+    def _gone(self) -> set[str]:
+        """Tests of the baseline that no longer exist: their file is missing, or pytest
+        collected the module or class that would hold them and they were not in it."""
+        tests = {test for entry in self.results.baseline.values() for test in entry.tests}
+        return {test for test in tests if _is_gone(test, self.collected, self.config.rootpath)}
+
+    def _write_files(self) -> None:
+        """Every output the command line asked for, each on its own: one that cannot be written
+        is reported in one line and the others are still written."""
         from pytest_indexguard import baseline
-        from pytest_indexguard.files import write_json
+        from pytest_indexguard.files import OutputError, append_text, write_json
         from pytest_indexguard.sarif import sarif
 
         settings = self.guard.settings
-        notes = []
+
+        def attempt(write: Any) -> None:
+            try:
+                note = write()
+            except OutputError as exc:
+                self.write_errors.append(str(exc))
+            else:
+                self.written.append(note)
+
         if settings.update_baseline and settings.baseline is not None:
-            entries = self.results.new_baseline()
-            changed = baseline.write(settings.baseline, entries)
-            state = "written" if changed else "unchanged"
-            notes.append(f"baseline {state}: {settings.baseline} ({len(entries)} entries)")
+            path = settings.baseline
+
+            def write_baseline() -> str:
+                entries = self.results.new_baseline()
+                state = "written" if baseline.write(path, entries) else "unchanged"
+                return f"baseline {state}: {path} ({len(entries)} entries)"
+
+            attempt(write_baseline)
         if settings.report is not None:
-            table_coverage = None
-            if settings.coverage:
-                from dataclasses import asdict
+            report = settings.report
 
-                from pytest_indexguard.coverage import coverage
+            def write_report() -> str:
+                write_json(report, self._json_report(), option="--indexguard-report")
+                return f"report written: {report}"
 
-                table_coverage = [asdict(c) for c in coverage(settings, self.summary)]
-            counters = self.summary.to_json()
-            for bulky in ("catalog", "index_usage", "distinct", "tables_read"):
-                counters.pop(bulky)
-            counters["distinct"] = len(self.summary.distinct)
-            write_json(settings.report, self.results.json_report(counters, table_coverage))
-            notes.append(f"report written: {settings.report}")
+            attempt(write_report)
         if settings.sarif is not None:
-            write_json(settings.sarif, sarif(self.results.grouped(), self.config.rootpath))
-            notes.append(f"SARIF written: {settings.sarif}")
+            sarif_path = settings.sarif
+
+            def write_sarif() -> str:
+                document = sarif(self.results.grouped(), self.config.rootpath)
+                write_json(sarif_path, document, option="--indexguard-sarif")
+                return f"SARIF written: {sarif_path}"
+
+            attempt(write_sarif)
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if step_summary:
-            with open(step_summary, "a", encoding="utf-8") as out:
-                out.write(self.results.markdown())
-            notes.append(f"GitHub step summary appended: {step_summary}")
-        return notes
+
+            def write_step_summary() -> str:
+                append_text(
+                    Path(step_summary), self.results.markdown(), option="GITHUB_STEP_SUMMARY"
+                )
+                return f"GitHub step summary appended: {step_summary}"
+
+            attempt(write_step_summary)
+
+    def _json_report(self) -> dict[str, Any]:
+        table_coverage = None
+        if self.guard.settings.coverage:
+            from dataclasses import asdict
+
+            from pytest_indexguard.coverage import coverage
+
+            table_coverage = [asdict(c) for c in coverage(self.guard.settings, self.summary)]
+        return self.results.json_report(
+            report_counters(self.summary), table_coverage, rootdir=str(self.config.rootpath)
+        )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_indexguard.report import summary_lines
@@ -284,8 +340,14 @@ class GuardPlugin:
 
             for line in coverage_lines(self.guard.settings, self.summary):
                 terminalreporter.write_line(line)
-        for note in getattr(self, "written", ()):
+        for note in self.written:
             terminalreporter.write_line(note)
+        for error in self.write_errors:
+            terminalreporter.write_line(f"indexguard: {error}", red=True)
+        if self.write_errors:
+            terminalreporter.write_line(
+                "indexguard: the run fails: an output file could not be written", red=True
+            )
         settings = self.guard.settings
         if settings.fail_stale and not settings.update_baseline and self.results.stale():
             count = len(self.results.stale())
@@ -304,27 +366,49 @@ class GuardPlugin:
             self.guard.call_sites.builds.uninstall()
 
 
-def _full_run(config: pytest.Config) -> bool:
-    """Whether this run selects the whole suite: only then may recording a baseline drop the
-    entries of tests that did not run."""
-    option = config.option
-    if getattr(option, "keyword", "") or getattr(option, "markexpr", ""):
-        return False
-    if getattr(option, "lf", False) or getattr(option, "deselect", None):
-        return False
-    return not any("::" in str(arg) or str(arg).endswith(".py") for arg in config.args)
+def report_counters(summary: Any) -> dict[str, Any]:
+    """The session counters as the JSON report holds them: without the bulky sets, with the
+    number of distinct statements."""
+    counters: dict[str, Any] = summary.to_json()
+    for bulky in ("catalog", "index_usage", "distinct", "tables_read"):
+        counters.pop(bulky)
+    counters["distinct"] = len(summary.distinct)
+    return counters
+
+
+def _ran(report: pytest.TestReport) -> bool:
+    """A call phase that ran: passed, failed or xfailed; a skipped test did not run."""
+    return report.when == "call" and (not report.skipped or hasattr(report, "wasxfail"))
+
+
+def _is_gone(test: str, collected: dict[str, list[str]], rootdir: Path) -> bool:
+    path = test.split("::", 1)[0]
+    if not (rootdir / path).exists():
+        return True
+    parts = test.split("::")
+    # The deepest collector that pytest reported (a module or class), if any: it reported all
+    # its children, whatever was selected afterwards.
+    for depth in range(len(parts) - 1, 0, -1):
+        parent = "::".join(parts[:depth])
+        children = collected.get(parent)
+        if children is not None:
+            return not any(c == test or test.startswith(c + "::") for c in children)
+    return False
 
 
 class XdistHooks:
     """Registered only when pytest-xdist is installed: the controller merges what workers send."""
 
-    def __init__(self, summary: Any) -> None:
+    def __init__(self, summary: Any, results: Any) -> None:
         self.summary = summary
+        self.results = results
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         from pytest_indexguard.summary import Summary
 
-        data = getattr(node, "workeroutput", {}).get("indexguard")
+        output = getattr(node, "workeroutput", {})
+        data = output.get("indexguard")
         if data is not None:
             self.summary.merge(Summary.from_json(data))
+        self.results.gone.update(output.get("indexguard_gone", ()))

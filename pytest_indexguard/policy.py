@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -26,6 +26,9 @@ class AllowMark:
     tables: frozenset[str] | None  # None: every table
     reason: str | None
     until: datetime.date | None = None
+    # The node id of what carries the marker: the test, its class or its module. A marker of a
+    # module or class is one marker for all their tests (unused only if unused in all).
+    node: str = ""
 
     def covers(self, table: str) -> bool:
         return self.tables is None or table in self.tables
@@ -128,8 +131,8 @@ class TestPolicy:
     def for_item(cls, item: pytest.Item) -> TestPolicy:
         skip_markers = list(item.iter_markers(SKIP_MARK))
         marks = tuple(
-            _allow_signature(*marker.args, **marker.kwargs)
-            for marker in item.iter_markers(ALLOW_MARK)
+            replace(_allow_signature(*marker.args, **marker.kwargs), node=node.nodeid)
+            for node, marker in item.iter_markers_with_node(ALLOW_MARK)
         )
         return cls(
             skip=bool(skip_markers),
@@ -158,8 +161,17 @@ class TestPolicy:
     def unused_marks(self) -> list[AllowMark]:
         """Markers that matched nothing in this test. An expired marker that matched a scan is
         not listed: the test's failure already says it expired."""
+        return [mark for mark in self.marks if not self.was_used(mark)]
+
+    def was_used(self, mark: AllowMark) -> bool:
+        return mark in self.used or mark in self.expired_hits
+
+    def mark_usage(self) -> list[dict[str, object]]:
+        """Each marker in effect for this test, where it is placed and whether it allowed
+        something here: the run's results gather them over every test a marker covers."""
         return [
-            mark for mark in self.marks if mark not in self.used and mark not in self.expired_hits
+            {"node": mark.node, "marker": mark.describe(), "used": self.was_used(mark)}
+            for mark in self.marks
         ]
 
 

@@ -192,6 +192,47 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
             f"not explained: {_count(summary.skipped_unwatched, 'statement')} that name no "
             "watched table"
         )
+    lines.extend(verdict_lines(settings, results))
+    if summary.informational:
+        lines.append(
+            "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
+            + ", ".join(sorted(summary.informational))
+        )
+    if summary.unexplained:
+        lines.append(f"not explained: {_count(len(summary.unexplained), 'distinct statement')}")
+        for alias, sql, reason in sorted(summary.unexplained.values()):
+            lines.append(f"  {reason}: {_short(normalise(sql))} [{alias}]")
+    if summary.skipped_aborted:
+        lines.append(
+            f"skipped: {_count(summary.skipped_aborted, 'statement')} issued in an aborted "
+            "transaction"
+        )
+    if settings.tables is not None and summary.watch_checks:
+        for table in sorted(settings.tables - summary.watched_present):
+            nearest = summary.nearest.get(table)
+            hint = f"; did you mean {nearest}?" if nearest else ""
+            lines.append(
+                f"warning: watched table {table} exists in no checked database{hint} "
+                "(its scans are never reported)"
+            )
+    for alias, vendor in sorted(summary.unsupported.items()):
+        lines.append(
+            f"not checked: database '{alias}' ({vendor}): indexguard checks "
+            + (
+                "connections made through psycopg 3 only (it leaves the project's driver alone)"
+                if vendor == PSYCOPG2
+                else "PostgreSQL only"
+            )
+        )
+    for error, times in sorted(summary.internal_errors.items()):
+        lines.append(f"internal error ({times}x, tests unaffected): {error}")
+    return lines
+
+
+def verdict_lines(settings: Settings, results: Results) -> list[str]:
+    """What the run found, by table, and the baseline's and markers' hygiene: the part of the
+    summary that ``merge`` prints for several jobs too."""
+    lines: list[str] = []
     counts = results.table_counts()
     if counts:
         failing = len(results.failing_tests())
@@ -229,43 +270,10 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
     unexercised = results.unexercised()
     if unexercised:
         lines.append(
-            f"baseline entries not exercised (none of their tests ran): {len(unexercised)}"
+            f"baseline entries kept as they are (not all of their tests ran): {len(unexercised)}"
         )
-    for test, marker in sorted(results.unused):
-        lines.append(f"unused marker (allowed nothing): {test}: {marker}")
-    if summary.informational:
-        lines.append(
-            "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
-            + ", ".join(sorted(summary.informational))
-        )
-    if summary.unexplained:
-        lines.append(f"not explained: {_count(len(summary.unexplained), 'distinct statement')}")
-        for alias, sql, reason in sorted(summary.unexplained.values()):
-            lines.append(f"  {reason}: {_short(normalise(sql))} [{alias}]")
-    if summary.skipped_aborted:
-        lines.append(
-            f"skipped: {_count(summary.skipped_aborted, 'statement')} issued in an aborted "
-            "transaction"
-        )
-    if settings.tables is not None and summary.watch_checks:
-        for table in sorted(settings.tables - summary.watched_present):
-            nearest = summary.nearest.get(table)
-            hint = f"; did you mean {nearest}?" if nearest else ""
-            lines.append(
-                f"warning: watched table {table} exists in no checked database{hint} "
-                "(its scans are never reported)"
-            )
-    for alias, vendor in sorted(summary.unsupported.items()):
-        lines.append(
-            f"not checked: database '{alias}' ({vendor}): indexguard checks "
-            + (
-                "connections made through psycopg 3 only (it leaves the project's driver alone)"
-                if vendor == PSYCOPG2
-                else "PostgreSQL only"
-            )
-        )
-    for error, times in sorted(summary.internal_errors.items()):
-        lines.append(f"internal error ({times}x, tests unaffected): {error}")
+    for node, marker in results.unused:
+        lines.append(f"unused marker (allowed nothing): {node}: {marker}")
     return lines
 
 

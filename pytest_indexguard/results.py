@@ -1,11 +1,21 @@
 """What the whole run found, gathered from test reports by the process that prints the summary
-(the xdist controller, or the only process): baseline comparison, stale entries, unused
-markers, and the files written at the end (baseline, JSON report, SARIF, GitHub summary)."""
+(the xdist controller, or the only process), or from the JSON reports of several CI jobs by
+``python -m pytest_indexguard merge``: baseline comparison, stale entries, unused markers, and
+the files written at the end (baseline, JSON report, SARIF, GitHub summary).
+
+Which baseline entries a run may judge is a matter of fact, not of how pytest was called: a test
+*ran* when its call phase ran and was not skipped; a test is *gone* when pytest collected the
+module or class that would hold it and it was not there, or its file no longer exists. An entry
+is stale (and an update drops it) only when every one of its tests ran or is gone and none hit
+it; every other entry that nothing hit is kept as it was ("unexercised"). So a baseline updated
+from a ``-k`` selection, a directory, ``--lf``, a skipped platform or one CI shard changes only
+the entries of the tests that ran.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pytest_indexguard import __version__
@@ -14,26 +24,74 @@ from pytest_indexguard.config import Settings
 from pytest_indexguard.guard import Status
 
 REPORT_FORMAT = "pytest-indexguard report"
-REPORT_VERSION = 1
+# 2: each violation lists its "hits" (test, call site, executions, markers), and the report says
+# which tests ran ("tests") and which allow markers were in effect ("allow_markers"): what
+# ``merge`` needs to give the verdict of a suite run in several jobs.
+REPORT_VERSION = 2
 # Statuses that the baseline records: the ones that fail a test unless known.
 BASELINED = (Status.NEW, Status.KNOWN)
+# Fields of a violation that its first hit (by table, statement and test) gives its group.
+GROUP_FIELDS = (
+    "fingerprint",
+    "alias",
+    "table",
+    "sql",
+    "node",
+    "rule",
+    "filter",
+    "join_filter",
+    "sort_key",
+    "unservable",
+    "status",
+    "suggestion",
+    "plan",
+    "rows",
+    "rows_source",
+    "origin",
+)
+# Fields of one hit: what differs between the tests and call sites of one violation.
+HIT_FIELDS = ("test", "call_site", "executions", "marker", "expired_marker")
 
 
 @dataclass
 class Results:
     settings: Settings
     baseline: dict[str, Entry] = field(default_factory=dict)
-    full_run: bool = True
     records: list[dict[str, Any]] = field(default_factory=list)
-    executed: set[str] = field(default_factory=set)
-    unused: set[tuple[str, str]] = field(default_factory=set)
+    # Tests whose call phase ran (passed, failed, xfailed): not skipped, not deselected.
+    ran: set[str] = field(default_factory=set)
+    # Tests named in the baseline that no longer exist (see the module docstring).
+    gone: set[str] = field(default_factory=set)
+    # Allow markers in effect, by (node that carries it, marker): whether it allowed anything.
+    markers: dict[tuple[str, str], bool] = field(default_factory=dict)
 
-    def add(self, nodeid: str, when: str, data: dict[str, Any] | None) -> None:
-        if when == "call":
-            self.executed.add(nodeid)
+    def add(
+        self, nodeid: str, when: str, data: dict[str, Any] | None, *, ran: bool = False
+    ) -> None:
+        """One test report: ``ran`` when it is the report of a call phase that ran."""
+        if when == "call" and ran:
+            self.ran.add(nodeid)
         if data:
             self.records.extend(data.get("violations", ()))
-            self.unused.update((nodeid, marker) for marker in data.get("unused_markers", ()))
+            for usage in data.get("markers", ()):
+                self.note_marker(str(usage["node"]), str(usage["marker"]), bool(usage["used"]), ran)
+
+    def note_marker(self, node: str, marker: str, used: bool, ran: bool) -> None:
+        """A marker counts as unused only from tests that ran; a use counts from any test."""
+        key = (node, marker)
+        if used:
+            self.markers[key] = True
+        elif ran:
+            self.markers.setdefault(key, False)
+
+    @property
+    def unused(self) -> list[tuple[str, str]]:
+        """(node, marker) of the allow markers that allowed nothing in any test they cover."""
+        return sorted(key for key, used in self.markers.items() if not used)
+
+    def done(self, test: str) -> bool:
+        """Whether this run says all there is to say about ``test``: it ran, or it is gone."""
+        return test in self.ran or test in self.gone
 
     # -- derived views ------------------------------------------------------------------------
 
@@ -46,32 +104,33 @@ class Results:
         return found
 
     def stale(self) -> list[Entry]:
-        """Baseline entries nothing hit although one of their tests ran."""
-        return self._unhit(ran=True)
+        """Baseline entries nothing hit although each of their tests ran (or is gone)."""
+        return self._unhit(judged=True)
 
     def unexercised(self) -> list[Entry]:
-        """Baseline entries none of whose tests ran (a -k selection, or renamed tests)."""
-        return self._unhit(ran=False)
+        """Baseline entries nothing hit, some of whose tests did not run: kept as they are."""
+        return self._unhit(judged=False)
 
-    def _unhit(self, *, ran: bool) -> list[Entry]:
+    def _unhit(self, *, judged: bool) -> list[Entry]:
         hits = self.hits()
         found = [
             entry
             for fingerprint, entry in self.baseline.items()
-            if fingerprint not in hits and any(test in self.executed for test in entry.tests) == ran
+            if fingerprint not in hits and all(self.done(t) for t in entry.tests) == judged
         ]
         return sorted(found, key=lambda e: (e.table, e.sql, e.fingerprint))
 
     def new_baseline(self) -> list[Entry]:
-        """This run's violations, plus the entries of tests that did not run. On a run of the
-        whole suite (no selection), entries whose tests no longer run are dropped."""
+        """This run's violations, with the tests of their old entries that did not run, plus
+        the entries nothing hit whose tests did not all run (without the tests that did). An
+        entry whose tests did not run at all comes back unchanged."""
         entries: dict[str, Entry] = {}
         for fingerprint, records in self.hits().items():
             first = records[0]
             tests = {r["test"] for r in records}
             old = self.baseline.get(fingerprint)
             if old is not None:
-                tests.update(t for t in old.tests if t not in self.executed)
+                tests.update(t for t in old.tests if not self.done(t))
             entries[fingerprint] = Entry(
                 fingerprint=fingerprint,
                 alias=first["alias"],
@@ -79,9 +138,10 @@ class Results:
                 sql=first["sql"],
                 tests=tuple(sorted(tests)),
             )
-        if not self.full_run:
-            for entry in self.unexercised():
-                entries[entry.fingerprint] = entry
+        for entry in self.unexercised():
+            left = tuple(t for t in entry.tests if not self.done(t))
+            kept = entry if left == entry.tests else replace(entry, tests=left)
+            entries[entry.fingerprint] = kept
         return list(entries.values())
 
     def table_counts(self) -> dict[str, Counter[str]]:
@@ -115,34 +175,16 @@ class Results:
         return {r["test"] for r in self.records if r["status"] == Status.NEW}
 
     def grouped(self) -> list[dict[str, Any]]:
-        """One entry per fingerprint and status, with every test and call site that hit it."""
+        """One entry per fingerprint and status, with every test and call site that hit it,
+        and the hits themselves (in the order of their tests), from which ``merge`` rebuilds
+        the records."""
         groups: dict[tuple[str, str], dict[str, Any]] = {}
         for record in sorted(self.records, key=_record_order):
             key = (record["fingerprint"], record["status"])
             group = groups.get(key)
             if group is None:
-                group = groups[key] = {
-                    k: record[k]
-                    for k in (
-                        "fingerprint",
-                        "alias",
-                        "table",
-                        "sql",
-                        "node",
-                        "rule",
-                        "filter",
-                        "join_filter",
-                        "sort_key",
-                        "unservable",
-                        "status",
-                        "suggestion",
-                        "plan",
-                        "rows",
-                        "rows_source",
-                        "origin",
-                    )
-                }
-                group.update(tests=[], call_sites=[], markers=[], executions=0)
+                group = groups[key] = {k: record[k] for k in GROUP_FIELDS}
+                group.update(tests=[], call_sites=[], markers=[], executions=0, hits=[])
             if record["test"] not in group["tests"]:
                 group["tests"].append(record["test"])
             site = record["call_site"]
@@ -152,6 +194,7 @@ class Results:
                 if record.get(key_name) and record[key_name] not in group["markers"]:
                     group["markers"].append(record[key_name])
             group["executions"] += record["executions"]
+            group["hits"].append({k: record.get(k) for k in HIT_FIELDS})
         order = {status: index for index, status in enumerate(Status.ORDER)}
         return sorted(
             groups.values(),
@@ -161,13 +204,18 @@ class Results:
     # -- outputs ------------------------------------------------------------------------------
 
     def json_report(
-        self, summary: dict[str, Any], coverage: list[dict[str, Any]] | None = None
+        self,
+        summary: dict[str, Any],
+        coverage: list[dict[str, Any]] | None = None,
+        *,
+        rootdir: str,
     ) -> dict[str, Any]:
         settings = self.settings
         return {
             "format": REPORT_FORMAT,
             "version": REPORT_VERSION,
             "plugin_version": __version__,
+            "rootdir": rootdir,
             "settings": {
                 "mode": settings.mode,
                 "tables": sorted(settings.tables) if settings.tables is not None else None,
@@ -184,9 +232,12 @@ class Results:
             "violations": self.grouped(),
             "stale": [entry.to_json() for entry in self.stale()],
             "unexercised": [entry.to_json() for entry in self.unexercised()],
-            "unused_markers": [
-                {"test": test, "marker": marker} for test, marker in sorted(self.unused)
+            "unused_markers": [{"node": node, "marker": marker} for node, marker in self.unused],
+            "allow_markers": [
+                {"node": node, "marker": marker, "used": used}
+                for (node, marker), used in sorted(self.markers.items())
             ],
+            "tests": {"ran": sorted(self.ran), "gone": sorted(self.gone)},
             "coverage": coverage,
         }
 

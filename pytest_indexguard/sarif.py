@@ -4,6 +4,11 @@ New violations are errors; known ones (in the baseline) are notes with ``baselin
 "unchanged"; allowed ones carry an in-source suppression with the marker as justification.
 Statements below the row threshold, of test code (unless checked) and of migrations are left
 out: they are not findings about the code that runs in production.
+
+Each result carries the suggested index, its migration and whether planning the statement with
+it removed the scan (``properties.suggestion``), as the JSON report does. No SARIF ``fixes``
+entry: a fix must replace a region of a file, and the suggestion names a model and a migration
+operation, not a place in the model's source where the index would go.
 """
 
 from __future__ import annotations
@@ -86,6 +91,14 @@ def sarif(groups: list[dict[str, Any]], rootdir: Path) -> dict[str, Any]:
                     "tests": group["tests"],
                 },
             }
+            suggestion = group["suggestion"]
+            if suggestion:
+                result["properties"]["suggestion"] = {
+                    "index": suggestion["index"],
+                    "migration": suggestion["migration"],
+                    "verified": suggestion["verified"],
+                    "note": suggestion["note"],
+                }
             if status in _BASELINE_STATE:
                 result["baselineState"] = _BASELINE_STATE[status]
             if status == Status.ALLOWED:
@@ -128,8 +141,14 @@ def _message(group: dict[str, Any]) -> str:
     if group["sort_key"]:
         parts.append(f"order {', '.join(group['sort_key'])} under a LIMIT")
     text = "; ".join(parts) + f". SQL: {group['sql']}"
-    if group["suggestion"]:
-        text += f" Suggested index: {group['suggestion']['index']}."
+    suggestion = group["suggestion"]
+    if suggestion and suggestion["verified"] is not False:
+        text += f" Suggested index: {suggestion['index']}"
+        text += (
+            " (verified: planned with it, the full scan is gone)."
+            if suggestion["verified"]
+            else "."
+        )
     return text
 
 

@@ -143,7 +143,7 @@ def test_json_report_sarif_github_summary_and_junit(
     ]
     assert data["unused_markers"] == [
         {
-            "test": "test_inner.py::test_unused_marker",
+            "node": "test_inner.py::test_unused_marker",
             "marker": """@pytest.mark.indexguard_allow("shop_customer", """
             """reason='not needed any more')""",
         }
