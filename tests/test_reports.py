@@ -4,6 +4,8 @@ XML; and the allowlist's hygiene (expiry dates, unused markers)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -158,6 +160,15 @@ def test_json_report_sarif_github_summary_and_junit(
     located = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in errors}
     assert located == {"test_inner.py"}
     assert all(r["baselineState"] == "new" for r in errors)
+    # The suggested index travels with the result, as in the JSON report.
+    [on_customer] = [r for r in errors if r["properties"]["table"] == "shop_customer"]
+    assert on_customer["properties"]["suggestion"] == {
+        "index": customer["suggestion"]["index"],
+        "migration": customer["suggestion"]["migration"],
+        "verified": True,
+        "note": None,
+    }
+    assert "(verified: planned with it, the full scan is gone)" in on_customer["message"]["text"]
     suppressed = [r for r in results if "suppressions" in r]
     assert len(suppressed) == 1
     assert "nightly export" in suppressed[0]["suppressions"][0]["justification"]
@@ -175,3 +186,96 @@ def test_json_report_sarif_github_summary_and_junit(
     assert properties["test_allowance_expired"] == {"indexguard_violations": "1"}
     assert properties["test_clean"] == {}
     assert properties["test_allowed_until_the_future"] == {}
+
+
+PLACED_MARKERS = """
+import pytest
+from shop.models import Customer, Order
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.indexguard_allow("shop_customer", reason="module"),
+]
+
+
+def test_needs_the_module_marker():
+    assert list(Customer.objects.filter(city="Oslo")) == []
+
+
+def test_does_not():
+    assert Customer.objects.filter(pk=1).count() == 0
+
+
+@pytest.mark.indexguard_allow("shop_order", reason="class")
+class TestOrders:
+    def test_needs_the_class_marker(self):
+        assert list(Order.objects.filter(status="x")) == []
+
+    def test_does_not(self):
+        assert Order.objects.filter(pk=1).count() == 0
+
+
+@pytest.mark.indexguard_allow("shop_order", reason="never needed")
+class TestNothing:
+    def test_a(self):
+        pass
+
+    def test_b(self):
+        pass
+"""
+NEVER_NEEDED = (
+    """test_inner.py::TestNothing: @pytest.mark.indexguard_allow("shop_order", """
+    """reason='never needed')"""
+)
+
+
+@pytest.mark.parametrize("workers", [(), ("-p", "xdist", "-n", "2")], ids=["serial", "xdist"])
+def test_module_and_class_markers_are_unused_only_if_unused_in_every_test(
+    django_project: DjangoProject, tmp_path: Path, workers: tuple[str, ...]
+) -> None:
+    django_project.write_tests(PLACED_MARKERS)
+    report = tmp_path / "report.json"
+    run = django_project.run("--indexguard", f"--indexguard-report={report}", *workers)
+    assert set(run.outcomes().values()) == {"passed"}, run.output
+    unused = [line for line in run.result.outlines if line.startswith("unused marker")]
+    assert unused == [f"unused marker (allowed nothing): {NEVER_NEEDED}"], run.output
+    data = json.loads(report.read_text())
+    assert data["unused_markers"] == [
+        {
+            "node": "test_inner.py::TestNothing",
+            "marker": """@pytest.mark.indexguard_allow("shop_order", reason='never needed')""",
+        }
+    ]
+    assert {(m["node"], m["used"]) for m in data["allow_markers"]} == {
+        ("test_inner.py", True),
+        ("test_inner.py::TestOrders", True),
+        ("test_inner.py::TestNothing", False),
+    }
+
+
+def test_a_module_marker_used_in_one_shard_is_used(
+    django_project: DjangoProject, tmp_path: Path
+) -> None:
+    django_project.write_tests(PLACED_MARKERS)
+    first, second = tmp_path / "shard-1.json", tmp_path / "shard-2.json"
+    one = django_project.run(
+        "--indexguard", f"--indexguard-report={first}", "-k", "needs_the_module"
+    )
+    two = django_project.run(
+        "--indexguard", f"--indexguard-report={second}", "-k", "not needs_the_module"
+    )
+    assert one.result.ret == two.result.ret == 0, one.output + two.output
+    # Seen alone, the second job's tests never needed the module's marker.
+    assert any("test_inner.py: @pytest.mark" in line for line in two.result.outlines)
+    merged = tmp_path / "merged.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_indexguard", "merge", first, second, f"--report={merged}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [m["node"] for m in json.loads(merged.read_text())["unused_markers"]] == [
+        "test_inner.py::TestNothing"
+    ]
+    assert f"unused marker (allowed nothing): {NEVER_NEEDED}" in done.stdout

@@ -1,0 +1,162 @@
+"""``python -m pytest_indexguard merge``: bad input is one line naming the file, exit code 2; the
+verdict's exit code follows pytest's (1 for new violations, and for stale entries with
+--fail-stale). End-to-end merges of real shards are in test_gating.py."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_indexguard.__main__ import main
+from pytest_indexguard.config import Settings
+from pytest_indexguard.results import Results
+
+TEST = "tests/test_a.py::test_one"
+
+
+def report(*, ran: list[str], mode: str = "forced", new: bool = False) -> dict[str, Any]:
+    results = Results(Settings(enabled=True, mode=mode))  # type: ignore[arg-type]
+    results.ran.update(ran)
+    if new:
+        results.records.append(
+            {
+                "test": ran[0],
+                "fingerprint": "f" * 16,
+                "alias": "default",
+                "table": "shop_customer",
+                "sql": "SELECT * FROM shop_customer WHERE city = %s",
+                "node": "Seq Scan",
+                "rule": "filter",
+                "filter": "(city = ?)",
+                "join_filter": None,
+                "sort_key": [],
+                "unservable": None,
+                "status": "new",
+                "suggestion": None,
+                "plan": [],
+                "rows": None,
+                "rows_source": None,
+                "origin": "application",
+                "call_site": {"path": "shop/views.py", "line": 3, "function": "f"},
+                "executions": 1,
+                "marker": None,
+                "expired_marker": None,
+            }
+        )
+    return results.json_report({"checked": 1}, None, rootdir="/project")
+
+
+def write(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
+def one_error(capsys: pytest.CaptureFixture[str], *args: str | Path) -> str:
+    code = main(["merge", *map(str, args)])
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write(tmp_path / "a.json", report(ran=[TEST]))
+    missing = tmp_path / "b.json"
+    assert one_error(capsys, good, missing) == (
+        f"merge: no such file {str(missing)!r}; each job writes one with --indexguard-report=PATH"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "is not valid JSON (line 1: "),
+        (codecs.BOM_UTF16_LE + "{}".encode("utf-16-le"), "cannot use {path}: it is UTF-16"),
+        (b'{"format": "pytest-indexguard baseline"}', "is not an indexguard report: expected"),
+        (
+            b'{"format": "pytest-indexguard report", "version": 1}',
+            "is a version 1 report, which does not say which tests ran",
+        ),
+        (
+            b'{"format": "pytest-indexguard report", "version": 2, "settings": {}}',
+            "is not an indexguard report: it has no 'summary' field",
+        ),
+        (None, "cannot use {path}: it is a directory"),
+    ],
+    ids=["not-json", "utf16", "a-baseline", "version-1", "truncated", "directory"],
+)
+def test_not_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "shard.json"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    error = one_error(capsys, path)
+    assert error.startswith("merge: "), error
+    assert str(path) in error
+    assert message.format(path=repr(str(path))) in error, error
+
+
+def test_different_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = write(tmp_path / "a.json", report(ran=[TEST]))
+    other = write(tmp_path / "b.json", report(ran=["tests/test_b.py::t"], mode="planner"))
+    assert one_error(capsys, first, other) == (
+        f"merge: {str(other)!r} ran with mode 'planner', {str(first)!r} with 'forced': every "
+        "job must run with the same settings"
+    )
+
+
+def test_a_test_in_two_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = write(tmp_path / "a.json", report(ran=[TEST]))
+    error = one_error(capsys, first, first)
+    assert error.startswith(f"merge: {str(first)!r}: test {TEST} also ran in"), error
+
+
+def test_bad_baseline_and_missing_baseline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shard = write(tmp_path / "a.json", report(ran=[TEST]))
+    assert one_error(capsys, shard, "--update-baseline") == (
+        "merge: --update-baseline needs --baseline=PATH (the file to write)"
+    )
+    bad = tmp_path / "baseline.json"
+    bad.write_text("[]")
+    error = one_error(capsys, shard, f"--baseline={bad}")
+    assert error.startswith(f"merge --baseline: {str(bad)!r} is not an indexguard baseline"), error
+
+
+def test_exit_codes_follow_pytest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clean = write(tmp_path / "a.json", report(ran=[TEST]))
+    failing = write(tmp_path / "b.json", report(ran=["tests/test_b.py::t"], new=True))
+    assert main(["merge", str(clean)]) == 0
+    assert main(["merge", str(clean), str(failing)]) == 1
+    assert "1 tests need a new full scan" in capsys.readouterr().out
+    # Recorded, the violation is known: the merge passes; the stale entry fails --fail-stale.
+    path = tmp_path / "baseline.json"
+    assert main(["merge", str(clean), str(failing), f"--baseline={path}", "--update-baseline"]) == 0
+    assert main(["merge", str(clean), str(failing), f"--baseline={path}"]) == 0
+    assert main(["merge", str(clean), f"--baseline={path}", "--fail-stale"]) == 0  # not run
+    data = json.loads(path.read_text())
+    data["violations"][0]["tests"] = [TEST]
+    path.write_text(json.dumps(data))
+    assert main(["merge", str(clean), f"--baseline={path}", "--fail-stale"]) == 1
+    assert "1 stale baseline entry (--fail-stale)" in capsys.readouterr().out
+
+
+def test_an_output_that_cannot_be_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shard = write(tmp_path / "a.json", report(ran=[TEST]))
+    merged = tmp_path / "merged.json"
+    code = main(["merge", str(shard), "--sarif=/dev/full", f"--report={merged}"])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "indexguard: merge --sarif: cannot write '/dev/full': No space left on device" in out
+    assert json.loads(merged.read_text())["tests"]["ran"] == [TEST]
