@@ -160,3 +160,34 @@ def test_an_output_that_cannot_be_written(
     assert code == 2
     assert "indexguard: merge --sarif: cannot write '/dev/full': No space left on device" in out
     assert json.loads(merged.read_text())["tests"]["ran"] == [TEST]
+
+
+def test_the_example_workflow_merge_step_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The merge step of docs/github-actions-indexguard-sharded.yml, as written there."""
+    workflow = Path(__file__).parent.parent / "docs" / "github-actions-indexguard-sharded.yml"
+    text = workflow.read_text()
+    start = text.index("python -m pytest_indexguard merge")
+    step = text[start : text.index("- name:", start)].split()
+    assert step[:4] == ["python", "-m", "pytest_indexguard", "merge"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    for part, test in (("api", TEST), ("web", "tests/test_b.py::t")):
+        write(tmp_path / "reports" / f"indexguard-{part}.json", report(ran=[test]))
+    write(
+        tmp_path / "indexguard-baseline.json",
+        {"format": "pytest-indexguard baseline", "version": 1, "violations": []},
+    )
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    arguments = []
+    for argument in step[4:]:
+        if "*" in argument:
+            arguments.extend(sorted(str(p) for p in tmp_path.glob(argument)))
+        else:
+            arguments.append(argument)
+    assert main(["merge", *arguments]) == 0, capsys.readouterr()
+    assert "merged 2 reports: 2 tests ran" in capsys.readouterr().out
+    assert (tmp_path / "indexguard.sarif").exists()
+    assert (tmp_path / "indexguard-report.json").exists()
+    assert (tmp_path / "summary.md").read_text().startswith("## pytest-indexguard")
