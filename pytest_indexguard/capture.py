@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -124,9 +124,6 @@ class Capture:
             # statement, and ours runs before any of them can fail it.
             connection.execute_wrappers.insert(0, self)
             self._installed.add(connection)
-
-    def connections(self) -> Iterator[BaseDatabaseWrapper]:
-        return iter(list(self._installed))
 
 
 def first_parameters(params: Any, many: bool) -> Any:

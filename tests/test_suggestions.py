@@ -272,3 +272,49 @@ def test_an_index_walked_for_its_order_suggests_the_filter_then_the_order() -> N
     found = candidates(finding, ModelIndex(), sql)
     assert [c.columns for c in found] == [("depth", "path"), ("depth",)]
     assert [c.columns for c in candidates(finding, ModelIndex())] == [("depth",)]
+
+
+def test_a_model_the_project_cannot_edit_gets_a_migration_of_its_own() -> None:
+    # django.contrib.auth is installed, not the project's: its User gets a RunSQL migration in
+    # one of the project's apps (the sample project's "upstream"), never Meta.indexes.
+    from conftest import REPO
+
+    finding = ScanFinding(
+        table="auth_user",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="((email)::text = 'a@example.org'::text)",
+    )
+    [suggestion] = candidates(finding, ModelIndex(str(REPO)))
+    assert (suggestion.kind, suggestion.app, suggestion.model) == (
+        "external",
+        "upstream",
+        "auth.User",
+    )
+    assert suggestion.migration_code() == (
+        'migrations.RunSQL("CREATE INDEX CONCURRENTLY user_email_idx ON auth_user (email)", '
+        'reverse_sql="DROP INDEX CONCURRENTLY IF EXISTS user_email_idx")'
+    )
+    assert "Meta.indexes" not in suggestion.describe()
+    assert "add it in a migration of upstream, with atomic = False" in suggestion.describe()
+
+
+def test_the_primary_key_a_flag_alone_and_an_existing_index_are_never_suggested() -> None:
+    from conftest import REPO
+    from pytest_indexguard.schema import IndexInfo, Schema
+
+    models = ModelIndex(str(REPO))
+    by_id = ScanFinding(
+        "upstream_alertrule", "Index Scan", Rule.SORT_LIMIT, sort_key=("id",), filter=None
+    )
+    assert candidates(by_id, models) == []
+    flag = ScanFinding("upstream_alertrule", "Seq Scan", Rule.FILTER, filter="(NOT enabled)")
+    assert candidates(flag, models) == []
+    schema = Schema.of(
+        [IndexInfo("upstream_alertrule", "rule_name", ("name",), False, False, False, ("name",))]
+    )
+    named = ScanFinding(
+        "upstream_alertrule", "Seq Scan", Rule.FILTER, filter="((name)::text = 'x'::text)"
+    )
+    assert candidates(named, models, schema=schema) == []
+    assert [c.columns for c in candidates(named, models)] == [("name",)]

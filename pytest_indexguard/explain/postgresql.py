@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import select
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -401,10 +401,3 @@ def _wait(fileno: int, *, write: bool) -> bool:
 
 def _quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def describe_settings(forced: bool) -> Mapping[str, str]:
-    """The planner settings a mode changes, for reports."""
-    if not forced:
-        return {}
-    return {"enable_seqscan": "off", "enable_hashjoin": "off", "enable_mergejoin": "off"}
