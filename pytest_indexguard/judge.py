@@ -377,7 +377,9 @@ def unservable(expression: str) -> str | None:
 def _conjunct_kind(conjunct: str) -> str | None:
     branches = top_level(conjunct, "OR")
     if len(branches) > 1:
-        if is_cross_table_or(conjunct):
+        if is_cross_table_or(conjunct) or sum("SubPlan" in b for b in branches) > 1:
+            # pk IN (subquery) OR pk IN (another): each side could use an index (a semi join),
+            # the OR of them cannot.
             return "or-across-tables"
         kinds = [unservable(branch) for branch in branches]
         return next((k for k in kinds if k is not None), None)
@@ -407,6 +409,8 @@ def _conjunct_kind(conjunct: str) -> str | None:
         return "not-equal"
     if re.search(r"\bIS NOT NULL\s*\)*$", text, re.IGNORECASE):
         return "not-null"
+    if _COMPUTED.search(text):
+        return "expression"
     if _SERVABLE.match(text):
         return None
     if re.fullmatch(rf"(?:NOT\s+)?{_COLUMN}", text, re.IGNORECASE):
@@ -414,6 +418,13 @@ def _conjunct_kind(conjunct: str) -> str | None:
     if text.upper().startswith("NOT "):
         return "not-equal" if "=" in text else "negation"
     return None  # an expression this module does not know: let the index rules speak
+
+
+# A column compared through a computation that a plain index on it cannot serve.
+_COMPUTED = re.compile(
+    r"\bAT TIME ZONE\b|\b(?:date_trunc|date_part|extract|timezone)\(|\)::(?:date|timestamp)",
+    re.IGNORECASE,
+)
 
 
 def _quote(name: str) -> str:

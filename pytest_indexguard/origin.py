@@ -196,12 +196,33 @@ def builder(kinds: Kinds, frame: FrameType | None) -> Mark | None:
             kind = kinds(filename)
         origin = origins.get(kind)
         if origin is not None:
-            if code.co_name not in PLUMBING:
+            if code.co_name not in PLUMBING and not _overrides_the_orm(frame):
                 return (origin, filename, frame.f_lineno, code.co_name)
         elif kind == _BOUNDARY or (kind == _BRIDGE and code.co_name == THREAD_HANDLER):
             return None
         frame = frame.f_back
     return None
+
+
+@functools.cache
+def _orm_api() -> tuple[frozenset[str], tuple[type, ...]]:
+    """The names of the ORM's QuerySet and manager API, and those two classes."""
+    from django.db.models.manager import BaseManager
+    from django.db.models.query import QuerySet
+
+    return frozenset(dir(QuerySet)) | frozenset(dir(BaseManager)), (QuerySet, BaseManager)
+
+
+def _overrides_the_orm(frame: FrameType) -> bool:
+    """A project's QuerySet or manager subclass overriding the ORM's own API (``filter``,
+    ``_clone``, a ``get_super_queryset`` helper of ``get_queryset``): plumbing that runs for
+    whoever asked, as the ORM's own frames do. A method of its own (``in_city()``) is not:
+    it is the project's query."""
+    name = frame.f_code.co_name
+    names, classes = _orm_api()
+    if name not in names and "queryset" not in name:
+        return False
+    return isinstance(frame.f_locals.get("self"), classes)
 
 
 def mark_of(obj: Any) -> Mark | None:

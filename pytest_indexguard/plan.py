@@ -295,11 +295,23 @@ def _bitmap_is_full(node: Mapping[str, Any]) -> bool:
 
 
 def _bitmap_index_name(node: Mapping[str, Any]) -> str | None:
+    """The index a Bitmap Heap Scan reads through (the first one of a BitmapAnd/Or). Only
+    the bitmap under it counts: a scan's sub-plans (an InitPlan, a SubPlan) read other
+    tables."""
+    if node.get("Node Type") not in ("Bitmap Heap Scan", "BitmapAnd", "BitmapOr"):
+        return None
     for child in node.get("Plans", ()) or ():
-        if isinstance(child, Mapping):
-            if child.get("Index Name"):
-                return str(child["Index Name"])
-            return _bitmap_index_name(child)
+        if not isinstance(child, Mapping) or child.get("Parent Relationship") not in (
+            None,
+            "Outer",
+            "Member",
+        ):
+            continue
+        if child.get("Index Name"):
+            return str(child["Index Name"])
+        found = _bitmap_index_name(child)
+        if found is not None:
+            return found
     return None
 
 

@@ -29,9 +29,13 @@ def failure_message(occurrences: Sequence[Occurrence], *, verbose: int) -> str:
         lines.extend(_block(number, members, verbose=verbose))
     lines.append("")
     first_table = tables[0] if tables else "table"
-    rewrite = all(o.finding.rule is Rule.UNSERVABLE for o in occurrences)
+    indexed = any(
+        o.suggestion is not None and o.suggestion.verified is not False
+        for o in occurrences
+        if o.finding.rule is not Rule.UNSERVABLE
+    )
     lines.append(
-        ("Fix it as said above" if rewrite else "Fix it with the index above")
+        ("Fix it with the index above" if indexed else "Fix the statement as said above")
         + ", or accept the scan: "
         f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
         f'`with indexguard.allow("{first_table}"):` around the code, or record it in a '
@@ -124,6 +128,10 @@ _REWRITES = {
     "(django.contrib.postgres, pg_trgm)",
     "wildcard": "a pattern with a leading wildcard: no B-tree index serves it",
     "contains": "a case-insensitive substring match (icontains): no B-tree index serves it",
+    "expression": "the column is compared through a computation (a time zone, a cast to date, "
+    "a date function): no index on the column serves it; compare the column itself with a "
+    "value computed once (timestamp < the start of that day in that zone), or index that exact "
+    "expression",
     "random-order": "ORDER BY random() (order_by('?')) sorts every row: pick a random key "
     "range instead (a random id, then filter(id__gte=...).order_by('id')[:1])",
 }

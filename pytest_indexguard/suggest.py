@@ -185,6 +185,7 @@ class ModelIndex:
         self._tables: dict[str, tuple[str, dict[str, str]]] | None = None
         self._booleans: set[tuple[str, str]] = set()
         self._few_values: set[tuple[str, str]] = set()
+        self._unindexable: set[tuple[str, str]] = set()
         self._primary: dict[str, str] = {}
         self._kinds: dict[str, str] = {}
         self._project_app: str | None = None
@@ -203,6 +204,10 @@ class ModelIndex:
                 for f in meta.concrete_fields:
                     if getattr(f, "column", None):
                         columns[str(f.column)] = f.name
+                        if f.get_internal_type() in ("JSONField", "BinaryField"):
+                            # A B-tree entry holds at most about 2.7 kB: documents and blobs
+                            # make indexes that fail on their first large row.
+                            self._unindexable.add((meta.db_table, str(f.column)))
                         if f.get_internal_type() in ("BooleanField", "NullBooleanField"):
                             self._booleans.add((meta.db_table, str(f.column)))
                         elif getattr(f, "choices", None) and len(list(f.choices or ())) <= 10:
@@ -239,6 +244,12 @@ class ModelIndex:
         share of the table for every value."""
         self._load()
         return (table, column) in self._booleans or (table, column) in self._few_values
+
+    def indexable(self, table: str, column: str) -> bool:
+        """Whether a plain B-tree index on the column is sound (not a JSON document or a
+        blob, whose large values exceed a B-tree entry)."""
+        self._load()
+        return (table, column) not in self._unindexable
 
     def primary_key(self, table: str) -> str | None:
         self._load()
@@ -295,10 +306,14 @@ def candidates(
         for column in join_columns(finding.join_filter, finding.alias or finding.table, known):
             if column not in equality:
                 equality.append(column)
+    equality = [c for c in equality if models.indexable(table, c)]
+    ranges = [c for c in ranges if models.indexable(table, c)]
     # Low-cardinality columns (booleans) after the others: (customer, enabled), not the reverse.
     equality.sort(key=lambda column: models.is_boolean(table, column))
     keys = finding.sort_key
-    if not keys and finding.index_name and finding.filter and sql:
+    if not keys and finding.index_name and finding.filter and sql and (equality or ranges):
+        # An index walked for its order: the filter's columns then that order. With nothing in
+        # the filter an index serves (a pattern, say), the order alone would not help.
         keys = order_by_keys(sql, finding.table)
     sorts = [sort for sort in (sort_column(key, known) for key in keys) if sort]
     # A range column that is also sorted on takes the sort's direction: the same index then

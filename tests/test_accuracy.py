@@ -59,6 +59,7 @@ FAIL = {
     "unindexed_join": "no index on (customer_id)",
     "unindexed_order": "no index on (-created_at)",
     "retry_queue": "no index on (status, next_attempt_at)",
+    "or_of_subqueries": "split the query at the OR",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 
@@ -145,4 +146,28 @@ def test_a_trailing_comment_does_not_swallow_the_rollback(conn: psycopg.Connecti
     assert _setting(conn, "enable_seqscan") == "on"
     with pytest.raises(psycopg.errors.InvalidSavepointSpecification):
         conn.execute(f"RELEASE SAVEPOINT {postgresql.SAVEPOINT}")
+    conn.execute("ROLLBACK")
+
+
+def test_a_scan_is_not_named_after_an_index_of_its_sub_plan(conn: psycopg.Connection) -> None:
+    from pytest_indexguard.plan import analyze
+
+    conn.execute("BEGIN")
+    conn.execute(
+        "CREATE TABLE grp (id int PRIMARY KEY, name text);"
+        "CREATE TABLE perm (id int PRIMARY KEY, object_pk text, kind int);"
+        "CREATE INDEX perm_kind ON perm (kind);"
+        "INSERT INTO grp VALUES (1, 'a'), (2, 'b');"
+        "INSERT INTO perm VALUES (1, '1', 7), (2, '2', 8)"
+    )
+    plan = postgresql.explain(
+        conn,
+        # get_objects_for_user's shape: an OR of two sub-queries, each a hashed SubPlan.
+        "SELECT * FROM grp WHERE (grp.id)::varchar IN (SELECT object_pk FROM perm WHERE kind = 7)"
+        " OR (grp.id)::varchar IN (SELECT object_pk FROM perm WHERE kind = 8)",
+        forced=True,
+    ).plan
+    [scan] = [f for f in analyze(plan) if f.table == "grp"]
+    assert "perm_kind" in json.dumps(plan)  # the sub-plan reads perm through its index...
+    assert scan.index_name is None  # ...which is not the scan of grp
     conn.execute("ROLLBACK")

@@ -83,6 +83,7 @@ def test_without_the_probes_answers_the_scans_stay() -> None:
         ("((kind)::text <> 'x'::text) AND (created_at > now())", None),
         ("(((email)::text = 'a'::text) OR ((username)::text = 'b'::text))", None),
         ("((a.x = 1) OR (b.y = 2))", "or-across-tables"),
+        ("((hashed SubPlan 1) OR (hashed SubPlan 2))", "or-across-tables"),
         ("((stock < 2) OR ((name)::text ~~ '%a%'::text))", "wildcard"),
     ],
 )

@@ -58,6 +58,17 @@ STATEMENTS: dict[str, str] = {
         WHERE "auth_user"."username" = 'alice'""",
     "unindexed_order": """SELECT * FROM "tp_event"
         ORDER BY "tp_event"."created_at" DESC LIMIT 10""",
+    # Found on third-party suites. A NOT EXISTS over every row (an anti join): each row must be
+    # checked for a missing match, whatever the indexes.
+    "anti_join_whole_table": """SELECT COUNT(*) FROM "mon_check" WHERE NOT (EXISTS(
+        SELECT 1 FROM "mon_flip" U0 WHERE U0."owner_id" = "mon_check"."id"))""",
+    # exclude(pk=...): every row but one.
+    "exclude_primary_key": """SELECT * FROM "shop_product" WHERE NOT ("shop_product"."id" = 1)""",
+    # get_objects_for_user's shape: pk IN (one sub-query) OR pk IN (another).
+    "or_of_subqueries": """SELECT * FROM "team_project" WHERE ("team_project"."id" IN (
+        SELECT U0."project_id" FROM "team_member" U0 WHERE U0."user_id" = 2)
+        OR "team_project"."id" IN (
+        SELECT U1."project_id" FROM "mon_check" U1 WHERE U1."project_id" = 3))""",
     "retry_queue": """SELECT * FROM "tp_delivery" WHERE ("tp_delivery"."status" = 'retrying'
         AND "tp_delivery"."next_attempt_at" <= '2025-01-01'::timestamptz)
         ORDER BY "tp_delivery"."next_attempt_at" ASC LIMIT 100""",
@@ -81,4 +92,7 @@ EXPECTED: dict[str, str | None] = {
     "unindexed_join": "join",
     "unindexed_order": "sort-limit",
     "retry_queue": "filter",
+    "anti_join_whole_table": None,
+    "exclude_primary_key": None,
+    "or_of_subqueries": "unservable",
 }
