@@ -29,13 +29,14 @@ from pytest_indexguard.plan import (
     analyze,
     index_conditions,
     indexes_used,
+    mentions,
     relations,
     scanned_from_temporary_schema,
     signature,
 )
 from pytest_indexguard.policy import Decision, TestPolicy
 from pytest_indexguard.schema import Schema
-from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
+from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates, expression_key
 from pytest_indexguard.summary import statement_digest
 
 if TYPE_CHECKING:
@@ -640,19 +641,13 @@ def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
     ):
         return False  # the rows are still sorted
     first = candidate.columns[0].lstrip("-")
-    expression = re.fullmatch(r"\w+\((.+)\)", first)
-    pattern = _mentioning([expression.group(1) if expression else first])
+    expression = expression_key(first)
+    column = expression[1] if expression else first
     # A use without a condition reads the index in order (under a LIMIT): the plan analysis
     # above already judged it.
     return all(
-        not condition or pattern.search(condition) for condition in index_conditions(plan, PROBE)
+        not condition or mentions(condition, column) for condition in index_conditions(plan, PROBE)
     )
-
-
-def _mentioning(columns: list[str]) -> re.Pattern[str]:
-    """Finds any of ``columns`` in a plan's condition, bare or quoted ("desc")."""
-    names = "|".join(re.escape(column) for column in columns)
-    return re.compile(rf"(?<![\w$])(?:{names})(?![\w$])")
 
 
 def _mogrify(raw: Any, sql: str, params: Any) -> str:

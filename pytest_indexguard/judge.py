@@ -39,7 +39,8 @@ from pytest_indexguard.plan import (
     walk_nodes,
 )
 from pytest_indexguard.schema import ColumnShape, Schema
-from pytest_indexguard.suggest import filter_columns
+from pytest_indexguard.sqltext import quote_identifier
+from pytest_indexguard.suggest import filter_columns, join_columns
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def _partial(finding: ScanFinding, schema: Schema) -> bool:
 def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
     table = finding.table
     alias = finding.alias or table
-    source = f"{_quote(table)} AS {_quote(alias)}"
+    source = f"{quote_identifier(table)} AS {quote_identifier(alias)}"
     found = []
     if finding.filter and finding.index_condition is None:
         conjuncts = top_level(finding.filter, "AND")
@@ -244,7 +245,7 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
                         )
                     )
     if finding.join_filter and len(top_level(finding.join_filter, "OR")) == 1:
-        for column in _qualified_columns(finding.join_filter, alias):
+        for column in join_columns(finding.join_filter, alias, []):
             if not schema.leading(table, column):
                 continue
             expression = _expression_of(finding.join_filter, alias, column)
@@ -255,7 +256,7 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
                     column,
                     "condition",
                     f"SELECT 1 FROM {source} WHERE {expression} = "
-                    f"(SELECT {other} FROM {_quote(table)} AS indexguard_other LIMIT 1)",
+                    f"(SELECT {other} FROM {quote_identifier(table)} AS indexguard_other LIMIT 1)",
                 )
             )
     if finding.sort_key:
@@ -283,14 +284,6 @@ def _local(conjunct: str, alias: str) -> bool:
         return False
     qualifiers = set(re.findall(r'(?<![\w."$])"?([A-Za-z_][\w$]*)"?\.(?=["A-Za-z_])', conjunct))
     return qualifiers <= {alias}
-
-
-def _qualified_columns(text: str, alias: str) -> list[str]:
-    found = []
-    for match in re.finditer(rf'(?<![\w"]){re.escape(alias)}\.("?)([\w$]+)\1', text):
-        if match.group(2) not in found:
-            found.append(match.group(2))
-    return found
 
 
 def _expression_of(text: str, alias: str, column: str) -> str:
@@ -425,7 +418,3 @@ _COMPUTED = re.compile(
     r"\bAT TIME ZONE\b|\b(?:date_trunc|date_part|extract|timezone)\(|\)::(?:date|timestamp)",
     re.IGNORECASE,
 )
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

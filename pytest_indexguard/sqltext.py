@@ -46,6 +46,11 @@ _SAVEPOINT_NAME = re.compile(r'"s\d+_x\d+"')
 _CURSOR_NAME = re.compile(r'"?_django_curs_\d+_\w+?_\d+"?')
 
 
+def quote_identifier(name: str) -> str:
+    """A name as PostgreSQL reads it whatever its case or characters: in double quotes."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def normalise(sql: str) -> str:
     """The statement's shape: literals and parameters as ``%s``, IN-lists and VALUES-lists of
     any length as ``(...)``, comments dropped, keywords upper-case, whitespace collapsed, and

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from pytest_indexguard.plan import Rule, ScanFinding
 from pytest_indexguard.schema import Schema
-from pytest_indexguard.sqltext import mask_plan_expression
+from pytest_indexguard.sqltext import mask_plan_expression, quote_identifier
 
 _TYPE_CAST = r"(?:\)*::[a-z_]+(?: [a-z_]+)*(?:\[\])?)*"
 _OPERATOR = re.compile(
@@ -89,25 +89,28 @@ def _is_expression(column: str) -> bool:
     return "(" in column
 
 
+def expression_key(column: str) -> tuple[str, str] | None:
+    """The function and the column of an expression key ("upper(email)"), without its "-"."""
+    match = re.fullmatch(r"(\w+)\((.+)\)", column.lstrip("-"))
+    return (match.group(1), match.group(2)) if match else None
+
+
 _FUNCTIONS = {"upper": "Upper", "lower": "Lower"}
 
 
 def _expression_code(column: str, field_name: str) -> str:
     descending = column.startswith("-")
-    match = re.fullmatch(r"-?(\w+)\((.+)\)", column)
-    if match:
-        code = f'{_FUNCTIONS.get(match.group(1), match.group(1))}("{field_name.strip("-")}")'
+    expression = expression_key(column)
+    field = field_name.lstrip("-")
+    if expression:
+        code = f'{_FUNCTIONS.get(expression[0], expression[0])}("{field}")'
     else:
-        code = f'F("{field_name.lstrip("-")}")'
+        code = f'F("{field}")'
     return f"{code}.desc()" if descending else code
 
 
 def _sql_name(name: str) -> str:
-    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else _quote(name)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else quote_identifier(name)
 
 
 _RESERVED = frozenset(
@@ -163,11 +166,11 @@ _RESERVED = frozenset(
 
 def _sql_column(column: str) -> str:
     name = column.lstrip("-")
-    expression = re.fullmatch(r"(\w+)\((.+)\)", name)
+    expression = expression_key(name)
     if expression:
-        name = f"({expression.group(1)}({_sql_column(expression.group(2))}))"
+        name = f"({expression[0]}({_sql_column(expression[1])}))"
     elif name in _RESERVED or not re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
-        name = '"' + name.replace('"', '""') + '"'
+        name = quote_identifier(name)
     return f"{name} DESC" if column.startswith("-") else name
 
 
@@ -398,9 +401,9 @@ def _suggestion(table: str, columns: list[str], models: ModelIndex) -> Suggestio
 def _field(column: str, fields_by_column: dict[str, str]) -> str:
     sign = "-" if column.startswith("-") else ""
     name = column.lstrip("-")
-    expression = re.fullmatch(r"(\w+)\((.+)\)", name)
+    expression = expression_key(name)
     if expression:
-        return sign + fields_by_column.get(expression.group(2), expression.group(2))
+        return sign + fields_by_column.get(expression[1], expression[1])
     return sign + fields_by_column.get(name, name)
 
 
@@ -412,9 +415,9 @@ def index_name(table: str, columns: list[str]) -> str:
 
 
 def _name_part(column: str) -> str:
-    expression = re.fullmatch(r"(\w+)\((.+)\)", column)
+    expression = expression_key(column)
     if expression:
-        return f"{expression.group(2)[:7]}_{expression.group(1)}".lower()
+        return f"{expression[1][:7]}_{expression[0]}".lower()
     return column[:7].lower()
 
 
@@ -456,7 +459,7 @@ def filter_columns(expression: str, known: list[str]) -> tuple[list[str], list[s
 def join_columns(expression: str, alias: str, known: list[str]) -> list[str]:
     """Columns of the scanned table (by its plan alias) in a Join Filter."""
     columns = []
-    for match in re.finditer(rf'(?<![\w"]){re.escape(alias)}\.("?)(\w+)\1', expression):
+    for match in re.finditer(rf'(?<![\w"]){re.escape(alias)}\.("?)([\w$]+)\1', expression):
         column = match.group(2)
         if (not known or column in known) and column not in columns:
             columns.append(column)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg import pq
 
 from pytest_indexguard.schema import IndexInfo, Schema
+from pytest_indexguard.sqltext import quote_identifier
 
 if TYPE_CHECKING:
     from psycopg.pq.abc import PGconn, PGresult
@@ -171,7 +172,7 @@ def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
         # The page-based estimate makes a one-row table 80 rows: count instead, up to a bound
         # (a table that big is big whatever its exact size).
         counts = "; ".join(
-            f"SELECT count(*) FROM (SELECT 1 FROM {_quote_identifier(name)} "
+            f"SELECT count(*) FROM (SELECT 1 FROM {quote_identifier(name)} "
             f"LIMIT {COUNT_BOUND}) AS bounded"
             for name in unanalysed
         )
@@ -301,7 +302,7 @@ def verify_index(
     """
     from pytest_indexguard.suggest import sql_keys
 
-    quoted = _quote_identifier(table)
+    quoted = quote_identifier(table)
     keys = sql_keys(list(columns))
     body = (
         f"CREATE TEMPORARY TABLE {quoted} (LIKE {quoted} INCLUDING DEFAULTS INCLUDING INDEXES); "
@@ -332,10 +333,6 @@ def _protected_block(raw: Any, body: str) -> tuple[list[PGresult], int]:
             _exchange(raw.pgconn, b"ROLLBACK")
         raise NotExplained(error)
     return results, 1
-
-
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _protected(raw: Any, body: str) -> tuple[list[PGresult], int]:
