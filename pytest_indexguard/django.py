@@ -273,6 +273,13 @@ class Guarded(unittest.TestResult):
     """Brackets each test with the guard, in the process that runs it; fails a test that
     passed but needs a new full scan; hands what each test found to ``addIndexguard``."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The running test's: unittest reports class-level errors outside any test too.
+        self._indexguard_watch = ExitStack()
+        self._indexguard_skipped = False
+        self._indexguard_failed = False
+
     def indexguard_session(self) -> Session | None:
         raise NotImplementedError
 

@@ -65,4 +65,3 @@ class Runner(GuardRunner):
                     suffix=str(index + 1), verbosity=self.verbosity, keepdb=self.keepdb
                 )
         return old_config
-

@@ -69,4 +69,3 @@ class IntegrationLogTests(TestCase):
 @runs(test_webhooks)
 class WebhookTests(TestCase):
     pass
-
