@@ -22,6 +22,12 @@ from pytest_indexguard.merge import WORK_COUNTERS
 from test_sample_app import FAILED_LOG_TESTS, HISTORY_TESTS, RECENT_LOG_TESTS, RETRY_TESTS
 
 FAILING = RETRY_TESTS | FAILED_LOG_TESTS | HISTORY_TESTS | RECENT_LOG_TESTS
+# The runs below assert what PostgreSQL's plans say; the options' checks need no database.
+postgresql = pytest.mark.skipif(
+    urlsplit(os.environ.get("DATABASE_URL", "postgres://")).scheme
+    not in {"postgres", "postgresql"},
+    reason="the runner's verdicts are asserted on PostgreSQL (DATABASE_URL names another database)",
+)
 # unittest's heading of a failed test: "FAIL: test_x (upstream.tests.WebhookTests.test_x)".
 _HEADING = re.compile(r"^(FAIL|ERROR): (\w+) \(", re.MULTILINE)
 
@@ -52,7 +58,9 @@ class Run:
 def _environment(database_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     url = urlsplit(database_url or env["DATABASE_URL"])
-    env["DATABASE_URL"] = urlunsplit(url._replace(path=f"/indexguard_runner_{WORKER}"))
+    if url.scheme != "sqlite":  # SQLite's test databases are in memory, one per process
+        url = url._replace(path=f"/indexguard_runner_{WORKER}")
+    env["DATABASE_URL"] = urlunsplit(url)
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
     env.pop("GITHUB_STEP_SUMMARY", None)  # the outer job's summary is not the inner run's
@@ -110,6 +118,7 @@ def without_indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path
     return run, out
 
 
+@postgresql
 def test_without_the_index_migration_the_unindexed_queries_fail(
     without_indexes: tuple[Run, Path],
 ) -> None:
@@ -143,6 +152,7 @@ def test_without_the_index_migration_the_unindexed_queries_fail(
     assert "report written: " in summary
 
 
+@postgresql
 def test_parallel_gives_the_serial_result(
     without_indexes: tuple[Run, Path], tmp_path: Path
 ) -> None:
@@ -172,6 +182,7 @@ def test_parallel_gives_the_serial_result(
     assert len(report["violations"]) == 5
 
 
+@postgresql
 def test_the_same_verdicts_as_under_pytest(
     without_indexes: tuple[Run, Path], tmp_path: Path
 ) -> None:
@@ -203,6 +214,7 @@ def test_the_same_verdicts_as_under_pytest(
     assert by_django["summary"]["statuses"] == by_pytest["summary"]["statuses"] == {"new": 5}
 
 
+@postgresql
 def test_baseline_known_then_stale(tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"
     recorded = manage_test(
@@ -312,6 +324,7 @@ class Skipped(TestCase):
 """
 
 
+@postgresql
 def test_decorators_on_methods_classes_and_modules_as_under_pytest(tmp_path: Path) -> None:
     root = tmp_path / "sample_app"
     shutil.copytree(SAMPLE_APP, root, ignore=shutil.ignore_patterns("__pycache__"))
