@@ -510,7 +510,8 @@ class Runner(DiscoverRunner):
             group.add_argument(option.flag, **_argument(option))
 
     def __init__(self, **kwargs: Any) -> None:
-        self.indexguard_options = {option.dest: kwargs.pop(option.dest, None) for option in OPTIONS}
+        dests = dict.fromkeys(option.dest for option in OPTIONS)  # --no-indexguard shares one
+        self.indexguard_options = {dest: kwargs.pop(dest, None) for dest in dests}
         super().__init__(**kwargs)
         settings, root = configure(self.indexguard_options, self.verbosity)
         self.indexguard: Session | None = None

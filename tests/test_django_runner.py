@@ -245,6 +245,18 @@ def test_baseline_known_then_stale(tmp_path: Path) -> None:
     assert stale.returncode == 1
 
 
+@postgresql
+def test_no_indexguard_overrides_the_setting() -> None:
+    # The sample's settings turn the guard on (INDEXGUARD["enabled"]), as its pytest.ini does.
+    test = "upstream.tests.WebhookTests.test_due_retries_respect_the_limit"
+    guarded = manage_test("--without-indexes", test)
+    assert guarded.failed() == {"test_due_retries_respect_the_limit"}, guarded.output
+    run = manage_test("--without-indexes", "--no-indexguard", test)
+    assert run.returncode == 0, run.output
+    assert "\nOK\n" in run.stderr
+    assert "indexguard" not in run.output
+
+
 # Classes and methods in alphabetical order, the order unittest runs them in, so that both
 # runners run them in the same order.
 DECORATED = """
