@@ -54,6 +54,7 @@ from pytest_indexguard.policy import (
     _skip_signature,
     mark_errors,
 )
+from pytest_indexguard.results import TestData
 from pytest_indexguard.session import Session
 from pytest_indexguard.summary import Summary
 
@@ -338,7 +339,7 @@ class Guarded(unittest.TestResult):
         super().stopTest(test)
 
     def addIndexguard(
-        self, test: unittest.TestCase, data: dict[str, Any] | None, ran: bool, also: str | None
+        self, test: unittest.TestCase, data: TestData | None, ran: bool, also: str | None
     ) -> None:
         raise NotImplementedError
 
@@ -360,7 +361,7 @@ class Result(Guarded, unittest.TextTestResult):
         return None if self.replaying else self.session
 
     def addIndexguard(
-        self, test: unittest.TestCase, data: dict[str, Any] | None, ran: bool, also: str | None
+        self, test: unittest.TestCase, data: TestData | None, ran: bool, also: str | None
     ) -> None:
         session = self.session
         if session is None:
@@ -457,7 +458,7 @@ class WorkerResult(Guarded, RemoteTestResult):
         return GuardFailure, GuardFailure(message), None
 
     def addIndexguard(
-        self, test: unittest.TestCase, data: dict[str, Any] | None, ran: bool, also: str | None
+        self, test: unittest.TestCase, data: TestData | None, ran: bool, also: str | None
     ) -> None:
         self.events.append(("addIndexguard", self.test_index, data, ran, also))
 
@@ -470,7 +471,7 @@ class WorkerRunner(RemoteTestRunner):
         session = Worker.session
         if session is not None:
             # The worker's totals so far: the parent keeps the last of each worker.
-            totals = Summary.of(session.guard).to_json()
+            totals = session.guard.summary().to_json()
             result.events.append(("addIndexguardSummary", 0, os.getpid(), totals))
         return result
 

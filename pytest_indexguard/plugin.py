@@ -19,7 +19,7 @@ from pytest_indexguard.config import Settings, add_options, resolve
 from pytest_indexguard.policy import ALLOW_MARK, SKIP_MARK, TestPolicy, block_tables, marker_errors
 
 if TYPE_CHECKING:
-    from pytest_indexguard.guard import Occurrence, TestRun
+    from pytest_indexguard.model import Occurrence, TestRun
     from pytest_indexguard.session import Session
 
 settings_key = pytest.StashKey[Settings]()
@@ -208,11 +208,9 @@ class GuardPlugin:
             self.guard.end_test()
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from pytest_indexguard.summary import Summary
-
         if self.is_worker:  # the controller reports
             workeroutput = session.config.workeroutput  # type: ignore[attr-defined]
-            workeroutput["indexguard"] = Summary.of(self.guard).to_json()
+            workeroutput["indexguard"] = self.guard.summary().to_json()
             workeroutput["indexguard_gone"] = sorted(self.session.gone())
             return
         self.session.finish()

@@ -130,7 +130,6 @@ class TestPolicy:
     """What the markers of one test allow; the fixture pushes and pops allow blocks."""
 
     skip: bool = False
-    skip_reason: str | None = None
     marks: tuple[AllowMark, ...] = ()
     blocks: list[frozenset[str] | None] = field(default_factory=list)
     today: datetime.date = field(default_factory=datetime.date.today)
@@ -153,13 +152,7 @@ class TestPolicy:
                 skip_markers.append(marker)
             elif marker.name == ALLOW_MARK:
                 marks.append(replace(_allow_signature(*marker.args, **marker.kwargs), node=node))
-        return cls(
-            skip=bool(skip_markers),
-            skip_reason=_skip_signature(*skip_markers[0].args, **skip_markers[0].kwargs)
-            if skip_markers
-            else None,
-            marks=tuple(marks),
-        )
+        return cls(skip=bool(skip_markers), marks=tuple(marks))
 
     def decide(self, table: str) -> Decision:
         """Whether a violation on ``table`` is allowed right now, and by what."""

@@ -5,7 +5,7 @@ A runner builds the ``Session`` once its options are resolved, tells it which fi
 brackets every test with ``guard.begin_test`` / ``guard.end_test`` and feeds what each test
 found (``test_data``) to ``add_test``, in the process that prints the summary. Processes that
 run tests for another (pytest-xdist workers, the workers of Django's ``--parallel``) send
-``Summary.of(guard)`` instead, and the printing process merges them in ``finish``. Everything
+``guard.summary()`` instead, and the printing process merges them in ``finish``. Everything
 after the last test (the baseline, the JSON report, SARIF, the GitHub step summary, the lines
 of the summary and whether the run fails for them) is decided here, once for both runners.
 """
@@ -17,15 +17,16 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pytest_indexguard import baseline
 from pytest_indexguard.config import Settings
 from pytest_indexguard.files import OutputError, append_text, write_json
-from pytest_indexguard.guard import Guard, Status, TestRun
+from pytest_indexguard.guard import Guard
+from pytest_indexguard.model import Status, TestRun
 from pytest_indexguard.records import violation_records
 from pytest_indexguard.report import Runner, failure_message
-from pytest_indexguard.results import Results
+from pytest_indexguard.results import MarkerUse, Results, TestData
 from pytest_indexguard.summary import Summary
 
 
@@ -103,23 +104,23 @@ class Session:
     # -- what each test found -----------------------------------------------------------------
 
     @staticmethod
-    def test_data(run: TestRun) -> dict[str, Any] | None:
+    def test_data(run: TestRun) -> TestData | None:
         """The test's violations and allow markers as plain data: it travels from a worker
         process to the one that prints the summary."""
         records = violation_records(run)
         markers = [] if run.policy.skip else run.policy.mark_usage()
         if records or markers:
-            return {"violations": records, "markers": markers}
+            return {"violations": records, "markers": cast("list[MarkerUse]", markers)}
         return None
 
     @staticmethod
-    def counted(data: Mapping[str, Any] | None) -> int:
+    def counted(data: TestData | None) -> int:
         """Violations the baseline records (new or known): JUnit XML's property."""
         if not data:
             return 0
         return sum(1 for r in data["violations"] if r["status"] in (Status.NEW, Status.KNOWN))
 
-    def add_test(self, nodeid: str, data: dict[str, Any] | None, *, ran: bool) -> None:
+    def add_test(self, nodeid: str, data: TestData | None, *, ran: bool) -> None:
         """One finished test, in the process that prints the summary: ``ran`` unless skipped."""
         self.results.add(nodeid, "call", data, ran=ran)
 
@@ -128,7 +129,7 @@ class Session:
     def finish(self, others: Iterable[Summary] = (), gone: Iterable[str] = ()) -> None:
         """Gather this process's totals with the workers' (``others``) and write every output
         the options ask for."""
-        self.summary.merge(Summary.of(self.guard))
+        self.summary.merge(self.guard.summary())
         for other in others:
             self.summary.merge(other)
         self.results.gone.update(gone)
