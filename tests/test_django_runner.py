@@ -105,17 +105,21 @@ def _report(path: Path) -> dict[str, Any]:
     return report
 
 
-@pytest.fixture(scope="module")
-def without_indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path]:
-    """A serial run of the sample app without its index migration, and the directory of its
-    JSON report and SARIF file."""
-    out = tmp_path_factory.mktemp("serial")
-    run = manage_test(
+def demo(out: Path, *args: str) -> Run:
+    """The sample app without its index migration; its JSON report and SARIF file in ``out``."""
+    return manage_test(
         "--without-indexes",
         f"--indexguard-report={out / 'report.json'}",
         f"--indexguard-sarif={out / 'sarif.json'}",
+        *args,
     )
-    return run, out
+
+
+@pytest.fixture(scope="module")
+def without_indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path]:
+    """A serial run of the demo, and the directory of its outputs."""
+    out = tmp_path_factory.mktemp("serial")
+    return demo(out), out
 
 
 @postgresql
@@ -157,12 +161,7 @@ def test_parallel_gives_the_serial_result(
     without_indexes: tuple[Run, Path], tmp_path: Path
 ) -> None:
     serial, out = without_indexes
-    run = manage_test(
-        "--without-indexes",
-        "--parallel=2",
-        f"--indexguard-report={tmp_path / 'report.json'}",
-        f"--indexguard-sarif={tmp_path / 'sarif.json'}",
-    )
+    run = demo(tmp_path, "--parallel=2")
     assert run.returncode == 1, run.output
     assert (
         run.stderr.count("Cloning test database") + run.stdout.count("Cloning test database") == 2
