@@ -63,6 +63,7 @@ costs or invalid indexes; ``BLOOM FILTER`` rows appear only with statistics.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import re
 import sqlite3
@@ -138,18 +139,21 @@ class SQLite:
             return sql
         if isinstance(params, Mapping):
             names = list(params)
-            values = _quoted(raw, [params[name] for name in names])
+            values = _literals(raw, [params[name] for name in names])
             return sql % dict(zip(names, values, strict=True))
-        return sql % tuple(_quoted(raw, list(params)))
+        return sql % tuple(_literals(raw, list(params)))
 
     def explain(self, raw: Any, text: str, *, forced: bool) -> Explained:
         """Planned on the test's connection; ``forced`` with statistics present, on the
         statistics-free copy of the schema (see the module's docstring)."""
         try:
-            if forced and _has_statistics(raw):
+            rows = _explain(raw, text)
+            # Statistics change the choice between an index and a whole read: a plan that
+            # searches indexes only is planned as it would be without them.
+            if forced and _interesting(rows) and _has_statistics(raw):
                 copy = self._copy(raw)
-                return Explained(Plan(copy.explain(text), text, copy=True), round_trips=2)
-            return Explained(Plan(_explain(raw, text), text), round_trips=1)
+                return Explained(Plan(copy.explain(text), text, copy=True), round_trips=3)
+            return Explained(Plan(rows, text), round_trips=1)
         except sqlite3.Error as exc:
             raise NotExplained(str(exc).splitlines()[0] if str(exc) else "EXPLAIN failed") from exc
 
@@ -403,14 +407,32 @@ def _fetch(raw: Any, query: str, params: Sequence[Any] = ()) -> list[Any]:
         cursor.close()
 
 
-def _quoted(raw: Any, values: list[Any]) -> list[str]:
-    """SQLite's literal for each value, 999 at a time (the oldest SQLITE_MAX_VARIABLE_NUMBER)."""
-    quoted: list[str] = []
-    for start in range(0, len(values), 999):
-        chunk = values[start : start + 999]
-        row = _fetch(raw, "SELECT " + ", ".join(["QUOTE(?)"] * len(chunk)), chunk)[0]
-        quoted.extend(str(value) for value in row)
-    return quoted
+def _literals(raw: Any, values: list[Any]) -> list[str]:
+    """SQLite's literal for each value: the text, integer and NULL that Django passes written
+    here as ``QUOTE()`` writes them; any other value (a float, bytes, a value with an adapter)
+    by ``QUOTE(?)`` itself, 999 at a time (the oldest SQLITE_MAX_VARIABLE_NUMBER)."""
+    literals: list[str | None] = [_literal(value) for value in values]
+    asked = [index for index, literal in enumerate(literals) if literal is None]
+    for start in range(0, len(asked), 999):
+        chunk = asked[start : start + 999]
+        query = "SELECT " + ", ".join(["QUOTE(?)"] * len(chunk))
+        row = _fetch(raw, query, [values[index] for index in chunk])[0]
+        for index, literal in zip(chunk, row, strict=True):
+            literals[index] = str(literal)
+    return [str(literal) for literal in literals]
+
+
+def _literal(value: Any) -> str | None:
+    kind = type(value)
+    if value is None:
+        return "NULL"
+    if kind is str and "\x00" not in value:
+        return "'" + str(value).replace("'", "''") + "'"
+    if kind is bool:
+        return "1" if value else "0"
+    if kind is int and -(2**63) <= value < 2**63:
+        return str(value)
+    return None
 
 
 def _explain(raw: Any, text: str) -> tuple[Row, ...]:
@@ -463,6 +485,11 @@ def analyze(
     statement (parameters bound; a ``Plan`` carries it); ``watched`` says whether a table
     counts (None: every table but SQLite's own). With ``sorted_ranges``, an index range that
     feeds a sort under a LIMIT is listed too (rule None, ``sorted_range``)."""
+    rows = _rows(plan)
+    if not any(_full_read(detail) for _, _, detail in rows) and not (
+        sorted_ranges and any(_SORT.match(detail) for _, _, detail in rows)
+    ):
+        return []  # index searches only: the statement's text is not even read
     found: list[ScanFinding] = []
     for loop in _loops(plan, sql):
         table = loop.table
@@ -522,6 +549,24 @@ _NAMED = re.compile(r"^(?:CO-ROUTINE|MATERIALIZE)\s+(?P<name>.+)$")
 _COMPOUND = re.compile(r"^(?:COMPOUND QUERY|MERGE \(.*\))$")
 _SORT = re.compile(r"^USE TEMP B-TREE FOR (?:(?:RIGHT PART|LAST \d+ TERMS) OF )?ORDER BY$")
 _BLOOM = re.compile(r"^BLOOM FILTER ON (?P<name>\S+)")
+
+
+def _full_read(detail: str) -> bool:
+    """A row that reads a table whole (or may: a condition-less SEARCH, a skip-scan)."""
+    found = _ACCESS.match(detail)
+    if found is None:
+        return False
+    return (
+        found.group("verb") == "SCAN"
+        or found.group("condition") is None
+        or (found.group("using") or "").startswith("AUTOMATIC")
+        or "ANY(" in found.group("condition")
+    )
+
+
+def _interesting(rows: Sequence[Row]) -> bool:
+    """Whether a plan has anything a verdict could rest on: a full read or a sort."""
+    return any(_full_read(detail) or _SORT.match(detail) for _, _, detail in rows)
 
 
 def _rows(plan: Plan | Sequence[Sequence[Any]]) -> tuple[Row, ...]:
@@ -726,10 +771,9 @@ _OPAQUE = re.compile(
     r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]|--[^\n]*|/\*.*?(?:\*/|\Z)",
     re.DOTALL,
 )
-_WHITESPACE = re.compile(r"\s+")
+_STRING = re.compile(r"'(?:[^']|'')*'")
 _UPPER = re.compile(
-    r"\b(?:and|or|not|in|is|null|like|glob|regexp|escape|between|exists|all|any)\b",
-    re.IGNORECASE,
+    r"\b(?:and|or|not|in|is|null|like|glob|regexp|escape|between|exists|all|any)\b", re.I
 )
 _NAME = r"(?:\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]|[\w$]+)"
 _SOURCE = re.compile(
@@ -748,6 +792,8 @@ _JOIN = re.compile(
 )
 _COMPOUND_OPERATOR = re.compile(r"\b(?:UNION\s+ALL|UNION|INTERSECT|EXCEPT)\b", re.IGNORECASE)
 _BODY = re.compile(r"\b(?:SELECT|VALUES|INSERT|REPLACE|UPDATE|DELETE)\b", re.IGNORECASE)
+_SELECT = re.compile(r"\bSELECT\b", re.IGNORECASE)
+_ON = re.compile(r"\bON\b", re.IGNORECASE)
 _QUERY_START = re.compile(r"\(\s*(?:SELECT|WITH|VALUES)\b", re.IGNORECASE)
 _QUALIFIER = re.compile(r'(?<![\w."$])("?)([A-Za-z_][\w$]*)\1\.(?=["A-Za-z_`\[])')
 _BETWEEN = re.compile(
@@ -770,43 +816,44 @@ def _mask(text: str) -> str:
     return _OPAQUE.sub(blank, text)
 
 
+_TOKENS = re.compile(
+    rf"(?P<opaque>{_OPAQUE.pattern})|(?P<space>\s+)|(?P<word>{_UPPER.pattern})", re.I | re.S
+)
+
+
+# Django's own SQL needs no normalising: single spaces, upper-case keywords, no comments.
+_UNUSUAL = re.compile(rf"--|/\*|\s\s|[\t\n\r\f\v]|{_UPPER.pattern}")
+
+
 def _normalise(text: str) -> str:
     """Comments dropped, white space folded and the operator keywords upper-cased, outside
     literals and quoted names."""
-    parts, position = [], 0
-    for match in _OPAQUE.finditer(text):
-        parts.append(_UPPER.sub(_upper, _WHITESPACE.sub(" ", text[position : match.start()])))
-        token = match.group(0)
-        parts.append(" " if token.startswith(("--", "/*")) else token)
-        position = match.end()
-    parts.append(_UPPER.sub(_upper, _WHITESPACE.sub(" ", text[position:])))
-    return "".join(parts).strip()
+    if _UNUSUAL.search(text) is None:
+        return text.strip()
 
+    def token(match: re.Match[str]) -> str:
+        if match.group("space") is not None:
+            return " "
+        found = match.group(0)
+        if match.group("word") is not None:
+            return found.upper()
+        return " " if found.startswith(("--", "/*")) else found
 
-def _upper(match: re.Match[str]) -> str:
-    return match.group(0).upper()
+    return _TOKENS.sub(token, text).strip()
 
 
 def _pairs(masked: str) -> dict[int, int]:
     """The closing parenthesis of each opening one."""
     pairs, stack = {}, []
-    for position, char in enumerate(masked):
-        if char == "(":
-            stack.append(position)
-        elif char == ")" and stack:
-            pairs[stack.pop()] = position
+    for parenthesis in _PARENTHESIS.finditer(masked):
+        if parenthesis.group(0) == "(":
+            stack.append(parenthesis.start())
+        elif stack:
+            pairs[stack.pop()] = parenthesis.start()
     return pairs
 
 
-def _depths(masked: str) -> list[int]:
-    depth, found = 0, []
-    for char in masked:
-        if char == ")":
-            depth -= 1
-        found.append(depth)
-        if char == "(":
-            depth += 1
-    return found
+_PARENTHESIS = re.compile(r"[()]")
 
 
 def _top(
@@ -814,22 +861,26 @@ def _top(
 ) -> list[re.Match[str]]:
     """Matches of ``pattern`` in ``masked[start:end]`` outside any parenthesis opened there."""
     end = len(masked) if end is None else end
-    depths = _depths(masked[start:end])
-    return [m for m in pattern.finditer(masked, start, end) if depths[m.start() - start] == 0]
+    found = list(pattern.finditer(masked, start, end))
+    if not found:
+        return found
+    opens: list[int] = []
+    closes: list[int] = []
+    for parenthesis in _PARENTHESIS.finditer(masked, start, end):
+        (opens if parenthesis.group(0) == "(" else closes).append(parenthesis.start())
+    return [
+        m
+        for m in found
+        if bisect.bisect_left(opens, m.start()) == bisect.bisect_right(closes, m.start())
+    ]
 
 
 def _split(masked: str, start: int, end: int, separator: str) -> list[tuple[int, int]]:
     """Spans of ``masked[start:end]`` between top-level ``separator`` characters."""
-    spans, depth, begin = [], 0, start
-    for position in range(start, end):
-        char = masked[position]
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == separator and depth == 0:
-            spans.append((begin, position))
-            begin = position + 1
+    spans, begin = [], start
+    for cut in _top(masked, re.compile(re.escape(separator)), start, end):
+        spans.append((begin, cut.start()))
+        begin = cut.end()
     spans.append((begin, end))
     return spans
 
@@ -844,7 +895,7 @@ def _unquote(name: str) -> str:
 
 def _qualifiers(text: str) -> set[str]:
     """Lower-cased names before a dot outside literals: the tables a condition refers to."""
-    plain = re.sub(r"'(?:[^']|'')*'", "''", text)
+    plain = _STRING.sub("''", text)
     return {match.group(2).lower() for match in _QUALIFIER.finditer(plain)}
 
 
@@ -875,7 +926,7 @@ class _Select:
             named = _qualifiers(condition)
             if named <= {key} and (named or single):
                 own.append(condition)
-            elif key in named and len(top_level(condition, "OR")) > 1:
+            elif key in named and " OR " in condition and len(top_level(condition, "OR")) > 1:
                 ors.append(condition)
             elif key in named:
                 joins.append(condition)
@@ -962,10 +1013,7 @@ def _parts(
     """The SELECTs of one parenthesised query (or the statement): after its CTEs, the parts
     of a compound, the SELECT of an INSERT, or an UPDATE or a DELETE."""
     start, end = span
-    depths = _depths(masked[start:end])
-    body = next(
-        (m for m in _BODY.finditer(masked, start, end) if depths[m.start() - start] == 0), None
-    )
+    body = next(iter(_top(masked, _BODY, start, end)), None)
     if body is None:
         return []
     _name_ctes(masked, start, body.start(), regions, names)
@@ -974,14 +1022,7 @@ def _parts(
         return [_Select(body.start(), end, region, 0, kind=keyword.lower())]
     begin = body.start()
     if keyword in ("INSERT", "REPLACE"):
-        select = next(
-            (
-                m
-                for m in re.finditer(r"\bSELECT\b", masked[:end], re.IGNORECASE)
-                if m.start() > begin and depths[m.start() - start] == 0
-            ),
-            None,
-        )
+        select = next(iter(_top(masked, _SELECT, begin, end)), None)
         if select is None:
             return []
         conflict = _top(masked, re.compile(r"\bON\s+CONFLICT\b|\bRETURNING\b", re.I), start, end)
@@ -1043,27 +1084,30 @@ def _read(
     """Fill ``select`` from its own text: every sub-query in it replaced by ``SubPlan n``."""
     own, own_masked = _flatten(select, text, masked, regions, last)
     clauses = [(m.group(0).split()[0].upper(), m) for m in _top(own_masked, _CLAUSES)]
-    spans: dict[str, str] = {}
+    spans: dict[str, tuple[int, int]] = {}
     for index, (keyword, match) in enumerate(clauses):
-        if keyword in spans:
-            continue
-        stop = clauses[index + 1][1].start() if index + 1 < len(clauses) else len(own)
-        spans[keyword] = own[match.end() : stop].strip()
-    head = own[: clauses[0][1].start()] if clauses else own
+        if keyword not in spans:
+            stop = clauses[index + 1][1].start() if index + 1 < len(clauses) else len(own)
+            spans[keyword] = (match.end(), stop)
+
+    def clause(keyword: str) -> str:
+        start, stop = spans.get(keyword, (0, 0))
+        return own[start:stop].strip()
+
     if select.kind == "update":
+        head = own[: clauses[0][1].start()] if clauses else own
         target = re.sub(r"^UPDATE\s+(?:OR\s+\w+\s+)?", "", head.strip(), flags=re.IGNORECASE)
         _add_source(select, target, names, last)
     elif select.kind == "delete":
-        _add_source(select, spans.get("FROM", ""), names, last)
+        _add_source(select, clause("FROM"), names, last)
     if "FROM" in spans and select.kind != "delete":
-        _read_from(select, spans["FROM"], names, last)
+        _read_from(select, own, own_masked, spans["FROM"], names=names, last=last)
     if "WHERE" in spans:
-        select.conditions.extend(_conjuncts(spans["WHERE"]))
+        select.conditions.extend(_conjuncts(clause("WHERE")))
     if "ORDER" in spans:
-        order = spans["ORDER"]
-        order_masked = _mask(order)
-        select.order_by = [order[a:b].strip() for a, b in _split(order_masked, 0, len(order), ",")]
-    limit = spans.get("LIMIT", "").split(" ")[0].strip()
+        start, stop = spans["ORDER"]
+        select.order_by = [own[a:b].strip() for a, b in _split(own_masked, start, stop, ",")]
+    limit = clause("LIMIT").split(" ")[0]
     select.limit = bool(limit) and limit != "-1"
 
 
@@ -1094,22 +1138,27 @@ def _flatten(
 
 
 def _read_from(
-    select: _Select, clause: str, names: dict[int, str], last: Mapping[int, int]
+    select: _Select,
+    text: str,
+    masked: str,
+    span: tuple[int, int],
+    *,
+    names: dict[int, str],
+    last: Mapping[int, int],
 ) -> None:
-    masked = _mask(clause)
-    cuts = _top(masked, _JOIN)
-    spans, begin = [], 0
-    for cut in cuts:
-        spans.append((begin, cut.start()))
+    """The tables of a FROM clause (``text[span]``) and the conditions of its joins."""
+    start, stop = span
+    items, begin = [], start
+    for cut in _top(masked, _JOIN, start, stop):
+        items.append((begin, cut.start()))
         begin = cut.end()
-    spans.append((begin, len(clause)))
-    for a, b in spans:
-        item, item_masked = clause[a:b].strip(), _mask(clause[a:b].strip())
-        on = _top(item_masked, re.compile(r"\bON\b", re.IGNORECASE))
+    items.append((begin, stop))
+    for a, b in items:
+        on = _top(masked, _ON, a, b)
         if on:
-            select.conditions.extend(_conjuncts(item[on[0].end() :]))
-            item = item[: on[0].start()]
-        _add_source(select, item, names, last)
+            select.conditions.extend(_conjuncts(text[on[0].end() : b]))
+            b = on[0].start()  # noqa: PLW2901
+        _add_source(select, text[a:b], names, last)
 
 
 def _add_source(select: _Select, item: str, names: dict[int, str], last: Mapping[int, int]) -> None:
@@ -1144,8 +1193,12 @@ def _conjuncts(text: str) -> list[str]:
         both = f"{operand} >= {low} AND {operand} <= {high}"
         return f"NOT ({both})" if match.group("negated") else both
 
-    rewritten = _outside_literals(text.strip(), lambda part: part, between_pattern=between)
-    return [part for part in top_level(rewritten, "AND") if part]
+    text = text.strip()
+    if "BETWEEN" in text:
+        text = _outside_literals(text, lambda part: part, between_pattern=between)
+    if " AND " not in text and not text.startswith("("):
+        return [text] if text else []
+    return [part for part in top_level(text, "AND") if part]
 
 
 def _outside_literals(
@@ -1157,7 +1210,7 @@ def _outside_literals(
     """``change`` applied to the text between string literals (the BETWEEN rewrite needs the
     literals it spans, so it runs on the whole text with the literals' insides masked)."""
     if between_pattern is not None:
-        masked = re.sub(r"'(?:[^']|'')*'", lambda m: "'" + "_" * (len(m.group(0)) - 2) + "'", text)
+        masked = _STRING.sub(lambda m: "'" + "_" * (len(m.group(0)) - 2) + "'", text)
         pieces, position = [], 0
         for match in _BETWEEN.finditer(masked):
             real = _BETWEEN.match(text, match.start())
@@ -1167,41 +1220,61 @@ def _outside_literals(
             position = real.end()
         pieces.append(text[position:])
         text = "".join(pieces)
+    if "'" not in text:
+        return change(text)
     pieces, position = [], 0
-    for match in re.finditer(r"'(?:[^']|'')*'", text):
+    for match in _STRING.finditer(text):
         pieces += [change(text[position : match.start()]), match.group(0)]
         position = match.end()
     pieces.append(change(text[position:]))
     return "".join(pieces)
 
 
+_QUALIFIED_NAME = rf"{_NAME}(?:\.{_NAME})?"
+# (a word the text must hold, the pattern, its replacement): the judgement's spelling.
+_SPELLING: tuple[tuple[str, re.Pattern[str], Any], ...] = (
+    ('"', re.compile(r'(?<![\w."])"([A-Za-z_][\w$]*)"\.'), r"\1."),
+    (
+        "SubPlan",
+        re.compile(rf"{_QUALIFIED_NAME}\s+NOT\s+IN\s*\(\s*(SubPlan \d+)\s*\)"),
+        r"NOT (\1)",
+    ),
+    ("SubPlan", re.compile(rf"{_QUALIFIED_NAME}\s+IN\s*\(\s*(SubPlan \d+)\s*\)"), r"(\1)"),
+    ("IN", re.compile(r"\bNOT\s+IN\s*\("), "<> ALL ("),
+    ("IN", re.compile(r"\bIN\s*\("), "= ANY ("),
+    ("LIKE", re.compile(r"\bNOT\s+LIKE\b"), "!~~"),
+    ("LIKE", re.compile(r"\bLIKE\b"), "~~"),
+    ("REGEXP", re.compile(r"\bNOT\s+REGEXP\b"), "!~"),
+    ("REGEXP", re.compile(r"\bREGEXP\b"), "~"),
+    ("RAND", re.compile(r"\bRAND(?:OM)?\(\)"), "random()"),
+    ("UPPER", re.compile(r"\bUPPER\("), "upper("),
+    ("LOWER", re.compile(r"\bLOWER\("), "lower("),
+)
+_ESCAPE = re.compile(r"\s+ESCAPE\s+'(?:[^']|'')*'")
+_NOT_ANY = re.compile(rf"NOT \(({_QUALIFIED_NAME}) = ANY (\(.*\))\)")
+
+
 def _neutral(condition: str, own: str | None) -> str:
     """A condition of the statement in the spelling the shared judgement reads (PostgreSQL's
     plans): the scanned table's own qualifier dropped and the others unquoted, ``LIKE`` as
     ``~~``, ``IN (list)`` as ``= ANY (list)``, ``NOT IN`` as ``<> ALL``, ``col IN (sub-query)``
-    as ``(SubPlan n)``, ``upper()``/``lower()``/``random()`` in lower case."""
-    text = re.sub(r"\s+ESCAPE\s+'(?:[^']|'')*'", "", condition.strip(), flags=re.IGNORECASE)
+    as ``(SubPlan n)``, ``upper()``/``lower()``/``random()`` in lower case (Django's SQLite
+    functions are upper-case, its random is ``RAND()``)."""
+    text = _ESCAPE.sub("", condition.strip())
+    mine = re.compile(rf'(?<![\w."]){_alias_pattern(own)}\.') if own is not None else None
 
     def change(part: str) -> str:
-        if own is not None:
-            part = re.sub(rf'(?<![\w."]){_alias_pattern(own)}\.', "", part)
-        part = re.sub(r'(?<![\w."])"([A-Za-z_][\w$]*)"\.', r"\1.", part)
-        part = re.sub(
-            rf"{_NAME}(?:\.{_NAME})?\s+NOT\s+IN\s*\(\s*(SubPlan \d+)\s*\)", r"NOT (\1)", part
-        )
-        part = re.sub(rf"{_NAME}(?:\.{_NAME})?\s+IN\s*\(\s*(SubPlan \d+)\s*\)", r"(\1)", part)
-        part = re.sub(r"\bNOT\s+IN\s*\(", "<> ALL (", part)
-        part = re.sub(r"\bIN\s*\(", "= ANY (", part)
-        part = re.sub(r"\bNOT\s+LIKE\b", "!~~", part)
-        part = re.sub(r"\bLIKE\b", "~~", part)
-        part = re.sub(r"\bNOT\s+REGEXP\b", "!~", part)
-        part = re.sub(r"\bREGEXP\b", "~", part)
-        part = re.sub(r"\bRAND(?:OM)?\(\)", "random()", part, flags=re.IGNORECASE)
-        return re.sub(r"\b(UPPER|LOWER)\(", lambda m: m.group(1).lower() + "(", part, flags=re.I)
+        if mine is not None:
+            part = mine.sub("", part)
+        upper = part.upper()
+        for word, pattern, replacement in _SPELLING:
+            if word in (part if word in ('"', "SubPlan") else upper):
+                part = pattern.sub(replacement, part)
+        return part
 
     text = _outside_literals(text, change)
     # exclude(field__in=[...]): NOT (field = ANY (...)) is what PostgreSQL shows as <> ALL.
-    found = re.fullmatch(rf"NOT \(({_NAME}(?:\.{_NAME})?) = ANY (\(.*\))\)", text)
+    found = _NOT_ANY.fullmatch(text)
     if found and _pairs(_mask(found.group(2))).get(0) == len(found.group(2)) - 1:
         return f"{found.group(1)} <> ALL {found.group(2)}"
     return text
