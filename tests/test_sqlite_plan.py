@@ -64,6 +64,7 @@ FOUND: dict[str, tuple[Found, ...]] = {
     "list_subquery": (Found(DELIVERY, SCAN, Rule.FILTER),),
     "correlated_subquery": (Found(CUSTOMER, SCAN, None), Found(ENDPOINT, SCAN, Rule.JOIN)),
     "not_exists": (Found(CUSTOMER, SCAN, Rule.FILTER),),
+    "left_join_anti": (Found("auth_user", SCAN, None),),
     "exclude_subquery": (Found(LOG, SCAN, Rule.FILTER), Found(DELIVERY, SCAN, Rule.FILTER)),
     "join_inner_unindexed": (Found(ENDPOINT, SCAN, Rule.JOIN),),
     "join_outer_restricted": (Found(LOG, SCAN, Rule.JOIN),),

@@ -622,7 +622,9 @@ def _loops(plan: Plan | Sequence[Sequence[Any]], sql: str | None = None) -> list
         sorts = select is not None and select.limit and any(_SORT.match(d) for d in in_scope)
         blooms = {m.group("name").lower() for d in in_scope if (m := _BLOOM.match(d))}
         subquery = _SUBQUERY.match(details[header]) if header else None
-        names = [_shown(detail).lower() for _, detail in members]
+        # The tables whose own conditions could drive the join: not the inner side of a LEFT
+        # JOIN (its condition, IS NULL say, cannot restrict the outer table's rows).
+        names = ["" if " LEFT-JOIN" in detail else _shown(detail).lower() for _, detail in members]
         for position, (row_id, detail) in enumerate(members):
             loop = _loop(
                 detail,

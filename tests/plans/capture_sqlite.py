@@ -120,6 +120,7 @@ STAR_ANALYSED = (
 
 def scenarios() -> list[Scenario]:
     """The scenarios; built on first use, after Django is set up (they import models)."""
+    from django.contrib.auth.models import User
     from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
     from django.db.models.functions import Lower
 
@@ -304,6 +305,12 @@ def scenarios() -> list[Scenario]:
                 )
             ),
             description="NOT EXISTS: every outer row must be checked (kept), the inner is SEARCH",
+        ),
+        Scenario(
+            "left_join_anti",
+            "bare",
+            orm(lambda: User.objects.filter(profile__isnull=True)),
+            description="LEFT JOIN ... IS NULL: an anti join reads every outer row (kept)",
         ),
         Scenario(
             "exclude_subquery",
