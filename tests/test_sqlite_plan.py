@@ -251,6 +251,7 @@ def test_a_sorted_range_carries_the_index_condition_sqlite_shows() -> None:
     (found,) = findings("sorted_range", sorted_ranges=True)
     assert found.index_name == "upstream_integrationlog_connection_id_66f27c03"
     assert found.index_condition == "connection_id=?"
+    assert found.filter is None  # the index range serves the statement's only condition
     assert found.sort_key == ('"start_time" DESC',)
     assert findings("sorted_range") == []  # only listed when production's shape is known
 

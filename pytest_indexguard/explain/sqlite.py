@@ -80,9 +80,10 @@ from pytest_indexguard.explain import (
     Relations,
     Verification,
 )
-from pytest_indexguard.plan import Rule, ScanFinding, signature, top_level
+from pytest_indexguard.plan import Rule, ScanFinding, mentions, signature, top_level
 from pytest_indexguard.schema import IndexInfo, Schema
 from pytest_indexguard.sqltext import quote_identifier
+from pytest_indexguard.suggest import filter_columns, sql_keys
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -254,8 +255,6 @@ class SQLite:
     ) -> Verification:
         """Plan ``text`` in the statistics-free copy of the schema with ``candidate``'s index
         added (in a savepoint of the copy, rolled back): the test's connection is only read."""
-        from pytest_indexguard.suggest import sql_keys
-
         create = (
             f"CREATE INDEX {PROBE} ON {quote_identifier(candidate.table)} "
             f"({sql_keys(candidate.columns)})"
@@ -722,12 +721,14 @@ def _finding(loop: _Loop, *, sorted_ranges: bool) -> ScanFinding | None:
     if not loop.full:
         if not (sorted_ranges and sort_key and loop.condition):
             return None
+        # What the index range leaves to filter: conjuncts on columns its condition lacks.
+        rest = [c for c in own if not _within(_neutral(c, alias), loop.condition)]
         return ScanFinding(
             table=str(loop.table),
             node_type="SEARCH",
             rule=None,
             index_name=loop.index,
-            filter=_and(own, alias) or None,
+            filter=_and(rest, alias) or None,
             sort_key=sort_key,
             alias=alias,
             index_condition=loop.condition,
@@ -757,6 +758,13 @@ def _finding(loop: _Loop, *, sorted_ranges: bool) -> ScanFinding | None:
         sort_key=sort_key,
         alias=alias,
     )
+
+
+def _within(conjunct: str, condition: str) -> bool:
+    """Whether every column ``conjunct`` compares is in an index ``condition`` ("a=? AND b>?")."""
+    equality, ranges = filter_columns(conjunct, [])
+    columns = [*equality, *ranges]
+    return bool(columns) and all(mentions(condition, column) for column in columns)
 
 
 def _and(conditions: Sequence[str], own: str | None) -> str:
