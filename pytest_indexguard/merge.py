@@ -28,7 +28,7 @@ import pytest
 from pytest_indexguard import baseline as baseline_module
 from pytest_indexguard.config import Settings
 from pytest_indexguard.files import OutputError, append_text, read_document, write_json
-from pytest_indexguard.guard import Status
+from pytest_indexguard.model import Status
 from pytest_indexguard.results import (
     BASELINED,
     GROUP_FIELDS,

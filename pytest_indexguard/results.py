@@ -21,7 +21,7 @@ from typing import Any
 from pytest_indexguard import __version__
 from pytest_indexguard.baseline import Entry
 from pytest_indexguard.config import Settings
-from pytest_indexguard.guard import Status
+from pytest_indexguard.model import Status
 
 REPORT_FORMAT = "pytest-indexguard report"
 # 2: each violation lists its "hits" (test, call site, executions, markers), and the report says

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from pytest_indexguard.plan import Rule, ScanFinding
+from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.schema import Schema
 from pytest_indexguard.sqltext import mask_plan_expression, quote_identifier
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     from pytest_indexguard.judge import Production
-    from pytest_indexguard.plan import ScanFinding
+    from pytest_indexguard.model import ScanFinding
     from pytest_indexguard.schema import Schema
     from pytest_indexguard.suggest import Suggestion
 
@@ -144,12 +144,4 @@ def for_vendor(vendor: str) -> Backend | None:
         from pytest_indexguard.explain.postgresql import PostgreSQL
 
         return PostgreSQL()
-    if vendor == "sqlite":
-        from pytest_indexguard.explain.sqlite import SQLite
-
-        return SQLite()
-    if vendor == "mysql":
-        from pytest_indexguard.explain.mysql import MySQL
-
-        return MySQL()
     return None
