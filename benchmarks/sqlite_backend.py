@@ -21,7 +21,6 @@ import argparse
 import json
 import sqlite3
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -68,11 +67,13 @@ SERVED = (
 )
 
 
-def database(path: Path, schema: str = "full") -> sqlite3.Connection:
-    """The sample app's schema (and the extra indexes), Django's SQL functions registered."""
+def database(name: str, schema: str = "full") -> sqlite3.Connection:
+    """The sample app's schema (and the extra indexes), Django's SQL functions registered, in
+    memory as Django makes a test database on SQLite."""
     from django.db.backends.sqlite3._functions import register  # type: ignore[import-untyped]
 
-    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    uri = f"file:indexguard_{name}?mode=memory&cache=shared"
+    raw = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     register(raw)
     script = (PLANS / f"schema-{schema}.sql").read_text(encoding="utf-8")
     raw.executescript(f"BEGIN;\n{script}{';'.join(EXTRA_INDEXES)};\nCOMMIT;")
@@ -98,8 +99,8 @@ def plans(raw: sqlite3.Connection, explain: Callable[[str], Sequence[Any]]) -> l
     return [[str(row[-1]) for row in explain(text)] for text in SERVED]
 
 
-def forcing(directory: Path) -> list[str]:
-    raw = database(directory / "forcing.sqlite3")
+def forcing() -> list[str]:
+    raw = database("forcing")
 
     def natural(text: str) -> Sequence[Any]:
         return raw.execute(f"EXPLAIN QUERY PLAN {text}").fetchall()
@@ -137,14 +138,15 @@ def forcing(directory: Path) -> list[str]:
 Work = list[tuple[sqlite3.Connection, str, list[Any], str]]
 
 
-def cost(directory: Path, rounds: int, repeat: int) -> list[str]:
+def cost(rounds: int, repeat: int) -> list[str]:
+    """Measured inside a transaction, as a Django test runs its statements."""
     backend = SQLite()
-    databases = {}
-    for schema in ("full", "bare"):
-        databases[schema] = database(directory / f"{schema}.sqlite3", schema)
-    analysed = database(directory / "analysed.sqlite3", "full")
+    databases = {schema: database(schema, schema) for schema in ("full", "bare")}
+    analysed = database("analysed", "full")
     fill(analysed, 3)
     analysed.execute("ANALYZE")
+    for raw in (*databases.values(), analysed):
+        raw.execute("BEGIN")
     schemas = {id(raw): backend.schema(raw) for raw in (*databases.values(), analysed)}
     searches: Work = []
     reads: Work = []
@@ -164,6 +166,7 @@ def cost(directory: Path, rounds: int, repeat: int) -> list[str]:
         lines.append(f"  {len(work)} {label}:")
         lines += _measure(backend, work, schemas, analysed, rounds=rounds, repeat=repeat)
     for raw in (*databases.values(), analysed):
+        raw.execute("ROLLBACK")
         raw.close()
     return lines
 
@@ -240,11 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 rounds instead of 9")
     args = parser.parse_args(argv)
     print(f"SQLite {sqlite3.sqlite_version}, Python {sys.version.split()[0]}")
-    with tempfile.TemporaryDirectory(prefix="indexguard-sqlite-bench-") as directory:
-        for line in forcing(Path(directory)):
-            print(line)
-        for line in cost(Path(directory), rounds=3 if args.quick else 9, repeat=20):
-            print(line)
+    for line in forcing():
+        print(line)
+    for line in cost(rounds=3 if args.quick else 9, repeat=20):
+        print(line)
     return 0
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from pytest_indexguard.explain import sqlite as backend_module
 from pytest_indexguard.explain.sqlite import SQLite, analyze
-from pytest_indexguard.plan import Rule, ScanFinding
+from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.suggest import Suggestion
 
 PLANS = Path(__file__).parent / "plans" / "sqlite"

@@ -17,7 +17,7 @@ import pytest
 from pytest_indexguard import judge
 from pytest_indexguard.explain import for_vendor
 from pytest_indexguard.explain.sqlite import Plan, SQLite, _Statement, analyze
-from pytest_indexguard.plan import Rule, ScanFinding
+from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
 from pytest_indexguard.suggest import ModelIndex, candidates
 

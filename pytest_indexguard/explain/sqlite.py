@@ -80,7 +80,8 @@ from pytest_indexguard.explain import (
     Relations,
     Verification,
 )
-from pytest_indexguard.plan import Rule, ScanFinding, mentions, signature, top_level
+from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.plan import mentions, signature, top_level
 from pytest_indexguard.schema import IndexInfo, Schema
 from pytest_indexguard.sqltext import quote_identifier
 from pytest_indexguard.suggest import filter_columns, sql_keys
@@ -172,7 +173,10 @@ class SQLite:
         """``analyze`` then ``judge.settle``, without probes (the planner is rule-based), without
         a second plan (an index that gives the order would have been used) and without touching
         the connection."""
-        findings = analyze(plan, text, watched, sorted_ranges=production is not None)
+        try:
+            findings = analyze(plan, text, watched, sorted_ranges=production is not None)
+        except Exception as exc:  # a statement this reader cannot follow: no verdict on it
+            return Assessment(findings=[], errors=[exc])
         # No finding arrives with ``unservable`` set, so settle never reads ``plan`` as
         # PostgreSQL's JSON; ``unservable()`` then classifies the filters.
         settled = judge.settle(findings, schema, plan, {}, production, few_values=few_values)
@@ -552,14 +556,14 @@ _BLOOM = re.compile(r"^BLOOM FILTER ON (?P<name>\S+)")
 
 def _full_read(detail: str) -> bool:
     """A row that reads a table whole (or may: a condition-less SEARCH, a skip-scan)."""
-    found = _ACCESS.match(detail)
-    if found is None:
+    if detail.startswith("SCAN "):
+        return not detail.startswith("SCAN CONSTANT ROW")
+    if not detail.startswith("SEARCH "):
         return False
     return (
-        found.group("verb") == "SCAN"
-        or found.group("condition") is None
-        or (found.group("using") or "").startswith("AUTOMATIC")
-        or "ANY(" in found.group("condition")
+        "AUTOMATIC" in detail
+        or "ANY(" in detail
+        or not detail.rstrip().endswith((")", ") LEFT-JOIN", ") RIGHT-JOIN"))
     )
 
 
