@@ -33,17 +33,19 @@ spelling: ``LIKE`` as ``~~``, ``NOT IN (...)`` as ``<> ALL (...)``, a sub-query 
 
 **Forcing, measured** (SQLite 3.40.1; ``python benchmarks/sqlite_backend.py``). Without
 ``sqlite_stat1`` the planner assumes every table holds about a million rows (``nRowLogEst`` 200)
-and ten rows per index key: the plans of the twenty statements measured are identical at 3, 1,000
-and 100,000 rows. Django never runs ANALYZE, so a Django test database plans as for large tables
-with no help. After ``ANALYZE`` of 3-row tables, 6 of the 20 switch to ``SCAN`` where an index
-serves them (a range, an IN list, an OR of two indexed columns, a join's driving table). So
-``forced`` (the default) plans on a statistics-free copy of the schema when the database has
-statistics: an in-memory database made from ``sqlite_master``'s SQL, in the same SQLite library,
-rebuilt when the schema's text changes. Hiding the statistics on the test's own connection (a
-savepoint: delete ``sqlite_stat1``, ``ANALYZE sqlite_schema``, explain, roll back, reload) works
-too, but rolling back a savepoint that changed the schema or its statistics aborts every open
-read cursor of the connection (measured: "abort due to ROLLBACK" on a ``QuerySet.iterator()``
-half read), and it writes to the database. ``planner`` mode plans on the test's connection,
+and ten rows per index key, and looks at no row: twenty statements that an index serves are
+planned identically at 3, 1,000 and 100,000 rows. Django never runs ANALYZE, so a Django test
+database plans as for large tables with no help. After ``ANALYZE`` of 3-row tables, 9 of the 20
+switch to a ``SCAN`` the index would have spared (a range, an IN list, an OR of two indexed
+columns, a join's driving table). So ``forced`` (the default) plans on a statistics-free copy of
+the schema when the database has statistics and the plan has a full read or a sort (a plan that
+searches indexes only stands as it is): an in-memory database made from ``sqlite_master``'s
+SQL, in the same SQLite library, rebuilt when the schema's text changes; all 20 are then
+planned as without statistics. Hiding the statistics on the test's own connection (a savepoint:
+delete ``sqlite_stat1``, ``ANALYZE sqlite_schema``, explain, roll back, reload) works too, but
+rolling back a savepoint that changed the schema or its statistics aborts every open read
+cursor of the connection (measured: "abort due to ROLLBACK" on a ``QuerySet.iterator()`` half
+read), and it writes to the database. ``planner`` mode plans on the test's connection,
 statistics and all.
 
 **Verification.** The candidate index is created in the same statistics-free copy (inside its
