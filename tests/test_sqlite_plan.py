@@ -359,3 +359,31 @@ def test_subqueries_are_numbered_in_the_order_they_end() -> None:
     ]
     assert numbered[1] is not None
     assert numbered[1].conditions == ["U0.y IN (SubPlan 1)"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "SELECT (((",
+        "SELECT * FROM",
+        "SELECT * FROM t WHERE a = 'unterminated",
+        "WITH x AS (SELECT",
+        "DELETE FROM",
+        ")))) SELECT",
+    ],
+)
+def test_a_statement_the_reader_cannot_follow_gets_no_verdict(text: str) -> None:
+    """Real plan rows, a text that does not match them: full reads without rules, no error."""
+    rows = plan_of("automatic_partial_index").rows + plan_of("correlated_subquery").rows
+    assessment = SQLite().assess(
+        None,
+        text,
+        Plan(rows, text),
+        Schema(),
+        watched=None,
+        production=None,
+        few_values=None,
+    )
+    assert [f.rule for f in assessment.findings] == [None] * 4
+    assert assessment.errors == []

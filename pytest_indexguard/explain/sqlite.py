@@ -466,7 +466,7 @@ def _index_keys(sql: str) -> list[str]:
         return []
     start = found.end()
     end = _pairs(masked).get(start - 1, len(sql))
-    return [sql[a:b].strip() for a, b in _split(masked, start, end, ",")]
+    return [sql[a:b].strip() for a, b in _Levels(masked).split(start, end, ",")]
 
 
 def _predicate(sql: str) -> str | None:
@@ -810,6 +810,7 @@ _COMPOUND_OPERATOR = re.compile(r"\b(?:UNION\s+ALL|UNION|INTERSECT|EXCEPT)\b", r
 _BODY = re.compile(r"\b(?:SELECT|VALUES|INSERT|REPLACE|UPDATE|DELETE)\b", re.IGNORECASE)
 _SELECT = re.compile(r"\bSELECT\b", re.IGNORECASE)
 _ON = re.compile(r"\bON\b", re.IGNORECASE)
+_TAIL = re.compile(r"\bON\s+CONFLICT\b|\bRETURNING\b", re.IGNORECASE)
 _QUERY_START = re.compile(r"\(\s*(?:SELECT|WITH|VALUES)\b", re.IGNORECASE)
 _QUALIFIER = re.compile(r'(?<![\w."$])("?)([A-Za-z_][\w$]*)\1\.(?=["A-Za-z_`\[])')
 _BETWEEN = re.compile(
@@ -872,33 +873,41 @@ def _pairs(masked: str) -> dict[int, int]:
 _PARENTHESIS = re.compile(r"[()]")
 
 
-def _top(
-    masked: str, pattern: re.Pattern[str], start: int = 0, end: int | None = None
-) -> list[re.Match[str]]:
-    """Matches of ``pattern`` in ``masked[start:end]`` outside any parenthesis opened there."""
-    end = len(masked) if end is None else end
-    found = list(pattern.finditer(masked, start, end))
-    if not found:
-        return found
-    opens: list[int] = []
-    closes: list[int] = []
-    for parenthesis in _PARENTHESIS.finditer(masked, start, end):
-        (opens if parenthesis.group(0) == "(" else closes).append(parenthesis.start())
-    return [
-        m
-        for m in found
-        if bisect.bisect_left(opens, m.start()) == bisect.bisect_right(closes, m.start())
-    ]
+class _Levels:
+    """A masked text and where its parentheses are, to find what lies outside them."""
 
+    def __init__(self, masked: str) -> None:
+        self.masked = masked
+        self.opens: list[int] = []
+        self.closes: list[int] = []
+        for parenthesis in _PARENTHESIS.finditer(masked):
+            (self.opens if parenthesis.group(0) == "(" else self.closes).append(parenthesis.start())
 
-def _split(masked: str, start: int, end: int, separator: str) -> list[tuple[int, int]]:
-    """Spans of ``masked[start:end]`` between top-level ``separator`` characters."""
-    spans, begin = [], start
-    for cut in _top(masked, re.compile(re.escape(separator)), start, end):
-        spans.append((begin, cut.start()))
-        begin = cut.end()
-    spans.append((begin, end))
-    return spans
+    def top(
+        self, pattern: re.Pattern[str], start: int = 0, end: int | None = None
+    ) -> list[re.Match[str]]:
+        """Matches of ``pattern`` in ``masked[start:end]`` outside any parenthesis opened there."""
+        end = len(self.masked) if end is None else end
+        found = list(pattern.finditer(self.masked, start, end))
+        if not found:
+            return found
+        level = bisect.bisect_left(self.opens, start) - bisect.bisect_left(self.closes, start)
+        return [
+            m
+            for m in found
+            if bisect.bisect_left(self.opens, m.start())
+            - bisect.bisect_right(self.closes, m.start())
+            == level
+        ]
+
+    def split(self, start: int, end: int, separator: str) -> list[tuple[int, int]]:
+        """Spans of ``masked[start:end]`` between top-level ``separator`` characters."""
+        spans, begin = [], start
+        for cut in self.top(re.compile(re.escape(separator)), start, end):
+            spans.append((begin, cut.start()))
+            begin = cut.end()
+        spans.append((begin, end))
+        return spans
 
 
 def _unquote(name: str) -> str:
@@ -969,6 +978,7 @@ class _Statement:
     def __init__(self, text: str) -> None:
         self.text = _normalise(text)
         masked = _mask(self.text)
+        levels = _Levels(masked)
         pairs = _pairs(masked)
         regions = [(0, len(self.text))] + [
             (m.start() + 1, pairs.get(m.start(), len(self.text)))
@@ -977,7 +987,7 @@ class _Statement:
         self.selects: list[_Select] = []
         names: dict[int, str] = {}
         for number, (start, end) in enumerate(regions):
-            self.selects.extend(_parts(masked, (start, end), number, regions=regions, names=names))
+            self.selects.extend(_parts(levels, (start, end), number, regions=regions, names=names))
         # A CTE is read by its name like a table; its own SELECT's reads are what count.
         self.ctes = {_unquote(self.text[a:b]).lower() for a, b in _cte_names(masked, regions)}
         numbered = sorted((s for s in self.selects if s.kind == "select"), key=lambda s: s.end)
@@ -1019,7 +1029,7 @@ class _Statement:
 
 
 def _parts(
-    masked: str,
+    levels: _Levels,
     span: tuple[int, int],
     region: int,
     *,
@@ -1029,7 +1039,8 @@ def _parts(
     """The SELECTs of one parenthesised query (or the statement): after its CTEs, the parts
     of a compound, the SELECT of an INSERT, or an UPDATE or a DELETE."""
     start, end = span
-    body = next(iter(_top(masked, _BODY, start, end)), None)
+    masked = levels.masked
+    body = next(iter(levels.top(_BODY, start, end)), None)
     if body is None:
         return []
     _name_ctes(masked, start, body.start(), regions, names)
@@ -1038,13 +1049,13 @@ def _parts(
         return [_Select(body.start(), end, region, 0, kind=keyword.lower())]
     begin = body.start()
     if keyword in ("INSERT", "REPLACE"):
-        select = next(iter(_top(masked, _SELECT, begin, end)), None)
+        select = next(iter(levels.top(_SELECT, begin, end)), None)
         if select is None:
             return []
-        conflict = _top(masked, re.compile(r"\bON\s+CONFLICT\b|\bRETURNING\b", re.I), start, end)
+        conflict = levels.top(_TAIL, start, end)
         begin = select.start()
         end = next((m.start() for m in conflict if m.start() > begin), end)
-    cuts = [m for m in _top(masked, _COMPOUND_OPERATOR, start, end) if m.start() > begin]
+    cuts = [m for m in levels.top(_COMPOUND_OPERATOR, start, end) if m.start() > begin]
     spans, part_start = [], begin
     for cut in cuts:
         spans.append((part_start, cut.start()))
@@ -1099,7 +1110,8 @@ def _read(
 ) -> None:
     """Fill ``select`` from its own text: every sub-query in it replaced by ``SubPlan n``."""
     own, own_masked = _flatten(select, text, masked, regions, last)
-    clauses = [(m.group(0).split()[0].upper(), m) for m in _top(own_masked, _CLAUSES)]
+    levels = _Levels(own_masked)
+    clauses = [(m.group(0).split()[0].upper(), m) for m in levels.top(_CLAUSES)]
     spans: dict[str, tuple[int, int]] = {}
     for index, (keyword, match) in enumerate(clauses):
         if keyword not in spans:
@@ -1117,12 +1129,12 @@ def _read(
     elif select.kind == "delete":
         _add_source(select, clause("FROM"), names, last)
     if "FROM" in spans and select.kind != "delete":
-        _read_from(select, own, own_masked, spans["FROM"], names=names, last=last)
+        _read_from(select, own, levels, spans["FROM"], names=names, last=last)
     if "WHERE" in spans:
         select.conditions.extend(_conjuncts(clause("WHERE")))
     if "ORDER" in spans:
         start, stop = spans["ORDER"]
-        select.order_by = [own[a:b].strip() for a, b in _split(own_masked, start, stop, ",")]
+        select.order_by = [own[a:b].strip() for a, b in levels.split(start, stop, ",")]
     limit = clause("LIMIT").split(" ")[0]
     select.limit = bool(limit) and limit != "-1"
 
@@ -1156,7 +1168,7 @@ def _flatten(
 def _read_from(
     select: _Select,
     text: str,
-    masked: str,
+    levels: _Levels,
     span: tuple[int, int],
     *,
     names: dict[int, str],
@@ -1165,12 +1177,12 @@ def _read_from(
     """The tables of a FROM clause (``text[span]``) and the conditions of its joins."""
     start, stop = span
     items, begin = [], start
-    for cut in _top(masked, _JOIN, start, stop):
+    for cut in levels.top(_JOIN, start, stop):
         items.append((begin, cut.start()))
         begin = cut.end()
     items.append((begin, stop))
     for a, b in items:
-        on = _top(masked, _ON, a, b)
+        on = levels.top(_ON, a, b)
         if on:
             select.conditions.extend(_conjuncts(text[on[0].end() : b]))
             b = on[0].start()  # noqa: PLW2901
