@@ -32,7 +32,7 @@ from pytest_indexguard import judge
 from pytest_indexguard.callsite import CallSiteFinder
 from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
 from pytest_indexguard.config import Settings
-from pytest_indexguard.explain import Backend, NotExplained, Relations, for_vendor
+from pytest_indexguard.explain import Backend, Context, NotExplained, Relations, for_vendor
 from pytest_indexguard.fingerprint import statement_digest
 from pytest_indexguard.model import (
     DISTINCT_CAP,
@@ -269,15 +269,8 @@ class Guard:
         if len(self.totals.distinct) < DISTINCT_CAP:
             self.totals.distinct.add(statement_digest(alias, sql))
         schema = self._schema(alias, backend, raw)
-        assessment = backend.assess(
-            raw,
-            text,
-            explained.plan,
-            schema,
-            watched=watch.watches,
-            production=self.production,
-            few_values=self.models.is_low_cardinality,
-        )
+        context = Context(schema, watch.watches, self.production, self.models.is_low_cardinality)
+        assessment = backend.assess(raw, text, explained.plan, context)
         self.totals.round_trips += assessment.round_trips
         for error in assessment.errors:
             self.internal_error(error)
@@ -437,7 +430,8 @@ class Guard:
         below the row threshold gets the first candidate unverified, without a round trip."""
         if finding in statement.suggestions:
             return statement.suggestions[finding]
-        found = candidates(finding, self.models, statement.sql, self.schemas.get(statement.alias))
+        schema = self.schemas.get(statement.alias)
+        found = candidates(finding, self.models, statement.sql, schema, connection.vendor)
         if not found:
             statement.suggestions[finding] = None
             return None

@@ -460,11 +460,7 @@ def _sort_under_limit(path: tuple[_Step, ...]) -> Mapping[str, Any] | None:
 
 def relations(explain_output: Any) -> set[str]:
     """Every table a plan reads, for index-use bookkeeping and cheap pre-checks."""
-    return {
-        str(node["Relation Name"])
-        for node, _ in _walk(root_plan(explain_output), ())
-        if isinstance(node.get("Relation Name"), str)
-    }
+    return _names(explain_output, "Relation Name")
 
 
 def scanned_from_temporary_schema(explain_output: Any, table: str) -> bool:
@@ -523,8 +519,12 @@ def index_conditions_on(explain_output: Any, table: str) -> list[str]:
 
 def indexes_used(explain_output: Any) -> set[str]:
     """Names of the indexes a plan scans."""
+    return _names(explain_output, "Index Name")
+
+
+def _names(explain_output: Any, key: str) -> set[str]:
     return {
-        str(node["Index Name"])
+        str(node[key])
         for node, _ in _walk(root_plan(explain_output), ())
-        if isinstance(node.get("Index Name"), str)
+        if isinstance(node.get(key), str)
     }

@@ -53,6 +53,17 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class Context:
+    """What the judgement knows besides the plan: the database's indexes, which tables count,
+    production's shape when declared, and which columns hold few distinct values."""
+
+    schema: Schema
+    watched: Callable[[str], bool] | None = None
+    production: Production | None = None
+    few_values: Callable[[str, str], bool] | None = None
+
+
+@dataclass(frozen=True)
 class Relations:
     """Names in one database: its views (a view's plan may read a watched table), the
     partitions of the watched tables (plans name the partition, not its parent) and every
@@ -96,17 +107,7 @@ class Backend(Protocol):
         """The plan of ``text``, in one protected round trip. ``forced``: planned as for large
         tables (the guard's default), however few rows the test database holds."""
 
-    def assess(
-        self,
-        raw: Any,
-        text: str,
-        plan: Any,
-        schema: Schema,
-        *,
-        watched: Callable[[str], bool] | None,
-        production: Production | None,
-        few_values: Callable[[str, str], bool] | None,
-    ) -> Assessment:
+    def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
         """The verdict on ``text`` whose plan is ``plan``: the full scans of the watched tables
         production would really do (rules in ``judge.py``)."""
 

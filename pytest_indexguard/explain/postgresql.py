@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import select
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from psycopg import pq
@@ -23,6 +23,7 @@ from psycopg import pq
 from pytest_indexguard import judge
 from pytest_indexguard.explain import (
     Assessment,
+    Context,
     Explained,
     NotExplained,
     Relations,
@@ -433,24 +434,15 @@ class PostgreSQL:
     def explain(self, raw: Any, text: str, *, forced: bool) -> Explained:
         return explain(raw, text, forced=forced)
 
-    def assess(
-        self,
-        raw: Any,
-        text: str,
-        plan: Any,
-        schema: Schema,
-        *,
-        watched: Callable[[str], bool] | None = None,
-        production: judge.Production | None = None,
-        few_values: Callable[[str, str], bool] | None = None,
-    ) -> Assessment:
+    def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
         """The forced plan's full scans and sorted ranges (``plan.analyze``); the existing
         indexes ``judge.probes`` asks about, answered in one more round trip (and the statement
         planned once more with sorts off when a sorted range needs it); then ``judge.settle``
         keeps what production would really do."""
+        schema, production = context.schema, context.production
         result = Assessment(findings=[])
         findings = analyze(
-            plan, watched, leading=schema.leading_of, sorted_ranges=production is not None
+            plan, context.watched, leading=schema.leading_of, sorted_ranges=production is not None
         )
         questions = judge.probes(findings, schema)
         unsorted = None
@@ -475,7 +467,7 @@ class PostgreSQL:
             dict(zip(questions, answers, strict=True)),
             production,
             unsorted=unsorted,
-            few_values=few_values,
+            few_values=context.few_values,
         )
         return result
 

@@ -897,6 +897,7 @@ class Command(BaseCommand):
     ) -> dict[str, str]:
         """The guard's verdict on each seed query as a test run sees it: on a small database
         with the schema of 0001 (no planned index), with production's shape from ``shape``."""
+        from pytest_indexguard.explain import Context
         from pytest_indexguard.explain.postgresql import PostgreSQL
         from pytest_indexguard.judge import Production
         from pytest_indexguard.schema import ColumnShape
@@ -927,13 +928,7 @@ class Command(BaseCommand):
                 sql = statements[query.name].strip()
                 plan = backend.explain(raw, sql, forced=True).plan
                 found = backend.assess(
-                    raw,
-                    sql,
-                    plan,
-                    schema,
-                    watched=WATCHED.__contains__,
-                    production=production,
-                    few_values=None,
+                    raw, sql, plan, Context(schema, WATCHED.__contains__, production)
                 )
                 violations = [f for f in found.findings if f.rule is not None]
                 verdicts[query.name] = (
