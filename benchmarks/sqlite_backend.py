@@ -30,6 +30,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.stats import Spread
+from pytest_indexguard.explain import Context
 from pytest_indexguard.explain.sqlite import SQLite
 
 REPO = Path(__file__).resolve().parent.parent
@@ -196,15 +197,7 @@ def _measure(
                 planner = on or raw
                 text = backend.bind(planner, sql, params)
                 plan = backend.explain(planner, text, forced=True).plan
-                backend.assess(
-                    planner,
-                    text,
-                    plan,
-                    schemas[id(planner)],
-                    watched=None,
-                    production=None,
-                    few_values=None,
-                )
+                backend.assess(planner, text, plan, Context(schemas[id(planner)]))
 
         return run
 

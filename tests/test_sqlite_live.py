@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from pytest_indexguard.explain import Context
 from pytest_indexguard.explain import sqlite as backend_module
 from pytest_indexguard.explain.sqlite import SQLite, analyze
 from pytest_indexguard.model import Rule, ScanFinding
@@ -327,7 +328,7 @@ def test_nothing_touches_the_transaction_or_open_cursors(
     for forced in (True, False):
         plan = backend.explain(full, text, forced=forced).plan
     schema = backend.schema(full)
-    backend.assess(full, text, plan, schema, watched=None, production=None, few_values=None)
+    backend.assess(full, text, plan, Context(schema))
     backend.relations(full, [LOG])
     backend.table_sizes(full, [LOG])
     finding = next(f for f in analyze(plan) if f.is_violation)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from pytest_indexguard import judge
-from pytest_indexguard.explain import for_vendor
+from pytest_indexguard.explain import Context, for_vendor
 from pytest_indexguard.explain.sqlite import Plan, SQLite, _Statement, analyze
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
@@ -152,19 +152,8 @@ def findings(name: str, **options: Any) -> list[ScanFinding]:
 
 def verdicts(name: str, production: judge.Production | None = None) -> list[ScanFinding]:
     plan = plan_of(name)
-    return (
-        SQLite()
-        .assess(
-            None,
-            plan.text,
-            plan,
-            schema_of(name),
-            watched=None,
-            production=production,
-            few_values=few_values,
-        )
-        .findings
-    )
+    context = Context(schema_of(name), production=production, few_values=few_values)
+    return SQLite().assess(None, plan.text, plan, context).findings
 
 
 def test_every_stored_plan_has_an_expectation() -> None:
@@ -376,14 +365,6 @@ def test_subqueries_are_numbered_in_the_order_they_end() -> None:
 def test_a_statement_the_reader_cannot_follow_gets_no_verdict(text: str) -> None:
     """Real plan rows, a text that does not match them: full reads without rules, no error."""
     rows = plan_of("automatic_partial_index").rows + plan_of("correlated_subquery").rows
-    assessment = SQLite().assess(
-        None,
-        text,
-        Plan(rows, text),
-        Schema(),
-        watched=None,
-        production=None,
-        few_values=None,
-    )
+    assessment = SQLite().assess(None, text, Plan(rows, text), Context(Schema()))
     assert [f.rule for f in assessment.findings] == [None] * 4
     assert assessment.errors == []

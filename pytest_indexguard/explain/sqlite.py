@@ -77,6 +77,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_indexguard import judge
 from pytest_indexguard.explain import (
     Assessment,
+    Context,
     Explained,
     NotExplained,
     Relations,
@@ -161,27 +162,20 @@ class SQLite:
         except sqlite3.Error as exc:
             raise NotExplained(str(exc).splitlines()[0] if str(exc) else "EXPLAIN failed") from exc
 
-    def assess(
-        self,
-        raw: Any,
-        text: str,
-        plan: Any,
-        schema: Schema,
-        *,
-        watched: Callable[[str], bool] | None,
-        production: judge.Production | None,
-        few_values: Callable[[str, str], bool] | None,
-    ) -> Assessment:
+    def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
         """``analyze`` then ``judge.settle``, without probes (the planner is rule-based), without
         a second plan (an index that gives the order would have been used) and without touching
         the connection."""
+        production = context.production
         try:
-            findings = analyze(plan, text, watched, sorted_ranges=production is not None)
+            findings = analyze(plan, text, context.watched, sorted_ranges=production is not None)
         except Exception as exc:  # a statement this reader cannot follow: no verdict on it
             return Assessment(findings=[], errors=[exc])
         # No finding arrives with ``unservable`` set, so settle never reads ``plan`` as
         # PostgreSQL's JSON; ``unservable()`` then classifies the filters.
-        settled = judge.settle(findings, schema, plan, {}, production, few_values=few_values)
+        settled = judge.settle(
+            findings, context.schema, plan, {}, production, few_values=context.few_values
+        )
         return Assessment(findings=settled)
 
     def schema(self, raw: Any) -> Schema:
