@@ -30,6 +30,11 @@ if TYPE_CHECKING:
     from pytest_indexguard.suggest import Suggestion
 
 
+# Tables without a row estimate are counted, up to this many rows (a table that big is big
+# whatever its exact size).
+COUNT_BOUND = 100_000
+
+
 class NotExplained(Exception):
     """The statement could not be explained; the message says why, in a few words."""
 

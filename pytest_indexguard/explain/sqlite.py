@@ -76,6 +76,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_indexguard import judge
 from pytest_indexguard.explain import (
+    COUNT_BOUND,
     Assessment,
     Context,
     Explained,
@@ -97,7 +98,6 @@ if TYPE_CHECKING:
 # The four-column EXPLAIN QUERY PLAN (id, parent, notused, detail) this module reads.
 MINIMUM_VERSION = (3, 24, 0)
 # Rows counted at most per table: a table that big is big whatever its exact size.
-COUNT_BOUND = 100_000
 SAVEPOINT = "indexguard_verify"
 PROBE = "indexguard_probe"
 # Schemas whose statistics-free copies are kept (one per database alias, usually).
