@@ -1,0 +1,297 @@
+"""Capture the MySQL/MariaDB plans of every scenario into ``mariadb/<name>.json`` (or ``mysql/``).
+
+The unit tests of ``explain/mysql.py`` run on these files instead of a server, so regenerate them
+whenever a scenario changes or another server version is supported. From the repository root::
+
+    python -m tests.plans.capture_mysql                       # $INDEXGUARD_MYSQL_URL, else
+                                                              # mysql://root@127.0.0.1:3306/test
+    python -m tests.plans.capture_mysql --measure             # also the forcing table
+
+Each scenario is explained exactly as the guard explains it (``MySQL.explain``, forced), on
+about ten rows per table loaded in a transaction that is rolled back. DDL is not transactional
+on MySQL, so the two schemas live in databases of their own (``indexguard_plans_initial`` and
+``indexguard_plans_indexed``), dropped at the end. Files are JSON with sorted keys, rewritten
+only when their content changes.
+
+``--measure`` prints, for every scenario, the natural plan on the ten rows, the forced plan on
+them, and the natural plan once 100,000 deliveries and logs are loaded and analysed: what the
+README's forcing table shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from pytest_indexguard.explain.mysql import MySQL
+
+from .mysql_scenarios import LARGE, SCENARIOS, SMALL, TABLES, Rows, State, rows, schema
+
+PLANS_DIR = Path(__file__).resolve().parent
+ENV_VAR = "INDEXGUARD_MYSQL_URL"
+DEFAULT_URL = "mysql://root@127.0.0.1:3306/test"
+
+
+def mysql_url() -> str:
+    return os.environ.get(ENV_VAR, "").strip() or DEFAULT_URL
+
+
+def connect(url: str, database: str | None = None) -> Any:
+    """A PyMySQL connection as Django opens one (utf8mb4, autocommit off)."""
+    import pymysql
+
+    parts = urlsplit(url)
+    return pymysql.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 3306,
+        user=unquote(parts.username or "root"),
+        password=unquote(parts.password or ""),
+        database=database,
+        charset="utf8mb4",
+        autocommit=False,
+        connect_timeout=3,
+    )
+
+
+def database(state: State) -> str:
+    return f"indexguard_plans_{state}"
+
+
+def create(conn: Any, state: State) -> None:
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{database(state)}`")
+        cur.execute(f"CREATE DATABASE `{database(state)}` CHARACTER SET utf8mb4")
+        cur.execute(f"USE `{database(state)}`")
+        for statement in schema(state):
+            cur.execute(statement)
+
+
+def load(conn: Any, size: Rows) -> None:
+    with conn.cursor() as cur:
+        for statement, values in rows(size):
+            for start in range(0, len(values), 2000):
+                cur.executemany(statement, values[start : start + 2000])
+
+
+def natural(conn: Any, query: str) -> Any:
+    with conn.cursor() as cur:
+        cur.execute(f"EXPLAIN FORMAT=JSON {query}")
+        return json.loads(cur.fetchone()[0])
+
+
+def backend(conn: Any) -> MySQL:
+    with conn.cursor() as cur:
+        cur.execute("SELECT VERSION()")
+        version = str(cur.fetchone()[0])
+    found = MySQL()
+    found.identify(version)
+    return found
+
+
+def plans(url: str, names: Sequence[str] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(scenario, record) for the selected scenarios, each state's databases dropped after."""
+    conn = connect(url)
+    try:
+        guard = backend(conn)
+        with conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            version = str(cur.fetchone()[0])
+        for state in ("initial", "indexed"):
+            selected = [s for s in SCENARIOS if s.state == state and (not names or s.name in names)]
+            if not selected:
+                continue
+            create(conn, state)
+            try:
+                yield (
+                    f"catalog_{state}",
+                    {"state": state, "server_version": version, "statistics": catalog(conn, guard)},
+                )
+                load(conn, SMALL)
+                for scenario in selected:
+                    forced = guard.explain(conn, scenario.query, forced=True).plan
+                    yield (
+                        scenario.name,
+                        {
+                            "scenario": scenario.name,
+                            "state": state,
+                            "server_version": version,
+                            "query": scenario.query,
+                            "plan": forced,
+                            "natural": natural(conn, scenario.query),
+                        },
+                    )
+                conn.rollback()
+            finally:
+                conn.rollback()
+                with conn.cursor() as cur:
+                    cur.execute(f"DROP DATABASE IF EXISTS `{database(state)}`")
+    finally:
+        conn.close()
+
+
+def catalog(conn: Any, guard: MySQL) -> list[list[Any]]:
+    """The ``information_schema.STATISTICS`` rows ``MySQL.schema`` reads, as JSON."""
+    with conn.cursor() as cur:
+        cur.execute(guard.statistics_query())
+        return [[_jsonable(value) for value in row] for row in cur.fetchall()]
+
+
+def _jsonable(value: Any) -> Any:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def directory_for(server_version: str) -> Path:
+    return PLANS_DIR / ("mariadb" if "mariadb" in server_version.lower() else "mysql")
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def capture(url: str, names: Sequence[str] = ()) -> tuple[Path | None, list[str]]:
+    unknown = set(names) - {s.name for s in SCENARIOS}
+    if unknown:
+        raise SystemExit(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    changed = []
+    directory = None
+    for name, record in plans(url, names):
+        directory = directory_for(record["server_version"])
+        directory.mkdir(exist_ok=True)
+        path = directory / f"{name}.json"
+        text = dumps(record)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path.name)
+    if directory is not None and not names:
+        known = {f"{s.name}.json" for s in SCENARIOS} | {
+            "catalog_initial.json",
+            "catalog_indexed.json",
+        }
+        for stale in sorted(directory.glob("*.json")):
+            if stale.name not in known:
+                stale.unlink()
+                changed.append(f"{stale.name} (removed)")
+    return directory, changed
+
+
+# -- the forcing table ----------------------------------------------------------------------------
+
+
+def shape(explain: Any) -> str:
+    """A plan in a few words: each table's access (index), with filesort / join buffer."""
+    found: list[str] = []
+
+    def visit(value: Any, notes: tuple[str, ...]) -> None:
+        if isinstance(value, list):
+            for item in value:
+                visit(item, notes)
+            return
+        if not isinstance(value, Mapping):
+            return
+        name = value.get("table_name")
+        if isinstance(name, str) and "access_type" in value and not name.startswith("<"):
+            text = f"{name.removeprefix('upstream_')} {value['access_type']}"
+            if value.get("key") and value["access_type"] != "ALL":
+                text += f"({value['key']})"
+            extra = [*notes]
+            if value.get("attached_condition"):
+                extra.append("filter")
+            if value.get("using_join_buffer"):
+                extra.append("join buffer")
+            if extra:
+                text += " [" + ", ".join(extra) + "]"
+            found.append(text)
+        for key, child in value.items():
+            more = notes
+            if key in ("read_sorted_file", "filesort") or (
+                key == "ordering_operation" and child.get("using_filesort")
+            ):
+                more = (*notes, "filesort") if "filesort" not in notes else notes
+            elif key == "block-nl-join":
+                more = (*notes, "join buffer")
+            elif key in ("materialized", "subqueries", "materialized_from_subquery"):
+                more = ()
+            visit(child, more)
+
+    visit(explain, ())
+    return "; ".join(found) or "(no table)"
+
+
+def measure(url: str) -> list[tuple[str, str, str, str]]:
+    """(scenario, natural on ten rows, forced on ten rows, natural on 100,000 rows)."""
+    small = {name: record for name, record in plans(url) if "plan" in record}
+    found = []
+    conn = connect(url)
+    try:
+        for state in ("initial", "indexed"):
+            create(conn, state)
+            try:
+                load(conn, LARGE)
+                conn.commit()
+                with conn.cursor() as cur:
+                    cur.execute("ANALYZE TABLE " + ", ".join(f"`{t}`" for t in TABLES))
+                    cur.fetchall()
+                for scenario in SCENARIOS:
+                    if scenario.state != state:
+                        continue
+                    record = small[scenario.name]
+                    found.append(
+                        (
+                            scenario.name,
+                            shape(record["natural"]),
+                            shape(record["plan"]["explain"]),
+                            shape(natural(conn, scenario.query)),
+                        )
+                    )
+            finally:
+                with conn.cursor() as cur:
+                    cur.execute(f"DROP DATABASE IF EXISTS `{database(state)}`")
+    finally:
+        conn.close()
+    return found
+
+
+def table(measured: Sequence[tuple[str, str, str, str]]) -> str:
+    lines = [
+        f"| statement | natural, {SMALL.deliveries} rows | forced, {SMALL.deliveries} rows | "
+        f"natural, {LARGE.deliveries:,} rows |",
+        "|---|---|---|---|",
+    ]
+    for name, natural_small, forced_small, natural_large in measured:
+        mark = "" if forced_small == natural_large else " **differs**"
+        lines.append(f"| {name} | {natural_small} | {forced_small} | {natural_large}{mark} |")
+    same = sum(1 for _, _, forced, large in measured if forced == large)
+    lines.append("")
+    lines.append(
+        f"forced on {SMALL.deliveries} rows = natural on {LARGE.deliveries:,}: "
+        f"{same} of {len(measured)}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=mysql_url(), help=f"default: ${ENV_VAR}")
+    parser.add_argument("--measure", action="store_true", help="print the forcing table")
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO")
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(table(measure(args.database_url)))
+        return 0
+    directory, changed = capture(args.database_url, args.scenarios)
+    count = len(args.scenarios) or len(SCENARIOS)
+    where = directory.name if directory else "-"
+    print(f"{where}: {count} scenario(s) captured, {len(changed)} file(s) changed")
+    for name in changed:
+        print(f"  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
