@@ -933,7 +933,7 @@ def render(plan: Any) -> list[str]:
         rows = node.get("rows", node.get("rows_examined_per_scan"))
         if rows is not None:
             label += f" rows={rows}"
-        indent = "  " * (1 + (place.block > 1)) if place.block else ""
+        indent = "  " if place.block > 1 else ""
         lines.append(f"{indent}select #{place.block or 1}: {label}")
         for key in ("index_condition", "attached_condition"):
             if isinstance(node.get(key), str):

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from pytest_indexguard.explain.mysql import MySQL
+from pytest_indexguard.explain.mysql import MySQL, analyze, settle
 
 from .mysql_scenarios import LARGE, SCENARIOS, SMALL, TABLES, Rows, State, rows, schema
 
@@ -79,9 +79,13 @@ def load(conn: Any, size: Rows) -> None:
                 cur.executemany(statement, values[start : start + 2000])
 
 
-def natural(conn: Any, query: str) -> Any:
+def natural(conn: Any, query: str, prefix: str = "") -> Any:
+    """The plan as the optimizer chooses it (MariaDB: with ``prefix`` settings for it alone)."""
+    statement = f"EXPLAIN FORMAT=JSON {query}"
+    if prefix:
+        statement = f"SET STATEMENT {prefix} FOR {statement}"
     with conn.cursor() as cur:
-        cur.execute(f"EXPLAIN FORMAT=JSON {query}")
+        cur.execute(statement)
         return json.loads(cur.fetchone()[0])
 
 
@@ -223,55 +227,108 @@ def shape(explain: Any) -> str:
     return "; ".join(found) or "(no table)"
 
 
-def measure(url: str) -> list[tuple[str, str, str, str]]:
-    """(scenario, natural on ten rows, forced on ten rows, natural on 100,000 rows)."""
-    small = {name: record for name, record in plans(url) if "plan" in record}
+# Session variables tried, alone and together, on MariaDB (SET STATEMENT ... FOR EXPLAIN).
+CANDIDATES: Mapping[str, str] = {
+    "max_seeks_for_key=1": "max_seeks_for_key=1",
+    "optimizer_use_condition_selectivity=1": "optimizer_use_condition_selectivity=1",
+    "eq_range_index_dive_limit=0": "eq_range_index_dive_limit=0",
+    "join_cache_level=0": "join_cache_level=0",
+    "optimizer_prune_level=0": "optimizer_prune_level=0",
+    "optimizer_switch (no index_merge, rowid_filter)": (
+        "optimizer_switch='index_merge=off,rowid_filter=off'"
+    ),
+    "all of them": (
+        "max_seeks_for_key=1, optimizer_use_condition_selectivity=1, "
+        "eq_range_index_dive_limit=0, join_cache_level=0, optimizer_prune_level=0, "
+        "optimizer_switch='index_merge=off,rowid_filter=off'"
+    ),
+}
+
+
+def measure(url: str) -> tuple[list[tuple[str, ...]], dict[str, list[str]]]:
+    """(scenario, natural on ten rows, forced on ten rows, natural on 100,000 rows), and for
+    each candidate setting the scenarios whose ten-row plan still differs from the large one."""
+    small: dict[tuple[str, str], str] = {}
     found = []
+    differing: dict[str, list[str]] = {name: [] for name in ("natural", *CANDIDATES)}
     conn = connect(url)
     try:
+        guard = backend(conn)
         for state in ("initial", "indexed"):
+            selected = [s for s in SCENARIOS if s.state == state]
             create(conn, state)
             try:
+                load(conn, SMALL)
+                for scenario in selected:
+                    small[(scenario.name, "natural")] = shape(natural(conn, scenario.query))
+                    forced = guard.explain(conn, scenario.query, forced=True).plan
+                    small[(scenario.name, "forced")] = shape(forced["explain"])
+                    small[(scenario.name, "verdict")] = verdict(forced, guard.schema(conn))
+                    if guard.mariadb:
+                        for name, setting in CANDIDATES.items():
+                            plan = natural(conn, f"{scenario.query}", prefix=setting)
+                            small[(scenario.name, name)] = shape(plan)
+                conn.rollback()
                 load(conn, LARGE)
                 conn.commit()
                 with conn.cursor() as cur:
                     cur.execute("ANALYZE TABLE " + ", ".join(f"`{t}`" for t in TABLES))
                     cur.fetchall()
-                for scenario in SCENARIOS:
-                    if scenario.state != state:
-                        continue
-                    record = small[scenario.name]
+                catalog_now = guard.schema(conn)
+                for scenario in selected:
+                    plan = natural(conn, scenario.query)
+                    large = shape(plan)
                     found.append(
                         (
                             scenario.name,
-                            shape(record["natural"]),
-                            shape(record["plan"]["explain"]),
-                            shape(natural(conn, scenario.query)),
+                            small[(scenario.name, "natural")],
+                            small[(scenario.name, "forced")],
+                            large,
+                            small[(scenario.name, "verdict")],
+                            verdict({"statement": scenario.query, "explain": plan}, catalog_now),
                         )
                     )
+                    for name, names in differing.items():
+                        if (scenario.name, name) in small and small[(scenario.name, name)] != large:
+                            names.append(scenario.name)
             finally:
+                conn.rollback()
                 with conn.cursor() as cur:
                     cur.execute(f"DROP DATABASE IF EXISTS `{database(state)}`")
     finally:
         conn.close()
-    return found
+    return found, differing
 
 
-def table(measured: Sequence[tuple[str, str, str, str]]) -> str:
+def verdict(plan: Any, catalog_now: Any) -> str:
+    """The judgement on a plan, in a few words: each violation's table and rule."""
+    findings = settle(analyze(plan), catalog_now)
+    found = [f"{f.table.removeprefix('upstream_')} {f.rule.value}" for f in findings if f.rule]
+    return ", ".join(found) or "pass"
+
+
+def table(measured: Sequence[tuple[str, ...]], differing: Mapping[str, list[str]]) -> str:
     lines = [
         f"| statement | natural, {SMALL.deliveries} rows | forced, {SMALL.deliveries} rows | "
-        f"natural, {LARGE.deliveries:,} rows |",
-        "|---|---|---|---|",
+        f"natural, {LARGE.deliveries:,} rows | verdict, {SMALL.deliveries} rows | "
+        f"verdict, {LARGE.deliveries:,} rows |",
+        "|---|---|---|---|---|---|",
     ]
-    for name, natural_small, forced_small, natural_large in measured:
+    for name, natural_small, forced_small, natural_large, small_verdict, large_verdict in measured:
         mark = "" if forced_small == natural_large else " **differs**"
-        lines.append(f"| {name} | {natural_small} | {forced_small} | {natural_large}{mark} |")
-    same = sum(1 for _, _, forced, large in measured if forced == large)
-    lines.append("")
-    lines.append(
-        f"forced on {SMALL.deliveries} rows = natural on {LARGE.deliveries:,}: "
-        f"{same} of {len(measured)}"
-    )
+        same = "" if small_verdict == large_verdict else " **differs**"
+        lines.append(
+            f"| {name} | {natural_small} | {forced_small} | {natural_large}{mark} | "
+            f"{small_verdict} | {large_verdict}{same} |"
+        )
+    lines += [
+        "",
+        f"| setting on {SMALL.deliveries} rows | plans that differ from "
+        f"{LARGE.deliveries:,} rows (of {len(measured)}) | which |",
+        "|---|---|---|",
+    ]
+    for name, names in differing.items():
+        lines.append(f"| {name} | {len(names)} | {', '.join(names)} |")
     return "\n".join(lines)
 
 
@@ -282,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO")
     args = parser.parse_args(argv)
     if args.measure:
-        print(table(measure(args.database_url)))
+        print(table(*measure(args.database_url)))
         return 0
     directory, changed = capture(args.database_url, args.scenarios)
     count = len(args.scenarios) or len(SCENARIOS)
