@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from plans.mysql_scenarios import SCENARIOS, Scenario
 from pytest_indexguard import judge
 from pytest_indexguard.explain.mysql import (
     MySQL,
@@ -30,7 +31,6 @@ from pytest_indexguard.explain.mysql import (
 from pytest_indexguard.plan import Rule
 from pytest_indexguard.schema import ColumnShape, Schema
 from pytest_indexguard.suggest import filter_columns, join_columns, sort_column
-from plans.mysql_scenarios import SCENARIOS, Scenario
 
 PLANS = Path(__file__).parent / "plans" / "mariadb"
 
@@ -151,7 +151,9 @@ def test_unindexed_table_driving_the_join_is_a_join_violation() -> None:
     }
     [finding] = analyze(driving)
     assert (finding.table, finding.rule) == ("upstream_webhookattempt", Rule.JOIN)
-    assert finding.join_filter == "upstream_webhookdelivery.id = upstream_webhookattempt.delivery_id"
+    assert (
+        finding.join_filter == "upstream_webhookdelivery.id = upstream_webhookattempt.delivery_id"
+    )
 
 
 def test_or_across_tables_is_unservable() -> None:
@@ -191,14 +193,17 @@ def test_lookups_and_unfiltered_reads_are_not_violations() -> None:
 
 def test_catalog_from_information_schema() -> None:
     indexed = catalog("indexed")
-    [history] = [i for i in indexed.on("upstream_webhookdelivery") if i.name.startswith("webhook_e")]
+    [history] = [
+        i for i in indexed.on("upstream_webhookdelivery") if i.name.startswith("webhook_e")
+    ]
     assert history.columns == ("endpoint_id", "created_at DESC")
     assert history.keys == ("endpoint_id", "created_at")
     assert history.leading == "endpoint_id"
     [primary] = [i for i in indexed.on("upstream_webhookdelivery") if i.primary]
     assert (primary.unique, primary.keys) == (True, ("id",))
     [unique] = [i for i in indexed.on("upstream_alertrule") if i.name.endswith("_uniq")]
-    assert unique.unique and not unique.primary
+    assert unique.unique
+    assert not unique.primary
     assert not catalog("initial").leading("upstream_webhookdelivery", "status")
     assert catalog("indexed").leading("upstream_webhookdelivery", "status")
 
@@ -237,7 +242,8 @@ def test_internal_tables() -> None:
 def test_verify_never_touches_the_schema() -> None:
     verification = MySQL().verify(None, "SELECT 1", None, None)  # type: ignore[arg-type]
     assert verification.fixes is None
-    assert verification.note is not None and verification.note.startswith("not verified")
+    assert verification.note is not None
+    assert verification.note.startswith("not verified")
 
 
 def test_identify_the_server() -> None:
@@ -251,7 +257,10 @@ def test_identify_the_server() -> None:
 @pytest.mark.parametrize(
     ("statement", "aliases"),
     [
-        ("SELECT 1 FROM `a` U0 INNER JOIN `b` ON (U0.`x` = `b`.`y`)", {"U0": "a", "a": "a", "b": "b"}),
+        (
+            "SELECT 1 FROM `a` U0 INNER JOIN `b` ON (U0.`x` = `b`.`y`)",
+            {"U0": "a", "a": "a", "b": "b"},
+        ),
         ("UPDATE `t` SET `x` = 1 WHERE `t`.`id` = 2", {"t": "t"}),
         ("DELETE FROM `t` WHERE `t`.`id` IN (1)", {"t": "t"}),
         ("SELECT * FROM `t` AS `x` WHERE 1", {"x": "t", "t": "t"}),
@@ -284,9 +293,11 @@ def test_has_limit(statement: str, limited: bool) -> None:
         ("d.`status` <=> 'failed'", "d.status = 'failed'"),
         ("t.`id` in (1,2,3)", "t.id = ANY (1,2,3)"),
         ("t.`id` not in (1,2)", "t.id <> ALL (1,2)"),
-        ("trigcond(a.`id` is null) and trigcond(a.delivery_id = d.`id`)",
-         "a.id IS NULL AND a.delivery_id = d.id"),
-        ("`db`.`t`.`Name` = 'x'", 't."Name" = \'x\''),
+        (
+            "trigcond(a.`id` is null) and trigcond(a.delivery_id = d.`id`)",
+            "a.id IS NULL AND a.delivery_id = d.id",
+        ),
+        ("`db`.`t`.`Name` = 'x'", "t.\"Name\" = 'x'"),
         ("t.n between 1 and 3", "(t.n >= 1 AND t.n <= 3)"),
         ("t.enabled <> 0", "t.enabled"),
         ("t.name = 'a and b'", "t.name = 'a and b'"),

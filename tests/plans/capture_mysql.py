@@ -59,15 +59,16 @@ def connect(url: str, database: str | None = None) -> Any:
     )
 
 
-def database(state: State) -> str:
-    return f"indexguard_plans_{state}"
+def database(state: State, prefix: str = "indexguard_plans") -> str:
+    return f"{prefix}_{state}"
 
 
-def create(conn: Any, state: State) -> None:
+def create(conn: Any, state: State, prefix: str = "indexguard_plans") -> None:
+    name = database(state, prefix)
     with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{database(state)}`")
-        cur.execute(f"CREATE DATABASE `{database(state)}` CHARACTER SET utf8mb4")
-        cur.execute(f"USE `{database(state)}`")
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        cur.execute(f"USE `{name}`")
         for statement in schema(state):
             cur.execute(statement)
 
@@ -98,7 +99,9 @@ def backend(conn: Any) -> MySQL:
     return found
 
 
-def plans(url: str, names: Sequence[str] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
+def plans(
+    url: str, names: Sequence[str] = (), prefix: str = "indexguard_plans"
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """(scenario, record) for the selected scenarios, each state's databases dropped after."""
     conn = connect(url)
     try:
@@ -110,7 +113,7 @@ def plans(url: str, names: Sequence[str] = ()) -> Iterator[tuple[str, dict[str, 
             selected = [s for s in SCENARIOS if s.state == state and (not names or s.name in names)]
             if not selected:
                 continue
-            create(conn, state)
+            create(conn, state, prefix)
             try:
                 yield (
                     f"catalog_{state}",
@@ -134,7 +137,7 @@ def plans(url: str, names: Sequence[str] = ()) -> Iterator[tuple[str, dict[str, 
             finally:
                 conn.rollback()
                 with conn.cursor() as cur:
-                    cur.execute(f"DROP DATABASE IF EXISTS `{database(state)}`")
+                    cur.execute(f"DROP DATABASE IF EXISTS `{database(state, prefix)}`")
     finally:
         conn.close()
 
