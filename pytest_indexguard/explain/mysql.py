@@ -33,8 +33,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pytest_indexguard import judge
 from pytest_indexguard.explain import Assessment, Explained, NotExplained, Relations, Verification
@@ -359,8 +358,7 @@ _FULL = frozenset({"ALL", "index", "hash_ALL", "hash_index"})
 _LOOKUPS = frozenset({"ref", "eq_ref", "range", "ref_or_null", "hash_range", "index_merge"})
 
 
-@dataclass(frozen=True)
-class _Place:
+class _Place(NamedTuple):
     """Where a table node sits: its query block, its nested loop and position in it, the join
     buffer around it, and whether its rows are sorted."""
 
@@ -408,6 +406,8 @@ def _walk(value: Any, place: _Place, depth: int) -> Iterator[tuple[Mapping[str, 
     if "table_name" in value and "query_specifications" not in value:
         yield value, place
     for key, child in value.items():
+        if not isinstance(child, Mapping | list):
+            continue
         inner = place
         if key == "query_block" and isinstance(child, Mapping):
             outermost = depth == 0
@@ -421,34 +421,32 @@ def _walk(value: Any, place: _Place, depth: int) -> Iterator[tuple[Mapping[str, 
             for position, item in enumerate(loop):
                 yield from _walk(
                     item,
-                    replace(place, loop=loop, position=position, buffer_condition=None),
+                    place._replace(loop=loop, position=position, buffer_condition=None),
                     depth,
                 )
             continue
         if key == "block-nl-join" and isinstance(child, Mapping):
             condition = child.get("attached_condition")
-            inner = replace(
-                place,
+            inner = place._replace(
                 buffered=True,
                 buffer_condition=condition if isinstance(condition, str) else None,
             )
         elif key in ("filesort", "read_sorted_file") and isinstance(child, Mapping):
             sort_key = child.get("sort_key") if key == "filesort" else None
             over_join = "temporary_table" in child
-            inner = replace(
-                place,
+            inner = place._replace(
                 sorted_by=str(sort_key) if sort_key else place.sorted_by or "",
                 sorted_first=not over_join,
             )
         elif key == "ordering_operation" and isinstance(child, Mapping):
             if child.get("using_filesort"):
-                inner = replace(
-                    place, sorted_by="", sorted_first=not child.get("using_temporary_table")
+                inner = place._replace(
+                    sorted_by="", sorted_first=not child.get("using_temporary_table")
                 )
         elif key == "temporary_table" and place.sorted_by is not None:
-            inner = replace(place, sorted_first=False)
+            inner = place._replace(sorted_first=False)
         if key in ("materialized", "materialized_from_subquery", "subqueries"):
-            inner = replace(place, sorted_by=None, sorted_first=False)
+            inner = place._replace(sorted_by=None, sorted_first=False)
         yield from _walk(child, inner, depth + 1)
 
 
@@ -471,22 +469,30 @@ def analyze(
     Conditions come out in PostgreSQL's words (``expression``), which the judgement and the
     suggestions read."""
     explain = _explain_of(plan)
+    suspects = [
+        (node, place)
+        for node, place in _tables(explain)
+        if not _derived(node)
+        and (
+            node.get("access_type") in _FULL
+            or (sorted_ranges and node.get("access_type") in _LOOKUPS and _sorts_this(place))
+        )
+    ]
+    if not suspects:  # the common case: every table found through an index
+        return []
     statement = _statement_of(plan)
     aliases = alias_map(statement)
     limited = has_limit(statement)
     order = _order_keys(statement)
     findings: list[ScanFinding] = []
-    for node, place in _tables(explain):
-        if _derived(node) or "access_type" not in node:
-            continue
+    for node, place in suspects:
         alias = str(node["table_name"])
         table = aliases.get(alias, alias)
         if watched is not None and not watched(table):
             continue
-        access = str(node["access_type"])
-        if access in _FULL:
+        if node["access_type"] in _FULL:
             findings.append(_full_scan(node, place, table, alias, limited=limited, order=order))
-        elif sorted_ranges and access in _LOOKUPS and limited and _sorts_this(place):
+        elif limited:
             findings.append(_sorted_range(node, place, table, alias, order))
     return findings
 
