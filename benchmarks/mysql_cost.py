@@ -27,8 +27,15 @@ if str(Path(__file__).resolve().parent.parent / "tests") not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from benchmarks.stats import Spread
-from plans.capture_mysql import backend, connect, create, database, load, mysql_url
-from plans.mysql_scenarios import SCENARIOS, SMALL
+from plans.capture_mysql import (  # type: ignore[import-not-found]
+    backend,
+    connect,
+    create,
+    database,
+    load,
+    mysql_url,
+)
+from plans.mysql_scenarios import SCENARIOS, SMALL  # type: ignore[import-not-found]
 from pytest_indexguard.explain.mysql import MySQL
 from sampleproject.markdown import table
 
