@@ -5,18 +5,22 @@ Best effort, and honest about it. What differs from PostgreSQL:
 - **No savepoint is needed, none is taken.** An EXPLAIN that fails on MySQL/MariaDB fails alone:
   the transaction goes on (unlike PostgreSQL, which aborts it). The guard's EXPLAIN runs on a
   fresh cursor of the driver's connection, before the test's statement, and changes no data.
-- **Planning as for large tables.** MariaDB sets the planner variables for the one statement
-  (``SET STATEMENT max_seeks_for_key=1, ... FOR EXPLAIN ...``: one round trip, the session is
-  never changed). MySQL 8 has no ``SET STATEMENT``; its ``SET_VAR`` optimizer hint does the same
-  inside a ``SELECT``/``INSERT``/``UPDATE``/``DELETE``/``REPLACE`` (one round trip); any other
-  statement is explained as the planner chooses. ``max_seeks_for_key=1`` tells the optimizer a
-  key lookup costs at most one seek, so it prefers an index over a scan. Measured on MariaDB
-  10.11 (``tests/plans/capture_mysql.py --measure``): on ten-row tables the natural plan already
-  matches the 100,000-row plan in most statements; where it does not (a quarter of a tiny table
-  matches a filter, a covering secondary index beats the primary key, the join order flips) no
-  session variable of 10.11 changes it, and the judgement's catalog check (an index leads with
-  the filtered column) settles it instead. MySQL 8 is not tested on a server here: its code
-  follows MySQL's documented JSON format.
+- **Planning as for large tables: nothing to force, the catalog judges instead.** Measured on
+  MariaDB 10.11 (``python -m tests.plans.capture_mysql --measure``, 41 statements): the natural
+  plan on ten-row tables already equals the 100,000-row plan for 35; for the other six (a third
+  of a tiny table matches the filter, a covering secondary index beats the primary key, the
+  join order flips) none of seven session settings tried changes a single plan
+  (``max_seeks_for_key=1``, ``optimizer_use_condition_selectivity=1``,
+  ``eq_range_index_dive_limit=0``, ``join_cache_level=0``, ``optimizer_prune_level=0``,
+  ``optimizer_switch`` without index merge and rowid filters, all of them together). What
+  settles them is the judgement: a full read whose filter, join key or first sort key leads an
+  index of the catalog is the tiny table's choice (``settle``), and with it the verdicts on ten
+  rows equal the verdicts on 100,000 rows for all 41. ``max_seeks_for_key=1`` is still set
+  (the manuals' lever for "prefer an index to a scan"; it costs nothing and MySQL 8 is not
+  measured here), for the one statement only: MariaDB's ``SET STATEMENT ... FOR EXPLAIN`` and
+  MySQL 8's ``SET_VAR`` hint (statements that start with ``SELECT``/``INSERT``/``UPDATE``/
+  ``DELETE``/``REPLACE``; others are planned as they are), one round trip, the session never
+  changed. MySQL 8 is not tested on a server here: its code follows MySQL's documented JSON.
 - **Suggestions are not verified.** DDL commits the transaction on MySQL/MariaDB, so the guard
   never creates an index to try it: ``verify`` says "not verified".
 - **Sizes are estimates or counts.** ``information_schema.TABLES.TABLE_ROWS`` is InnoDB's
@@ -26,6 +30,15 @@ Best effort, and honest about it. What differs from PostgreSQL:
 The plan the guard keeps is ``{"statement", "server", "forced", "explain"}``: the statement's
 text travels with its plan because MySQL's JSON names tables by their alias, never shows a LIMIT,
 and on MySQL 8 not the sort keys either; ``analyze`` reads those from the statement.
+
+The route of one statement here: the guard calls ``MySQL.explain`` (one round trip, the JSON
+and the statement kept together), then ``MySQL.assess``: ``analyze`` (pure) reads the JSON into
+backend-neutral ``ScanFinding``s, conditions rewritten in a PostgreSQL plan's words
+(``expression``) so that ``judge`` and ``suggest`` read them as they read PostgreSQL's;
+``settle`` drops the scans an index of the catalog serves and hands the rest to
+``judge.settle`` (unservable predicates, production's shape). The guard then suggests an index
+from the finding's filter, join key or sort key (``suggest.candidates``), and ``MySQL.verify``
+answers "not verified" without touching the schema.
 """
 
 from __future__ import annotations
