@@ -539,7 +539,7 @@ def _full_scan(
     for text in conditions:
         for conjunct in top_level(expression(text), "AND"):
             named = qualifiers(conjunct)
-            if is_cross_table_or(conjunct) or named - {alias}:
+            if named - {alias} or _or_across(conjunct):
                 joining.append(conjunct)
             else:
                 local.append(conjunct)
@@ -558,7 +558,7 @@ def _full_scan(
         later = _restricting_lookup(place.loop, alias)
         if later is not None:
             condition, restriction = later
-            if is_cross_table_or(restriction):
+            if _or_across(restriction):
                 rule, unservable, filter_text = Rule.UNSERVABLE, "or-across-tables", restriction
             elif condition:
                 rule, join_filter = Rule.JOIN, condition
@@ -640,8 +640,8 @@ def _restricting_lookup(
             other = str(node.get("table_name"))
             text = expression(attached)
             conjuncts = top_level(text, "AND")
-            joins = [c for c in conjuncts if alias in qualifiers(c) and not is_cross_table_or(c)]
-            ors = [c for c in conjuncts if is_cross_table_or(c) and alias in qualifiers(c)]
+            joins = [c for c in conjuncts if alias in qualifiers(c) and not _or_across(c)]
+            ors = [c for c in conjuncts if _or_across(c) and alias in qualifiers(c)]
             if ors:
                 return None, ors[0]
             refs = [
@@ -658,6 +658,10 @@ def _restricting_lookup(
             if (refs or joins) and (restricts or keyed):
                 return " AND ".join(refs + joins), " AND ".join(restricts)
     return None
+
+
+def _or_across(text: str) -> bool:
+    return " OR " in text and is_cross_table_or(text)
 
 
 def _sort_key(place: _Place, order: tuple[str, ...]) -> tuple[str, ...]:
