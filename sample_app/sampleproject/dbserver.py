@@ -113,11 +113,13 @@ _KEEP: list[Any] = []
 def _mysql_driver() -> None:
     """Django's MySQL backend imports ``MySQLdb`` (mysqlclient, which needs a compiler and the
     client library to install); PyMySQL, pure Python, stands in for it when it is absent."""
+    import importlib
+
     try:
-        import MySQLdb  # noqa: F401
+        importlib.import_module("MySQLdb")
     except ImportError:
         try:
-            import pymysql
+            pymysql = importlib.import_module("pymysql")
         except ImportError as exc:
             raise RuntimeError(
                 f"{ENV_VAR} names a MySQL server but neither mysqlclient nor PyMySQL is "
