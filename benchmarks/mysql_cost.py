@@ -36,6 +36,7 @@ from plans.capture_mysql import (  # type: ignore[import-not-found]
     mysql_url,
 )
 from plans.mysql_scenarios import SCENARIOS, SMALL  # type: ignore[import-not-found]
+from pytest_indexguard.explain import Context
 from pytest_indexguard.explain.mysql import MySQL
 from sampleproject.markdown import table
 
@@ -70,7 +71,7 @@ def explain_only(conn: Any, guard: MySQL) -> Callable[[str], None]:
 def explain_and_assess(conn: Any, guard: MySQL, schema: Any) -> Callable[[str], None]:
     def run(text: str) -> None:
         plan = guard.explain(conn, text, forced=True).plan
-        guard.assess(conn, text, plan, schema, watched=None, production=None, few_values=None)
+        guard.assess(conn, text, plan, Context(schema))
 
     return run
 

@@ -28,7 +28,7 @@ from pytest_indexguard.explain.mysql import (
     settle,
     with_hints,
 )
-from pytest_indexguard.plan import Rule
+from pytest_indexguard.model import Rule
 from pytest_indexguard.schema import ColumnShape, Schema
 from pytest_indexguard.suggest import filter_columns, join_columns, sort_column
 

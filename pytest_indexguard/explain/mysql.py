@@ -49,8 +49,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pytest_indexguard import judge
-from pytest_indexguard.explain import Assessment, Explained, NotExplained, Relations, Verification
-from pytest_indexguard.plan import Rule, ScanFinding, is_cross_table_or, top_level
+from pytest_indexguard.explain import (
+    Assessment,
+    Context,
+    Explained,
+    NotExplained,
+    Relations,
+    Verification,
+)
+from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.plan import is_cross_table_or, top_level
 from pytest_indexguard.schema import IndexInfo, Schema
 from pytest_indexguard.sqltext import mask_plan_expression
 from pytest_indexguard.suggest import order_by_keys
@@ -148,19 +156,14 @@ class MySQL:
         }
         return Explained(plan=plan, round_trips=len(statements))
 
-    def assess(
-        self,
-        raw: Any,
-        text: str,
-        plan: Any,
-        schema: Schema,
-        *,
-        watched: Callable[[str], bool] | None,
-        production: judge.Production | None,
-        few_values: Callable[[str, str], bool] | None,
-    ) -> Assessment:
-        findings = analyze(plan, watched, sorted_ranges=production is not None)
-        return Assessment(findings=settle(findings, schema, production, few_values=few_values))
+    def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
+        """``analyze`` then ``settle``: pure, no round trip (the catalog answers what
+        PostgreSQL's probes ask)."""
+        findings = analyze(plan, context.watched, sorted_ranges=context.production is not None)
+        settled = settle(
+            findings, context.schema, context.production, few_values=context.few_values
+        )
+        return Assessment(findings=settled)
 
     def verify(
         self, raw: Any, text: str, finding: ScanFinding, candidate: Suggestion

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, NamedTuple
 
-from pytest_indexguard.plan import Rule
+from pytest_indexguard.model import Rule
 
 State = Literal["initial", "indexed"]
 
