@@ -371,6 +371,20 @@ def _text(value: Any) -> str:
 # -- reading the JSON: pure ----------------------------------------------------------------------
 
 _FULL = frozenset({"ALL", "index", "hash_ALL", "hash_index"})
+# What a finding's node type says for people ("Full table scan filters rows that ...").
+_ACCESS_LABELS = {
+    "ALL": "Full table scan",
+    "index": "Full index scan",
+    "hash_ALL": "Full table scan for a hash join",
+    "hash_index": "Full index scan for a hash join",
+}
+
+
+def access_label(access_type: str) -> str:
+    """A full read's ``access_type`` in words (a lookup keeps MySQL's: ``ref``, ``range``)."""
+    return _ACCESS_LABELS.get(access_type, access_type)
+
+
 _LOOKUPS = frozenset({"ref", "eq_ref", "range", "ref_or_null", "hash_range", "index_merge"})
 
 
@@ -574,7 +588,7 @@ def _full_scan(
         join_filter = None
     return ScanFinding(
         table=table,
-        node_type=str(node["access_type"]),
+        node_type=access_label(str(node["access_type"])),
         rule=rule,
         index_name=str(node["key"]) if node.get("key") and node["access_type"] != "ALL" else None,
         filter=filter_text,
