@@ -76,6 +76,15 @@ def explain_and_assess(conn: Any, guard: MySQL, schema: Any) -> Callable[[str], 
     return run
 
 
+def assess_only(
+    conn: Any, guard: MySQL, schema: Any, plans: dict[str, Any]
+) -> Callable[[str], None]:
+    def run(text: str) -> None:
+        guard.assess(conn, text, plans[text], Context(schema))
+
+    return run
+
+
 def timed(run: Callable[[str], None], texts: Sequence[str]) -> float:
     """Seconds per statement."""
     start = time.perf_counter()
@@ -113,11 +122,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds: dict[tuple[str, str], list[float]] = {
             (kind, name): [] for kind in sets for name in configs
         }
+        # The pure part alone, on plans explained once: no round trip, so no server noise.
+        plans = {
+            kind: {text: guard.explain(conn, text, forced=True).plan for text in texts}
+            for kind, texts in sets.items()
+        }
+        pure = "MySQL.assess alone (no round trip)"
+        for kind in sets:
+            seconds[(kind, pure)] = []
         for round_number in range(args.rounds):
             order = list(configs) if round_number % 2 == 0 else list(reversed(configs))
             for kind, texts in sets.items():
                 for name in order:
                     seconds[(kind, name)].append(timed(configs[name], texts))
+                seconds[(kind, pure)].append(
+                    timed(assess_only(conn, guard, schema, plans[kind]), texts)
+                )
         conn.rollback()
     finally:
         conn.rollback()
@@ -128,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{guard.name} at {url}, {args.statements:,} distinct statements per round, "
         f"{args.rounds} rounds, median [lowest..highest round]\n"
     )
-    names = list(configs)
+    names = [*configs, pure]
     rows = []
     for kind in sets:
         for name in names:
