@@ -99,7 +99,9 @@ class MySQL:
         module = type(raw).__module__.split(".")[0]
         if module not in ("pymysql", "MySQLdb"):
             return f"MySQL through {module}, which the guard cannot drive"
-        self.identify(str(getattr(connection, "mysql_server_info", "")))
+        # The handshake's version: no statement (Django's mysql_server_info would send one
+        # through the very execute wrapper the guard sits in).
+        self.identify(str(raw.get_server_info()))
         oldest = OLDEST_MARIADB if self.mariadb else OLDEST_MYSQL
         if self.version and self.version[:2] < oldest:
             product = "MariaDB" if self.mariadb else "MySQL"
