@@ -145,4 +145,8 @@ def for_vendor(vendor: str) -> Backend | None:
         from pytest_indexguard.explain.postgresql import PostgreSQL
 
         return PostgreSQL()
+    if vendor == "sqlite":
+        from pytest_indexguard.explain.sqlite import SQLite
+
+        return SQLite()
     return None
