@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from plans.capture_mysql import connect, mysql_url, plans
+from conftest import reachable_mysql
+from plans.capture_mysql import connect, plans
 from plans.mysql_scenarios import SCENARIOS
 from pytest_indexguard.explain import NotExplained
 from pytest_indexguard.explain.mysql import (
@@ -34,14 +35,8 @@ SESSION = ("max_seeks_for_key", "lock_wait_timeout", "innodb_lock_wait_timeout")
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    pytest.importorskip("pymysql", reason="PyMySQL is not installed: pip install PyMySQL")
-    url = mysql_url()
-    try:
-        conn = connect(url)
-    except Exception as exc:
-        pytest.skip(
-            f"no MySQL/MariaDB server at {url} (set INDEXGUARD_MYSQL_URL to run these): {exc}"
-        )
+    url = reachable_mysql()
+    conn = connect(url)
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
         cur.execute(f"CREATE DATABASE `{DATABASE}` CHARACTER SET utf8mb4")

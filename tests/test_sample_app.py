@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SampleApp
+from conftest import SampleApp, reachable_mysql
 
 RETRY_TESTS = {
     "test_due_retries_are_the_due_retrying_deliveries_oldest_first",
@@ -27,14 +27,25 @@ RECENT_LOG_TESTS = {
 
 
 # How each database names a whole-table read in its plan.
-SCANS = {"postgresql": "Seq Scan", "sqlite": "SCAN"}
+SCANS = {"postgresql": "Seq Scan", "sqlite": "SCAN", "mysql": "Full table scan"}
+# How a suggested index for a sorted range is checked: MySQL's DDL would commit the test's
+# transaction, so there it is not.
+SORT_VERIFIED = {
+    "postgresql": "(verified: planned with it, the sort is gone)",
+    "sqlite": "(verified: planned with it, the sort is gone)",
+    "mysql": "(not verified: DDL on MySQL/MariaDB commits the test's transaction)",
+}
 
 
 @pytest.fixture(params=sorted(SCANS))
 def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Which database the inner runs use; named before ``sample_app``, which reads it."""
+    """Which database the inner runs use; named before ``sample_app``, which reads it. The
+    session's PostgreSQL, SQLite (nothing to set up), and MySQL/MariaDB when a server answers
+    (skipped, saying why, when none does)."""
     if request.param == "sqlite":
         monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    elif request.param == "mysql":
+        monkeypatch.setenv("DATABASE_URL", reachable_mysql())
     return str(request.param)
 
 
@@ -95,6 +106,8 @@ def test_without_the_index_migration_the_unindexed_queries_fail(
         assert "for a typical key" in section
         assert "for the busiest (production's column statistics)" in section
         assert f"models.Index(fields={index}" in section, section
-        assert "(verified: planned with it, the sort is gone)" in section, section
-    assert "upstream_webhookdelivery: 2 new (5 executions)" in run.output, run.output
+        assert SORT_VERIFIED[database] in section, section
+    # Executions differ a little between databases (MariaDB's test setup issues one statement
+    # fewer); the distinct violations do not.
+    assert "upstream_webhookdelivery: 2 new (" in run.output, run.output
     assert "upstream_integrationlog: 3 new (5 executions)" in run.output, run.output

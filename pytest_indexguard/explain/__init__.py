@@ -154,4 +154,8 @@ def for_vendor(vendor: str) -> Backend | None:
         from pytest_indexguard.explain.sqlite import SQLite
 
         return SQLite()
+    if vendor == "mysql":
+        from pytest_indexguard.explain.mysql import MySQL
+
+        return MySQL()
     return None
