@@ -46,6 +46,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pytest_indexguard import judge
@@ -871,13 +872,42 @@ def settle(
     a column its filter compares as written (equality, range, ``IN``, ``IS NULL``, a prefix
     ``LIKE``), its join key, or its first sort key. MySQL is not asked: a cast or collation that
     disables such an index is not detected here."""
-    unserved = [
-        f
-        for f in findings
-        if not f.is_violation or f.rule is Rule.UNSERVABLE or _served_by_index(f, schema) is None
-    ]
+    unserved = []
+    for finding in findings:
+        if not finding.is_violation or finding.rule is Rule.UNSERVABLE:
+            unserved.append(finding)
+            continue
+        column = _served_by_index(finding, schema)
+        if column is None:
+            unserved.append(finding)
+        elif finding.sort_key and production is not None:
+            # At scale the index finds the key's rows, and every one of them is still sorted
+            # for the LIMIT: what production's shape judges.
+            ranged = _as_sorted_range(finding, column, schema)
+            if ranged is not None:
+                unserved.append(ranged)
     kept = judge.settle(unserved, schema, _NO_PG_PLAN, {}, production, few_values=few_values)
     return [f for f in kept if not (f.sorted_range and _ordered_by(f, schema))]
+
+
+def _as_sorted_range(finding: ScanFinding, column: str, schema: Schema) -> ScanFinding | None:
+    """A full read sorted under a LIMIT whose filter an index serves, as the index range it is
+    on a large table: the conjuncts on ``column`` become the range's condition (None when the
+    index serves a join key or the order instead)."""
+    alias = finding.alias or finding.table
+    conjuncts = top_level(finding.filter, "AND") if finding.filter else []
+    served = [c for c in conjuncts if _compared_plainly(c, alias, column)]
+    if not served:
+        return None
+    rest = [c for c in conjuncts if c not in served]
+    return replace(
+        finding,
+        rule=None,
+        index_name=schema.leading(finding.table, column)[0].name,
+        index_condition=" AND ".join(served),
+        filter=" AND ".join(rest) or None,
+        sorted_range=True,
+    )
 
 
 # ``judge.settle`` reads a PostgreSQL plan only to ask whether an OR across tables merely sifts
