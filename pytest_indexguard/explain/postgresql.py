@@ -22,6 +22,7 @@ from psycopg import pq
 
 from pytest_indexguard import judge
 from pytest_indexguard.explain import (
+    COUNT_BOUND,
     Assessment,
     Context,
     Explained,
@@ -159,9 +160,6 @@ def sizes_query(tables: Iterable[str] | None = None) -> str:
 
 def size_source(analysed: bool) -> str:
     return "pg_class.reltuples" if analysed else "page-based estimate"
-
-
-COUNT_BOUND = 100_000
 
 
 def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
