@@ -18,9 +18,8 @@ import pytest
 from conftest import reachable_mysql
 from plans.capture_mysql import connect, plans
 from plans.mysql_scenarios import SCENARIOS
-from pytest_indexguard.explain import NotExplained
+from pytest_indexguard.explain import COUNT_BOUND, NotExplained
 from pytest_indexguard.explain.mysql import (
-    COUNT_BOUND,
     FORCED,
     MySQL,
     analyze,

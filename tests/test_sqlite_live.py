@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from pytest_indexguard import explain as boundary
 from pytest_indexguard.explain import Context
-from pytest_indexguard.explain import sqlite as backend_module
 from pytest_indexguard.explain.sqlite import SQLite, analyze
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.suggest import Suggestion
@@ -176,7 +176,7 @@ def test_verify_plans_with_the_candidate_index(bare: sqlite3.Connection) -> None
     assert finding.rule is Rule.FILTER
 
     assert backend.verify(bare, FAILED_LOGS, finding, suggestion(LOG, "status", "-start_time")) == (
-        backend_module.Verification(fixes=True, round_trips=1)
+        boundary.Verification(fixes=True, round_trips=1)
     )
     assert not backend.verify(bare, FAILED_LOGS, finding, suggestion(LOG, "message")).fixes
     failed = backend.verify(bare, FAILED_LOGS, finding, suggestion(LOG, "no_such_column"))
@@ -250,7 +250,7 @@ def test_relations_and_sizes(bare: sqlite3.Connection, monkeypatch: pytest.Monke
         LOG: (5, "counted"),
         "upstream_customer": (0, "counted"),
     }
-    monkeypatch.setattr(backend_module, "COUNT_BOUND", 4)
+    monkeypatch.setattr(boundary, "COUNT_BOUND", 4)
     assert backend.table_sizes(bare, [LOG]) == {LOG: (4, "counted, at least 4")}
 
 
@@ -333,7 +333,7 @@ def test_nothing_touches_the_transaction_or_open_cursors(
     backend.table_sizes(full, [LOG])
     finding = next(f for f in analyze(plan) if f.is_violation)
     assert backend.verify(full, text, finding, suggestion(LOG, "status", "-start_time")).fixes
-    with pytest.raises(backend_module.NotExplained):
+    with pytest.raises(boundary.NotExplained):
         backend.explain(full, "SELECT * FROM no_such_table", forced=True)
 
     assert [row[0] for row in first + reading.fetchall()] == list(range(1, 301))

@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 COUNT_BOUND = 100_000
 
 
+def counted(rows: int) -> tuple[int, str]:
+    """A table size counted with ``LIMIT COUNT_BOUND``, and where the figure comes from."""
+    return rows, "counted" if rows < COUNT_BOUND else f"counted, at least {COUNT_BOUND:,}"
+
+
 class NotExplained(Exception):
     """The statement could not be explained; the message says why, in a few words."""
 

@@ -24,7 +24,7 @@ Best effort, and honest about it. What differs from PostgreSQL:
 - **Suggestions are not verified.** DDL commits the transaction on MySQL/MariaDB, so the guard
   never creates an index to try it: ``verify`` says "not verified".
 - **Sizes are estimates or counts.** ``information_schema.TABLES.TABLE_ROWS`` is InnoDB's
-  estimate; below ``COUNT_BOUND`` rows the table is counted instead (exact, in the test's
+  estimate; below ``boundary.COUNT_BOUND`` rows the table is counted instead (exact, in the test's
   transaction), in the same round trip.
 
 The plan the guard keeps is ``{"statement", "server", "forced", "explain"}``: the statement's
@@ -49,15 +49,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pytest_indexguard import explain as boundary
 from pytest_indexguard import judge
-from pytest_indexguard.explain import (
-    Assessment,
-    Context,
-    Explained,
-    NotExplained,
-    Relations,
-    Verification,
-)
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import is_cross_table_or, top_level
 from pytest_indexguard.schema import IndexInfo, Schema
@@ -76,7 +69,6 @@ FORCED = {"max_seeks_for_key": "1"}
 LOCK_WAITS = {"lock_wait_timeout": "1", "innodb_lock_wait_timeout": "1"}
 OLDEST_MARIADB = (10, 6)
 OLDEST_MYSQL = (8, 0)
-COUNT_BOUND = 100_000
 INTERNAL_SCHEMAS = frozenset({"mysql", "sys", "information_schema", "performance_schema"})
 # Session state an EXPLAIN in between would change for the statement that reads it.
 _SESSION_STATE = re.compile(r"\b(?:FOUND_ROWS|ROW_COUNT)\s*\(|@@warning_count|@@error_count", re.I)
@@ -139,9 +131,9 @@ class MySQL:
 
     # -- explaining -----------------------------------------------------------------------------
 
-    def explain(self, raw: Any, text: str, *, forced: bool) -> Explained:
+    def explain(self, raw: Any, text: str, *, forced: bool) -> boundary.Explained:
         if _SESSION_STATE.search(text):
-            raise NotExplained("it reads session state an EXPLAIN before it would change")
+            raise boundary.NotExplained("it reads session state an EXPLAIN before it would change")
         settings = {**LOCK_WAITS, **(FORCED if forced else {})}
         if self.mariadb:
             statements = [f"SET STATEMENT {_assignments(settings)} FOR EXPLAIN FORMAT=JSON {text}"]
@@ -149,7 +141,7 @@ class MySQL:
             statements = [f"EXPLAIN FORMAT=JSON {with_hints(text, settings)}"]
         rows = _run(raw, statements)
         if not rows or not rows[-1]:
-            raise NotExplained("EXPLAIN returned no plan")
+            raise boundary.NotExplained("EXPLAIN returned no plan")
         value = rows[-1][0][0]
         plan = {
             "statement": text,
@@ -157,21 +149,23 @@ class MySQL:
             "forced": forced,
             "explain": json.loads(value.decode() if isinstance(value, bytes) else value),
         }
-        return Explained(plan=plan, round_trips=len(statements))
+        return boundary.Explained(plan=plan, round_trips=len(statements))
 
-    def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
+    def assess(
+        self, raw: Any, text: str, plan: Any, context: boundary.Context
+    ) -> boundary.Assessment:
         """``analyze`` then ``settle``: pure, no round trip (the catalog answers what
         PostgreSQL's probes ask)."""
         findings = analyze(plan, context.watched, sorted_ranges=context.production is not None)
         settled = settle(
             findings, context.schema, context.production, few_values=context.few_values
         )
-        return Assessment(findings=settled)
+        return boundary.Assessment(findings=settled)
 
     def verify(
         self, raw: Any, text: str, finding: ScanFinding, candidate: Suggestion
-    ) -> Verification:
-        return Verification(
+    ) -> boundary.Verification:
+        return boundary.Verification(
             fixes=None,
             note="not verified: DDL on MySQL/MariaDB commits the test's transaction",
         )
@@ -197,7 +191,7 @@ class MySQL:
             "WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
         )
 
-    def relations(self, raw: Any, tables: Iterable[str]) -> Relations:
+    def relations(self, raw: Any, tables: Iterable[str]) -> boundary.Relations:
         # A partitioned table's plan names the table itself (its partitions are listed inside
         # the table's node), so there are no partition names to map to a parent.
         rows = _run(
@@ -208,7 +202,7 @@ class MySQL:
             ],
         )[0]
         views = frozenset(str(name) for name, kind in rows if kind == "VIEW")
-        return Relations(views=views, names=frozenset(str(name) for name, _ in rows))
+        return boundary.Relations(views=views, names=frozenset(str(name) for name, _ in rows))
 
     def table_sizes(self, raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
         names = sorted(set(tables))
@@ -226,19 +220,15 @@ class MySQL:
             )[0]
         }
         sizes = {name: (rows, ESTIMATED) for name, rows in estimates.items()}
-        small = [name for name, rows in estimates.items() if rows < COUNT_BOUND]
+        small = [name for name, rows in estimates.items() if rows < boundary.COUNT_BOUND]
         if small:
             counts = " UNION ALL ".join(
                 f"SELECT {_literal(name)}, COUNT(*) FROM (SELECT 1 FROM {quote_name(name)} "
-                f"LIMIT {COUNT_BOUND}) AS bounded"
+                f"LIMIT {boundary.COUNT_BOUND}) AS bounded"
                 for name in small
             )
             for name, rows in _run(raw, [counts])[0]:
-                counted = int(rows)
-                source = (
-                    "counted" if counted < COUNT_BOUND else f"counted, at least {COUNT_BOUND:,}"
-                )
-                sizes[str(name)] = (counted, source)
+                sizes[str(name)] = boundary.counted(int(rows))
         return sizes
 
     def internal(self, table: str) -> bool:
@@ -294,7 +284,7 @@ def _run(raw: Any, statements: Sequence[str]) -> list[list[tuple[Any, ...]]]:
                 cursor.execute(statement)
             except Exception as exc:
                 if _is_server_error(exc):
-                    raise NotExplained(_message(exc)) from exc
+                    raise boundary.NotExplained(_message(exc)) from exc
                 raise
             results.append(list(cursor.fetchall() or ()))
     finally:

@@ -74,16 +74,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pytest_indexguard import explain as boundary
 from pytest_indexguard import judge
-from pytest_indexguard.explain import (
-    COUNT_BOUND,
-    Assessment,
-    Context,
-    Explained,
-    NotExplained,
-    Relations,
-    Verification,
-)
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import mentions, signature, top_level
 from pytest_indexguard.schema import IndexInfo, Schema
@@ -148,7 +140,7 @@ class SQLite:
             return sql % dict(zip(names, values, strict=True))
         return sql % tuple(_literals(raw, list(params)))
 
-    def explain(self, raw: Any, text: str, *, forced: bool) -> Explained:
+    def explain(self, raw: Any, text: str, *, forced: bool) -> boundary.Explained:
         """Planned on the test's connection; ``forced`` with statistics present, on the
         statistics-free copy of the schema (see the module's docstring)."""
         try:
@@ -157,12 +149,16 @@ class SQLite:
             # searches indexes only is planned as it would be without them.
             if forced and _interesting(rows) and _has_statistics(raw):
                 copy = self._copy(raw)
-                return Explained(Plan(copy.explain(text), text, copy=True), round_trips=3)
-            return Explained(Plan(rows, text), round_trips=1)
+                return boundary.Explained(Plan(copy.explain(text), text, copy=True), round_trips=3)
+            return boundary.Explained(Plan(rows, text), round_trips=1)
         except sqlite3.Error as exc:
-            raise NotExplained(str(exc).splitlines()[0] if str(exc) else "EXPLAIN failed") from exc
+            raise boundary.NotExplained(
+                str(exc).splitlines()[0] if str(exc) else "EXPLAIN failed"
+            ) from exc
 
-    def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
+    def assess(
+        self, raw: Any, text: str, plan: Any, context: boundary.Context
+    ) -> boundary.Assessment:
         """``analyze`` then ``judge.settle``, without probes (the planner is rule-based), without
         a second plan (an index that gives the order would have been used) and without touching
         the connection."""
@@ -170,13 +166,13 @@ class SQLite:
         try:
             findings = analyze(plan, text, context.watched, sorted_ranges=production is not None)
         except Exception as exc:  # a statement this reader cannot follow: no verdict on it
-            return Assessment(findings=[], errors=[exc])
+            return boundary.Assessment(findings=[], errors=[exc])
         # No finding arrives with ``unservable`` set, so settle never reads ``plan`` as
         # PostgreSQL's JSON; ``unservable()`` then classifies the filters.
         settled = judge.settle(
             findings, context.schema, plan, {}, production, few_values=context.few_values
         )
-        return Assessment(findings=settled)
+        return boundary.Assessment(findings=settled)
 
     def schema(self, raw: Any) -> Schema:
         """Every index of the user tables (main and temp), with the ``INTEGER PRIMARY KEY`` of a
@@ -229,30 +225,28 @@ class SQLite:
             )
         return Schema.of(found)
 
-    def relations(self, raw: Any, tables: Iterable[str]) -> Relations:
+    def relations(self, raw: Any, tables: Iterable[str]) -> boundary.Relations:
         found = _fetch(raw, _RELATIONS)
         views = frozenset(name for kind, name in found if kind == "view")
-        return Relations(views=views, names=frozenset(name for _, name in found))
+        return boundary.Relations(views=views, names=frozenset(name for _, name in found))
 
     def table_sizes(self, raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Rows counted, up to ``COUNT_BOUND`` (SQLite keeps no estimate without ANALYZE, and
         counting a test database's table costs next to nothing)."""
         sizes = {}
         for name in sorted(set(tables)):
-            query = (
-                f"SELECT count(*) FROM (SELECT 1 FROM {quote_identifier(name)} LIMIT {COUNT_BOUND})"
-            )
+            bound = boundary.COUNT_BOUND
+            query = f"SELECT count(*) FROM (SELECT 1 FROM {quote_identifier(name)} LIMIT {bound})"
             try:
                 rows = int(_fetch(raw, query)[0][0])
             except sqlite3.Error:
                 continue  # no such table here
-            source = "counted" if rows < COUNT_BOUND else f"counted, at least {COUNT_BOUND:,}"
-            sizes[name] = (rows, source)
+            sizes[name] = boundary.counted(rows)
         return sizes
 
     def verify(
         self, raw: Any, text: str, finding: ScanFinding, candidate: Suggestion
-    ) -> Verification:
+    ) -> boundary.Verification:
         """Plan ``text`` in the statistics-free copy of the schema with ``candidate``'s index
         added (in a savepoint of the copy, rolled back): the test's connection is only read."""
         create = (
@@ -264,8 +258,8 @@ class SQLite:
             rows = copy.explain(text, before=create)
         except sqlite3.Error as exc:
             note = f"not verified: {str(exc).splitlines()[0] if str(exc) else 'SQLite failed'}"
-            return Verification(fixes=None, round_trips=1, note=note)
-        return Verification(fixes=fixes(Plan(rows, text), finding), round_trips=1)
+            return boundary.Verification(fixes=None, round_trips=1, note=note)
+        return boundary.Verification(fixes=fixes(Plan(rows, text), finding), round_trips=1)
 
     def render(self, plan: Any) -> list[str]:
         """The plan as SQLite's shell shows it, one line a row, indented under its parent."""
