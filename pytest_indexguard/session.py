@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from pytest_indexguard import baseline
 from pytest_indexguard.config import Settings
-from pytest_indexguard.files import OutputError, append_text, write_json
 from pytest_indexguard.guard import Guard
 from pytest_indexguard.model import Status, TestRun
 from pytest_indexguard.records import violation_records
 from pytest_indexguard.report import Runner, failure_message
-from pytest_indexguard.results import MarkerUse, Results, TestData
+from pytest_indexguard.results import MarkerUse, Results, TestData, write_outputs
 from pytest_indexguard.summary import Summary
 
 
@@ -177,54 +176,21 @@ class Session:
     def _write_files(self) -> None:
         """Every output the options ask for, each on its own: one that cannot be written is
         reported in one line and the others are still written."""
-        from pytest_indexguard.sarif import sarif
-
         settings = self.settings
-
-        def attempt(write: Callable[[], str]) -> None:
-            try:
-                note = write()
-            except OutputError as exc:
-                self.write_errors.append(str(exc))
-            else:
-                self.written.append(note)
-
-        if settings.update_baseline and settings.baseline is not None:
-            path = settings.baseline
-
-            def write_baseline() -> str:
-                entries = self.results.new_baseline()
-                state = "written" if baseline.write(path, entries) else "unchanged"
-                return f"baseline {state}: {path} ({len(entries)} entries)"
-
-            attempt(write_baseline)
-        if settings.report is not None:
-            report = settings.report
-
-            def write_report() -> str:
-                write_json(report, self.json_report(), option="--indexguard-report")
-                return f"report written: {report}"
-
-            attempt(write_report)
-        if settings.sarif is not None:
-            sarif_path = settings.sarif
-
-            def write_sarif() -> str:
-                document = sarif(self.results.grouped(), self.rootdir)
-                write_json(sarif_path, document, option="--indexguard-sarif")
-                return f"SARIF written: {sarif_path}"
-
-            attempt(write_sarif)
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if step_summary:
-
-            def write_step_summary() -> str:
-                append_text(
-                    Path(step_summary), self.results.markdown(), option="GITHUB_STEP_SUMMARY"
-                )
-                return f"GitHub step summary appended: {step_summary}"
-
-            attempt(write_step_summary)
+        self.written, self.write_errors = write_outputs(
+            self.results,
+            self.json_report,
+            self.rootdir,
+            baseline=(
+                (settings.baseline, baseline.OPTION)
+                if settings.update_baseline and settings.baseline is not None
+                else None
+            ),
+            report=(settings.report, "--indexguard-report") if settings.report else None,
+            sarif=(settings.sarif, "--indexguard-sarif") if settings.sarif else None,
+            step_summary=(Path(step_summary), "GITHUB_STEP_SUMMARY") if step_summary else None,
+        )
 
     def json_report(self) -> dict[str, Any]:
         table_coverage = None
