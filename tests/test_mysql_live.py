@@ -18,7 +18,7 @@ import pytest
 from conftest import reachable_mysql
 from plans.capture_mysql import connect, plans
 from plans.mysql_scenarios import SCENARIOS
-from pytest_indexguard.explain import COUNT_BOUND, NotExplained
+from pytest_indexguard.explain import COUNT_BOUND, Context, NotExplained
 from pytest_indexguard.explain.mysql import (
     FORCED,
     MySQL,
@@ -222,3 +222,23 @@ def test_verdicts_of_every_scenario_on_the_live_server(server: str) -> None:
         verdict = settle(analyze(record["plan"]), schema)
         expected = [(e.table, e.rule) for e in scenario.verdict if e.rule is not None]
         assert [(f.table, f.rule) for f in verdict if f.rule is not None] == expected, scenario.name
+
+
+def test_the_servers_own_catalogs_never_count(conn: Any, backend: MySQL) -> None:
+    # Django's introspection (loaddata's constraint check): the catalogs named by aliases in a
+    # FROM list, one filter no index serves. Not the project's tables: no finding.
+    text = (
+        "SELECT kc.`constraint_name`, kc.`column_name` "
+        "FROM information_schema.key_column_usage AS kc, "
+        "information_schema.table_constraints AS c "
+        "WHERE kc.table_schema = DATABASE() AND c.table_schema = kc.table_schema "
+        "AND c.constraint_name = kc.constraint_name AND c.constraint_type <> 'PRIMARY KEY' "
+        "AND kc.table_name = 'item'"
+    )
+    plan = backend.explain(conn, text, forced=True).plan
+    assert backend.assess(conn, text, plan, Context(backend.schema(conn))).findings == []
+    # The same filter on the project's own table is reported.
+    text = "SELECT * FROM `item` AS c WHERE c.`note` <> 'x'"
+    plan = backend.explain(conn, text, forced=True).plan
+    [finding] = backend.assess(conn, text, plan, Context(backend.schema(conn))).findings
+    assert finding.table == "item"

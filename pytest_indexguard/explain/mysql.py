@@ -70,6 +70,9 @@ LOCK_WAITS = {"lock_wait_timeout": "1", "innodb_lock_wait_timeout": "1"}
 OLDEST_MARIADB = (10, 6)
 OLDEST_MYSQL = (8, 0)
 INTERNAL_SCHEMAS = frozenset({"mysql", "sys", "information_schema", "performance_schema"})
+_INTERNAL_REFERENCE = re.compile(
+    r"(?<![\w`])`?(?:mysql|sys|information_schema|performance_schema)`?\s*\.", re.IGNORECASE
+)
 # Session state an EXPLAIN in between would change for the statement that reads it.
 _SESSION_STATE = re.compile(r"\b(?:FOUND_ROWS|ROW_COUNT)\s*\(|@@warning_count|@@error_count", re.I)
 _HINTABLE = re.compile(r"^\s*(SELECT|INSERT|REPLACE|UPDATE|DELETE)\b", re.IGNORECASE)
@@ -157,6 +160,11 @@ class MySQL:
         """``analyze`` then ``settle``: pure, no round trip (the catalog answers what
         PostgreSQL's probes ask)."""
         findings = analyze(plan, context.watched, sorted_ranges=context.production is not None)
+        if _INTERNAL_REFERENCE.search(text):
+            # The server's own catalogs (Django's introspection): only the project's tables
+            # count, and a catalog the FROM list names by an alias is none of them.
+            tables = {t for t in alias_map(text).values() if not self.internal(t)}
+            findings = [f for f in findings if f.table in tables]
         settled = settle(
             findings, context.schema, context.production, few_values=context.few_values
         )
