@@ -389,3 +389,22 @@ def test_sqlites_own_tables_are_never_findings(scratch: sqlite3.Connection) -> N
     plan = SQLite().explain(scratch, text, forced=True).plan
     assert plan.rows[0][2] == "SCAN sqlite_master"
     assert analyze(plan) == []
+
+
+def test_a_primary_key_that_must_be_null_reads_no_row(bare: sqlite3.Connection) -> None:
+    # Django loading a deferred field of an unsaved instance: SQLite's plan says SCAN, but it
+    # reads nothing (the rowid is never NULL). A NULL test on a column that can be NULL scans.
+    backend = SQLite()
+    context = Context(backend.schema(bare))
+
+    def findings(text: str) -> list[ScanFinding]:
+        plan = backend.explain(bare, text, forced=True).plan
+        return backend.assess(bare, text, plan, context).findings
+
+    never = (
+        f'SELECT "{LOG}"."id", "{LOG}"."status" FROM "{LOG}" WHERE "{LOG}"."id" IS NULL LIMIT 21'
+    )
+    assert findings(never) == []
+    nullable = f'SELECT "{LOG}"."id" FROM "{LOG}" WHERE "{LOG}"."end_time" IS NULL'
+    [finding] = findings(nullable)
+    assert finding.rule is Rule.FILTER

@@ -172,7 +172,9 @@ class SQLite:
         settled = judge.settle(
             findings, context.schema, plan, {}, production, few_values=context.few_values
         )
-        return boundary.Assessment(findings=settled)
+        return boundary.Assessment(
+            findings=[f for f in settled if not _reads_nothing(f, context.schema)]
+        )
 
     def schema(self, raw: Any) -> Schema:
         """Every index of the user tables (main and temp), with the ``INTEGER PRIMARY KEY`` of a
@@ -542,6 +544,19 @@ _NAMED = re.compile(r"^(?:CO-ROUTINE|MATERIALIZE)\s+(?P<name>.+)$")
 _COMPOUND = re.compile(r"^(?:COMPOUND QUERY|MERGE \(.*\))$")
 _SORT = re.compile(r"^USE TEMP B-TREE FOR (?:(?:RIGHT PART|LAST \d+ TERMS) OF )?ORDER BY$")
 _BLOOM = re.compile(r"^BLOOM FILTER ON (?P<name>\S+)")
+
+
+def _reads_nothing(finding: ScanFinding, schema: Schema) -> bool:
+    """A SCAN whose filter requires the primary key to be NULL (Django loading a deferred field
+    of an unsaved instance: ``WHERE id IS NULL``): SQLite's plan says SCAN, but it knows the
+    key is never NULL and reads no row (measured: 0.1 ms on 2,000,000 rows)."""
+    if not finding.filter or finding.sorted_range:
+        return False
+    keys = schema.primary_key(finding.table)
+    if len(keys) != 1:
+        return False
+    never_null = re.compile(rf'^\(*(?:"?\w+"?\.)?"?{re.escape(keys[0])}"?\s+IS\s+NULL\)*$', re.I)
+    return any(never_null.match(c.strip()) for c in top_level(finding.filter, "AND"))
 
 
 def _full_read(detail: str) -> bool:
