@@ -166,10 +166,10 @@ class IndexGuard:
     def check(self) -> GuardCheck:
         guard = self.guard
         return GuardCheck(
-            checked=guard.checked,
-            explained=guard.explained,
-            unexplained=len(guard.unexplained),
-            internal_errors=sum(guard.internal_errors.values()),
+            checked=guard.totals.checked,
+            explained=guard.totals.explained,
+            unexplained=len(guard.totals.unexplained),
+            internal_errors=sum(guard.totals.internal_errors.values()),
         )
 
 
@@ -398,8 +398,8 @@ def reference_round_trips(distinct: Sequence[Statement]) -> dict[str, float]:
     from psycopg import ClientCursor
 
     from pytest_indexguard.explain import postgresql
+    from pytest_indexguard.fingerprint import statement_digest
     from pytest_indexguard.plan import analyze
-    from pytest_indexguard.summary import statement_digest
 
     raw = _raw()
     bound = _bound(raw, distinct)

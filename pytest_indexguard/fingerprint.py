@@ -18,3 +18,8 @@ def fingerprint_sql(alias: str, table: str, sql: str) -> tuple[str, str]:
     """The fingerprint and the normalised statement it was computed from."""
     shape = normalise(sql)
     return fingerprint(alias, table, shape), shape
+
+
+def statement_digest(alias: str, sql: str) -> str:
+    """Stable across processes (unlike ``hash``), so workers' distinct counts can be merged."""
+    return hashlib.blake2b(f"{alias}\0{sql}".encode(), digest_size=8).hexdigest()

@@ -1,194 +1,69 @@
 """The guard's state for one session: the plan cache, the current test, what was found.
 
-The per-statement path is ``observe``: a repeated statement costs one dictionary lookup; a new one
-costs one round trip (EXPLAIN on the same connection, see ``explain/postgresql.py``) and the pure
-plan analysis. Everything that only matters for reporting (call sites, suggestions, table sizes)
-is computed for violations only.
+The route of one statement: ``capture.Capture`` (Django's execute wrapper, on every alias)
+calls ``Guard.observe`` before the statement runs. A statement seen before costs one dictionary
+lookup in the plan cache. A new one goes to the alias's backend (``explain/``, chosen by the
+connection's vendor): ``Backend.explain`` plans it in one protected round trip, and
+``Backend.assess`` reads that plan into ``model.ScanFinding``s and settles them with the pure
+rules of ``judge.py`` (the schema's indexes, production's shape). The ``model.Statement`` is
+cached with its violations. Once the statement has run, ``Guard.executed`` records each
+violation against the running test (``policy.TestPolicy.decide``: allowed by a marker?), with
+its call site, the table's size and a suggested index that ``Backend.verify`` checked on the
+database. ``plugin.py`` fails the test with the words of ``report.py``.
+
+Everything that only matters for reporting (call sites, suggestions, table sizes) is computed
+for violations only. Every question to the database goes through ``Guard._ask``: a failure
+there never reaches the test; it is counted in the summary and the verdict rests on what is
+known.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_indexguard import judge
-from pytest_indexguard.callsite import CallSite, CallSiteFinder
+from pytest_indexguard.callsite import CallSiteFinder
 from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
 from pytest_indexguard.config import Settings
-from pytest_indexguard.fingerprint import fingerprint_sql
-from pytest_indexguard.origin import APPLICATION, MIGRATION, TEST
-from pytest_indexguard.plan import (
+from pytest_indexguard.explain import Backend, Context, NotExplained, Relations, for_vendor
+from pytest_indexguard.fingerprint import statement_digest
+from pytest_indexguard.model import (
+    DISTINCT_CAP,
+    Key,
+    Occurrence,
     Rule,
     ScanFinding,
-    analyze,
-    index_conditions,
-    indexes_used,
-    mentions,
-    relations,
-    scanned_from_temporary_schema,
-    signature,
+    Statement,
+    Status,
+    TestRun,
+    Watch,
 )
+from pytest_indexguard.origin import MIGRATION, TEST
 from pytest_indexguard.policy import Decision, TestPolicy
 from pytest_indexguard.schema import Schema
-from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates, expression_key
-from pytest_indexguard.summary import statement_digest
+from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
+from pytest_indexguard.summary import Summary
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-Key = tuple[str, str]  # (alias, SQL text exactly as Django sent it)
+T = TypeVar("T")
 
-
-@dataclass
-class Statement:
-    """A distinct statement (per alias) and what its plan showed. Cached for the session."""
-
-    alias: str
-    sql: str
-    findings: tuple[ScanFinding, ...]
-    plan: Any  # kept only for statements with violations: -v and reports show it
-    executions: int = 0
-    violations: tuple[ScanFinding, ...] = ()
-    # The statement with its parameters bound, kept only when it has violations (to verify
-    # suggested indexes on it).
-    text: str | None = None
-    _identities: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
-    suggestions: dict[ScanFinding, Suggestion | None] = field(default_factory=dict, repr=False)
-    # For a statement whose plan depends on its parameters' values (a LIKE pattern with or
-    # without a leading wildcard), the cache entry holds one Statement per kind of value.
-    variants: dict[tuple[str, ...], Statement] | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        self.violations = tuple(f for f in self.findings if f.is_violation)
-
-    def identity(self, table: str) -> tuple[str, str]:
-        """Fingerprint and normalised SQL of this statement's scan of ``table``; computed once
-        per distinct statement (sqlparse is slow), when it first violates."""
-        found = self._identities.get(table)
-        if found is None:
-            found = self._identities[table] = fingerprint_sql(self.alias, table, self.sql)
-        return found
-
-
-@dataclass(frozen=True)
-class Watch:
-    """Per alias: ``names`` a statement must mention to be worth explaining (None: any), and
-    ``watched`` the tables whose scans count (None: every table)."""
-
-    names: frozenset[str] | None
-    watched: frozenset[str] | None
-
-    def watches(self, table: str) -> bool:
-        if self.watched is None:
-            # Every table of the project: not PostgreSQL's own catalogs (introspection reads them,
-            # and nobody can index them).
-            return not table.startswith("pg_")
-        return table in self.watched
-
-
-class Status:
-    NEW = "new"
-    KNOWN = "known"
-    ALLOWED = "allowed"
-    WARNED = "warned"
-    BELOW_THRESHOLD = "below min-rows"
-    # Statements that never run in production (see origin.py): reported, never failed, never
-    # recorded in a baseline.
-    TEST_CODE = "test code"
-    MIGRATE_TIME = "migrate time"
-
-    VIOLATIONS = (NEW, KNOWN, ALLOWED, WARNED, BELOW_THRESHOLD)
-    EXEMPT = (TEST_CODE, MIGRATE_TIME)
-    ORDER = (*VIOLATIONS, *EXEMPT)
-
-
-@dataclass(eq=False)
-class Occurrence:
-    """A violation seen while a test ran: one per statement, scan, call site, phase and
-    decision, counting its executions (a loop of a thousand scans is one occurrence)."""
-
-    statement: Statement
-    finding: ScanFinding
-    phase: str
-    call_site: CallSite | None
-    decision: Decision
-    table_rows: int | None
-    rows_source: str | None
-    below_threshold: bool
-    fingerprint: str
-    known: bool
-    suggestion: Suggestion | None = None
-    executions: int = 1
-    # A predicate no index serves, under indexguard_unservable = warn: reported, not failed.
-    warned: bool = False
-    # Who issued it (origin.APPLICATION, TEST or MIGRATION), and where project code built the
-    # lazy QuerySet that other code evaluated.
-    origin: str = APPLICATION
-    built_at: CallSite | None = None
-    # Status.TEST_CODE or Status.MIGRATE_TIME when the origin keeps it from counting.
-    exempt: str | None = None
-
-    @property
-    def allowed_by(self) -> str | None:
-        return self.decision.allowed_by
-
-    @property
-    def status(self) -> str:
-        if self.exempt is not None:
-            return self.exempt
-        if self.decision.allowed_by:
-            return Status.ALLOWED
-        if self.warned:
-            return Status.WARNED
-        if self.below_threshold:
-            return Status.BELOW_THRESHOLD
-        return Status.KNOWN if self.known else Status.NEW
-
-    @property
-    def fails(self) -> bool:
-        return self.status == Status.NEW
-
-
-@dataclass
-class TestRun:
-    nodeid: str
-    policy: TestPolicy
-    occurrences: list[Occurrence] = field(default_factory=list)
-    failed_by_guard: bool = False
-    reported: bool = False
-    _seen: dict[tuple[Any, ...], Occurrence] = field(default_factory=dict, repr=False)
-
-    def failures(self) -> list[Occurrence]:
-        return [o for o in self.occurrences if o.fails]
-
-    def repeated(self, key: tuple[Any, ...], statement: Statement) -> bool:
-        """Count one more execution on the occurrence already recorded under ``key``, if any
-        (``key`` holds the statement's id: the identity check guards against a reused id)."""
-        seen = self._seen.get(key)
-        if seen is None or seen.statement is not statement:
-            return False
-        seen.executions += 1
-        return True
-
-
-# The cache entry of statements that are never explained: those of non-PostgreSQL aliases,
+# The cache entry of statements that are never explained: those of aliases no backend checks,
 # those that name no watched table (nor a view, which could read one), and strings of several
-# statements. A statement PostgreSQL could not explain is not cached: the error may belong to
-# one execution's parameters, and the next execution is tried again.
+# statements. A statement the database could not explain is not cached: the error may belong
+# to one execution's parameters, and the next execution is tried again.
 _NOT_CHECKED = Statement(alias="", sql="", findings=(), plan=None)
-# What the summary says of a PostgreSQL alias whose connection is not psycopg 3's.
-PSYCOPG2 = "PostgreSQL through psycopg2"
 # Rows sorted per call that make a sorted index range a violation, when production's shape is
 # known and no --indexguard-min-rows says otherwise.
 SORT_THRESHOLD = 1_000
-# Distinct statements are counted exactly up to this many, so memory stays bounded.
-DISTINCT_CAP = 200_000
 
 
 class Guard:
@@ -208,32 +83,15 @@ class Guard:
         self._lock = threading.Lock()
         self.current: TestRun | None = None
         self.phase = "setup"
-        # Plans by alias, then by SQL text exactly as Django sent it (it carries placeholders).
+        # The session's counters, defined once in ``Summary``.
+        self.totals = Summary()
+        # Per alias: its backend (None: not checked), the plan cache by SQL text exactly as
+        # Django sent it (it carries placeholders), the index catalog, the watched names.
+        self.backends: dict[str, Backend | None] = {}
         self.plans: dict[str, dict[str, Statement]] = {}
-        self.table_rows: dict[tuple[str, str], tuple[int, str] | None] = {}
-        # Session totals for the summary.
-        self.checked = 0  # executions of explainable statements while watching
-        self.explained = 0  # EXPLAIN round trips that returned a plan
-        self.round_trips = 0
-        self.skipped_aborted = 0
-        self.unexplained: dict[Key, str] = {}
-        self.unsupported: dict[str, str] = {}
-        self.internal_errors: Counter[str] = Counter()
-        self.invalidations = 0
-        self.distinct: set[str] = set()  # digests of every (alias, SQL) explained this session
-        self.informational: set[str] = set()  # tables with full scans no index can help
-        self.skipped_unwatched = 0
-        self.evictions = 0
-        self.watch_names: dict[str, Watch] = {}
-        # Index coverage (--indexguard-coverage): statements per index, the index catalog.
-        self.index_usage: dict[str, set[str]] = {}
-        self.tables_read: set[str] = set()
-        self.catalog: dict[str, list[dict[str, Any]]] = {}
         self.schemas: dict[str, Schema] = {}
-        # Watched names some checked database has, the nearest table to the others.
-        self.watch_checks = 0
-        self.watched_present: set[str] = set()
-        self.nearest: dict[str, str] = {}
+        self.watch_names: dict[str, Watch] = {}
+        self.table_rows: dict[tuple[str, str], tuple[int, str] | None] = {}
         # Production's shape, when declared: it decides whether a sorted index range matters.
         self.production = (
             judge.Production(
@@ -244,6 +102,13 @@ class Guard:
             if settings.columns
             else None
         )
+
+    def summary(self) -> Summary:
+        """This process's totals, with the size of the plan cache at the end."""
+        summary = Summary()
+        summary.merge(self.totals)
+        summary.cached = sum(len(plans) for plans in self.plans.values())
+        return summary
 
     # -- test phases --------------------------------------------------------------------------
 
@@ -302,7 +167,7 @@ class Guard:
         if statement is _NOT_CHECKED:
             return None
         statement.executions += 1
-        self.checked += 1
+        self.totals.checked += 1
         if statement.violations and self.current is not None:
             return statement
         return None
@@ -313,17 +178,43 @@ class Guard:
                 self._record(connection, pending, finding)
 
     def schema_changed(self, alias: str) -> None:
-        self.catalog.pop(alias, None)
         self.schemas.pop(alias, None)
+        self.totals.catalog.pop(alias, None)
         self.watch_names.pop(alias, None)
         if self.plans.get(alias):
             self.plans[alias] = {}
-            self.invalidations += 1
+            self.totals.invalidations += 1
         for size_key in [k for k in self.table_rows if k[0] == alias]:
             del self.table_rows[size_key]
 
     def internal_error(self, error: BaseException) -> None:
-        self.internal_errors[f"{type(error).__name__}: {error}"] += 1
+        self.totals.internal_errors[f"{type(error).__name__}: {error}"] += 1
+
+    def _ask(self, question: Callable[[], T], fallback: T) -> T:
+        """A question to the database whose failure must not change the verdict's shape: on
+        any error, ``fallback``, and the error counted for the summary."""
+        try:
+            return question()
+        except Exception as exc:
+            self.internal_error(exc)
+            return fallback
+
+    def _backend(self, connection: BaseDatabaseWrapper) -> Backend | None:
+        """The alias's backend, decided once: None for an engine or driver no backend
+        checks (the summary says so)."""
+        alias = connection.alias
+        if alias in self.backends:
+            return self.backends[alias]
+        backend = for_vendor(connection.vendor)
+        reason: str | None = connection.display_name
+        if backend is not None:
+            checks = backend
+            reason = self._ask(lambda: checks.unsupported(connection), None)
+        if reason is not None:
+            self.totals.unsupported.setdefault(alias, reason)
+            backend = None
+        self.backends[alias] = backend
+        return backend
 
     def _inspect(
         self,
@@ -335,70 +226,65 @@ class Guard:
     ) -> Statement | None:
         alias = connection.alias
         key = (alias, sql)
-        if connection.vendor != "postgresql":
-            self.unsupported.setdefault(alias, connection.display_name)
+        raw = connection.connection
+        backend = self._backend(connection) if raw is not None else None
+        if backend is None:
             self._cache(plans, sql, _NOT_CHECKED)
             return _NOT_CHECKED
         if not is_explainable(sql):
             if changes_schema(sql):
                 self.schema_changed(alias)
             return None
-        raw = connection.connection
-        if raw is None or not hasattr(raw, "pgconn"):
-            # psycopg2 (or no psycopg 3 at all): checked before anything imports psycopg 3.
-            self.unsupported.setdefault(alias, PSYCOPG2)
-            self._cache(plans, sql, _NOT_CHECKED)
-            return _NOT_CHECKED
-        from pytest_indexguard.explain import postgresql
-
-        busy = postgresql.can_explain(raw)
-        if busy is not None:
-            self.skipped_aborted += 1
+        if backend.busy(raw) is not None:
+            self.totals.skipped_aborted += 1
             return None
         if ";" in sql and _several_statements(sql):
             self._unexplained(key, "several statements in one string")
             self._cache(plans, sql, _NOT_CHECKED)
             return _NOT_CHECKED
-        watch = self._watch(alias, raw)
+        watch = self._watch(alias, backend, raw)
         if watch.names is not None and not any(name in sql for name in watch.names):
-            self.skipped_unwatched += 1
+            self.totals.skipped_unwatched += 1
             self._cache(plans, sql, _NOT_CHECKED)
             return _NOT_CHECKED
         bound = first_parameters(params, many)
         if many and bound is None:
             # An executemany of no rows: its placeholders have nothing to bind, and EXPLAIN of
-            # unbound placeholders is a syntax error, which PostgreSQL raises before the
-            # savepoint of the same string exists: it would abort the test's transaction.
+            # unbound placeholders is a syntax error (on PostgreSQL raised before the
+            # savepoint of the same string exists: it would abort the test's transaction).
             self._unexplained(key, "executemany without parameters")
             return None
         try:
-            text = sql if bound is None else _mogrify(raw, sql, bound)
-            explained = postgresql.explain(raw, text.strip().rstrip(";"), forced=self.forced)
-        except postgresql.NotExplained as exc:
-            self.round_trips += 1
+            text = (sql if bound is None else backend.bind(raw, sql, bound)).strip().rstrip(";")
+            explained = backend.explain(raw, text, forced=self.forced)
+        except NotExplained as exc:
+            self.totals.round_trips += 1
             self._unexplained(key, str(exc))
             return None
         except Exception as exc:  # a binding or connection problem of this statement
             self._unexplained(key, f"{type(exc).__name__}: {exc}".strip())
             return None
-        self.explained += 1
-        if len(self.distinct) < DISTINCT_CAP:
-            self.distinct.add(statement_digest(alias, sql))
-        self.round_trips += explained.round_trips
-        findings = self._judge(alias, raw, text.strip().rstrip(";"), explained.plan, watch)
+        self.totals.explained += 1
+        self.totals.round_trips += explained.round_trips
+        if len(self.totals.distinct) < DISTINCT_CAP:
+            self.totals.distinct.add(statement_digest(alias, sql))
+        schema = self._schema(alias, backend, raw)
+        context = Context(schema, watch.watches, self.production, self.models.is_low_cardinality)
+        assessment = backend.assess(raw, text, explained.plan, context)
+        self.totals.round_trips += assessment.round_trips
+        for error in assessment.errors:
+            self.internal_error(error)
         statement = Statement(
-            alias=alias,
-            sql=sql,
-            findings=tuple(findings),
-            plan=explained.plan,
+            alias=alias, sql=sql, findings=tuple(assessment.findings), plan=explained.plan
         )
-        self.informational.update(
+        self.totals.informational.update(
             f.table for f in statement.findings if not f.is_violation and not f.sorted_range
         )
         if self.settings.coverage:
-            self._note_coverage(connection, raw, statement)
+            self._note_coverage(alias, backend, schema, statement)
         if statement.violations:
             statement.text = text
+            statement.plan_lines = tuple(self._ask(lambda: backend.render(explained.plan), []))
         else:
             statement.plan = None
         if _PATTERN_PARAMETER.search(sql):
@@ -412,99 +298,73 @@ class Guard:
             self._cache(plans, sql, statement)
         return statement
 
-    def _judge(self, alias: str, raw: Any, text: str, plan: Any, watch: Watch) -> list[ScanFinding]:
-        """The forced plan's findings, settled against the schema's indexes (``assess``)."""
-        from pytest_indexguard.assess import assess
-
-        schema = self._schema(alias, raw)
-        result = assess(
-            raw,
-            text,
-            plan,
-            schema,
-            watched=watch.watches,
-            production=self.production,
-            few_values=self.models.is_low_cardinality,
-        )
-        self.round_trips += result.round_trips
-        for error in result.errors:
-            self.internal_error(error)
-        return result.findings
-
-    def _schema(self, alias: str, raw: Any) -> Schema:
-        """The alias's index catalog, read once (and again after a schema change)."""
+    def _schema(self, alias: str, backend: Backend, raw: Any) -> Schema:
+        """The alias's index catalog, read once (and again after a schema change); without
+        it, the verdict rests on the plan alone."""
         found = self.schemas.get(alias)
         if found is None:
-            from pytest_indexguard.explain import postgresql
-
-            try:
-                found = postgresql.schema(raw)
-            except Exception as exc:  # judge on the plan alone rather than not at all
-                self.internal_error(exc)
-                found = Schema()
-            self.schemas[alias] = found
+            found = self.schemas[alias] = self._ask(lambda: backend.schema(raw), Schema())
         return found
 
     def _cache(self, plans: dict[str, Statement], sql: str, statement: Statement) -> None:
         """Bounded per alias: the oldest entry goes first (no bookkeeping on cache hits)."""
         if len(plans) >= self.settings.cache_size:
             del plans[next(iter(plans))]
-            self.evictions += 1
+            self.totals.evictions += 1
         plans[sql] = statement
 
-    def _watch(self, alias: str, raw: Any) -> Watch:
+    def _watch(self, alias: str, backend: Backend, raw: Any) -> Watch:
         """Which tables count on this alias: the watched ones and their partitions. The names
         also include every view, since a view's plan reads the tables under it."""
         found = self.watch_names.get(alias)
         if found is None:
             tables = self.settings.tables
             if tables is None:
-                found = Watch(names=None, watched=None)
+                found = Watch(names=None, watched=None, internal=backend.internal)
             else:
-                from pytest_indexguard.explain import postgresql
-
-                try:
-                    views, partitions, relations = postgresql.views_and_partitions(raw, tables)
-                except Exception as exc:  # explain everything rather than miss a table
-                    self.internal_error(exc)
-                    views, partitions, relations = set(), set(), set()
-                else:
-                    self._note_missing(tables, relations)
-                watched = frozenset(tables | partitions)
-                found = Watch(names=frozenset(watched | views), watched=watched)
+                # On failure: explain everything rather than miss a table.
+                names = self._ask(lambda: backend.relations(raw, tables), None)
+                if names is not None:
+                    self._note_missing(tables, names.names)
+                names = names or Relations()
+                watched = frozenset(tables | names.partitions)
+                found = Watch(
+                    names=frozenset(watched | names.views),
+                    watched=watched,
+                    internal=backend.internal,
+                )
             self.watch_names[alias] = found
         return found
 
-    def _note_missing(self, tables: frozenset[str], relations: set[str]) -> None:
+    def _note_missing(self, tables: frozenset[str], relations: Iterable[str]) -> None:
         """Which watched names this database has, and for the others the nearest table name
         (a typo, or the wrong case: PostgreSQL folds unquoted names to lower case)."""
-        import difflib
-
-        self.watch_checks += 1
-        self.watched_present.update(tables & relations)
+        relations = set(relations)
+        self.totals.watch_checks += 1
+        self.totals.watched_present.update(tables & relations)
         lowered = {name.lower(): name for name in relations}
         for table in tables - relations:
             close = lowered.get(table.lower()) or next(
                 iter(difflib.get_close_matches(table, sorted(relations), n=1)), None
             )
-            if close and table not in self.nearest:
-                self.nearest[table] = close
+            if close and table not in self.totals.nearest:
+                self.totals.nearest[table] = close
 
     def _note_coverage(
-        self, connection: BaseDatabaseWrapper, raw: Any, statement: Statement
+        self, alias: str, backend: Backend, schema: Schema, statement: Statement
     ) -> None:
         """Which indexes this statement's plan uses; the index catalog, once per alias."""
-
-        alias = connection.alias
         digest = statement_digest(alias, statement.sql)
-        for index in indexes_used(statement.plan):
-            self.index_usage.setdefault(f"{alias}\t{index}", set()).add(digest)
-        self.tables_read.update(relations(statement.plan))
-        if alias not in self.catalog:
-            self.catalog[alias] = [info.to_json() for info in self._schema(alias, raw).indexes]
+        for index in backend.indexes_used(statement.plan):
+            self.totals.index_usage.setdefault(f"{alias}\t{index}", set()).add(digest)
+        self.totals.tables_read.update(backend.tables_read(statement.plan))
+        if alias not in self.totals.catalog:
+            self.totals.catalog[alias] = [info.to_json() for info in schema.indexes]
 
     def _unexplained(self, key: Key, reason: str) -> None:
-        self.unexplained[key] = reason.splitlines()[0] if reason else "unknown"
+        alias, sql = key
+        first = reason.splitlines()[0] if reason else "unknown"
+        self.totals.unexplained[statement_digest(alias, sql)] = (alias, sql, first)
 
     def _record(
         self, connection: BaseDatabaseWrapper, statement: Statement, finding: ScanFinding
@@ -570,40 +430,37 @@ class Guard:
         below the row threshold gets the first candidate unverified, without a round trip."""
         if finding in statement.suggestions:
             return statement.suggestions[finding]
-        found = candidates(finding, self.models, statement.sql, self.schemas.get(statement.alias))
+        schema = self.schemas.get(statement.alias)
+        found = candidates(finding, self.models, statement.sql, schema, connection.vendor)
         if not found:
             statement.suggestions[finding] = None
             return None
         if not verify:
             return replace(found[0], note="not verified: the scan does not count against the test")
         result = found[0]
-        if statement.text is not None:
-            result = self._verify(connection.connection, statement.text, finding, found)
+        backend = self.backends.get(statement.alias)
+        if statement.text is not None and backend is not None:
+            result = self._verify(backend, connection.connection, statement.text, finding, found)
         statement.suggestions[finding] = result
         return result
 
     def _verify(
-        self, raw: Any, text: str, finding: ScanFinding, found: list[Suggestion]
+        self, backend: Backend, raw: Any, text: str, finding: ScanFinding, found: list[Suggestion]
     ) -> Suggestion:
-        from pytest_indexguard.explain import postgresql
-
+        """The first candidate the database confirms; the first one, unverified, with the
+        reason, when it cannot say."""
         for candidate in found:
+            if backend.busy(raw) is not None:
+                return replace(found[0], note="not verified: the connection was busy")
             try:
-                if postgresql.can_explain(raw) is not None:
-                    return replace(found[0], note="not verified: the connection was busy")
-                extra = postgresql.NO_SORT if finding.rule is Rule.SORT_RANGE else ""
-                plan = postgresql.verify_index(
-                    raw, text, finding.table, candidate.columns, extra=extra
-                )
+                verdict = backend.verify(raw, text, finding, candidate)
             except Exception as exc:  # the check failed; the suggestion stays, unverified
-                self.round_trips += 1
+                self.totals.round_trips += 1
                 return replace(found[0], note=f"not verified: {str(exc).splitlines()[0]}")
-            self.round_trips += 1
-            if not scanned_from_temporary_schema(plan, finding.table):
-                return replace(
-                    found[0], note="not verified: the statement names the table's schema"
-                )
-            if _fixes(plan, finding, candidate):
+            self.totals.round_trips += verdict.round_trips
+            if verdict.fixes is None:
+                return replace(found[0], note=verdict.note)
+            if verdict.fixes:
                 return replace(candidate, verified=True)
         return replace(found[0], verified=False)
 
@@ -611,50 +468,17 @@ class Guard:
         declared = self.settings.table_rows.get(table)
         if declared is not None:
             return declared
-        if self.settings.min_rows <= 0:
+        backend = self.backends.get(connection.alias)
+        if self.settings.min_rows <= 0 or backend is None:
             return None, None
         key = (connection.alias, table)
         if key not in self.table_rows:
-            from pytest_indexguard.explain import postgresql
-
-            try:
-                sizes = postgresql.table_sizes(connection.connection, [table])
-            except Exception as exc:  # reported in the summary
-                self.internal_error(exc)
-                sizes = {}
+            raw = connection.connection
+            nothing: dict[str, tuple[int, str]] = {}
+            sizes = self._ask(lambda: backend.table_sizes(raw, [table]), nothing)
             self.table_rows[key] = sizes.get(table)
         found = self.table_rows[key]
         return (found[0], found[1]) if found else (None, None)
-
-
-def _fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
-    """The finding is gone from the plan made with the candidate index, and every use of that
-    index constrains its leading column (a condition on a later column alone still reads the
-    whole index)."""
-    from pytest_indexguard.explain.postgresql import PROBE
-
-    wanted = signature(finding)
-    if any(signature(f) == wanted for f in analyze(plan) if f.is_violation):
-        return False
-    if finding.rule is Rule.SORT_RANGE and any(
-        f.table == finding.table for f in analyze(plan, sorted_ranges=True) if f.sorted_range
-    ):
-        return False  # the rows are still sorted
-    first = candidate.columns[0].lstrip("-")
-    expression = expression_key(first)
-    column = expression[1] if expression else first
-    # A use without a condition reads the index in order (under a LIMIT): the plan analysis
-    # above already judged it.
-    return all(
-        not condition or mentions(condition, column) for condition in index_conditions(plan, PROBE)
-    )
-
-
-def _mogrify(raw: Any, sql: str, params: Any) -> str:
-    from psycopg import ClientCursor
-
-    with ClientCursor(raw) as cursor:
-        return cursor.mogrify(sql, params)
 
 
 # A parameter used as a pattern: whether an index can serve it depends on its value ('abc%'

@@ -27,9 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import (
-    Rule,
-    ScanFinding,
     analyze,
     is_cross_table_or,
     mentions,

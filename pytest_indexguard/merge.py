@@ -21,14 +21,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from pytest_indexguard import baseline as baseline_module
 from pytest_indexguard.config import Settings
 from pytest_indexguard.files import OutputError, append_text, read_document, write_json
-from pytest_indexguard.guard import Status
+from pytest_indexguard.model import Status, ViolationRecord
 from pytest_indexguard.results import (
     BASELINED,
     GROUP_FIELDS,
@@ -256,7 +256,9 @@ def _add(results: Results, data: dict[str, Any], *, reclassify: bool) -> None:
                 Status.KNOWN if shared["fingerprint"] in results.baseline else Status.NEW
             )
         for hit in group["hits"]:
-            results.records.append({**shared, **{name: hit[name] for name in HIT_FIELDS}})
+            # A record as the job wrote it (_check_shape read its fields).
+            record = {**shared, **{name: hit[name] for name in HIT_FIELDS}}
+            results.records.append(cast(ViolationRecord, record))
     results.ran.update(data["tests"]["ran"])
     results.gone.update(data["tests"]["gone"])
     for usage in data["allow_markers"]:

@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from enum import Enum
 from typing import Any
+
+from pytest_indexguard.model import Rule, ScanFinding
 
 # Nodes that pass rows through without changing which rows the scan below has to read.
 _PASS_THROUGH = frozenset(
@@ -45,70 +46,6 @@ _SORTS = frozenset({"Sort", "Incremental Sort"})
 _INDEX_SCANS = frozenset({"Index Scan", "Index Only Scan"})
 # PostgreSQL < 18 marks a disabled node only by adding disable_cost (1e10) to its cost.
 _DISABLE_COST = 1.0e10
-
-
-class Rule(str, Enum):
-    """Why a full scan is a violation."""
-
-    FILTER = "filter"
-    JOIN = "join"
-    SORT_LIMIT = "sort-limit"
-    # The table is read whole because of a predicate no index can serve as written (an OR across
-    # tables, <>, NOT IN, a leading wildcard): the fix is a rewrite, not an index.
-    UNSERVABLE = "unservable"
-    # An index finds the rows of a key, and all of them are sorted to return the first few:
-    # harmless for twenty rows per key, slow for 70,000 (judged with production's shape).
-    SORT_RANGE = "sort-range"
-
-    def describe(self) -> str:
-        return _RULE_TEXT[self]
-
-
-_RULE_TEXT = {
-    Rule.FILTER: "filters rows that no index serves",
-    Rule.JOIN: "is read in full for every outer row of a nested loop: the join key has no index",
-    Rule.SORT_LIMIT: "is read in full and sorted to return the first rows: no index has that order",
-    Rule.UNSERVABLE: "is read in full for a predicate no index can serve as written",
-    Rule.SORT_RANGE: "feeds a sort of every row its index finds, to return the first ones: "
-    "no index has the condition and the order together",
-}
-
-
-@dataclass(frozen=True)
-class ScanFinding:
-    """One full scan of a table in one plan."""
-
-    table: str
-    node_type: str
-    rule: Rule | None
-    index_name: str | None = None
-    filter: str | None = None
-    join_filter: str | None = None
-    sort_key: tuple[str, ...] = ()
-    disabled: bool = False
-    parallel: bool = False
-    alias: str | None = None
-    # An Index Cond that does not constrain the index's first column: the whole index is read.
-    index_condition: str | None = None
-    # Which kind of unservable predicate (Rule.UNSERVABLE): "or-across-tables", "not-equal", ...
-    unservable: str | None = None
-    # Whether the database has pg_trgm, whose GIN indexes serve wildcard patterns.
-    trigram: bool = False
-    # Not a full scan: an index range feeding a Sort under a Limit (see Rule.SORT_RANGE).
-    sorted_range: bool = False
-    # Rows production would sort per call, for a typical key and for the busiest key.
-    sorted_rows: tuple[int, int] | None = None
-
-    @property
-    def is_violation(self) -> bool:
-        return self.rule is not None
-
-    @property
-    def scan_label(self) -> str:
-        label = f"Parallel {self.node_type}" if self.parallel else self.node_type
-        if self.index_name:
-            label += f" using {self.index_name}"
-        return label
 
 
 @dataclass(frozen=True)
@@ -523,11 +460,7 @@ def _sort_under_limit(path: tuple[_Step, ...]) -> Mapping[str, Any] | None:
 
 def relations(explain_output: Any) -> set[str]:
     """Every table a plan reads, for index-use bookkeeping and cheap pre-checks."""
-    return {
-        str(node["Relation Name"])
-        for node, _ in _walk(root_plan(explain_output), ())
-        if isinstance(node.get("Relation Name"), str)
-    }
+    return _names(explain_output, "Relation Name")
 
 
 def scanned_from_temporary_schema(explain_output: Any, table: str) -> bool:
@@ -586,8 +519,12 @@ def index_conditions_on(explain_output: Any, table: str) -> list[str]:
 
 def indexes_used(explain_output: Any) -> set[str]:
     """Names of the indexes a plan scans."""
+    return _names(explain_output, "Index Name")
+
+
+def _names(explain_output: Any, key: str) -> set[str]:
     return {
-        str(node["Index Name"])
+        str(node[key])
         for node, _ in _walk(root_plan(explain_output), ())
-        if isinstance(node.get("Index Name"), str)
+        if isinstance(node.get(key), str)
     }

@@ -232,9 +232,8 @@ class GuardPlugin:
             self.guard.end_test()
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from pytest_indexguard.summary import Summary
 
-        own = Summary.of(self.guard)
+        own = self.guard.summary()
         gone = sorted(self._gone())
         workeroutput = getattr(session.config, "workeroutput", None)
         if workeroutput is not None:  # an xdist worker: the controller reports

@@ -120,7 +120,6 @@ class TestPolicy:
     """What the markers of one test allow; the fixture pushes and pops allow blocks."""
 
     skip: bool = False
-    skip_reason: str | None = None
     marks: tuple[AllowMark, ...] = ()
     blocks: list[frozenset[str] | None] = field(default_factory=list)
     today: datetime.date = field(default_factory=datetime.date.today)
@@ -134,13 +133,7 @@ class TestPolicy:
             replace(_allow_signature(*marker.args, **marker.kwargs), node=node.nodeid)
             for node, marker in item.iter_markers_with_node(ALLOW_MARK)
         )
-        return cls(
-            skip=bool(skip_markers),
-            skip_reason=_skip_signature(*skip_markers[0].args, **skip_markers[0].kwargs)
-            if skip_markers
-            else None,
-            marks=marks,
-        )
+        return cls(skip=bool(skip_markers), marks=marks)
 
     def decide(self, table: str) -> Decision:
         """Whether a violation on ``table`` is allowed right now, and by what."""

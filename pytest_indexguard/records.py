@@ -1,24 +1,19 @@
-"""Violations of one test as plain data: attached to the test's report, so that they reach the
-xdist controller with it, feed the JUnit property, the baseline and the JSON and SARIF reports.
-Parameter values never appear: the SQL is normalised and the plan's literals are masked."""
+"""Violations of one test as plain data (``model.ViolationRecord``): attached to the test's
+report, so that they reach the xdist controller with it, feed the JUnit property, the baseline
+and the JSON and SARIF reports. Parameter values never appear: the SQL is normalised and the
+plan's literals are masked."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-from pytest_indexguard.plan import root_plan
+from pytest_indexguard.model import Occurrence, TestRun, ViolationRecord
 from pytest_indexguard.sqltext import mask_plan_expression
-
-if TYPE_CHECKING:
-    from pytest_indexguard.guard import Occurrence, TestRun
 
 PLAN_EXCERPT_LINES = 30
 
 
-def violation_records(run: TestRun) -> list[dict[str, Any]]:
+def violation_records(run: TestRun) -> list[ViolationRecord]:
     """One record per distinct (statement, status, call site) of the test, with a count."""
-    grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
+    grouped: dict[tuple[str, str, str], ViolationRecord] = {}
     for occurrence in run.occurrences:
         site = str(occurrence.call_site) if occurrence.call_site else ""
         key = (occurrence.fingerprint, occurrence.status, site)
@@ -29,7 +24,7 @@ def violation_records(run: TestRun) -> list[dict[str, Any]]:
     return [grouped[key] for key in sorted(grouped)]
 
 
-def _record(test: str, occurrence: Occurrence) -> dict[str, Any]:
+def _record(test: str, occurrence: Occurrence) -> ViolationRecord:
     finding = occurrence.finding
     _, sql = occurrence.statement.identity(finding.table)
     suggestion = occurrence.suggestion
@@ -77,40 +72,5 @@ def _record(test: str, occurrence: Occurrence) -> dict[str, Any]:
             if suggestion
             else None
         ),
-        "plan": render_plan(occurrence.statement.plan)[:PLAN_EXCERPT_LINES],
+        "plan": list(occurrence.statement.plan_lines[:PLAN_EXCERPT_LINES]),
     }
-
-
-def render_plan(plan: Any) -> list[str]:
-    """EXPLAIN's text shape, from its JSON, with literal values masked."""
-    lines: list[str] = []
-
-    def visit(node: Mapping[str, Any], depth: int) -> None:
-        label = str(node.get("Node Type"))
-        if node.get("Parallel Aware"):
-            label = f"Parallel {label}"
-        if node.get("Index Name"):
-            label += f" using {node['Index Name']}"
-        if node.get("Relation Name"):
-            label += f" on {node['Relation Name']}"
-        if node.get("Disabled") or (
-            "Disabled" not in node
-            and node.get("Node Type") == "Seq Scan"
-            and float(node.get("Startup Cost", 0)) >= 1e10
-        ):
-            label += " (disabled)"
-        prefix = "  " * depth + ("-> " if depth else "")
-        lines.append(prefix + label)
-        for detail in ("Index Cond", "Filter", "Join Filter", "Sort Key", "Recheck Cond"):
-            if detail in node:
-                value = node[detail]
-                text = ", ".join(value) if isinstance(value, list) else str(value)
-                lines.append("  " * depth + f"     {detail}: {mask_plan_expression(text)}")
-        for child in node.get("Plans", ()) or ():
-            visit(child, depth + 1)
-
-    try:
-        visit(root_plan(plan), 0)
-    except ValueError:
-        lines.append("(no plan)")
-    return lines

@@ -6,13 +6,21 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from pytest_indexguard.config import Settings
-from pytest_indexguard.guard import DISTINCT_CAP, PSYCOPG2, Occurrence, Status
-from pytest_indexguard.plan import Rule, ScanFinding
-from pytest_indexguard.records import render_plan
+from pytest_indexguard.model import DISTINCT_CAP, PSYCOPG2, Occurrence, Rule, ScanFinding, Status
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import mask_plan_expression, normalise, shorten
 from pytest_indexguard.suggest import Suggestion
 from pytest_indexguard.summary import Summary
+
+# What each rule means, as the failure message says it.
+RULES: dict[Rule, str] = {
+    Rule.FILTER: "filters rows that no index serves",
+    Rule.JOIN: "is read in full for every outer row of a nested loop: the join key has no index",
+    Rule.SORT_LIMIT: "is read in full and sorted to return the first rows: no index has that order",
+    Rule.UNSERVABLE: "is read in full for a predicate no index can serve as written",
+    Rule.SORT_RANGE: "feeds a sort of every row its index finds, to return the first ones: "
+    "no index has the condition and the order together",
+}
 
 
 def failure_message(occurrences: Sequence[Occurrence], *, verbose: int) -> str:
@@ -61,7 +69,7 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
     statement = first.statement
     suggestion = first.suggestion
     assert finding.rule is not None
-    headline = f"[{number}] {finding.table}: {finding.scan_label} {finding.rule.describe()}"
+    headline = f"[{number}] {finding.table}: {finding.scan_label} {RULES[finding.rule]}"
     if suggestion is not None and suggestion.verified is not False:
         headline += f"; no index on ({', '.join(suggestion.columns)})"
     lines = [headline]
@@ -106,7 +114,7 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         lines.extend(suggestion_lines(suggestion, what=_what(finding)))
     if verbose > 0:
         lines.append("    plan:")
-        lines.extend("      " + line for line in render_plan(statement.plan))
+        lines.extend("      " + line for line in statement.plan_lines)
     return lines
 
 
@@ -229,7 +237,7 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
             + (
                 "connections made through psycopg 3 only (it leaves the project's driver alone)"
                 if vendor == PSYCOPG2
-                else "PostgreSQL only"
+                else "PostgreSQL, SQLite, MySQL and MariaDB"
             )
         )
     for error, times in sorted(summary.internal_errors.items()):

@@ -15,13 +15,14 @@ the entries of the tests that ran.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from pytest_indexguard import __version__
 from pytest_indexguard.baseline import Entry
 from pytest_indexguard.config import Settings
-from pytest_indexguard.guard import Status
+from pytest_indexguard.model import Status, ViolationRecord
 
 REPORT_FORMAT = "pytest-indexguard report"
 # 2: each violation lists its "hits" (test, call site, executions, markers), and the report says
@@ -53,11 +54,26 @@ GROUP_FIELDS = (
 HIT_FIELDS = ("test", "call_site", "executions", "marker", "expired_marker")
 
 
+class MarkerUse(TypedDict):
+    """An allow marker in effect for one test, and whether it allowed anything there."""
+
+    node: str
+    marker: str
+    used: bool
+
+
+class TestData(TypedDict):
+    """What one test's report carries to the process that prints the summary."""
+
+    violations: list[ViolationRecord]
+    markers: list[MarkerUse]
+
+
 @dataclass
 class Results:
     settings: Settings
     baseline: dict[str, Entry] = field(default_factory=dict)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[ViolationRecord] = field(default_factory=list)
     # Tests whose call phase ran (passed, failed, xfailed): not skipped, not deselected.
     ran: set[str] = field(default_factory=set)
     # Tests named in the baseline that no longer exist (see the module docstring).
@@ -65,16 +81,14 @@ class Results:
     # Allow markers in effect, by (node that carries it, marker): whether it allowed anything.
     markers: dict[tuple[str, str], bool] = field(default_factory=dict)
 
-    def add(
-        self, nodeid: str, when: str, data: dict[str, Any] | None, *, ran: bool = False
-    ) -> None:
+    def add(self, nodeid: str, when: str, data: TestData | None, *, ran: bool = False) -> None:
         """One test report: ``ran`` when it is the report of a call phase that ran."""
         if when == "call" and ran:
             self.ran.add(nodeid)
         if data:
-            self.records.extend(data.get("violations", ()))
-            for usage in data.get("markers", ()):
-                self.note_marker(str(usage["node"]), str(usage["marker"]), bool(usage["used"]), ran)
+            self.records.extend(data["violations"])
+            for usage in data["markers"]:
+                self.note_marker(usage["node"], usage["marker"], usage["used"], ran)
 
     def note_marker(self, node: str, marker: str, used: bool, ran: bool) -> None:
         """A marker counts as unused only from tests that ran; a use counts from any test."""
@@ -95,9 +109,9 @@ class Results:
 
     # -- derived views ------------------------------------------------------------------------
 
-    def hits(self) -> dict[str, list[dict[str, Any]]]:
+    def hits(self) -> dict[str, list[ViolationRecord]]:
         """Baselined records (new or known) by fingerprint."""
-        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        found: dict[str, list[ViolationRecord]] = defaultdict(list)
         for record in self.records:
             if record["status"] in BASELINED:
                 found[record["fingerprint"]].append(record)
@@ -179,7 +193,8 @@ class Results:
         and the hits themselves (in the order of their tests), from which ``merge`` rebuilds
         the records."""
         groups: dict[tuple[str, str], dict[str, Any]] = {}
-        for record in sorted(self.records, key=_record_order):
+        for typed in sorted(self.records, key=_record_order):
+            record: Mapping[str, Any] = typed  # read by the field lists above
             key = (record["fingerprint"], record["status"])
             group = groups.get(key)
             if group is None:
@@ -288,7 +303,7 @@ class Results:
         return "\n".join(lines) + "\n"
 
 
-def _record_order(record: dict[str, Any]) -> tuple[str, str, str, str]:
+def _record_order(record: ViolationRecord) -> tuple[str, str, str, str]:
     return (record["table"], record["sql"], record["fingerprint"], record["test"])
 
 

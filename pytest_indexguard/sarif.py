@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_indexguard import __version__
-from pytest_indexguard.guard import Status
-from pytest_indexguard.plan import Rule
+from pytest_indexguard.model import Rule, Status
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/pytest-indexguard/"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from pytest_indexguard.plan import Rule, ScanFinding
+from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.schema import Schema
 from pytest_indexguard.sqltext import mask_plan_expression, quote_identifier
 
@@ -42,6 +42,13 @@ class Suggestion:
     app: str | None = None
     # A partitioned table: PostgreSQL cannot build its index CONCURRENTLY.
     partitioned: bool = False
+    # The database the DDL is written for (Django's vendor): only PostgreSQL builds an index
+    # CONCURRENTLY; MySQL names the table when it drops one.
+    dialect: str = "postgresql"
+
+    @property
+    def concurrently(self) -> bool:
+        return self.dialect == "postgresql" and not self.partitioned
 
     def index_code(self) -> str:
         if any(_is_expression(c) for c in self.columns):
@@ -53,19 +60,23 @@ class Suggestion:
 
     def sql(self) -> str:
         keys = ", ".join(_sql_column(c) for c in self.columns)
-        how = "INDEX" if self.partitioned else "INDEX CONCURRENTLY"
-        return f"CREATE {how} {self.name} ON {_sql_name(self.table)} ({keys})"
+        how = "INDEX CONCURRENTLY" if self.concurrently else "INDEX"
+        return f"CREATE {how} {self.name} ON {_sql_name(self.table, self.dialect)} ({keys})"
+
+    def drop_sql(self) -> str:
+        if self.dialect == "mysql":
+            return f"DROP INDEX {self.name} ON {_sql_name(self.table, self.dialect)}"
+        how = "INDEX CONCURRENTLY" if self.concurrently else "INDEX"
+        return f"DROP {how} IF EXISTS {self.name}"
 
     def migration_code(self) -> str:
         if self.kind == "external":
-            return (
-                f'migrations.RunSQL("{self.sql()}", '
-                f'reverse_sql="DROP INDEX CONCURRENTLY IF EXISTS {self.name}")'
-            )
+            return f'migrations.RunSQL("{self.sql()}", reverse_sql="{self.drop_sql()}")'
         if self.kind == "sql" or not self.model:
             return self.sql()
         model = self.model.partition(".")[2]
-        return f'AddIndexConcurrently("{model.lower()}", {self.index_code()})'
+        operation = "AddIndexConcurrently" if self.concurrently else "migrations.AddIndex"
+        return f'{operation}("{model.lower()}", {self.index_code()})'
 
     def describe(self) -> str:
         if self.kind == "external":
@@ -109,8 +120,12 @@ def _expression_code(column: str, field_name: str) -> str:
     return f"{code}.desc()" if descending else code
 
 
-def _sql_name(name: str) -> str:
-    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else quote_identifier(name)
+def _sql_name(name: str, dialect: str = "postgresql") -> str:
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        return name
+    if dialect == "mysql":
+        return "`" + name.replace("`", "``") + "`"
+    return quote_identifier(name)
 
 
 _RESERVED = frozenset(
@@ -279,6 +294,7 @@ def candidates(
     models: ModelIndex,
     sql: str | None = None,
     schema: Schema | None = None,
+    dialect: str = "postgresql",
 ) -> list[Suggestion]:
     """Indexes that could serve the scan, best first: every useful column (equality columns,
     then range columns, then the sort keys), then without the sort keys, then the equality
@@ -341,6 +357,8 @@ def candidates(
         found.append(_suggestion(table, columns, models))
     if schema is not None and table in set(schema.parents.values()):
         found = [replace(s, partitioned=True) for s in found]
+    if dialect != "postgresql":
+        found = [replace(s, dialect=dialect) for s in found]
     return found
 
 

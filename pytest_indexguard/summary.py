@@ -3,24 +3,16 @@ controller as JSON, merged there, and printed once."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pytest_indexguard.guard import Guard
-
-
-def statement_digest(alias: str, sql: str) -> str:
-    """Stable across processes (unlike ``hash``), so workers' distinct counts can be merged."""
-    return hashlib.blake2b(f"{alias}\0{sql}".encode(), digest_size=8).hexdigest()
+from typing import Any
 
 
 @dataclass
 class Summary:
-    """Counters and sets, each defined once here: ``of``, ``merge`` and the JSON round trip
-    follow the fields (numbers add up, sets and mappings unite)."""
+    """Counters and sets, each defined once here: ``merge`` and the JSON round trip
+    follow the fields (numbers add up, sets and mappings unite). The guard counts into one
+    (``Guard.totals``)."""
 
     checked: int = 0
     explained: int = 0
@@ -41,20 +33,6 @@ class Summary:
     unsupported: dict[str, str] = field(default_factory=dict)
     nearest: dict[str, str] = field(default_factory=dict)  # missing watched name -> a table
     internal_errors: Counter[str] = field(default_factory=Counter)
-
-    @classmethod
-    def of(cls, guard: Guard) -> Summary:
-        summary = cls()
-        for item in fields(cls):
-            value = getattr(guard, item.name, None)
-            if value is not None:
-                summary._add(item.name, value)
-        summary.cached = sum(len(plans) for plans in guard.plans.values())
-        summary.unexplained = {
-            statement_digest(alias, sql): (alias, sql, reason)
-            for (alias, sql), reason in guard.unexplained.items()
-        }
-        return summary
 
     def merge(self, other: Summary) -> None:
         for item in fields(self):

@@ -111,9 +111,10 @@ def sample_app(
 ) -> SampleApp:
     """The sample app's own suite, run as its users run it (its pytest.ini, its conftest)."""
     url = urlsplit(os.environ["DATABASE_URL"])
-    monkeypatch.setenv(
-        "DATABASE_URL", urlunsplit(url._replace(path=f"/indexguard_sample_{WORKER}"))
-    )
+    if url.scheme != "sqlite":  # SQLite's test databases are in memory, one per process
+        monkeypatch.setenv(
+            "DATABASE_URL", urlunsplit(url._replace(path=f"/indexguard_sample_{WORKER}"))
+        )
     monkeypatch.chdir(SAMPLE_APP)
     return SampleApp(pytester, SAMPLE_APP)
 

@@ -12,7 +12,8 @@ import pytest
 
 from plans.accuracy import EXPECTED, STATEMENTS
 from pytest_indexguard import judge
-from pytest_indexguard.plan import Rule, ScanFinding, analyze, is_cross_table_or, top_level
+from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.plan import analyze, is_cross_table_or, top_level
 from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
 
 JUDGE_DIR = Path(__file__).parent / "plans" / "judge"

@@ -18,7 +18,9 @@ import pytest
 
 from plans.capture_plans import dumps
 from plans.scenarios import SCENARIOS, SCENARIOS_BY_NAME, Scenario
-from pytest_indexguard.plan import Rule, ScanFinding, analyze, is_disabled, relations, root_plan
+from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.plan import analyze, is_disabled, relations, root_plan
+from pytest_indexguard.report import RULES
 
 PLANS_DIR = Path(__file__).parent / "plans"
 # Every scenario must have a plan from each of these server versions.
@@ -428,6 +430,6 @@ def test_malformed_output_is_a_value_error(output: Any, function: Callable[[Any]
 
 
 def test_every_rule_explains_itself_differently() -> None:
-    texts = [rule.describe() for rule in Rule]
+    texts = [RULES[rule] for rule in Rule]
     assert all(texts)
     assert len(set(texts)) == len(texts)

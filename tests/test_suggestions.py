@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DjangoProject, SampleApp
-from pytest_indexguard.plan import Rule, ScanFinding
+from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.suggest import (
     ModelIndex,
     Suggestion,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     from pytest_indexguard.judge import Production
-    from pytest_indexguard.plan import ScanFinding
+    from pytest_indexguard.model import ScanFinding
     from pytest_indexguard.schema import Schema
     from pytest_indexguard.suggest import Suggestion
 
@@ -50,6 +50,17 @@ class Assessment:
     round_trips: int = 0
     # What went wrong on the way (the verdict then rests on what was known): for the summary.
     errors: list[BaseException] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the judgement knows besides the plan: the database's indexes, which tables count,
+    production's shape when declared, and which columns hold few distinct values."""
+
+    schema: Schema
+    watched: Callable[[str], bool] | None = None
+    production: Production | None = None
+    few_values: Callable[[str, str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,17 +107,7 @@ class Backend(Protocol):
         """The plan of ``text``, in one protected round trip. ``forced``: planned as for large
         tables (the guard's default), however few rows the test database holds."""
 
-    def assess(
-        self,
-        raw: Any,
-        text: str,
-        plan: Any,
-        schema: Schema,
-        *,
-        watched: Callable[[str], bool] | None,
-        production: Production | None,
-        few_values: Callable[[str, str], bool] | None,
-    ) -> Assessment:
+    def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
         """The verdict on ``text`` whose plan is ``plan``: the full scans of the watched tables
         production would really do (rules in ``judge.py``)."""
 
@@ -144,12 +145,4 @@ def for_vendor(vendor: str) -> Backend | None:
         from pytest_indexguard.explain.postgresql import PostgreSQL
 
         return PostgreSQL()
-    if vendor == "sqlite":
-        from pytest_indexguard.explain.sqlite import SQLite
-
-        return SQLite()
-    if vendor == "mysql":
-        from pytest_indexguard.explain.mysql import MySQL
-
-        return MySQL()
     return None

@@ -15,17 +15,40 @@ from __future__ import annotations
 
 import json
 import select
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from psycopg import pq
 
+from pytest_indexguard import judge
+from pytest_indexguard.explain import (
+    Assessment,
+    Context,
+    Explained,
+    NotExplained,
+    Relations,
+    Verification,
+)
+from pytest_indexguard.model import PSYCOPG2, Rule, ScanFinding
+from pytest_indexguard.plan import (
+    analyze,
+    index_conditions,
+    indexes_used,
+    mentions,
+    relations,
+    root_plan,
+    scanned_from_temporary_schema,
+    signature,
+)
 from pytest_indexguard.schema import IndexInfo, Schema
-from pytest_indexguard.sqltext import quote_identifier
+from pytest_indexguard.sqltext import mask_plan_expression, quote_identifier
+from pytest_indexguard.suggest import Suggestion, expression_key, sql_keys
 
 if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
     from psycopg.pq.abc import PGconn, PGresult
+
+__all__ = ["NotExplained", "PostgreSQL"]
 
 SAVEPOINT = "indexguard_explain"
 # Never wait for a lock held by another connection (an ALTER TABLE in progress): the statement
@@ -37,16 +60,6 @@ FORCED_SETTINGS = (
     "SET LOCAL enable_mergejoin = off; "
 )
 _ROLLBACK = f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
-
-
-class NotExplained(Exception):
-    """The statement could not be explained; the message says why, in a few words."""
-
-
-@dataclass(frozen=True)
-class Explained:
-    plan: Any
-    round_trips: int
 
 
 def can_explain(raw: Any) -> str | None:
@@ -300,8 +313,6 @@ def verify_index(
     leave it behind if interrupted; the temporary table is gone with the rollback either way.
     Returns the plan (VERBOSE, so the caller can check the copy was used).
     """
-    from pytest_indexguard.suggest import sql_keys
-
     quoted = quote_identifier(table)
     keys = sql_keys(list(columns))
     body = (
@@ -398,3 +409,153 @@ def _wait(fileno: int, *, write: bool) -> bool:
 
 def _quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+class PostgreSQL:
+    """The ``Backend`` of PostgreSQL 13 and later, through psycopg 3."""
+
+    name = "PostgreSQL"
+
+    def unsupported(self, connection: BaseDatabaseWrapper) -> str | None:
+        raw = connection.connection
+        if raw is not None and not hasattr(raw, "pgconn"):
+            return PSYCOPG2  # decided before anything imports psycopg 3 on its behalf
+        return None
+
+    def busy(self, raw: Any) -> str | None:
+        return can_explain(raw)
+
+    def bind(self, raw: Any, sql: str, params: Any) -> str:
+        from psycopg import ClientCursor
+
+        with ClientCursor(raw) as cursor:
+            return cursor.mogrify(sql, params)
+
+    def explain(self, raw: Any, text: str, *, forced: bool) -> Explained:
+        return explain(raw, text, forced=forced)
+
+    def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
+        """The forced plan's full scans and sorted ranges (``plan.analyze``); the existing
+        indexes ``judge.probes`` asks about, answered in one more round trip (and the statement
+        planned once more with sorts off when a sorted range needs it); then ``judge.settle``
+        keeps what production would really do."""
+        schema, production = context.schema, context.production
+        result = Assessment(findings=[])
+        findings = analyze(
+            plan, context.watched, leading=schema.leading_of, sorted_ranges=production is not None
+        )
+        questions = judge.probes(findings, schema)
+        unsorted = None
+        if any(f.sorted_range for f in findings):
+            try:
+                again = explain(raw, text, forced=True, extra=NO_SORT)
+                unsorted = again.plan
+                result.round_trips += again.round_trips
+            except Exception as exc:  # judge the range on the first plan alone
+                result.errors.append(exc)
+        answers: list[Any] = [None] * len(questions)
+        if questions:
+            try:
+                answers = explain_many(raw, [q.sql for q in questions])
+            except Exception as exc:  # keep the findings as the forced plan shows them
+                result.errors.append(exc)
+            result.round_trips += 1
+        result.findings = judge.settle(
+            findings,
+            schema,
+            plan,
+            dict(zip(questions, answers, strict=True)),
+            production,
+            unsorted=unsorted,
+            few_values=context.few_values,
+        )
+        return result
+
+    def schema(self, raw: Any) -> Schema:
+        return schema(raw)
+
+    def relations(self, raw: Any, tables: Iterable[str]) -> Relations:
+        views, partitions, names = views_and_partitions(raw, tables)
+        return Relations(frozenset(views), frozenset(partitions), frozenset(names))
+
+    def table_sizes(self, raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
+        return table_sizes(raw, tables)
+
+    def verify(
+        self, raw: Any, text: str, finding: ScanFinding, candidate: Suggestion
+    ) -> Verification:
+        extra = NO_SORT if finding.rule is Rule.SORT_RANGE else ""
+        plan = verify_index(raw, text, finding.table, candidate.columns, extra=extra)
+        if not scanned_from_temporary_schema(plan, finding.table):
+            return Verification(
+                None, round_trips=1, note="not verified: the statement names the table's schema"
+            )
+        return Verification(fixes(plan, finding, candidate), round_trips=1)
+
+    def render(self, plan: Any) -> list[str]:
+        return render_plan(plan)
+
+    def indexes_used(self, plan: Any) -> set[str]:
+        return indexes_used(plan)
+
+    def tables_read(self, plan: Any) -> set[str]:
+        return relations(plan)
+
+    def internal(self, table: str) -> bool:
+        return table.startswith("pg_")
+
+
+def fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
+    """The finding is gone from the plan made with the candidate index, and every use of that
+    index constrains its leading column (a condition on a later column alone still reads the
+    whole index)."""
+    wanted = signature(finding)
+    if any(signature(f) == wanted for f in analyze(plan) if f.is_violation):
+        return False
+    if finding.rule is Rule.SORT_RANGE and any(
+        f.table == finding.table for f in analyze(plan, sorted_ranges=True) if f.sorted_range
+    ):
+        return False  # the rows are still sorted
+    first = candidate.columns[0].lstrip("-")
+    expression = expression_key(first)
+    column = expression[1] if expression else first
+    # A use without a condition reads the index in order (under a LIMIT): the plan analysis
+    # above already judged it.
+    return all(
+        not condition or mentions(condition, column) for condition in index_conditions(plan, PROBE)
+    )
+
+
+def render_plan(plan: Any) -> list[str]:
+    """EXPLAIN's text shape, from its JSON, with literal values masked."""
+    lines: list[str] = []
+
+    def visit(node: Mapping[str, Any], depth: int) -> None:
+        label = str(node.get("Node Type"))
+        if node.get("Parallel Aware"):
+            label = f"Parallel {label}"
+        if node.get("Index Name"):
+            label += f" using {node['Index Name']}"
+        if node.get("Relation Name"):
+            label += f" on {node['Relation Name']}"
+        if node.get("Disabled") or (
+            "Disabled" not in node
+            and node.get("Node Type") == "Seq Scan"
+            and float(node.get("Startup Cost", 0)) >= 1e10
+        ):
+            label += " (disabled)"
+        prefix = "  " * depth + ("-> " if depth else "")
+        lines.append(prefix + label)
+        for detail in ("Index Cond", "Filter", "Join Filter", "Sort Key", "Recheck Cond"):
+            if detail in node:
+                value = node[detail]
+                text = ", ".join(value) if isinstance(value, list) else str(value)
+                lines.append("  " * depth + f"     {detail}: {mask_plan_expression(text)}")
+        for child in node.get("Plans", ()) or ():
+            visit(child, depth + 1)
+
+    try:
+        visit(root_plan(plan), 0)
+    except ValueError:
+        lines.append("(no plan)")
+    return lines

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from pytest_indexguard.plan import Rule
+from pytest_indexguard.model import Rule
 
 Mode = Literal["forced", "planner"]
 

@@ -897,8 +897,8 @@ class Command(BaseCommand):
     ) -> dict[str, str]:
         """The guard's verdict on each seed query as a test run sees it: on a small database
         with the schema of 0001 (no planned index), with production's shape from ``shape``."""
-        from pytest_indexguard.assess import assess
-        from pytest_indexguard.explain import postgresql
+        from pytest_indexguard.explain import Context
+        from pytest_indexguard.explain.postgresql import PostgreSQL
         from pytest_indexguard.judge import Production
         from pytest_indexguard.schema import ColumnShape
 
@@ -922,12 +922,13 @@ class Command(BaseCommand):
             connection.ensure_connection()
             raw = connection.connection
             assert raw is not None
-            schema = postgresql.schema(raw)
+            backend = PostgreSQL()
+            schema = backend.schema(raw)
             for query in queries:
                 sql = statements[query.name].strip()
-                plan = postgresql.explain(raw, sql, forced=True).plan
-                found = assess(
-                    raw, sql, plan, schema, watched=WATCHED.__contains__, production=production
+                plan = backend.explain(raw, sql, forced=True).plan
+                found = backend.assess(
+                    raw, sql, plan, Context(schema, WATCHED.__contains__, production)
                 )
                 violations = [f for f in found.findings if f.rule is not None]
                 verdicts[query.name] = (
