@@ -32,22 +32,22 @@ from pytest_indexguard.suggest import Suggestion
 from pytest_indexguard.summary import Summary
 
 PLANS = Path(__file__).parent / "plans" / "pg18"
-RETRY_INDEX = Suggestion(
-    table="upstream_webhookdelivery",
-    columns=("status", "next_attempt_at"),
-    model="upstream.WebhookDelivery",
-    fields=("status", "next_attempt_at"),
-    name="webhookdeliv_status_next_a_idx",
-    verified=True,
-)
-STATUS_INDEX = Suggestion(
-    table="upstream_webhookdelivery",
-    columns=("status",),
-    model="upstream.WebhookDelivery",
-    fields=("status",),
-    name="webhookdeliv_status_idx",
-    verified=True,
-)
+
+
+def delivery_index(name: str, *columns: str, verified: bool | None = True) -> Suggestion:
+    """An index on the sample app's WebhookDelivery, as the guard suggests it."""
+    return Suggestion(
+        table="upstream_webhookdelivery",
+        columns=columns,
+        model="upstream.WebhookDelivery",
+        fields=columns,
+        name=name,
+        verified=verified,
+    )
+
+
+RETRY_INDEX = delivery_index("webhookdeliv_status_next_a_idx", "status", "next_attempt_at")
+STATUS_INDEX = delivery_index("webhookdeliv_status_idx", "status")
 
 # The plan as a backend renders it for people: the report shows it as it is.
 PLAN_LINES = (
@@ -186,14 +186,7 @@ def test_statements_are_grouped_and_their_call_sites_counted() -> None:
 
 
 def test_without_a_working_index_the_message_says_so() -> None:
-    failed = Suggestion(
-        table="upstream_webhookdelivery",
-        columns=("status",),
-        model="upstream.WebhookDelivery",
-        fields=("status",),
-        name="x",
-        verified=False,
-    )
+    failed = delivery_index("webhookdeliv_status_idx", "status", verified=False)
     scan = violation(
         "seq_scan_filter", suggestion=failed, rows=(2_500_000, "indexguard_table_rows")
     )
