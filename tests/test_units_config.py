@@ -4,7 +4,8 @@ command line and an ini file as pytest does, and the plugin's own ``pytest_confi
 check is decided before a session starts. That a ``pytest.UsageError`` raised there stops a run
 with one ``ERROR:`` line and no traceback is checked end to end in ``test_bad_input.py``, and
 that the resolved settings drive the guard by the inner runs of ``test_precedence.py``,
-``test_detection.py`` and the sample app's (``indexguard = true`` and its tables in its ini)."""
+``test_detection.py``, the inner project's ini (``indexguard_check_test_code``, conftest.py) and
+the sample app's (``indexguard = true``, its tables, stats file and min-rows in its ini)."""
 
 from __future__ import annotations
 
@@ -304,6 +305,9 @@ def test_unservable_cache_size_and_test_code_from_ini_and_cli(parse: Parse) -> N
     assert (from_cli.unservable, from_cli.cache_size) == ("fail", 7)
     assert settings(parse, "--indexguard-check-test-code").check_test_code
     assert not settings(parse).check_test_code
+    assert header_line(from_ini) == (
+        "indexguard: on, mode forced, watching every table, test code checked"
+    )
 
 
 def test_declared_sizes_beat_the_stats_file(parse: Parse, tmp_path: Path) -> None:
