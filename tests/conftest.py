@@ -147,3 +147,19 @@ class SampleApp:
                 *args,
             )
         )
+
+
+def reachable_mysql() -> str:
+    """The MySQL/MariaDB server the MySQL tests use (``INDEXGUARD_MYSQL_URL``, default the
+    machine's MariaDB), or a skip that says why there is none."""
+    pytest.importorskip("pymysql", reason="PyMySQL is not installed: pip install PyMySQL")
+    from plans.capture_mysql import connect, mysql_url
+
+    url = mysql_url()
+    try:
+        connect(url).close()
+    except Exception as exc:
+        pytest.skip(
+            f"no MySQL/MariaDB server at {url} (set INDEXGUARD_MYSQL_URL to run these): {exc}"
+        )
+    return url

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg import pq
 
-from pytest_indexguard.explain import postgresql
+from pytest_indexguard.explain import NotExplained, postgresql
 from pytest_indexguard.plan import analyze
 
 INTRANS = pq.TransactionStatus.INTRANS
@@ -59,7 +59,7 @@ def test_error_restores_the_transaction(conn: psycopg.Connection) -> None:
     conn.execute("BEGIN")
     conn.execute("CREATE TEMP TABLE t (id bigint primary key)")
     conn.execute("INSERT INTO t VALUES (7)")
-    with pytest.raises(postgresql.NotExplained, match="invalid input syntax"):
+    with pytest.raises(NotExplained, match="invalid input syntax"):
         postgresql.explain(conn, "SELECT * FROM t WHERE id = 'not-a-number'", forced=True)
     assert conn.pgconn.transaction_status == INTRANS
     assert _setting(conn, "enable_seqscan") == "on"
@@ -69,7 +69,7 @@ def test_error_restores_the_transaction(conn: psycopg.Connection) -> None:
 
 def test_error_in_autocommit_leaves_the_connection_idle(conn: psycopg.Connection) -> None:
     conn.autocommit = True
-    with pytest.raises(postgresql.NotExplained, match="does not exist"):
+    with pytest.raises(NotExplained, match="does not exist"):
         postgresql.explain(conn, "SELECT * FROM no_such_table", forced=True)
     assert conn.pgconn.transaction_status == IDLE
     assert conn.execute("SELECT 1").fetchone() == (1,)

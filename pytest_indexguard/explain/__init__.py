@@ -30,6 +30,16 @@ if TYPE_CHECKING:
     from pytest_indexguard.suggest import Suggestion
 
 
+# Tables without a row estimate are counted, up to this many rows (a table that big is big
+# whatever its exact size).
+COUNT_BOUND = 100_000
+
+
+def counted(rows: int) -> tuple[int, str]:
+    """A table size counted with ``LIMIT COUNT_BOUND``, and where the figure comes from."""
+    return rows, "counted" if rows < COUNT_BOUND else f"counted, at least {COUNT_BOUND:,}"
+
+
 class NotExplained(Exception):
     """The statement could not be explained; the message says why, in a few words."""
 
@@ -145,4 +155,12 @@ def for_vendor(vendor: str) -> Backend | None:
         from pytest_indexguard.explain.postgresql import PostgreSQL
 
         return PostgreSQL()
+    if vendor == "sqlite":
+        from pytest_indexguard.explain.sqlite import SQLite
+
+        return SQLite()
+    if vendor == "mysql":
+        from pytest_indexguard.explain.mysql import MySQL
+
+        return MySQL()
     return None

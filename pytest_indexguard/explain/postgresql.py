@@ -20,15 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import pq
 
+from pytest_indexguard import explain as boundary
 from pytest_indexguard import judge
-from pytest_indexguard.explain import (
-    Assessment,
-    Context,
-    Explained,
-    NotExplained,
-    Relations,
-    Verification,
-)
 from pytest_indexguard.model import PSYCOPG2, Rule, ScanFinding
 from pytest_indexguard.plan import (
     analyze,
@@ -48,7 +41,6 @@ if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
     from psycopg.pq.abc import PGconn, PGresult
 
-__all__ = ["NotExplained", "PostgreSQL"]
 
 SAVEPOINT = "indexguard_explain"
 # Never wait for a lock held by another connection (an ALTER TABLE in progress): the statement
@@ -83,7 +75,7 @@ NO_INDEX_SCANS = "SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlysc
 NO_SORT = "SET LOCAL enable_sort = off; "
 
 
-def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> Explained:
+def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> boundary.Explained:
     """EXPLAIN ``statement`` (parameters already bound) on the psycopg connection ``raw``."""
     body = f"{FORCED_SETTINGS if forced else LOCK_TIMEOUT}{extra}EXPLAIN (FORMAT JSON) {statement}"
     results, round_trips = _protected(raw, body)
@@ -91,8 +83,8 @@ def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> Expla
         if result.status == pq.ExecStatus.TUPLES_OK and result.ntuples:
             value = result.get_value(0, 0)
             if value is not None:
-                return Explained(plan=json.loads(bytes(value)), round_trips=round_trips)
-    raise NotExplained("EXPLAIN returned no plan")
+                return boundary.Explained(plan=json.loads(bytes(value)), round_trips=round_trips)
+    raise boundary.NotExplained("EXPLAIN returned no plan")
 
 
 def explain_many(raw: Any, statements: list[str]) -> list[Any | None]:
@@ -103,7 +95,7 @@ def explain_many(raw: Any, statements: list[str]) -> list[Any | None]:
     body = FORCED_SETTINGS + "\n; ".join(f"EXPLAIN (FORMAT JSON) {s}" for s in statements)
     try:
         results, _ = _protected(raw, body)
-    except NotExplained:
+    except boundary.NotExplained:
         if len(statements) == 1:
             return [None]
         return [explain_many(raw, [statement])[0] for statement in statements]
@@ -161,9 +153,6 @@ def size_source(analysed: bool) -> str:
     return "pg_class.reltuples" if analysed else "page-based estimate"
 
 
-COUNT_BOUND = 100_000
-
-
 def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
     """Row estimates of ``tables`` on the test's connection (see ``sizes_query``); a table never
     analysed is counted (up to ``COUNT_BOUND`` rows) rather than estimated from its pages."""
@@ -186,15 +175,14 @@ def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
         # (a table that big is big whatever its exact size).
         counts = "; ".join(
             f"SELECT count(*) FROM (SELECT 1 FROM {quote_identifier(name)} "
-            f"LIMIT {COUNT_BOUND}) AS bounded"
+            f"LIMIT {boundary.COUNT_BOUND}) AS bounded"
             for name in unanalysed
         )
         counted, _ = _protected(raw, counts)
         values = [r for r in counted if r.status == pq.ExecStatus.TUPLES_OK and r.ntuples]
         for name, result in zip(unanalysed, values, strict=False):
             rows = int(bytes(result.get_value(0, 0) or b"0"))
-            source = "counted" if rows < COUNT_BOUND else f"counted, at least {COUNT_BOUND:,}"
-            sizes[name] = (rows, source)
+            sizes[name] = boundary.counted(rows)
     return sizes
 
 
@@ -330,7 +318,7 @@ def verify_index(
             value = result.get_value(0, 0)
             if value is not None:
                 return json.loads(bytes(value))
-    raise NotExplained("EXPLAIN returned no plan")
+    raise boundary.NotExplained("EXPLAIN returned no plan")
 
 
 def _protected_block(raw: Any, body: str) -> tuple[list[PGresult], int]:
@@ -342,7 +330,7 @@ def _protected_block(raw: Any, body: str) -> tuple[list[PGresult], int]:
     if error is not None:
         if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
             _exchange(raw.pgconn, b"ROLLBACK")
-        raise NotExplained(error)
+        raise boundary.NotExplained(error)
     return results, 1
 
 
@@ -363,7 +351,7 @@ def _protected(raw: Any, body: str) -> tuple[list[PGresult], int]:
         if in_transaction:
             _exchange(pgconn, _ROLLBACK.encode(encoding))
             round_trips += 1
-        raise NotExplained(error)
+        raise boundary.NotExplained(error)
     return results, round_trips
 
 
@@ -431,16 +419,18 @@ class PostgreSQL:
         with ClientCursor(raw) as cursor:
             return cursor.mogrify(sql, params)
 
-    def explain(self, raw: Any, text: str, *, forced: bool) -> Explained:
+    def explain(self, raw: Any, text: str, *, forced: bool) -> boundary.Explained:
         return explain(raw, text, forced=forced)
 
-    def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
+    def assess(
+        self, raw: Any, text: str, plan: Any, context: boundary.Context
+    ) -> boundary.Assessment:
         """The forced plan's full scans and sorted ranges (``plan.analyze``); the existing
         indexes ``judge.probes`` asks about, answered in one more round trip (and the statement
         planned once more with sorts off when a sorted range needs it); then ``judge.settle``
         keeps what production would really do."""
         schema, production = context.schema, context.production
-        result = Assessment(findings=[])
+        result = boundary.Assessment(findings=[])
         findings = analyze(
             plan, context.watched, leading=schema.leading_of, sorted_ranges=production is not None
         )
@@ -474,23 +464,23 @@ class PostgreSQL:
     def schema(self, raw: Any) -> Schema:
         return schema(raw)
 
-    def relations(self, raw: Any, tables: Iterable[str]) -> Relations:
+    def relations(self, raw: Any, tables: Iterable[str]) -> boundary.Relations:
         views, partitions, names = views_and_partitions(raw, tables)
-        return Relations(frozenset(views), frozenset(partitions), frozenset(names))
+        return boundary.Relations(frozenset(views), frozenset(partitions), frozenset(names))
 
     def table_sizes(self, raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
         return table_sizes(raw, tables)
 
     def verify(
         self, raw: Any, text: str, finding: ScanFinding, candidate: Suggestion
-    ) -> Verification:
+    ) -> boundary.Verification:
         extra = NO_SORT if finding.rule is Rule.SORT_RANGE else ""
         plan = verify_index(raw, text, finding.table, candidate.columns, extra=extra)
         if not scanned_from_temporary_schema(plan, finding.table):
-            return Verification(
+            return boundary.Verification(
                 None, round_trips=1, note="not verified: the statement names the table's schema"
             )
-        return Verification(fixes(plan, finding, candidate), round_trips=1)
+        return boundary.Verification(fixes(plan, finding, candidate), round_trips=1)
 
     def render(self, plan: Any) -> list[str]:
         return render_plan(plan)

@@ -50,8 +50,9 @@ def test_planned_indexes_follow_the_without_indexes_option(request: pytest.Fixtu
         on_enabled = {name for name, columns in indexes.items() if columns == ["enabled"]}
         expected = set() if without_indexes else {_schema_editor_index_name(table, "enabled")}
         assert on_enabled == expected, table
-        # Django's own ForeignKey index is there in both schemas.
-        assert ["customer_id"] in indexes.values(), table
+        # The foreign key is indexed in both schemas: by Django's own index, or on MySQL and
+        # MariaDB by the unique (customer_id, name) index, which lets InnoDB drop Django's.
+        assert any(columns[:1] == ["customer_id"] for columns in indexes.values()), table
 
 
 @pytest.mark.django_db
@@ -63,6 +64,10 @@ def test_db_index_false_on_enabled_drops_the_concurrently_built_index(
     # with the test's transaction.
     if _without_indexes(request):
         pytest.skip("the schema of 0001 has no index on enabled")
+    if connection.vendor != "postgresql":
+        # SQLite's schema editor refuses to run inside the test's transaction, and MySQL's DDL
+        # would commit it: only PostgreSQL rolls the change back with the test.
+        pytest.skip("only PostgreSQL builds the index concurrently and rolls DDL back")
     table = model._meta.db_table
     old_field = model._meta.get_field("enabled")
     assert isinstance(old_field, models.BooleanField)

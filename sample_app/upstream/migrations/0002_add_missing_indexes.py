@@ -8,12 +8,34 @@
 # side creates the same index under the name Django's schema editor gives it
 # (_create_index_name(table, ["enabled"], suffix="")). A later AlterField back to
 # db_index=False then finds it by introspection and drops it like any Django-made index.
+#
+# The sample app also runs on SQLite and MySQL (DATABASE_URL), which have no CONCURRENTLY:
+# there the same indexes are built the plain way.
+
+from typing import Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
+from django.db.migrations.operations import AddIndex
 
 ALERTRULE_ENABLED_IDX = "upstream_alertrule_enabled_edf77657"
 NOTIFCHAN_ENABLED_IDX = "upstream_notificationchannel_enabled_c56d7ec2"
+
+
+class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
+    """CREATE INDEX CONCURRENTLY on PostgreSQL, a plain CREATE INDEX on other databases."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, *states)
+        else:
+            AddIndex.database_forwards(self, app_label, schema_editor, *states)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, *states)
+        else:
+            AddIndex.database_backwards(self, app_label, schema_editor, *states)
 
 
 class Migration(migrations.Migration):
@@ -33,12 +55,9 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                migrations.RunSQL(
-                    sql=(
-                        f'CREATE INDEX CONCURRENTLY "{ALERTRULE_ENABLED_IDX}" '
-                        'ON "upstream_alertrule" ("enabled")'
-                    ),
-                    reverse_sql=f'DROP INDEX CONCURRENTLY IF EXISTS "{ALERTRULE_ENABLED_IDX}"',
+                AddIndexConcurrentlyOnPostgreSQL(
+                    model_name="alertrule",
+                    index=models.Index(fields=["enabled"], name=ALERTRULE_ENABLED_IDX),
                 ),
             ],
         ),
@@ -51,41 +70,38 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                migrations.RunSQL(
-                    sql=(
-                        f'CREATE INDEX CONCURRENTLY "{NOTIFCHAN_ENABLED_IDX}" '
-                        'ON "upstream_notificationchannel" ("enabled")'
-                    ),
-                    reverse_sql=f'DROP INDEX CONCURRENTLY IF EXISTS "{NOTIFCHAN_ENABLED_IDX}"',
+                AddIndexConcurrentlyOnPostgreSQL(
+                    model_name="notificationchannel",
+                    index=models.Index(fields=["enabled"], name=NOTIFCHAN_ENABLED_IDX),
                 ),
             ],
         ),
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgreSQL(
             model_name="alertrule",
             index=models.Index(fields=["customer", "enabled"], name="alertrule_cust_enabled_idx"),
         ),
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgreSQL(
             model_name="notificationchannel",
             index=models.Index(
                 fields=["customer", "enabled", "channel_type"],
                 name="notifchan_cust_enabled_idx",
             ),
         ),
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgreSQL(
             model_name="webhookdelivery",
             index=models.Index(fields=["status", "next_attempt_at"], name="webhook_retry_idx"),
         ),
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgreSQL(
             model_name="webhookdelivery",
             index=models.Index(
                 fields=["endpoint", "-created_at"], name="webhook_endpoint_hist_idx"
             ),
         ),
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgreSQL(
             model_name="integrationlog",
             index=models.Index(fields=["connection", "-start_time"], name="intlog_conn_time_idx"),
         ),
-        AddIndexConcurrently(
+        AddIndexConcurrentlyOnPostgreSQL(
             model_name="integrationlog",
             index=models.Index(fields=["status", "-start_time"], name="intlog_status_time_idx"),
         ),

@@ -1,0 +1,133 @@
+"""The guard in process, on the outer session's own database (the sample app's schema on the
+session's PostgreSQL): the plan cache, the backend per alias, recording against the running
+test, schema changes. End-to-end behaviour (markers, reports, xdist) is tested through inner
+pytest runs elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from pytest_indexguard.config import Settings
+from pytest_indexguard.explain import for_vendor
+from pytest_indexguard.explain.postgresql import PostgreSQL
+from pytest_indexguard.guard import Guard
+from pytest_indexguard.model import Rule, Status
+from pytest_indexguard.policy import TestPolicy as Policy
+from pytest_indexguard.report import summary_lines
+from pytest_indexguard.results import Results
+from pytest_indexguard.summary import Summary
+from upstream.integrations.models import WebhookDelivery
+
+REPO = Path(__file__).parent.parent
+# event_type has no index in the sample app's schema; status leads webhook_retry_idx.
+UNINDEXED = "event_type"
+
+
+@pytest.fixture
+def guard() -> Iterator[Guard]:
+    # The statements below are issued by this test module: counted like the application's.
+    found = Guard(Settings(enabled=True, check_test_code=True), REPO)
+    found.begin_test("tests/test_guard.py::inner", Policy())
+    try:
+        yield found
+    finally:
+        found.end_test()
+        found.capture.uninstall()
+
+
+@pytest.mark.django_db
+def test_a_new_statement_is_explained_once_and_then_served_from_the_cache(guard: Guard) -> None:
+    with guard.watching("call"):
+        for _ in range(3):
+            list(WebhookDelivery.objects.filter(status="retrying")[:5])
+    assert guard.totals.explained == 1
+    assert guard.totals.checked == 3
+    assert len(guard.totals.distinct) == 1
+    assert isinstance(guard.backends["default"], PostgreSQL)
+    assert guard.current is not None
+    assert guard.current.occurrences == []
+
+
+@pytest.mark.django_db
+def test_a_full_scan_is_recorded_against_the_running_test(guard: Guard) -> None:
+    with guard.watching("call"):
+        for _ in range(2):
+            list(WebhookDelivery.objects.filter(**{UNINDEXED: "ping"}))
+    run = guard.current
+    assert run is not None
+    [occurrence] = run.occurrences
+    assert occurrence.status == Status.NEW
+    assert occurrence.fails
+    assert occurrence.executions == 2
+    assert occurrence.finding.table == "upstream_webhookdelivery"
+    assert occurrence.finding.rule is Rule.FILTER
+    assert occurrence.call_site is not None
+    assert occurrence.call_site.path.endswith("tests/test_guard.py")
+    assert occurrence.suggestion is not None
+    assert occurrence.suggestion.columns == (UNINDEXED,)
+    assert occurrence.suggestion.verified is True  # planned on the database with the index
+    assert any(
+        "Seq Scan on upstream_webhookdelivery" in line for line in occurrence.statement.plan_lines
+    )
+
+
+@pytest.mark.django_db
+def test_statements_outside_a_watched_phase_are_not_checked(guard: Guard) -> None:
+    list(WebhookDelivery.objects.filter(**{UNINDEXED: "ping"}))
+    with guard.watching("call"), guard.suspended():
+        list(WebhookDelivery.objects.filter(**{UNINDEXED: "pong"}))
+    assert guard.totals.checked == 0
+    assert guard.current is not None
+    assert guard.current.occurrences == []
+
+
+@pytest.mark.django_db
+def test_a_schema_change_empties_the_alias_cache_and_its_index_catalog(guard: Guard) -> None:
+    query = WebhookDelivery.objects.filter(**{UNINDEXED: "ping"})
+    with guard.watching("call"):
+        list(query.all())
+        assert guard.plans["default"]
+        assert "default" in guard.schemas
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE INDEX guard_test_event_type ON upstream_webhookdelivery (event_type)"
+            )
+        assert guard.totals.invalidations == 1
+        assert "default" not in guard.schemas
+        list(query.all())
+    run = guard.current
+    assert run is not None
+    # Explained again after the DDL: the new index serves the filter, nothing more recorded.
+    assert guard.totals.explained == 2
+    assert len(run.occurrences) == 1
+
+
+@pytest.mark.django_db
+def test_a_statement_the_database_rejects_is_counted_not_raised(guard: Guard) -> None:
+    with (
+        guard.watching("call"),
+        connection.cursor() as cursor,
+        pytest.raises(Exception, match="no_such_table"),
+    ):
+        cursor.execute("SELECT * FROM no_such_table WHERE id = %s", [1])
+    [(alias, sql, reason)] = guard.totals.unexplained.values()
+    assert (alias, sql) == ("default", "SELECT * FROM no_such_table WHERE id = %s")
+    assert "no_such_table" in reason
+    assert not guard.totals.internal_errors
+
+
+def test_an_engine_no_backend_checks_is_named_in_the_summary() -> None:
+    assert for_vendor("oracle") is None
+    for vendor in ("postgresql", "sqlite", "mysql"):
+        assert for_vendor(vendor) is not None
+    settings = Settings(enabled=True)
+    summary = Summary(unsupported={"legacy": "Oracle"})
+    lines = summary_lines(settings, summary, Results(settings))
+    assert (
+        "not checked: database 'legacy' (Oracle): indexguard checks PostgreSQL, SQLite, MySQL "
+        "and MariaDB"
+    ) in lines
