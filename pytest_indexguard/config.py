@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import pytest
 
@@ -47,192 +47,238 @@ class Settings:
     check_test_code: bool = False
 
 
-def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("indexguard", "fail tests whose SQL needs a full table scan")
-    group.addoption(
+@dataclass(frozen=True)
+class Option:
+    """A command-line option, in the words both pytest's ``addoption`` and argparse's
+    ``add_argument`` take: the pytest plugin and the Django test runner offer the same ones."""
+
+    flag: str
+    dest: str
+    help: str
+    action: str = "store"
+    default: object = None
+    metavar: str | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        words: dict[str, Any] = {"action": self.action, "dest": self.dest, "help": self.help}
+        if self.action != "store_false":
+            words["default"] = self.default
+        if self.metavar is not None:
+            words["metavar"] = self.metavar
+        return words
+
+
+@dataclass(frozen=True)
+class IniSetting:
+    """A setting of the pytest configuration file (``INDEXGUARD["<key>"]`` in Django's
+    settings for the Django test runner). Booleans are read as strings and parsed by
+    ``resolve``, so that a bad value names its setting."""
+
+    name: str
+    help: str
+    type: Literal["string", "linelist"] = "string"
+    default: str = ""
+
+    @property
+    def key(self) -> str:
+        """Its key in Django's ``INDEXGUARD`` setting: the name without the prefix."""
+        return "enabled" if self.name == "indexguard" else self.name.removeprefix("indexguard_")
+
+    def default_value(self) -> str | list[str]:
+        return [] if self.type == "linelist" else self.default
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
         "--indexguard",
+        "indexguard",
+        "EXPLAIN every SQL statement tests issue and fail tests that need a full table scan.",
         action="store_true",
-        dest="indexguard",
-        default=None,
-        help="EXPLAIN every SQL statement tests issue and fail tests that need a full table scan.",
-    )
-    group.addoption(
+    ),
+    Option(
         "--no-indexguard",
+        "indexguard",
+        "Turn the guard off even when the ini file turns it on.",
         action="store_false",
-        dest="indexguard",
-        help="Turn the guard off even when the ini file turns it on.",
-    )
-    group.addoption(
+    ),
+    Option(
         "--indexguard-tables",
-        dest="indexguard_tables",
-        metavar="TABLE[,TABLE...]",
-        help="Only watch these tables (comma-separated). Default: ini indexguard_tables, "
+        "indexguard_tables",
+        "Only watch these tables (comma-separated). Default: ini indexguard_tables, "
         "else every table.",
-    )
-    group.addoption(
+        metavar="TABLE[,TABLE...]",
+    ),
+    Option(
         "--indexguard-min-rows",
-        dest="indexguard_min_rows",
-        metavar="N",
-        help="Only fail for tables with at least N rows (declared size, else the test "
+        "indexguard_min_rows",
+        "Only fail for tables with at least N rows (declared size, else the test "
         "database's estimate). Default: ini indexguard_min_rows, else 0.",
-    )
-    group.addoption(
+        metavar="N",
+    ),
+    Option(
         "--indexguard-mode",
-        dest="indexguard_mode",
-        metavar="MODE",
-        help="'forced' (default): plan with sequential scans, hash and merge joins disabled, so a "
+        "indexguard_mode",
+        "'forced' (default): plan with sequential scans, hash and merge joins disabled, so a "
         "full scan that remains means no index can serve the statement. 'planner': use the "
         "planner's natural plan, for suites that load production-sized data.",
-    )
-    group.addoption(
+        metavar="MODE",
+    ),
+    Option(
         "--indexguard-unservable",
-        dest="indexguard_unservable",
-        metavar="fail|warn",
-        help="What a full scan for a predicate no index can serve as written (an OR across "
+        "indexguard_unservable",
+        "What a full scan for a predicate no index can serve as written (an OR across "
         "tables, <>, a leading wildcard) does: 'fail' the test (default) or 'warn' in the "
         "summary. Default: ini indexguard_unservable.",
-    )
-    group.addoption(
+        metavar="fail|warn",
+    ),
+    Option(
         "--indexguard-baseline",
-        dest="indexguard_baseline",
-        metavar="PATH",
-        help="JSON file of known violations: they are reported as known and do not fail tests; "
+        "indexguard_baseline",
+        "JSON file of known violations: they are reported as known and do not fail tests; "
         "new ones do. Default: ini indexguard_baseline.",
-    )
-    group.addoption(
+        metavar="PATH",
+    ),
+    Option(
         "--indexguard-update-baseline",
-        action="store_true",
-        dest="indexguard_update_baseline",
-        default=False,
-        help="Write the violations of this run to the baseline file (creating it), instead of "
+        "indexguard_update_baseline",
+        "Write the violations of this run to the baseline file (creating it), instead of "
         "failing tests for them.",
-    )
-    group.addoption(
+        action="store_true",
+        default=False,
+    ),
+    Option(
         "--indexguard-fail-stale",
+        "indexguard_fail_stale",
+        "Fail the run when the baseline has entries nothing hit any more (for CI).",
         action="store_true",
-        dest="indexguard_fail_stale",
-        default=None,
-        help="Fail the run when the baseline has entries nothing hit any more (for CI).",
-    )
-    group.addoption(
+    ),
+    Option(
         "--indexguard-report",
-        dest="indexguard_report",
+        "indexguard_report",
+        "Write a JSON report of every violation to PATH.",
         metavar="PATH",
-        help="Write a JSON report of every violation to PATH.",
-    )
-    group.addoption(
+    ),
+    Option(
         "--indexguard-sarif",
-        dest="indexguard_sarif",
+        "indexguard_sarif",
+        "Write the violations as SARIF 2.1.0 to PATH, for code-scanning tools.",
         metavar="PATH",
-        help="Write the violations as SARIF 2.1.0 to PATH, for code-scanning tools.",
-    )
-    group.addoption(
+    ),
+    Option(
         "--indexguard-stats",
-        dest="indexguard_stats",
-        metavar="FILE",
-        help="Table sizes written by `python -m pytest_indexguard stats` (production row "
+        "indexguard_stats",
+        "Table sizes written by `python -m pytest_indexguard stats` (production row "
         "counts), for --indexguard-min-rows. Default: ini indexguard_stats.",
-    )
-    group.addoption(
+        metavar="FILE",
+    ),
+    Option(
         "--indexguard-check-test-code",
-        action="store_true",
-        dest="indexguard_check_test_code",
-        default=None,
-        help="Also fail tests for statements that test code (tests, fixtures, conftest, "
+        "indexguard_check_test_code",
+        "Also fail tests for statements that test code (tests, fixtures, conftest, "
         "factories in test directories) sends straight through the ORM; by default they are "
         "reported apart and do not fail. Default: ini indexguard_check_test_code.",
-    )
-    group.addoption(
-        "--indexguard-coverage",
         action="store_true",
-        dest="indexguard_coverage",
-        default=False,
-        help="At the end, list for each watched table the indexes plans used and the ones "
+    ),
+    Option(
+        "--indexguard-coverage",
+        "indexguard_coverage",
+        "At the end, list for each watched table the indexes plans used and the ones "
         "none used, and single-column indexes a composite index already covers.",
-    )
-    group.addoption(
+        action="store_true",
+        default=False,
+    ),
+    Option(
         "--indexguard-cache-size",
-        dest="indexguard_cache_size",
-        metavar="N",
-        help="Distinct statements whose plans are kept per database alias (default 10000); "
-        "the oldest are dropped beyond it. Default: ini indexguard_cache_size.",
-    )
-    # Booleans are read as strings and parsed here, so that a bad value names its setting.
-    parser.addini("indexguard", type="string", default="false", help="Turn the guard on.")
-    parser.addini(
         "indexguard_cache_size",
-        type="string",
+        "Distinct statements whose plans are kept per database alias (default 10000); "
+        "the oldest are dropped beyond it. Default: ini indexguard_cache_size.",
+        metavar="N",
+    ),
+)
+
+INI: tuple[IniSetting, ...] = (
+    IniSetting("indexguard", "Turn the guard on.", default="false"),
+    IniSetting(
+        "indexguard_cache_size",
+        "Distinct statements whose plans are kept per database alias (default 10000).",
         default="10000",
-        help="Distinct statements whose plans are kept per database alias (default 10000).",
-    )
-    parser.addini(
-        "indexguard_stats",
-        type="string",
-        default="",
-        help="Stats file of table sizes (relative to the ini file's directory).",
-    )
-    parser.addini(
-        "indexguard_coverage", type="string", default="false", help="Print the index coverage."
-    )
-    parser.addini(
+    ),
+    IniSetting(
+        "indexguard_stats", "Stats file of table sizes (relative to the ini file's directory)."
+    ),
+    IniSetting("indexguard_coverage", "Print the index coverage.", default="false"),
+    IniSetting(
         "indexguard_check_test_code",
-        type="string",
+        "Fail tests for statements test code sends straight through the ORM too.",
         default="false",
-        help="Fail tests for statements test code sends straight through the ORM too.",
-    )
-    parser.addini(
+    ),
+    IniSetting(
         "indexguard_baseline",
-        type="string",
-        default="",
-        help="Baseline file of known violations (relative to the ini file's directory).",
-    )
-    parser.addini(
+        "Baseline file of known violations (relative to the ini file's directory).",
+    ),
+    IniSetting(
         "indexguard_fail_stale",
-        type="string",
+        "Fail the run when the baseline has entries nothing hit any more.",
         default="false",
-        help="Fail the run when the baseline has entries nothing hit any more.",
-    )
-    parser.addini(
+    ),
+    IniSetting(
         "indexguard_tables",
+        "Tables to watch, one per line or comma-separated. Default: every table.",
         type="linelist",
-        default=[],
-        help="Tables to watch, one per line or comma-separated. Default: every table.",
-    )
-    parser.addini(
+    ),
+    IniSetting(
         "indexguard_min_rows",
-        type="string",
+        "Only fail for tables with at least this many rows (default 0).",
         default="0",
-        help="Only fail for tables with at least this many rows (default 0).",
-    )
-    parser.addini(
+    ),
+    IniSetting(
         "indexguard_table_rows",
+        "Declared table sizes, one 'table=rows' per line, e.g. production row counts.",
         type="linelist",
-        default=[],
-        help="Declared table sizes, one 'table=rows' per line, e.g. production row counts.",
-    )
-    parser.addini(
+    ),
+    IniSetting(
         "indexguard_unservable",
-        type="string",
+        "'fail' (default) or 'warn': what a full scan for a predicate no index can serve does.",
         default="fail",
-        help="'fail' (default) or 'warn': what a full scan for a predicate no index can serve "
-        "does.",
-    )
-    parser.addini(
+    ),
+    IniSetting(
         "indexguard_distinct",
-        type="linelist",
-        default=[],
-        help="Declared distinct counts, one 'table.column=N' per line (how many keys production "
+        "Declared distinct counts, one 'table.column=N' per line (how many keys production "
         "has), for the sorted-range rule when no stats file is given.",
-    )
-    parser.addini(
-        "indexguard_mode",
-        type="string",
-        default="forced",
-        help="'forced' (default) or 'planner'.",
-    )
+        type="linelist",
+    ),
+    IniSetting("indexguard_mode", "'forced' (default) or 'planner'.", default="forced"),
+)
 
 
-def resolve(config: pytest.Config) -> Settings:
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("indexguard", "fail tests whose SQL needs a full table scan")
+    for option in OPTIONS:
+        group.addoption(option.flag, **option.arguments())
+    for setting in INI:
+        parser.addini(
+            setting.name, setting.help, type=setting.type, default=setting.default_value()
+        )
+
+
+class OptionSource(Protocol):
+    """What ``resolve`` reads: a pytest ``Config``, or the Django test runner's view of its
+    command line and of Django's ``INDEXGUARD`` setting."""
+
+    @property
+    def inipath(self) -> Path | None: ...
+
+    @property
+    def rootpath(self) -> Path: ...
+
+    def getoption(self, name: str) -> Any: ...
+
+    def getini(self, name: str) -> Any: ...
+
+    def get_verbosity(self) -> int: ...
+
+
+def resolve(config: OptionSource) -> Settings:
     """Read and validate every option; raises ``pytest.UsageError`` on bad input."""
     cli_enabled = config.getoption("indexguard")
     # The ini value is checked even when the command line overrides it: a typo there is found
@@ -332,7 +378,7 @@ def resolve(config: pytest.Config) -> Settings:
     )
 
 
-def _cache_size(config: pytest.Config) -> int:
+def _cache_size(config: OptionSource) -> int:
     cli = config.getoption("indexguard_cache_size")
     option, value = (
         ("--indexguard-cache-size", cli)

@@ -27,7 +27,7 @@ import pytest
 
 from pytest_indexguard import baseline as baseline_module
 from pytest_indexguard.config import Settings
-from pytest_indexguard.files import OutputError, append_text, read_document, write_json
+from pytest_indexguard.files import read_document
 from pytest_indexguard.model import Status, ViolationRecord
 from pytest_indexguard.results import (
     BASELINED,
@@ -36,6 +36,7 @@ from pytest_indexguard.results import (
     REPORT_FORMAT,
     REPORT_VERSION,
     Results,
+    write_outputs,
 )
 from pytest_indexguard.summary import Summary
 
@@ -291,42 +292,22 @@ def _write(
     notes: list[str],
 ) -> list[str]:
     """Every output asked for, each on its own; the errors, one line each."""
-    errors = []
-    if options.update_baseline and options.baseline is not None:
-        entries = results.new_baseline()
-        try:
-            changed = baseline_module.write(options.baseline, entries, option="merge --baseline")
-        except OutputError as exc:
-            errors.append(str(exc))
-        else:
-            state = "written" if changed else "unchanged"
-            notes.append(f"baseline {state}: {options.baseline} ({len(entries)} entries)")
-    if options.report is not None:
-        try:
-            write_json(
-                options.report,
-                results.json_report(counters, None, rootdir=rootdir),
-                option="merge --report",
-            )
-        except OutputError as exc:
-            errors.append(str(exc))
-        else:
-            notes.append(f"report written: {options.report}")
-    if options.sarif is not None:
-        from pytest_indexguard.sarif import sarif
-
-        try:
-            document = sarif(results.grouped(), Path(rootdir))
-            write_json(options.sarif, document, option="merge --sarif")
-        except OutputError as exc:
-            errors.append(str(exc))
-        else:
-            notes.append(f"SARIF written: {options.sarif}")
-    if options.github_summary is not None:
-        try:
-            append_text(options.github_summary, results.markdown(), option="merge --github-summary")
-        except OutputError as exc:
-            errors.append(str(exc))
-        else:
-            notes.append(f"GitHub step summary appended: {options.github_summary}")
+    written, errors = write_outputs(
+        results,
+        lambda: results.json_report(counters, None, rootdir=rootdir),
+        Path(rootdir),
+        baseline=(
+            (options.baseline, "merge --baseline")
+            if options.update_baseline and options.baseline is not None
+            else None
+        ),
+        report=(options.report, "merge --report") if options.report is not None else None,
+        sarif=(options.sarif, "merge --sarif") if options.sarif is not None else None,
+        step_summary=(
+            (options.github_summary, "merge --github-summary")
+            if options.github_summary is not None
+            else None
+        ),
+    )
+    notes.extend(written)
     return errors

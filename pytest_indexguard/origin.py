@@ -64,8 +64,9 @@ class Kind:
     TEMPLATE = "template"  # Django's template engine
     COMMAND = "command"  # Django's management command runner
     ORM = "orm"  # django.db.models: where a QuerySet's note is read
-    # pytest's runner: every frame outer to it is pytest's or the launcher's (a project's
-    # runtests.py calling pytest.main()), never a test's.
+    # The test runner (pytest's runner, a unittest suite): every frame outer to it is the
+    # runner's or the launcher's (a runtests.py calling pytest.main(), manage.py test), never a
+    # test's.
     BOUNDARY = "boundary"
     # asgiref's bridge from async code to a thread: frames outer to its ``thread_handler`` drive
     # an event loop, they did not call the code it runs (that is the coroutine awaiting it).
@@ -138,9 +139,15 @@ class Kinds:
     def __init__(self, excluded: tuple[str, ...], django_root: str, tests: TestFiles) -> None:
         self._excluded = excluded
         self._django = django_root
+        import unittest.suite
+
         import _pytest.runner
 
-        self._runner = os.path.realpath(_pytest.runner.__file__)
+        # What calls a test: pytest's runner, and the unittest suites that Django's test runner
+        # runs (pytest calls a TestCase without a suite). Frames outer to them are the runner's.
+        self._runners = frozenset(
+            os.path.realpath(str(module.__file__)) for module in (_pytest.runner, unittest.suite)
+        )
         self.tests = tests
         self.cache: dict[str, str] = {}
 
@@ -164,7 +171,7 @@ class Kinds:
                 if inside.startswith(prefix):
                     return kind
             return Kind.LIBRARY
-        if real == self._runner:
+        if real in self._runners:
             return Kind.BOUNDARY
         if real.endswith(_ASGIREF_SYNC):
             return Kind.BRIDGE

@@ -8,20 +8,22 @@ is registered only when the guard is on, so a session without ``--indexguard`` p
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_indexguard.config import Settings, add_options, resolve
 from pytest_indexguard.policy import ALLOW_MARK, SKIP_MARK, TestPolicy, block_tables, marker_errors
 
+if TYPE_CHECKING:
+    from pytest_indexguard.model import Occurrence, TestRun
+    from pytest_indexguard.session import Session
+
 settings_key = pytest.StashKey[Settings]()
-guard_key = pytest.StashKey["Any"]()  # pytest_indexguard.guard.Guard, imported lazily
+session_key = pytest.StashKey["Session"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,20 +42,16 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = resolve(config)
     config.stash[settings_key] = settings
     if settings.enabled:
-        from pytest_indexguard import baseline
-        from pytest_indexguard.guard import Guard
-
-        known = (
-            baseline.load(settings.baseline, missing_ok=settings.update_baseline)
-            if settings.baseline
-            else {}
-        )
-        guard = Guard(settings, config.rootpath, known=frozenset(known))
         from pytest_indexguard.origin import python_files
+        from pytest_indexguard.session import Session
 
-        guard.call_sites.tests.patterns = python_files(config.getini("python_files"))
-        config.stash[guard_key] = guard
-        config.pluginmanager.register(GuardPlugin(guard, config, known), "indexguard-session")
+        session = Session(
+            settings,
+            config.rootpath,
+            test_patterns=python_files(config.getini("python_files")),
+        )
+        config.stash[session_key] = session
+        config.pluginmanager.register(GuardPlugin(session, config), "indexguard-session")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -62,11 +60,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError("\n".join(errors))
 
 
+def is_xdist_worker(config: pytest.Config) -> bool:
+    """Whether this process runs tests for an xdist controller, which alone gathers results,
+    writes files and prints the summary."""
+    return hasattr(config, "workerinput")
+
+
 class IndexGuardFixture:
     """What the ``indexguard`` fixture gives a test."""
 
-    def __init__(self, guard: Any, run: Any) -> None:
-        self._guard = guard
+    def __init__(self, run: TestRun | None) -> None:
         self._run = run
 
     @property
@@ -75,7 +78,7 @@ class IndexGuardFixture:
         return self._run is not None and not self._run.policy.skip
 
     @property
-    def findings(self) -> list[Any]:
+    def findings(self) -> list[Occurrence]:
         """Violations seen so far in this test (allowed ones, and those of test code and
         migrations too), as ``Occurrence`` objects: one per statement, scan, call site and
         decision, with its ``executions``, ``status`` and ``origin``."""
@@ -99,32 +102,19 @@ class IndexGuardFixture:
 def indexguard(request: pytest.FixtureRequest) -> IndexGuardFixture:
     """Allow full scans inside a block (``with indexguard.allow("table"):``) and read the
     findings of the running test (``indexguard.findings``)."""
-    guard = request.config.stash.get(guard_key, None)
-    run = guard.current if guard is not None else None
-    return IndexGuardFixture(guard, run)
+    session = request.config.stash.get(session_key, None)
+    return IndexGuardFixture(session.guard.current if session is not None else None)
 
 
 class GuardPlugin:
-    def __init__(self, guard: Any, config: pytest.Config, known: dict[str, Any]) -> None:
-        from pytest_indexguard.guard import Guard
-        from pytest_indexguard.results import Results
-        from pytest_indexguard.summary import Summary
-
-        self.guard: Guard = guard
+    def __init__(self, session: Session, config: pytest.Config) -> None:
+        self.session = session
+        self.guard = session.guard
         self.config = config
-        self.summary = Summary()
         # Only the process that prints the summary gathers results and writes files.
-        self.is_worker = hasattr(config, "workerinput")
-        self.results = Results(guard.settings, baseline=known)
-        # What collection showed: each collector's children, to tell a renamed or deleted
-        # test (gone) from one that was only not selected.
-        self.collected: dict[str, list[str]] = {}
-        self.written: list[str] = []
-        self.write_errors: list[str] = []
-        if config.pluginmanager.hasplugin("xdist"):
-            config.pluginmanager.register(
-                XdistHooks(self.summary, self.results), "indexguard-xdist"
-            )
+        self.is_worker = is_xdist_worker(config)
+        if config.pluginmanager.hasplugin("xdist") and not self.is_worker:
+            config.pluginmanager.register(XdistHooks(session), "indexguard-xdist")
 
     def pytest_report_header(self) -> str:
         from pytest_indexguard.report import header_line
@@ -139,20 +129,17 @@ class GuardPlugin:
                 "--indexguard: Django is not configured; set DJANGO_SETTINGS_MODULE "
                 "(or the pytest-django ini option of that name)"
             )
-        # Notes who builds each QuerySet (origin.py); before collection imports test modules.
-        self.guard.call_sites.builds.install()
+        # Before collection imports test modules.
+        self.session.start()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.passed and report.nodeid:
-            self.collected[report.nodeid] = [child.nodeid for child in report.result]
+            self.session.collected[report.nodeid] = [child.nodeid for child in report.result]
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Files pytest collects test functions from are test code, whatever their name."""
-        self.guard.call_sites.tests.add_collected(
-            {item.path for item in items if isinstance(item, pytest.Function)}
-        )
-        self.guard.call_sites.kinds.forget()
+        self.session.test_files({item.path for item in items if isinstance(item, pytest.Function)})
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -173,15 +160,9 @@ class GuardPlugin:
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         with self.guard.watching("call"):
             result = yield
-        run = self.guard.current
-        if run is not None and run.failures() and not self.guard.settings.update_baseline:
-            from pytest_indexguard.report import failure_message
-
-            run.failed_by_guard = True
-            pytest.fail(
-                failure_message(run.failures(), verbose=self.guard.settings.verbose),
-                pytrace=False,
-            )
+        message = self.session.failure()
+        if message is not None:
+            pytest.fail(message, pytrace=False)
         return result
 
     @pytest.hookimpl(wrapper=True)
@@ -193,34 +174,29 @@ class GuardPlugin:
         if run is None:
             return report
         if report.when == "call" and call.excinfo is not None:
-            failures = run.failures()
-            if failures and not run.failed_by_guard:
-                from pytest_indexguard.report import failure_message
-
-                report.sections.append(("indexguard", failure_message(failures, verbose=1)))
+            message = self.session.also_failed(run)
+            if message is not None:
+                report.sections.append(("indexguard", message))
         last = report.when == "call" or (report.when == "setup" and not report.passed)
         if last and not run.reported:
             run.reported = True
             self._attach(item, run, report)
         return report
 
-    def _attach(self, item: pytest.Item, run: Any, report: pytest.TestReport) -> None:
+    def _attach(self, item: pytest.Item, run: TestRun, report: pytest.TestReport) -> None:
         """Put the test's violations on its report: they travel with it to the xdist
         controller. Their count goes to JUnit XML as a property (junitxml reads the
         item's properties from the teardown report)."""
-        from pytest_indexguard.records import violation_records
-
-        records = violation_records(run)
-        markers = [] if run.policy.skip else run.policy.mark_usage()
-        if records or markers:
-            report.indexguard = {"violations": records, "markers": markers}  # type: ignore[attr-defined]
-        counted = [r for r in records if r["status"] in ("new", "known")]
+        data = self.session.test_data(run)
+        if data is not None:
+            report.indexguard = data  # type: ignore[attr-defined]
+        counted = self.session.counted(data)
         if counted:
-            item.user_properties.append(("indexguard_violations", len(counted)))
+            item.user_properties.append(("indexguard_violations", counted))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
-            self.results.add(
+            self.session.results.add(
                 report.nodeid, report.when, getattr(report, "indexguard", None), ran=_ran(report)
             )
 
@@ -232,21 +208,15 @@ class GuardPlugin:
             self.guard.end_test()
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-
-        own = self.guard.summary()
-        gone = sorted(self._gone())
-        workeroutput = getattr(session.config, "workeroutput", None)
-        if workeroutput is not None:  # an xdist worker: the controller reports
-            workeroutput["indexguard"] = own.to_json()
-            workeroutput["indexguard_gone"] = gone
+        if self.is_worker:  # the controller reports
+            workeroutput = session.config.workeroutput  # type: ignore[attr-defined]
+            workeroutput["indexguard"] = self.guard.summary().to_json()
+            workeroutput["indexguard_gone"] = sorted(self.session.gone())
             return
-        self.summary.merge(own)
-        self.results.gone.update(gone)
-        self._write_files()
-        settings = self.guard.settings
-        if settings.fail_stale and not settings.update_baseline and self.results.stale():
+        self.session.finish()
+        if self.session.stale_fails():
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if self.write_errors and session.exitstatus in (
+        if self.session.write_errors and session.exitstatus in (
             pytest.ExitCode.OK,
             pytest.ExitCode.NO_TESTS_COLLECTED,
         ):
@@ -254,125 +224,15 @@ class GuardPlugin:
             # same code as an output path found unusable at the start.
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
-    def _gone(self) -> set[str]:
-        """Tests of the baseline that no longer exist: their file is missing, or pytest
-        collected the module or class that would hold them and they were not in it."""
-        tests = {test for entry in self.results.baseline.values() for test in entry.tests}
-        return {test for test in tests if _is_gone(test, self.collected, self.config.rootpath)}
-
-    def _write_files(self) -> None:
-        """Every output the command line asked for, each on its own: one that cannot be written
-        is reported in one line and the others are still written."""
-        from pytest_indexguard import baseline
-        from pytest_indexguard.files import OutputError, append_text, write_json
-        from pytest_indexguard.sarif import sarif
-
-        settings = self.guard.settings
-
-        def attempt(write: Any) -> None:
-            try:
-                note = write()
-            except OutputError as exc:
-                self.write_errors.append(str(exc))
-            else:
-                self.written.append(note)
-
-        if settings.update_baseline and settings.baseline is not None:
-            path = settings.baseline
-
-            def write_baseline() -> str:
-                entries = self.results.new_baseline()
-                state = "written" if baseline.write(path, entries) else "unchanged"
-                return f"baseline {state}: {path} ({len(entries)} entries)"
-
-            attempt(write_baseline)
-        if settings.report is not None:
-            report = settings.report
-
-            def write_report() -> str:
-                write_json(report, self._json_report(), option="--indexguard-report")
-                return f"report written: {report}"
-
-            attempt(write_report)
-        if settings.sarif is not None:
-            sarif_path = settings.sarif
-
-            def write_sarif() -> str:
-                document = sarif(self.results.grouped(), self.config.rootpath)
-                write_json(sarif_path, document, option="--indexguard-sarif")
-                return f"SARIF written: {sarif_path}"
-
-            attempt(write_sarif)
-        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if step_summary:
-
-            def write_step_summary() -> str:
-                append_text(
-                    Path(step_summary), self.results.markdown(), option="GITHUB_STEP_SUMMARY"
-                )
-                return f"GitHub step summary appended: {step_summary}"
-
-            attempt(write_step_summary)
-
-    def _json_report(self) -> dict[str, Any]:
-        table_coverage = None
-        if self.guard.settings.coverage:
-            from dataclasses import asdict
-
-            from pytest_indexguard.coverage import coverage
-
-            table_coverage = [asdict(c) for c in coverage(self.guard.settings, self.summary)]
-        return self.results.json_report(
-            report_counters(self.summary), table_coverage, rootdir=str(self.config.rootpath)
-        )
-
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from pytest_indexguard.report import summary_lines
-
-        if hasattr(self.config, "workeroutput"):
+        if self.is_worker:
             return
         terminalreporter.section("indexguard")
-        for line in summary_lines(self.guard.settings, self.summary, self.results):
-            terminalreporter.write_line(line)
-        if self.guard.settings.coverage:
-            from pytest_indexguard.coverage import coverage_lines
-
-            for line in coverage_lines(self.guard.settings, self.summary):
-                terminalreporter.write_line(line)
-        for note in self.written:
-            terminalreporter.write_line(note)
-        for error in self.write_errors:
-            terminalreporter.write_line(f"indexguard: {error}", red=True)
-        if self.write_errors:
-            terminalreporter.write_line(
-                "indexguard: the run fails: an output file could not be written", red=True
-            )
-        settings = self.guard.settings
-        if settings.fail_stale and not settings.update_baseline and self.results.stale():
-            count = len(self.results.stale())
-            terminalreporter.write_line(
-                f"indexguard: the run fails: {count} stale baseline "
-                f"{'entry' if count == 1 else 'entries'} (--indexguard-fail-stale); "
-                "remove them with --indexguard-update-baseline",
-                red=True,
-            )
+        for line in self.session.lines():
+            terminalreporter.write_line(line.text, red=line.alarm)
 
     def pytest_unconfigure(self) -> None:
-        # Django may already be torn down by another plugin's unconfigure.
-        with contextlib.suppress(Exception):
-            self.guard.capture.uninstall()
-        with contextlib.suppress(Exception):
-            self.guard.call_sites.builds.uninstall()
-
-
-def report_counters(summary: Any) -> dict[str, Any]:
-    """The session counters as the JSON report holds them: without the bulky sets, with the
-    number of distinct statements."""
-    counters: dict[str, Any] = summary.to_json()
-    for bulky in ("catalog", "index_usage", "distinct", "tables_read"):
-        counters.pop(bulky)
-    counters["distinct"] = len(summary.distinct)
-    return counters
+        self.session.stop()
 
 
 def _ran(report: pytest.TestReport) -> bool:
@@ -380,27 +240,12 @@ def _ran(report: pytest.TestReport) -> bool:
     return report.when == "call" and (not report.skipped or hasattr(report, "wasxfail"))
 
 
-def _is_gone(test: str, collected: dict[str, list[str]], rootdir: Path) -> bool:
-    path = test.split("::", 1)[0]
-    if not (rootdir / path).exists():
-        return True
-    parts = test.split("::")
-    # The deepest collector that pytest reported (a module or class), if any: it reported all
-    # its children, whatever was selected afterwards.
-    for depth in range(len(parts) - 1, 0, -1):
-        parent = "::".join(parts[:depth])
-        children = collected.get(parent)
-        if children is not None:
-            return not any(c == test or test.startswith(c + "::") for c in children)
-    return False
-
-
 class XdistHooks:
-    """Registered only when pytest-xdist is installed: the controller merges what workers send."""
+    """Registered on the controller when pytest-xdist is installed: it merges what workers
+    send."""
 
-    def __init__(self, summary: Any, results: Any) -> None:
-        self.summary = summary
-        self.results = results
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
@@ -409,5 +254,5 @@ class XdistHooks:
         output = getattr(node, "workeroutput", {})
         data = output.get("indexguard")
         if data is not None:
-            self.summary.merge(Summary.from_json(data))
-        self.results.gone.update(output.get("indexguard_gone", ()))
+            self.session.summary.merge(Summary.from_json(data))
+        self.session.results.gone.update(output.get("indexguard_gone", ()))

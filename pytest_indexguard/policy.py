@@ -92,16 +92,26 @@ _SIGNATURES: dict[str, tuple[str, Callable[..., object]]] = {
 
 def marker_errors(item: pytest.Item) -> list[str]:
     """One line per marker of ``item`` whose arguments are wrong."""
+    return mark_errors(
+        item.nodeid, (mark for name in _SIGNATURES for mark in item.iter_markers(name))
+    )
+
+
+def mark_errors(nodeid: str, marks: Iterable[pytest.Mark]) -> list[str]:
+    """One line per marker of the guard among ``marks`` whose arguments are wrong."""
     errors = []
-    for name, (accepted, signature) in _SIGNATURES.items():
-        for marker in item.iter_markers(name):
-            try:
-                signature(*marker.args, **marker.kwargs)
-            except TypeError as exc:
-                detail = str(exc).replace(f"{signature.__name__}()", "it")
-                errors.append(
-                    f"{item.nodeid}: @pytest.mark.{name}: {detail} (it accepts {name}({accepted}))"
-                )
+    for marker in marks:
+        if marker.name not in _SIGNATURES:
+            continue
+        accepted, signature = _SIGNATURES[marker.name]
+        try:
+            signature(*marker.args, **marker.kwargs)
+        except TypeError as exc:
+            detail = str(exc).replace(f"{signature.__name__}()", "it")
+            errors.append(
+                f"{nodeid}: @pytest.mark.{marker.name}: {detail} "
+                f"(it accepts {marker.name}({accepted}))"
+            )
     return errors
 
 
@@ -128,12 +138,21 @@ class TestPolicy:
 
     @classmethod
     def for_item(cls, item: pytest.Item) -> TestPolicy:
-        skip_markers = list(item.iter_markers(SKIP_MARK))
-        marks = tuple(
-            replace(_allow_signature(*marker.args, **marker.kwargs), node=node.nodeid)
-            for node, marker in item.iter_markers_with_node(ALLOW_MARK)
-        )
-        return cls(skip=bool(skip_markers), marks=marks)
+        return cls.of((node.nodeid, marker) for node, marker in item.iter_markers_with_node())
+
+    @classmethod
+    def of(cls, markers: Iterable[tuple[str, pytest.Mark]]) -> TestPolicy:
+        """From the markers in effect for a test, closest first, each with the node id of
+        what carries it (the test, its class or its module); others than the guard's are
+        ignored."""
+        skip_markers = []
+        marks = []
+        for node, marker in markers:
+            if marker.name == SKIP_MARK:
+                skip_markers.append(marker)
+            elif marker.name == ALLOW_MARK:
+                marks.append(replace(_allow_signature(*marker.args, **marker.kwargs), node=node))
+        return cls(skip=bool(skip_markers), marks=tuple(marks))
 
     def decide(self, table: str) -> Decision:
         """Whether a violation on ``table`` is allowed right now, and by what."""

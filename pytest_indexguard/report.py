@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from pytest_indexguard.config import Settings
 from pytest_indexguard.model import DISTINCT_CAP, PSYCOPG2, Occurrence, Rule, ScanFinding, Status
@@ -11,6 +12,9 @@ from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import mask_plan_expression, normalise, shorten
 from pytest_indexguard.suggest import Suggestion
 from pytest_indexguard.summary import Summary
+
+# Which test runner the words are for: the remedies name its markers or decorators and options.
+Runner = Literal["pytest", "django"]
 
 # What each rule means, as the failure message says it.
 RULES: dict[Rule, str] = {
@@ -23,7 +27,9 @@ RULES: dict[Rule, str] = {
 }
 
 
-def failure_message(occurrences: Sequence[Occurrence], *, verbose: int) -> str:
+def failure_message(
+    occurrences: Sequence[Occurrence], *, verbose: int, runner: Runner = "pytest"
+) -> str:
     groups = _group(occurrences)
     tables = sorted({o.finding.table for o in occurrences})
     count = len(groups)
@@ -42,15 +48,25 @@ def failure_message(occurrences: Sequence[Occurrence], *, verbose: int) -> str:
         for o in occurrences
         if o.finding.rule is not Rule.UNSERVABLE
     )
+    if runner == "django":
+        accept = (
+            f'@indexguard_allow("{first_table}", reason="...") on the test or its class '
+            "(from pytest_indexguard.django)"
+        )
+    else:
+        accept = (
+            f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
+            f'`with indexguard.allow("{first_table}"):` around the code'
+        )
     lines.append(
         ("Fix it with the index above" if indexed else "Fix the statement as said above")
-        + ", or accept the scan: "
-        f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
-        f'`with indexguard.allow("{first_table}"):` around the code, or record it in a '
+        + f", or accept the scan: {accept}, or record it in a "
         "baseline (--indexguard-baseline=PATH --indexguard-update-baseline)."
     )
     if verbose <= 0:
-        lines.append("Add -v to show the plans.")
+        lines.append(
+            "Add -v to show the plans." if runner == "pytest" else "Add -v 2 to show the plans."
+        )
     return "\n".join(lines)
 
 

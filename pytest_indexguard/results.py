@@ -15,13 +15,15 @@ the entries of the tests that ran.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, TypedDict
 
 from pytest_indexguard import __version__
 from pytest_indexguard.baseline import Entry
 from pytest_indexguard.config import Settings
+from pytest_indexguard.files import OutputError, append_text, write_json
 from pytest_indexguard.model import Status, ViolationRecord
 
 REPORT_FORMAT = "pytest-indexguard report"
@@ -309,3 +311,57 @@ def _record_order(record: ViolationRecord) -> tuple[str, str, str, str]:
 
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# Where an output goes, and the option that named it (for the one-line error).
+Target = tuple[Path, str]
+
+
+def write_outputs(
+    results: Results,
+    json_report: Callable[[], dict[str, Any]],
+    rootdir: Path,
+    *,
+    baseline: Target | None = None,
+    report: Target | None = None,
+    sarif: Target | None = None,
+    step_summary: Target | None = None,
+) -> tuple[list[str], list[str]]:
+    """Every output asked for, each on its own: one that cannot be written is reported in one
+    line and the others are still written. Returns (notes of what was written, errors)."""
+    from pytest_indexguard import baseline as baseline_module
+    from pytest_indexguard.sarif import sarif as sarif_document
+
+    notes: list[str] = []
+    errors: list[str] = []
+
+    def attempt(target: Target | None, write: Callable[[Path, str], str]) -> None:
+        if target is None:
+            return
+        try:
+            notes.append(write(*target))
+        except OutputError as exc:
+            errors.append(str(exc))
+
+    def write_baseline(path: Path, option: str) -> str:
+        entries = results.new_baseline()
+        state = "written" if baseline_module.write(path, entries, option=option) else "unchanged"
+        return f"baseline {state}: {path} ({len(entries)} entries)"
+
+    def write_report(path: Path, option: str) -> str:
+        write_json(path, json_report(), option=option)
+        return f"report written: {path}"
+
+    def write_sarif(path: Path, option: str) -> str:
+        write_json(path, sarif_document(results.grouped(), rootdir), option=option)
+        return f"SARIF written: {path}"
+
+    def write_step_summary(path: Path, option: str) -> str:
+        append_text(path, results.markdown(), option=option)
+        return f"GitHub step summary appended: {path}"
+
+    attempt(baseline, write_baseline)
+    attempt(report, write_report)
+    attempt(sarif, write_sarif)
+    attempt(step_summary, write_step_summary)
+    return notes, errors

@@ -114,8 +114,9 @@ def test_a_sqlite_alias_is_checked_beside_postgresql(
         "test_sqlite_alias_by_primary_key": "passed",
         "test_postgres_alias": "failed",
     }, run.output
-    assert "SCAN shop_customer" in run.section("test_sqlite_alias"), run.output
-    assert "Seq Scan" in run.section("test_postgres_alias"), run.output
+    assert "shop_customer: SCAN filters rows" in run.section("test_sqlite_alias"), run.output
+    assert "[database legacy]" in run.section("test_sqlite_alias"), run.output
+    assert "shop_customer: Seq Scan filters rows" in run.section("test_postgres_alias"), run.output
     assert not [line for line in run.result.outlines if line.startswith("not checked:")]
 
 
