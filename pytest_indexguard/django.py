@@ -536,8 +536,9 @@ class Runner(DiscoverRunner):
             self.indexguard.start()
             self.log(header_line(self.indexguard.settings))
 
-    def build_suite(self, test_labels: Any = None, **kwargs: Any) -> Any:
-        suite = super().build_suite(test_labels, **kwargs)
+    def build_suite(self, test_labels: Any = None, *args: Any, **kwargs: Any) -> Any:
+        # Django 4.2's run_tests passes extra_tests positionally (gone in 5.0).
+        suite = super().build_suite(test_labels, *args, **kwargs)
         session = self.indexguard
         if session is None:
             return suite

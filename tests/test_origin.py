@@ -368,13 +368,6 @@ def test_check_test_code_fails_them_too(origins: DjangoProject) -> None:
     assert _summary_line(run, "at migrate time:").startswith("at migrate time: 3 distinct")
 
 
-def test_check_test_code_from_the_ini(origins: DjangoProject) -> None:
-    origins.append_ini("indexguard_check_test_code = true")
-    run = origins.run("--indexguard", "-k", "test_conftest_factory or test_set_up")
-    assert run.outcomes() == {"test_conftest_factory": "failed", "test_set_up": "failed"}
-    assert "indexguard: on, mode forced, watching every table, test code checked" in run.output
-
-
 def test_baseline_records_application_statements_only(
     origins: DjangoProject, tmp_path: Path
 ) -> None:

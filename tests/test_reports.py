@@ -1,5 +1,7 @@
 """The files and properties a CI run reads: JSON report, SARIF 2.1.0, GitHub job summary, JUnit
-XML; and the allowlist's hygiene (expiry dates, unused markers)."""
+XML; and the allowlist's hygiene (expiry dates, unused markers), from inner runs. Their wording
+and content are also checked in process (test_units_report.py), and so is a bad ``until``
+(test_units_policy.py; end to end in test_bad_input.py)."""
 
 from __future__ import annotations
 
@@ -26,13 +28,9 @@ def test_new_scan():
     assert list(Customer.objects.filter(city="Oslo")) == []
 
 
+@pytest.mark.indexguard_allow("shop_order", reason="export")
 def test_allowed_scan():
-    with_allowance()
-
-
-@pytest.mark.indexguard_allow("shop_order", reason="export", until="2999-12-31")
-def with_allowance():
-    pass
+    assert list(Order.objects.filter(status="new")) == []
 
 
 @pytest.mark.indexguard_allow("shop_order", reason="nightly export", until="2999-12-31")
@@ -61,8 +59,23 @@ def project(django_project: DjangoProject) -> DjangoProject:
     return django_project
 
 
-def test_allow_expiry_and_unused_markers(project: DjangoProject) -> None:
-    run = project.run("--indexguard")
+def test_allow_expiry_unused_markers_json_report_sarif_github_summary_and_junit(
+    project: DjangoProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = tmp_path / "report.json"
+    sarif_path = tmp_path / "indexguard.sarif"
+    junit = tmp_path / "junit.xml"
+    step_summary = tmp_path / "step-summary.md"
+    step_summary.write_text("# earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+    run = project.run(
+        "--indexguard",
+        f"--indexguard-report={report}",
+        f"--indexguard-sarif={sarif_path}",
+        f"--junitxml={junit}",
+    )
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    # A marker allows its table's scans until its date; one that allowed nothing is named.
     assert run.outcomes() == {
         "test_new_scan": "failed",
         "test_allowed_scan": "passed",
@@ -81,42 +94,6 @@ def test_allow_expiry_and_unused_markers(project: DjangoProject) -> None:
         "unused marker (allowed nothing): test_inner.py::test_unused_marker: "
         """@pytest.mark.indexguard_allow("shop_customer", reason='not needed any more')"""
     ], run.output
-
-
-def test_bad_until(django_project: DjangoProject) -> None:
-    django_project.write_tests(
-        """
-import pytest
-
-@pytest.mark.indexguard_allow("t", until="next week")
-def test_x():
-    pass
-"""
-    )
-    run = django_project.run()
-    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
-    assert any(
-        "until must be a date as YYYY-MM-DD, got 'next week'" in line
-        for line in run.result.errlines
-    ), run.output
-
-
-def test_json_report_sarif_github_summary_and_junit(
-    project: DjangoProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    report = tmp_path / "report.json"
-    sarif_path = tmp_path / "indexguard.sarif"
-    junit = tmp_path / "junit.xml"
-    step_summary = tmp_path / "step-summary.md"
-    step_summary.write_text("# earlier step\n")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
-    run = project.run(
-        "--indexguard",
-        f"--indexguard-report={report}",
-        f"--indexguard-sarif={sarif_path}",
-        f"--junitxml={junit}",
-    )
-    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
 
     data = json.loads(report.read_text())
     assert data["format"] == "pytest-indexguard report"
@@ -139,9 +116,16 @@ def test_json_report_sarif_github_summary_and_junit(
     assert len(customer["fingerprint"]) == 16
     assert customer["suggestion"]["fields"] == ["city"]
     assert any("Seq Scan on shop_customer" in line for line in customer["plan"])
-    assert by_status["allowed"]["markers"] == [
+    # One statement, allowed by the marker of each of its two tests.
+    allowed = by_status["allowed"]
+    assert allowed["tests"] == [
+        "test_inner.py::test_allowed_scan",
+        "test_inner.py::test_allowed_until_the_future",
+    ]
+    assert allowed["markers"] == [
+        """@pytest.mark.indexguard_allow("shop_order", reason='export')""",
         """@pytest.mark.indexguard_allow("shop_order", reason='nightly export', """
-        """until="2999-12-31")"""
+        """until="2999-12-31")""",
     ]
     assert data["unused_markers"] == [
         {
@@ -169,9 +153,13 @@ def test_json_report_sarif_github_summary_and_junit(
         "note": None,
     }
     assert "(verified: planned with it, the full scan is gone)" in on_customer["message"]["text"]
+    # One result per call site of the allowed statement, each suppressed by the markers.
     suppressed = [r for r in results if "suppressions" in r]
-    assert len(suppressed) == 1
-    assert "nightly export" in suppressed[0]["suppressions"][0]["justification"]
+    assert len(suppressed) == 2
+    for result in suppressed:
+        justification = result["suppressions"][0]["justification"]
+        assert "reason='export'" in justification, justification
+        assert "reason='nightly export'" in justification, justification
 
     markdown = step_summary.read_text()
     assert markdown.startswith("# earlier step\n## pytest-indexguard\n")
@@ -186,6 +174,7 @@ def test_json_report_sarif_github_summary_and_junit(
     assert properties["test_allowance_expired"] == {"indexguard_violations": "1"}
     assert properties["test_clean"] == {}
     assert properties["test_allowed_until_the_future"] == {}
+    assert properties["test_allowed_scan"] == {}
 
 
 PLACED_MARKERS = """

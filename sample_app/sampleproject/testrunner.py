@@ -39,8 +39,10 @@ class Runner(GuardRunner):
         super().__init__(**kwargs)
         self.without_indexes = without_indexes
 
-    def build_suite(self, test_labels: Any = None, **kwargs: Any) -> Any:
-        return super().build_suite(test_labels or [str(Path(settings.BASE_DIR))], **kwargs)
+    def build_suite(self, test_labels: Any = None, *args: Any, **kwargs: Any) -> Any:
+        # Django 4.2's run_tests passes extra_tests positionally (gone in 5.0).
+        labels = test_labels or [str(Path(settings.BASE_DIR))]
+        return super().build_suite(labels, *args, **kwargs)
 
     def setup_databases(self, **kwargs: Any) -> Any:
         """Django's test databases, migrated back to 0001 with ``--without-indexes`` before
