@@ -251,7 +251,7 @@ def test_only_an_enabled_guard_registers_its_hooks(parse: Parse) -> None:
     off = parse("--no-indexguard", ini="indexguard = true")
     plugin.pytest_configure(off)
     assert not off.pluginmanager.has_plugin("indexguard-session")
-    assert plugin.guard_key not in off.stash
+    assert plugin.session_key not in off.stash
 
 
 def test_cli_tables_beat_ini_tables(parse: Parse) -> None:

@@ -229,7 +229,7 @@ def test_allow_blocks_nest_and_markers_come_first() -> None:
 
 
 def test_the_fixture_checks_its_table_names() -> None:
-    fixture = plugin.IndexGuardFixture(guard=None, run=None)
+    fixture = plugin.IndexGuardFixture(None)
     with (
         pytest.raises(
             TypeError,
