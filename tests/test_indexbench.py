@@ -31,7 +31,9 @@ def _databases() -> set[str]:
 
 
 def test_indexbench_reports_every_seed_query(tmp_path: Path) -> None:
-    name = f"indexbench_test_{WORKER}"
+    # The process id keeps a database left by a run that was killed (indexbench refuses to
+    # replace one without --replace) from failing every later run on the same server.
+    name = f"indexbench_test_{WORKER}_{os.getpid()}"
     chart = tmp_path / "chart.png"
     done = _indexbench(
         "--rows", "2000", "--repeat", "1", "--chart", str(chart), "--database-name", name
