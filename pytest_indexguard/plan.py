@@ -76,6 +76,7 @@ def analyze(
     leading: Callable[[str], str | None] | None = None,
     *,
     sorted_ranges: bool = False,
+    always_true: Callable[[str, str], bool] | None = None,
 ) -> list[ScanFinding]:
     """Find the full scans of watched tables in a plan, in plan order.
 
@@ -84,6 +85,8 @@ def analyze(
     an Index Cond that does not constrain that column reads the whole index, a full scan. With
     ``sorted_ranges``, an index range that feeds a Sort under a Limit is listed too (rule None,
     ``sorted_range``): whether it matters depends on how many rows a key has in production.
+    ``always_true(table, conjunct)`` names the conjuncts every row passes (``IS NOT NULL`` on a
+    NOT NULL column, ``Schema.always_true``): they restrict nothing, so they are not a filter.
     """
     findings: list[ScanFinding] = []
     for node, path in _walk(root_plan(explain_output), ()):
@@ -94,7 +97,7 @@ def analyze(
             continue
         condition = _non_leading_condition(node, leading) if leading is not None else None
         if condition is not None or _is_full_scan(node):
-            findings.append(_finding(node, path, table, condition))
+            findings.append(_finding(node, path, table, condition, always_true))
         elif sorted_ranges:
             found = _sorted_range(node, path, table)
             if found is not None:
@@ -267,9 +270,16 @@ def is_disabled(node: Mapping[str, Any]) -> bool:
 
 
 def _finding(
-    node: Mapping[str, Any], path: tuple[_Step, ...], table: str, index_condition: str | None
+    node: Mapping[str, Any],
+    path: tuple[_Step, ...],
+    table: str,
+    index_condition: str | None,
+    always_true: Callable[[str, str], bool] | None = None,
 ) -> ScanFinding:
     filter_text = node.get("Filter")
+    if always_true is not None:
+        filter_text = _restricting(filter_text, table, always_true)
+        index_condition = _restricting(index_condition, table, always_true)
     if index_condition is not None:
         filter_text = f"{index_condition} AND {filter_text}" if filter_text else index_condition
     rule: Rule | None = None
@@ -308,6 +318,20 @@ def _finding(
         index_condition=index_condition,
         unservable=unservable,
     )
+
+
+def _restricting(
+    condition: str | None, table: str, always_true: Callable[[str, str], bool]
+) -> str | None:
+    """``condition`` without the conjuncts every row of ``table`` passes; None when none is
+    left."""
+    if not condition:
+        return condition
+    conjuncts = top_level(condition, "AND")
+    kept = [c for c in conjuncts if not always_true(table, c)]
+    if len(kept) == len(conjuncts):
+        return condition
+    return " AND ".join(kept) or None
 
 
 def _restricting_nested_loop(

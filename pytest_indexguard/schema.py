@@ -1,4 +1,5 @@
-"""What the database already has: its indexes, partitions and extensions, as plain data.
+"""What the database already has: its indexes, partitions, extensions and NOT NULL columns, as
+plain data.
 
 Read once per database alias (and again after a schema change) by the backend, then consulted
 by the judgement and the suggestions, which stay pure. A full scan is only blamed on a missing
@@ -47,11 +48,13 @@ class IndexInfo:
 
 @dataclass(frozen=True)
 class Schema:
-    """The indexes of one database, by table and by name; the parent of every partition."""
+    """The indexes of one database, by table and by name; the parent of every partition; the
+    columns each table declares NOT NULL."""
 
     indexes: tuple[IndexInfo, ...] = ()
     parents: Mapping[str, str] = field(default_factory=dict)
     extensions: frozenset[str] = frozenset()
+    not_null: Mapping[str, frozenset[str]] = field(default_factory=dict)
     _by_name: dict[str, IndexInfo] = field(default_factory=dict, repr=False, compare=False)
     _by_table: dict[str, list[IndexInfo]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -66,9 +69,17 @@ class Schema:
         indexes: Iterable[IndexInfo],
         parents: Mapping[str, str] | None = None,
         extensions: Iterable[str] = (),
+        not_null: Iterable[tuple[str, str]] = (),
     ) -> Schema:
+        """``not_null`` holds (table, column) pairs."""
+        required: dict[str, set[str]] = {}
+        for table, column in not_null:
+            required.setdefault(table, set()).add(column)
         return cls(
-            indexes=tuple(indexes), parents=dict(parents or {}), extensions=frozenset(extensions)
+            indexes=tuple(indexes),
+            parents=dict(parents or {}),
+            extensions=frozenset(extensions),
+            not_null={table: frozenset(columns) for table, columns in required.items()},
         )
 
     def index(self, name: str | None) -> IndexInfo | None:
@@ -118,6 +129,29 @@ class Schema:
 
     def parent(self, table: str) -> str:
         return self.parents.get(table, table)
+
+    def always_true(self, table: str, conjunct: str) -> bool:
+        """Whether ``conjunct`` is ``column IS NOT NULL`` on a column ``table`` declares NOT
+        NULL: every row passes it, so it restricts nothing. Django writes one for
+        ``dates()``, ``date_hierarchy`` and ``isnull=False``; PostgreSQL 17 drops it from the
+        plan, older servers, SQLite and MySQL keep it as a Filter. A conjunct of a scan's own
+        condition names only that scan's table, so a qualifier is not read."""
+        text = conjunct.strip()
+        while text.startswith("(") and text.endswith(")"):
+            text = text[1:-1].strip()
+        match = _IS_NOT_NULL.fullmatch(text)
+        if match is None:
+            return False
+        column = match.group(1) or match.group(2) or match.group(3)
+        return column in self.not_null.get(table, frozenset())
+
+
+# ``col IS NOT NULL`` as PostgreSQL, SQLite and MySQL show it, the column maybe qualified and
+# quoted ("t"."col", `t`.`col`).
+_IS_NOT_NULL = re.compile(
+    r'(?:(?:"[^"]+"|`[^`]+`|\w+)\.)?(?:"([^"]+)"|`([^`]+)`|(\w+))\s+IS\s+NOT\s+NULL',
+    re.IGNORECASE,
+)
 
 
 def _plain(column: str) -> str:

@@ -76,6 +76,27 @@ def test_a_full_scan_is_recorded_against_the_running_test(guard: Guard) -> None:
 
 
 @pytest.mark.django_db
+def test_is_not_null_on_a_not_null_column_restricts_nothing(guard: Guard) -> None:
+    # dates(), the admin's date_hierarchy and isnull=False write "col IS NOT NULL" whatever the
+    # column. PostgreSQL 17 drops it from the plan of a NOT NULL column; 15 and 16 keep it as a
+    # Filter (and, forced, read a whole index for it): the same verdict on every version.
+    with guard.watching("call"):
+        list(WebhookDelivery.objects.dates("created_at", "year"))
+        list(WebhookDelivery.objects.filter(created_at__isnull=False).order_by("created_at")[:5])
+        list(WebhookDelivery.objects.filter(next_attempt_at__isnull=False).values_list("id"))
+    run = guard.current
+    assert run is not None
+    found = [(o.finding.rule, o.finding.filter, o.finding.unservable) for o in run.occurrences]
+    assert found == [
+        (Rule.SORT_LIMIT, None, None),  # no index has created_at's order
+        (Rule.UNSERVABLE, "(next_attempt_at IS NOT NULL)", "not-null"),  # it can be NULL
+    ]
+    suggestion = run.occurrences[0].suggestion
+    assert suggestion is not None
+    assert (suggestion.columns, suggestion.verified) == (("created_at",), True)
+
+
+@pytest.mark.django_db
 def test_statements_outside_a_watched_phase_are_not_checked(guard: Guard) -> None:
     list(WebhookDelivery.objects.filter(**{UNINDEXED: "ping"}))
     with guard.watching("call"), guard.suspended():

@@ -26,6 +26,7 @@ from pytest_indexguard.explain.mysql import (
     schema_of,
     settle,
 )
+from pytest_indexguard.model import Rule, ScanFinding
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 DATABASE = f"indexguard_live_{WORKER}"
@@ -42,7 +43,7 @@ def server() -> Iterator[str]:
         cur.execute(f"USE `{DATABASE}`")
         cur.execute(
             "CREATE TABLE `item` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
-            "`code` varchar(20) NOT NULL, `note` varchar(50) NOT NULL)"
+            "`code` varchar(20) NOT NULL, `note` varchar(50) NOT NULL, `closed` datetime NULL)"
         )
         cur.execute("CREATE INDEX `item_code_idx` ON `item` (`code`)")
         cur.execute("CREATE VIEW `item_codes` AS SELECT `code` FROM `item`")
@@ -186,6 +187,26 @@ def test_schema_and_relations(conn: Any, backend: MySQL) -> None:
     assert relations.views == frozenset({"item_codes"})
     assert {"item", "item_codes"} <= relations.names
     assert relations.partitions == frozenset()
+
+
+def test_is_not_null_on_a_not_null_column_restricts_nothing(conn: Any, backend: MySQL) -> None:
+    # Django's dates(), the admin's date_hierarchy and isnull=False write "col IS NOT NULL"
+    # whatever the column: on a NOT NULL column it restricts nothing (the read is unfiltered;
+    # under a LIMIT the sort counts). On a column that can be NULL it still filters.
+    schema = backend.schema(conn)
+    assert schema.not_null["item"] == frozenset({"id", "code", "note"})
+    context = Context(schema)
+
+    def findings(text: str) -> list[ScanFinding]:
+        plan = backend.explain(conn, text, forced=True).plan
+        return backend.assess(conn, text, plan, context).findings
+
+    every = "SELECT `item`.`id` FROM `item` WHERE `item`.`note` IS NOT NULL"
+    assert [f for f in findings(every) if f.is_violation] == []
+    [first] = findings(f"{every} ORDER BY `item`.`note` LIMIT 5")
+    assert (first.rule, first.filter) == (Rule.SORT_LIMIT, None)
+    [closed] = findings("SELECT `item`.`id` FROM `item` WHERE `item`.`closed` IS NOT NULL")
+    assert (closed.rule, closed.unservable) == (Rule.UNSERVABLE, "not-null")
 
 
 def test_django_connection(server: str, django_db_blocker: Any) -> None:

@@ -408,3 +408,26 @@ def test_a_primary_key_that_must_be_null_reads_no_row(bare: sqlite3.Connection) 
     nullable = f'SELECT "{LOG}"."id" FROM "{LOG}" WHERE "{LOG}"."end_time" IS NULL'
     [finding] = findings(nullable)
     assert finding.rule is Rule.FILTER
+
+
+def test_is_not_null_on_a_not_null_column_restricts_nothing(bare: sqlite3.Connection) -> None:
+    # Django's dates(), the admin's date_hierarchy and isnull=False write "col IS NOT NULL"
+    # whatever the column; on a NOT NULL column every row passes it, so the read is unfiltered
+    # (PostgreSQL 17 drops the test from the plan), and under a LIMIT it is the sort that
+    # counts. On a column that can be NULL it still filters.
+    backend = SQLite()
+    schema = backend.schema(bare)
+    assert {"id", "start_time", "status"} <= schema.not_null[LOG]
+    assert "end_time" not in schema.not_null[LOG]
+    context = Context(schema)
+
+    def findings(text: str) -> list[ScanFinding]:
+        plan = backend.explain(bare, text, forced=True).plan
+        return backend.assess(bare, text, plan, context).findings
+
+    every = f'SELECT "{LOG}"."id" FROM "{LOG}" WHERE "{LOG}"."start_time" IS NOT NULL'
+    assert [f for f in findings(every) if f.is_violation] == []
+    [newest] = findings(f'{every} ORDER BY "{LOG}"."message" DESC LIMIT 5')
+    assert (newest.rule, newest.filter) == (Rule.SORT_LIMIT, None)
+    [ended] = findings(f'SELECT "{LOG}"."id" FROM "{LOG}" WHERE "{LOG}"."end_time" IS NOT NULL')
+    assert (ended.rule, ended.unservable) == (Rule.UNSERVABLE, "not-null")

@@ -159,7 +159,12 @@ class MySQL:
     ) -> boundary.Assessment:
         """``analyze`` then ``settle``: pure, no round trip (the catalog answers what
         PostgreSQL's probes ask)."""
-        findings = analyze(plan, context.watched, sorted_ranges=context.production is not None)
+        findings = analyze(
+            plan,
+            context.watched,
+            sorted_ranges=context.production is not None,
+            always_true=context.schema.always_true,
+        )
         if _INTERNAL_REFERENCE.search(text):
             # The server's own catalogs (Django's introspection): only the project's tables
             # count, and a catalog the FROM list names by an alias is none of them.
@@ -181,8 +186,8 @@ class MySQL:
     # -- the catalog ----------------------------------------------------------------------------
 
     def schema(self, raw: Any) -> Schema:
-        rows = _run(raw, [self.statistics_query()])[0]
-        return schema_of(rows, expressions=not self.mariadb)
+        rows, required = _run(raw, [self.statistics_query(), _NOT_NULL])
+        return schema_of(rows, expressions=not self.mariadb, not_null=required)
 
     def statistics_query(self) -> str:
         # MySQL 8.0.13+ has functional key parts (EXPRESSION) and invisible indexes; MariaDB
@@ -328,9 +333,21 @@ def _literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def schema_of(rows: Iterable[Sequence[Any]], *, expressions: bool = False) -> Schema:
+_NOT_NULL = (
+    "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+    "WHERE TABLE_SCHEMA = DATABASE() AND IS_NULLABLE = 'NO'"
+)
+
+
+def schema_of(
+    rows: Iterable[Sequence[Any]],
+    *,
+    expressions: bool = False,
+    not_null: Iterable[Sequence[Any]] = (),
+) -> Schema:
     """The catalog from ``information_schema.STATISTICS`` rows (table, index, non-unique,
-    position, column, collation, prefix length, type, expression, unusable), in key order."""
+    position, column, collation, prefix length, type, expression, unusable), in key order, and
+    the (table, column) rows of the NOT NULL columns."""
     grouped: dict[tuple[str, str], list[Sequence[Any]]] = {}
     for row in rows:
         grouped.setdefault((_text(row[0]), _text(row[1])), []).append(row)
@@ -362,7 +379,7 @@ def schema_of(rows: Iterable[Sequence[Any]], *, expressions: bool = False) -> Sc
                 method="btree" if method == "btree" else method,
             )
         )
-    return Schema.of(indexes)
+    return Schema.of(indexes, not_null=[(_text(t), _text(c)) for t, c in not_null])
 
 
 def _text(value: Any) -> str:
@@ -486,6 +503,7 @@ def analyze(
     watched: Callable[[str], bool] | None = None,
     *,
     sorted_ranges: bool = False,
+    always_true: Callable[[str, str], bool] | None = None,
 ) -> list[ScanFinding]:
     """The full scans of watched tables in a MySQL/MariaDB plan, in plan order, by the rules of
     ``plan.py``: a full scan (``access_type`` ``ALL``, or ``index``: the whole index walked) is
@@ -498,7 +516,8 @@ def analyze(
     a LIMIT is listed too (rule None, ``sorted_range``), for production's shape to judge.
 
     Conditions come out in PostgreSQL's words (``expression``), which the judgement and the
-    suggestions read."""
+    suggestions read; those ``always_true(table, conjunct)`` names (``Schema.always_true``)
+    restrict nothing and are left out."""
     explain = _explain_of(plan)
     suspects = [
         (node, place)
@@ -522,7 +541,11 @@ def analyze(
         if watched is not None and not watched(table):
             continue
         if node["access_type"] in _FULL:
-            findings.append(_full_scan(node, place, table, alias, limited=limited, order=order))
+            findings.append(
+                _full_scan(
+                    node, place, table, alias, limited=limited, order=order, always_true=always_true
+                )
+            )
         elif limited:
             findings.append(_sorted_range(node, place, table, alias, order))
     return findings
@@ -547,6 +570,7 @@ def _full_scan(
     *,
     limited: bool,
     order: tuple[str, ...],
+    always_true: Callable[[str, str], bool] | None = None,
 ) -> ScanFinding:
     conditions = [
         text
@@ -559,7 +583,7 @@ def _full_scan(
             named = qualifiers(conjunct)
             if named - {alias} or _or_across(conjunct):
                 joining.append(conjunct)
-            else:
+            elif always_true is None or not always_true(table, conjunct):
                 local.append(conjunct)
     rule: Rule | None = None
     unservable = None

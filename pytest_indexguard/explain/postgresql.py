@@ -216,6 +216,14 @@ _PARENTS = f"""
     WHERE p.relkind = 'p' AND {USER_TABLES}
 """
 _EXTENSIONS = "SELECT extname FROM pg_extension"
+_NOT_NULL = f"""
+    SELECT c.relname, a.attname
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE a.attnotnull AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+      AND {USER_TABLES}
+"""
 
 
 def indexes(raw: Any) -> list[IndexInfo]:
@@ -224,14 +232,23 @@ def indexes(raw: Any) -> list[IndexInfo]:
 
 
 def schema(raw: Any) -> Schema:
-    """The indexes of the user tables, the parent of each partition, the extensions: one round
-    trip, inside the protected exchange like every other query of the guard."""
-    results, _ = _protected(raw, f"{_INDEXES.format(where=USER_TABLES)}; {_PARENTS}; {_EXTENSIONS}")
+    """The indexes of the user tables, the parent of each partition, the extensions, the NOT
+    NULL columns: one round trip, inside the protected exchange like every other query of the
+    guard."""
+    results, _ = _protected(
+        raw, f"{_INDEXES.format(where=USER_TABLES)}; {_PARENTS}; {_EXTENSIONS}; {_NOT_NULL}"
+    )
     rows = [r for r in results if r.status == pq.ExecStatus.TUPLES_OK]
-    found = []
     encoding = raw.info.encoding
-    for row in range(rows[0].ntuples):
-        values = [bytes(rows[0].get_value(row, col) or b"").decode(encoding) for col in range(9)]
+
+    def cells(result: Any, width: int) -> list[list[str]]:
+        return [
+            [bytes(result.get_value(row, col) or b"").decode(encoding) for col in range(width)]
+            for row in range(result.ntuples)
+        ]
+
+    found = []
+    for values in cells(rows[0], 9):
         # Each key as "shown\x1eplain column" (the plain column empty for an expression).
         keys = [key.split("\x1e") for key in values[5].split("\x1f") if key]
         found.append(
@@ -248,16 +265,10 @@ def schema(raw: Any) -> Schema:
                 predicate=values[8] or None,
             )
         )
-    parents = {
-        bytes(rows[1].get_value(r, 0) or b"").decode(encoding): bytes(
-            rows[1].get_value(r, 1) or b""
-        ).decode(encoding)
-        for r in range(rows[1].ntuples)
-    }
-    extensions = [
-        bytes(rows[2].get_value(r, 0) or b"").decode(encoding) for r in range(rows[2].ntuples)
-    ]
-    return Schema.of(found, parents, extensions)
+    parents = {child: parent for child, parent in cells(rows[1], 2)}
+    extensions = [name for (name,) in cells(rows[2], 1)]
+    not_null = [(table, column) for table, column in cells(rows[3], 2)]
+    return Schema.of(found, parents, extensions, not_null)
 
 
 def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
@@ -432,7 +443,11 @@ class PostgreSQL:
         schema, production = context.schema, context.production
         result = boundary.Assessment(findings=[])
         findings = analyze(
-            plan, context.watched, leading=schema.leading_of, sorted_ranges=production is not None
+            plan,
+            context.watched,
+            leading=schema.leading_of,
+            sorted_ranges=production is not None,
+            always_true=schema.always_true,
         )
         questions = judge.probes(findings, schema)
         unsorted = None
@@ -496,9 +511,12 @@ class PostgreSQL:
 
 
 def fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
-    """The finding is gone from the plan made with the candidate index, and every use of that
-    index constrains its leading column (a condition on a later column alone still reads the
-    whole index)."""
+    """The finding is gone from the plan made with the candidate index, the plan reads that
+    index (a plan without it is the plan the finding came from, whatever its signature says),
+    and every use of it constrains its leading column (a condition on a later column alone
+    still reads the whole index)."""
+    if PROBE not in indexes_used(plan):
+        return False
     wanted = signature(finding)
     if any(signature(f) == wanted for f in analyze(plan) if f.is_violation):
         return False

@@ -164,7 +164,13 @@ class SQLite:
         the connection."""
         production = context.production
         try:
-            findings = analyze(plan, text, context.watched, sorted_ranges=production is not None)
+            findings = analyze(
+                plan,
+                text,
+                context.watched,
+                sorted_ranges=production is not None,
+                always_true=context.schema.always_true,
+            )
         except Exception as exc:  # a statement this reader cannot follow: no verdict on it
             return boundary.Assessment(findings=[], errors=[exc])
         # No finding arrives with ``unservable`` set, so settle never reads ``plan`` as
@@ -213,7 +219,8 @@ class SQLite:
                     predicate=_predicate(sql) if partial and sql else None,
                 )
             )
-        for table, column in _fetch(raw, _ROWID_KEYS):
+        rowid_keys = _fetch(raw, _ROWID_KEYS)
+        for table, column in rowid_keys:
             found.append(
                 IndexInfo(
                     table=table,
@@ -225,7 +232,9 @@ class SQLite:
                     keys=(column,),
                 )
             )
-        return Schema.of(found)
+        # The rowid is never NULL, whatever its column declares.
+        not_null = [*_fetch(raw, _NOT_NULL), *rowid_keys]
+        return Schema.of(found, not_null=[(str(t), str(c)) for t, c in not_null])
 
     def relations(self, raw: Any, tables: Iterable[str]) -> boundary.Relations:
         found = _fetch(raw, _RELATIONS)
@@ -361,6 +370,13 @@ _INDEX_SQL = """
     SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
     UNION ALL SELECT name, sql FROM sqlite_temp_master WHERE type = 'index' AND sql IS NOT NULL
 """
+_NOT_NULL = """
+    SELECT m.name, ti.name
+    FROM (SELECT name FROM sqlite_master WHERE type = 'table'
+          UNION ALL SELECT name FROM sqlite_temp_master WHERE type = 'table') AS m
+    JOIN pragma_table_info(m.name) AS ti
+    WHERE ti."notnull" AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+"""
 # The column that is the rowid: a single INTEGER primary key of a table with no primary-key
 # index (a WITHOUT ROWID table and any other primary key have one, origin 'pk').
 _ROWID_KEYS = """
@@ -474,12 +490,15 @@ def analyze(
     watched: Callable[[str], bool] | None = None,
     *,
     sorted_ranges: bool = False,
+    always_true: Callable[[str, str], bool] | None = None,
 ) -> list[ScanFinding]:
     """The full reads of watched tables in ``plan`` (rows of ``EXPLAIN QUERY PLAN``, or a
     ``Plan``), in plan order, with their rules (see the module's docstring). ``sql`` is the
     statement (parameters bound; a ``Plan`` carries it); ``watched`` says whether a table
     counts (None: every table but SQLite's own). With ``sorted_ranges``, an index range that
-    feeds a sort under a LIMIT is listed too (rule None, ``sorted_range``)."""
+    feeds a sort under a LIMIT is listed too (rule None, ``sorted_range``).
+    ``always_true(table, conjunct)`` names the conditions every row passes
+    (``Schema.always_true``): they restrict nothing."""
     rows = _rows(plan)
     if not any(_full_read(detail) for _, _, detail in rows) and not (
         sorted_ranges and any(_SORT.match(detail) for _, _, detail in rows)
@@ -492,7 +511,7 @@ def analyze(
             continue
         if watched is not None and not watched(table):
             continue
-        finding = _finding(loop, sorted_ranges=sorted_ranges)
+        finding = _finding(loop, sorted_ranges=sorted_ranges, always_true=always_true)
         if finding is not None:
             found.append(finding)
     return found
@@ -722,10 +741,14 @@ def _loop(
     )
 
 
-def _finding(loop: _Loop, *, sorted_ranges: bool) -> ScanFinding | None:
+def _finding(
+    loop: _Loop, *, sorted_ranges: bool, always_true: Callable[[str, str], bool] | None = None
+) -> ScanFinding | None:
     select = loop.select
     alias = loop.alias
     own, joins, ors = select.conditions_of(alias) if select else ([], [], [])
+    if always_true is not None and loop.table is not None:
+        own = [c for c in own if not always_true(loop.table, c)]
     sort_key = select.sort_keys(alias) if select and loop.sorted and loop.position == 0 else ()
     if not loop.full:
         if not (sorted_ranges and sort_key and loop.condition):

@@ -539,6 +539,30 @@ NEW_CASES: tuple[StandardCase, ...] = (
         'OR "auth_user"."username" = \'bob\')',
         violations=frozenset({USER}),
     ),
+    # --- a condition every row passes -----------------------------------------------------
+    StandardCase(
+        name="not_null_column_dates",
+        description='`User.objects.dates("date_joined", "year")` (the admin\'s date '
+        "hierarchy): Django adds `date_joined IS NOT NULL`, which every row of a NOT NULL "
+        "column passes. The read is unfiltered: every row is needed. PostgreSQL 17+ drops the "
+        "test from the plan; 15 keeps it as a Filter that removes nothing.",
+        setup=RESEARCH,
+        query='SELECT DISTINCT DATE_TRUNC(\'year\', "auth_user"."date_joined" '
+        'AT TIME ZONE \'UTC\') AS "datefield" FROM "auth_user" '
+        'WHERE "auth_user"."date_joined" IS NOT NULL '
+        'ORDER BY "datefield" ASC',
+        violations=_none(),
+    ),
+    StandardCase(
+        name="not_null_column_sorted_under_limit",
+        description='`filter(date_joined__isnull=False).order_by("-date_joined")[:10]` with '
+        "no index on date_joined: the condition restricts nothing, and every row is sorted to "
+        "keep ten (an index on date_joined fixes it).",
+        setup=RESEARCH,
+        query=f'{FROM_USER} WHERE "auth_user"."date_joined" IS NOT NULL '
+        'ORDER BY "auth_user"."date_joined" DESC LIMIT 10',
+        violations=frozenset({USER}),
+    ),
 )
 
 SCENARIO_CASES: tuple[StandardCase, ...] = tuple(from_scenario(s) for s in SCENARIOS)
