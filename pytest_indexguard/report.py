@@ -9,7 +9,7 @@ from typing import Literal
 from pytest_indexguard.config import Settings
 from pytest_indexguard.model import DISTINCT_CAP, PSYCOPG2, Occurrence, Rule, ScanFinding, Status
 from pytest_indexguard.results import Results
-from pytest_indexguard.sqltext import mask_plan_expression, normalise, shorten
+from pytest_indexguard.sqltext import cast_columns, mask_plan_expression, normalise, shorten
 from pytest_indexguard.suggest import Suggestion
 from pytest_indexguard.summary import Summary
 
@@ -124,8 +124,11 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         )
     if first.table_rows is not None:
         lines.append(f"    rows:    {first.table_rows:,} ({first.rows_source})")
+    casts = cast_columns(statement.sql, {finding.table, finding.alias or finding.table})
     if finding.rule is Rule.UNSERVABLE:
-        lines.extend(rewrite_lines(finding))
+        lines.extend(rewrite_lines(finding, casts))
+    elif casts and (suggestion is None or suggestion.verified is False):
+        lines.extend(_cast_lines(casts))
     else:
         lines.extend(suggestion_lines(suggestion, what=_what(finding)))
     if verbose > 0:
@@ -134,9 +137,14 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
     return lines
 
 
+_SPLIT_THE_OR = (
+    "an OR across tables: no index serves it; split the query at the OR (two queries, or "
+    ".union() of two querysets)"
+)
+
+
 _REWRITES = {
-    "or-across-tables": "an OR across tables: no index serves it; split the query at the OR "
-    "(two queries, or .union() of two querysets) so that each side uses its own index",
+    "or-across-tables": f"{_SPLIT_THE_OR} so that each side uses its own index",
     "not-equal": "<> matches most rows: filter on the values you want (field__in=[...]), or a "
     "partial index (models.Index(..., condition=~Q(field=value))) when the excluded value is "
     "most of the table",
@@ -161,10 +169,13 @@ _REWRITES = {
 }
 
 
-def rewrite_lines(finding: ScanFinding) -> list[str]:
+def rewrite_lines(finding: ScanFinding, casts: Sequence[tuple[str, str]] = ()) -> list[str]:
     """What helps a predicate no index serves as written: a rewrite, or the index type that
-    can serve it (never a B-tree index that cannot)."""
+    can serve it (never a B-tree index that cannot). An OR whose sides compare a cast column
+    needs more than the split: neither side can use the column's index."""
     kind = finding.unservable or ""
+    if kind == "or-across-tables" and casts:
+        return [f"    why:     {_SPLIT_THE_OR}", *_cast_lines(casts)]
     lines = [f"    why:     {_REWRITES.get(kind, 'no index serves this predicate as written')}"]
     if kind in ("wildcard", "contains", "regex"):
         if finding.trigram:
@@ -177,6 +188,20 @@ def rewrite_lines(finding: ScanFinding) -> list[str]:
                 "    fix:     install pg_trgm (TrigramExtension() in a migration) and add a "
                 "trigram GIN index, or use full-text search"
             )
+    return lines
+
+
+def _cast_lines(casts: Sequence[tuple[str, str]]) -> list[str]:
+    """A column compared through a cast (``CAST("t"."id" AS text) IN (SELECT ...)``, the
+    shape of generic object permissions): no index on the column serves the comparison."""
+    lines = []
+    for column, kind in casts:
+        lines.append(
+            f"    cast:    the statement compares CAST({column} AS {kind}): no index on {column} "
+            f"serves that; compare values of {column}'s own type (a foreign key instead of a "
+            f"text object id), or index the expression, "
+            f'models.Index(Cast("{column}", output_field=...), name="...")'
+        )
     return lines
 
 

@@ -8,6 +8,7 @@ for statements that are reported, never on the per-statement path.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _WHITESPACE = re.compile(r"\s+")
 _QUOTED = re.compile(r"'(?:[^']|'')*'")
@@ -117,3 +118,33 @@ def shorten(sql: str) -> str:
 def mask_plan_expression(expression: str) -> str:
     """Hide the values in a plan's Filter or Index Cond: the planner saw literal parameters."""
     return _NUMBER.sub("?", _QUOTED.sub("?", expression))
+
+
+_NAME = r'"[^"]+"|`[^`]+`|\w+'
+# A qualified column through a cast, as Django writes it: CAST("t"."c" AS text) (SQLite, MySQL,
+# Oracle) or ("t"."c")::text (PostgreSQL).
+_CAST = re.compile(
+    rf"CAST\(\s*(?P<q1>{_NAME})\.(?P<c1>{_NAME})\s+AS\s+(?P<t1>\w+)[^)]*\)"
+    rf"|\(\s*(?P<q2>{_NAME})\.(?P<c2>{_NAME})\s*\)::(?P<t2>\w+)",
+    re.IGNORECASE,
+)
+_FROM = re.compile(r"\sFROM\s", re.IGNORECASE)
+
+
+def cast_columns(sql: str, names: Iterable[str]) -> list[tuple[str, str]]:
+    """The columns qualified by one of ``names`` (a table's name and its aliases) that the
+    statement compares through a cast after its first FROM (a join or a condition, not the
+    select list), with the type cast to: ``CAST("t"."id" AS text) IN (SELECT ...)`` is what
+    generic object-permission apps write, and no index on ``id`` serves it."""
+    wanted = {name.lower() for name in names}
+    start = _FROM.search(sql)
+    found: list[tuple[str, str]] = []
+    for match in _CAST.finditer(sql, start.end() if start else 0):
+        qualifier = match.group("q1") or match.group("q2")
+        column = match.group("c1") or match.group("c2")
+        kind = match.group("t1") or match.group("t2")
+        if qualifier.strip('"`').lower() in wanted:
+            pair = (column.strip('"`'), kind.lower())
+            if pair not in found:
+                found.append(pair)
+    return found

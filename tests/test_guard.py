@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
 from pytest_indexguard.config import Settings
 from pytest_indexguard.explain import for_vendor
@@ -17,10 +19,11 @@ from pytest_indexguard.explain.postgresql import PostgreSQL
 from pytest_indexguard.guard import Guard
 from pytest_indexguard.model import Rule, Status
 from pytest_indexguard.policy import TestPolicy as Policy
-from pytest_indexguard.report import summary_lines
+from pytest_indexguard.report import failure_message, summary_lines
 from pytest_indexguard.results import Results
 from pytest_indexguard.summary import Summary
-from upstream.integrations.models import WebhookDelivery
+from upstream.alerts.models import AlertRule
+from upstream.integrations.models import IntegrationLog, WebhookDelivery
 
 REPO = Path(__file__).parent.parent
 # event_type has no index in the sample app's schema; status leads webhook_retry_idx.
@@ -94,6 +97,30 @@ def test_is_not_null_on_a_not_null_column_restricts_nothing(guard: Guard) -> Non
     suggestion = run.occurrences[0].suggestion
     assert suggestion is not None
     assert (suggestion.columns, suggestion.verified) == (("created_at",), True)
+
+
+@pytest.mark.django_db
+def test_a_column_compared_through_a_cast_is_named_in_the_message(guard: Guard) -> None:
+    # Generic object permissions (django-guardian's get_objects_for_user): the primary key as
+    # text IN (a sub-query), twice, ORed. Splitting the OR alone would not help: neither side
+    # can use the primary key's index. The message says so.
+    events = WebhookDelivery.objects.filter(status="failed").values("event_type")
+    logs = IntegrationLog.objects.filter(status="failed").values("message")
+    rules = AlertRule.objects.annotate(key=Cast("pk", TextField()))
+    with guard.watching("call"):
+        list(rules.filter(Q(key__in=events) | Q(key__in=logs)))
+        list(rules.filter(key__in=events))
+    run = guard.current
+    assert run is not None
+    either, one = run.occurrences
+    assert (either.finding.table, either.finding.rule) == ("upstream_alertrule", Rule.UNSERVABLE)
+    assert one.finding.table == "upstream_alertrule"
+    cast = "cast:    the statement compares CAST(id AS text): no index on id serves that"
+    for occurrence in (either, one):
+        message = failure_message([occurrence], verbose=0)
+        assert cast in message, message
+        assert "so that each side uses its own index" not in message
+        assert "no simple B-tree index" not in message
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_indexguard.fingerprint import fingerprint_sql
-from pytest_indexguard.sqltext import normalise
+from pytest_indexguard.sqltext import cast_columns, normalise
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,26 @@ def test_fingerprint_follows_the_shape_not_the_values() -> None:
     assert one == other
     assert fingerprint_sql("default", "t", "SELECT * FROM t WHERE c = 'x'")[0] != one[0]
     assert fingerprint_sql("replica", "t", "SELECT * FROM t WHERE a = 'x' AND b IN (1)") != one
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # As Django writes them on PostgreSQL, SQLite and MySQL.
+        ('SELECT 1 FROM "t" WHERE ("t"."id")::text IN (SELECT 1)', [("id", "text")]),
+        ('SELECT 1 FROM "t" WHERE CAST("t"."id" AS text) IN (SELECT 1)', [("id", "text")]),
+        ("SELECT 1 FROM `t` WHERE CAST(`t`.`id` AS char(10)) IN (SELECT 1)", [("id", "char")]),
+        # Once per column and type; the select list does not count.
+        (
+            'SELECT CAST("t"."id" AS text) AS "k" FROM "t" WHERE (CAST("t"."id" AS text) IN '
+            '(SELECT 1) OR CAST("t"."id" AS text) IN (SELECT 2))',
+            [("id", "text")],
+        ),
+        ('SELECT CAST("t"."id" AS text) AS "k" FROM "t" WHERE "t"."id" = 1', []),
+        # Another table's column, and a cast of a value, are not the table's.
+        ('SELECT 1 FROM "t" INNER JOIN "u" ON (CAST("u"."id" AS text) = "t"."k")', []),
+        ("SELECT 1 FROM \"t\" WHERE \"t\".\"id\" = CAST('1' AS integer)", []),
+    ],
+)
+def test_cast_columns_of_a_table(sql: str, expected: list[tuple[str, str]]) -> None:
+    assert cast_columns(sql, ["t"]) == expected
