@@ -43,7 +43,8 @@ def server() -> Iterator[str]:
         cur.execute(f"USE `{DATABASE}`")
         cur.execute(
             "CREATE TABLE `item` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
-            "`code` varchar(20) NOT NULL, `note` varchar(50) NOT NULL, `closed` datetime NULL)"
+            "`code` varchar(20) NOT NULL, `note` varchar(50) NOT NULL, `closed` datetime NULL, "
+            "`doc` longtext NULL)"
         )
         cur.execute("CREATE INDEX `item_code_idx` ON `item` (`code`)")
         cur.execute("CREATE VIEW `item_codes` AS SELECT `code` FROM `item`")
@@ -207,6 +208,21 @@ def test_is_not_null_on_a_not_null_column_restricts_nothing(conn: Any, backend: 
     assert (first.rule, first.filter) == (Rule.SORT_LIMIT, None)
     [closed] = findings("SELECT `item`.`id` FROM `item` WHERE `item`.`closed` IS NOT NULL")
     assert (closed.rule, closed.unservable) == (Rule.UNSERVABLE, "not-null")
+
+
+def test_conditions_with_double_quotes_are_read(conn: Any, backend: MySQL) -> None:
+    # A JSONField lookup's path ('$."kind"'): MariaDB writes the quotes into its JSON output
+    # unescaped; the plan is read all the same, backslashes and all.
+    text = (
+        "SELECT `item`.`id` FROM `item` WHERE JSON_UNQUOTE(JSON_EXTRACT(`item`.`doc`, "
+        "'$.\"kind\"')) = 'say \"hi\"' AND `item`.`note` LIKE 'a\\\\b\"%'"
+    )
+    plan = backend.explain(conn, text, forced=True).plan
+    [finding] = backend.assess(conn, text, plan, Context(backend.schema(conn))).findings
+    assert (finding.table, finding.rule) == ("item", Rule.FILTER)
+    assert finding.filter is not None
+    assert '$."kind"' in finding.filter
+    assert '\\b"%' in finding.filter
 
 
 def test_django_connection(server: str, django_db_blocker: Any) -> None:
