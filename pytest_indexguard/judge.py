@@ -37,7 +37,7 @@ from pytest_indexguard.plan import (
     top_level,
     walk_nodes,
 )
-from pytest_indexguard.schema import ColumnShape, Schema
+from pytest_indexguard.schema import ColumnShape, Schema, tested_not_null
 from pytest_indexguard.sqltext import quote_identifier
 from pytest_indexguard.suggest import filter_columns, join_columns
 
@@ -129,7 +129,7 @@ def settle(
             continue  # what production reads is what an index finds
         if finding.unservable == "or-across-tables" and _restricted_elsewhere(plan, schema):
             continue  # the OR only sifts rows an index already found
-        if finding.rule is Rule.FILTER and _keeps_most(finding, schema, few_values):
+        if finding.rule is Rule.FILTER and _keeps_most(finding, schema, few_values, production):
             continue  # production reads it whole because it needs most of it
         filtered = finding.rule is Rule.FILTER and finding.filter
         kind = unservable(finding.filter) if filtered and finding.filter else None
@@ -144,13 +144,17 @@ def settle(
 
 
 def _keeps_most(
-    finding: ScanFinding, schema: Schema, few_values: Callable[[str, str], bool] | None
+    finding: ScanFinding,
+    schema: Schema,
+    few_values: Callable[[str, str], bool] | None,
+    production: Production | None = None,
 ) -> bool:
     """A Filter that keeps most of the table, so that reading it whole is what production does
     too: an anti-join condition (``NOT (SubPlan)``: every row must be checked for a missing
     match), the exclusion of one value of a unique column (``exclude(pk=...)``), or, with no
     Limit to stop early, equality on columns of a few values only (a flag, a field with a
-    handful of choices: ``filter(sex="girl")`` returns half the table)."""
+    handful of choices: ``filter(sex="girl")`` returns half the table) and ``IS NOT NULL`` on
+    columns production's statistics show mostly set (``null_frac`` under a half)."""
     if not finding.filter:
         return False
     conjuncts = top_level(finding.filter, "AND")
@@ -159,9 +163,22 @@ def _keeps_most(
     unique = [i.leading for i in schema.on(finding.table) if i.unique and len(i.keys) == 1]
     if all(_excludes_one(c, unique) for c in conjuncts):
         return True
-    if few_values is None or finding.sort_key:
+    if finding.sort_key:
         return False
-    return all(_few_valued(c, finding.table, few_values) for c in conjuncts)
+    return all(
+        (few_values is not None and _few_valued(c, finding.table, few_values))
+        or _mostly_set(c, finding.table, production)
+        for c in conjuncts
+    )
+
+
+def _mostly_set(conjunct: str, table: str, production: Production | None) -> bool:
+    """``column IS NOT NULL`` on a column that production's statistics show set in most rows."""
+    column = tested_not_null(conjunct)
+    if column is None or production is None:
+        return False
+    shape = production.columns.get(table, {}).get(column)
+    return shape is not None and shape.null_frac < 0.5
 
 
 def _few_valued(conjunct: str, table: str, few_values: Callable[[str, str], bool]) -> bool:

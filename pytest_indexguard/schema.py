@@ -136,14 +136,19 @@ class Schema:
         ``dates()``, ``date_hierarchy`` and ``isnull=False``; PostgreSQL 17 drops it from the
         plan, older servers, SQLite and MySQL keep it as a Filter. A conjunct of a scan's own
         condition names only that scan's table, so a qualifier is not read."""
-        text = conjunct.strip()
-        while text.startswith("(") and text.endswith(")"):
-            text = text[1:-1].strip()
-        match = _IS_NOT_NULL.fullmatch(text)
-        if match is None:
-            return False
-        column = match.group(1) or match.group(2) or match.group(3)
-        return column in self.not_null.get(table, frozenset())
+        column = tested_not_null(conjunct)
+        return column is not None and column in self.not_null.get(table, frozenset())
+
+
+def tested_not_null(conjunct: str) -> str | None:
+    """The column ``conjunct`` tests with ``IS NOT NULL`` (and nothing else), unquoted."""
+    text = conjunct.strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    match = _IS_NOT_NULL.fullmatch(text)
+    if match is None:
+        return None
+    return match.group(1) or match.group(2) or match.group(3)
 
 
 # ``col IS NOT NULL`` as PostgreSQL, SQLite and MySQL show it, the column maybe qualified and

@@ -155,6 +155,29 @@ def test_a_sorted_index_range_is_judged_by_production_shape(major: int) -> None:
     assert judge.settle([found], Schema(), plan, {}, unknown) == []
 
 
+@pytest.mark.parametrize("major", [15, 18])
+def test_is_not_null_on_a_nullable_column_is_judged_by_its_null_fraction(major: int) -> None:
+    # filter(last_login__isnull=False), planned on a few rows (standard case
+    # nullable_column_is_not_null): with no statistics an unservable IS NOT NULL; with
+    # production's null_frac under a half the read keeps most rows, as it does at scale.
+    path = Path(__file__).parent / "plans" / "standard" / f"pg{major}"
+    plan = _load(path / "nullable_column_is_not_null.json")["plan"]
+    [found] = analyze(plan)
+    assert (found.table, found.rule) == ("auth_user", Rule.FILTER)
+
+    def production(null_frac: float) -> judge.Production:
+        shape = ColumnShape(n_distinct=-0.8, null_frac=null_frac)
+        return judge.Production(
+            rows={"auth_user": 100_000}, columns={"auth_user": {"last_login": shape}}, threshold=0
+        )
+
+    [unknown] = judge.settle([found], Schema(), plan, {}, None)
+    assert (unknown.rule, unknown.unservable) == (Rule.UNSERVABLE, "not-null")
+    assert judge.settle([found], Schema(), plan, {}, production(0.2)) == []
+    [rarely_set] = judge.settle([found], Schema(), plan, {}, production(0.9))
+    assert (rarely_set.rule, rarely_set.unservable) == (Rule.UNSERVABLE, "not-null")
+
+
 def test_rows_per_key_from_pg_stats_numbers() -> None:
     # n_distinct < 0 is minus the fraction of rows; null_frac rows have no key.
     shape = ColumnShape(n_distinct=-0.001, null_frac=0.5, max_frequency=0.2)

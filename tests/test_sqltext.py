@@ -72,7 +72,7 @@ def test_fingerprint_follows_the_shape_not_the_values() -> None:
         ('SELECT CAST("t"."id" AS text) AS "k" FROM "t" WHERE "t"."id" = 1', []),
         # Another table's column, and a cast of a value, are not the table's.
         ('SELECT 1 FROM "t" INNER JOIN "u" ON (CAST("u"."id" AS text) = "t"."k")', []),
-        ("SELECT 1 FROM \"t\" WHERE \"t\".\"id\" = CAST('1' AS integer)", []),
+        ('SELECT 1 FROM "t" WHERE "t"."id" = CAST(\'1\' AS integer)', []),
     ],
 )
 def test_cast_columns_of_a_table(sql: str, expected: list[tuple[str, str]]) -> None:

@@ -563,6 +563,15 @@ NEW_CASES: tuple[StandardCase, ...] = (
         'ORDER BY "auth_user"."date_joined" DESC LIMIT 10',
         violations=frozenset({USER}),
     ),
+    StandardCase(
+        name="nullable_column_is_not_null",
+        description="`User.objects.filter(last_login__isnull=False)`: four users in five have "
+        "logged in, so the read keeps most of the table and no index spares it. Whether a "
+        "nullable column is mostly set is production's data, not the schema's.",
+        setup=RESEARCH,
+        query=f'{FROM_USER} WHERE "auth_user"."last_login" IS NOT NULL',
+        violations=_none(),
+    ),
 )
 
 SCENARIO_CASES: tuple[StandardCase, ...] = tuple(from_scenario(s) for s in SCENARIOS)
