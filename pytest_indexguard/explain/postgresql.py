@@ -18,7 +18,10 @@ import select
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from psycopg import pq
+try:
+    from psycopg import pq
+except ModuleNotFoundError:  # a psycopg2 project: PostgreSQL.unsupported says so, nothing runs
+    pq = None  # type: ignore[assignment]
 
 from pytest_indexguard import explain as boundary
 from pytest_indexguard import judge
