@@ -409,6 +409,8 @@ def _conjunct_kind(conjunct: str) -> str | None:
                 if operator == "~~*" or text.lower().startswith(("upper", "lower"))
                 else "wildcard"
             )
+        if operator.startswith("~~") and text.rstrip(")").endswith("::binary"):
+            return "binary-like"  # MySQL's LIKE BINARY, see explain/mysql.py
         if operator.startswith("~~"):
             return None
         return "regex"

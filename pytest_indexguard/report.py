@@ -160,6 +160,9 @@ _REWRITES = {
     "(django.contrib.postgres, pg_trgm)",
     "wildcard": "a pattern with a leading wildcard: no B-tree index serves it",
     "contains": "a case-insensitive substring match (icontains): no B-tree index serves it",
+    "binary-like": "LIKE BINARY (startswith, contains on MySQL/MariaDB): no index on a "
+    "case-insensitive column serves it; istartswith uses the index, or a range on the prefix "
+    "(field__gte=prefix, field__lt=the prefix with its last character incremented)",
     "expression": "the column is compared through a computation (a time zone, a cast to date, "
     "a date function): no index on the column serves it; compare the column itself with a "
     "value computed once (timestamp < the start of that day in that zone), or index that exact "

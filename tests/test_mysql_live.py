@@ -44,9 +44,10 @@ def server() -> Iterator[str]:
         cur.execute(
             "CREATE TABLE `item` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
             "`code` varchar(20) NOT NULL, `note` varchar(50) NOT NULL, `closed` datetime NULL, "
-            "`doc` longtext NULL)"
+            "`doc` longtext NULL, `desc` varchar(20) NULL)"
         )
         cur.execute("CREATE INDEX `item_code_idx` ON `item` (`code`)")
+        cur.execute("CREATE INDEX `item_desc_idx` ON `item` (`desc`)")
         cur.execute("CREATE VIEW `item_codes` AS SELECT `code` FROM `item`")
     conn.close()
     yield url
@@ -223,6 +224,32 @@ def test_conditions_with_double_quotes_are_read(conn: Any, backend: MySQL) -> No
     assert finding.filter is not None
     assert '$."kind"' in finding.filter
     assert '\\b"%' in finding.filter
+
+
+def test_prefix_likes_and_columns_named_like_keywords(conn: Any, backend: MySQL) -> None:
+    # On a few rows MariaDB reads item whole; at scale the index on code serves a prefix LIKE
+    # (istartswith), and the one on `desc` (treebeard's column) an IN list. LIKE BINARY
+    # (startswith) walks the whole index at any size: a rewrite, not an index.
+    context = Context(backend.schema(conn))
+    with conn.cursor() as cur:  # rolled back by the fixture
+        cur.executemany(
+            "INSERT INTO `item` (`code`, `note`, `desc`) VALUES (%s, 'n', %s)",
+            [(f"ab{i}", f"d{i % 3}") for i in range(10)],
+        )
+
+    def verdict(text: str) -> tuple[list[ScanFinding], list[ScanFinding]]:
+        plan = backend.explain(conn, text, forced=True).plan
+        return analyze(plan), backend.assess(conn, text, plan, context).findings
+
+    for text in (
+        "SELECT `item`.`id`, `item`.`note` FROM `item` WHERE `item`.`code` LIKE 'ab%'",
+        "SELECT `item`.`id`, `item`.`note` FROM `item` WHERE `item`.`desc` IN ('d1', 'd2')",
+    ):
+        seen, settled = verdict(text)
+        assert [f.rule for f in seen] == [Rule.FILTER], text  # the tiny table's full scan
+        assert settled == [], text
+    _, [binary] = verdict("SELECT `item`.`id` FROM `item` WHERE `item`.`code` LIKE BINARY 'ab%'")
+    assert (binary.rule, binary.unservable) == (Rule.UNSERVABLE, "binary-like")
 
 
 def test_django_connection(server: str, django_db_blocker: Any) -> None:

@@ -798,8 +798,9 @@ def has_limit(statement: str) -> bool:
 
 # -- conditions in PostgreSQL's words --------------------------------------------------------------
 
+# Not after a dot: a column may be named like a keyword (treebeard's "desc").
 _KEYWORDS = re.compile(
-    r"\b(and|or|not|is null|is not null|in|like|between|regexp|rlike|xor|asc|desc)\b",
+    r"(?<!\.)\b(and|or|not|is null|is not null|in|like|between|regexp|rlike|xor|asc|desc)\b",
     re.IGNORECASE,
 )
 
@@ -812,6 +813,11 @@ def expression(text: str) -> str:
     value, strings = _mask_strings(text)
     value = _unwrap(value, ("<cache>", "trigcond", "<in_optimizer>", "<exists>", "<expr_cache>"))
     value = re.sub(r"!\s*\(?\s*SubPlan", "NOT (SubPlan", value)
+    # LIKE BINARY (Django's startswith and contains): no index on a case-insensitive column
+    # serves it, so the literal keeps a mark (judge: "binary-like").
+    value = re.sub(
+        r"cast\((\x00\d+\x00) as char charset binary\)", r"\1::binary", value, flags=re.IGNORECASE
+    )
     value = re.sub(r"cast\((\x00\d+\x00) as [^)]*\)", r"\1", value, flags=re.IGNORECASE)
     value = re.sub(r"`((?:[^`]|``)+)`", lambda m: _plain(m.group(1)), value)
     # db.table.column -> table.column
@@ -971,7 +977,11 @@ def _served_by_index(finding: ScanFinding, schema: Schema) -> str | None:
     alias = finding.alias or table
     if finding.filter:
         equality, ranges = filter_columns(finding.filter, [])
-        for column in [*equality, *ranges]:
+        # A prefix LIKE is a range of a MySQL index (PostgreSQL's needs a pattern opclass).
+        prefixes: list[str] = re.findall(
+            rf'(?<![\w("])"?([A-Za-z_][\w$]*)"?\s*{_PREFIX_LIKE}', finding.filter
+        )
+        for column in [*equality, *ranges, *prefixes]:
             if schema.leading(table, column) and _compared_plainly(finding.filter, alias, column):
                 return column
     if finding.join_filter:
@@ -985,6 +995,12 @@ def _served_by_index(finding: ScanFinding, schema: Schema) -> str | None:
     return None
 
 
+# LIKE with a pattern that does not start with a wildcard, and not LIKE BINARY: a range of the
+# column's index.
+_PREFIX_LIKE = r"~~\s*'[^%_'][^']*'(?!::binary)"
+_RANGE_OPERATORS = rf"(?:=\s*ANY|IS NULL|=|<=|>=|<|>|{_PREFIX_LIKE})"
+
+
 def _compared_plainly(text: str, alias: str, column: str) -> bool:
     """The column compared bare (not inside a function), with an operator a B-tree serves, in a
     conjunct that is not an OR of other columns."""
@@ -992,9 +1008,8 @@ def _compared_plainly(text: str, alias: str, column: str) -> bool:
         if len(top_level(conjunct, "OR")) > 1:
             continue
         pattern = (
-            rf"(?<![\w.(]){re.escape(alias)}\.\"?{re.escape(column)}\"?\s*"
-            rf"(?:=\s*ANY|IS NULL|=|<=|>=|<|>|~~\s*'[^%_])"
-            rf"|(?<![\w.(])\"?{re.escape(column)}\"?\s*(?:=\s*ANY|IS NULL|=|<=|>=|<|>)"
+            rf"(?<![\w.(]){re.escape(alias)}\.\"?{re.escape(column)}\"?\s*{_RANGE_OPERATORS}"
+            rf"|(?<![\w.(])\"?{re.escape(column)}\"?\s*{_RANGE_OPERATORS}"
         )
         if re.search(pattern, conjunct) and judge.unservable(conjunct) is None:
             return True
