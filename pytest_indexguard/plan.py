@@ -76,7 +76,7 @@ def analyze(
     leading: Callable[[str], str | None] | None = None,
     *,
     sorted_ranges: bool = False,
-    always_true: Callable[[str, str], bool] | None = None,
+    truth: Callable[[str, str], bool | None] | None = None,
 ) -> list[ScanFinding]:
     """Find the full scans of watched tables in a plan, in plan order.
 
@@ -85,8 +85,9 @@ def analyze(
     an Index Cond that does not constrain that column reads the whole index, a full scan. With
     ``sorted_ranges``, an index range that feeds a Sort under a Limit is listed too (rule None,
     ``sorted_range``): whether it matters depends on how many rows a key has in production.
-    ``always_true(table, conjunct)`` names the conjuncts every row passes (``IS NOT NULL`` on a
-    NOT NULL column, ``Schema.always_true``): they restrict nothing, so they are not a filter.
+    ``truth(table, conjunct)`` says which conjuncts every row passes and which none does
+    (``IS [NOT] NULL`` on a NOT NULL column, ``Schema.truth``): the first restrict nothing, so
+    they are no filter; a scan with the second reads no row (PostgreSQL 17 folds it away).
     """
     findings: list[ScanFinding] = []
     for node, path in _walk(root_plan(explain_output), ()):
@@ -97,7 +98,9 @@ def analyze(
             continue
         condition = _non_leading_condition(node, leading) if leading is not None else None
         if condition is not None or _is_full_scan(node):
-            findings.append(_finding(node, path, table, condition, always_true))
+            if truth is not None and _reads_no_row(node, table, truth):
+                continue
+            findings.append(_finding(node, path, table, condition, truth))
         elif sorted_ranges:
             found = _sorted_range(node, path, table)
             if found is not None:
@@ -274,12 +277,12 @@ def _finding(
     path: tuple[_Step, ...],
     table: str,
     index_condition: str | None,
-    always_true: Callable[[str, str], bool] | None = None,
+    truth: Callable[[str, str], bool | None] | None = None,
 ) -> ScanFinding:
     filter_text = node.get("Filter")
-    if always_true is not None:
-        filter_text = _restricting(filter_text, table, always_true)
-        index_condition = _restricting(index_condition, table, always_true)
+    if truth is not None:
+        filter_text = _restricting(filter_text, table, truth)
+        index_condition = _restricting(index_condition, table, truth)
     if index_condition is not None:
         filter_text = f"{index_condition} AND {filter_text}" if filter_text else index_condition
     rule: Rule | None = None
@@ -321,17 +324,29 @@ def _finding(
 
 
 def _restricting(
-    condition: str | None, table: str, always_true: Callable[[str, str], bool]
+    condition: str | None, table: str, truth: Callable[[str, str], bool | None]
 ) -> str | None:
     """``condition`` without the conjuncts every row of ``table`` passes; None when none is
     left."""
     if not condition:
         return condition
     conjuncts = top_level(condition, "AND")
-    kept = [c for c in conjuncts if not always_true(table, c)]
+    kept = [c for c in conjuncts if truth(table, c) is not True]
     if len(kept) == len(conjuncts):
         return condition
     return " AND ".join(kept) or None
+
+
+def _reads_no_row(
+    node: Mapping[str, Any], table: str, truth: Callable[[str, str], bool | None]
+) -> bool:
+    """A conjunct of the scan's Filter or Index Cond that no row passes."""
+    return any(
+        truth(table, conjunct) is False
+        for key in ("Filter", "Index Cond")
+        if node.get(key)
+        for conjunct in top_level(str(node[key]), "AND")
+    )
 
 
 def _restricting_nested_loop(

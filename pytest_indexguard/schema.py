@@ -130,33 +130,50 @@ class Schema:
     def parent(self, table: str) -> str:
         return self.parents.get(table, table)
 
-    def always_true(self, table: str, conjunct: str) -> bool:
-        """Whether ``conjunct`` is ``column IS NOT NULL`` on a column ``table`` declares NOT
-        NULL: every row passes it, so it restricts nothing. Django writes one for
-        ``dates()``, ``date_hierarchy`` and ``isnull=False``; PostgreSQL 17 drops it from the
-        plan, older servers, SQLite and MySQL keep it as a Filter. A conjunct of a scan's own
-        condition names only that scan's table, so a qualifier is not read."""
+    def truth(self, table: str, conjunct: str) -> bool | None:
+        """True when every row of ``table`` passes ``conjunct``, False when none does, None
+        when it depends on the row: ``column IS NOT NULL`` and ``column IS NULL`` on a column
+        ``table`` declares NOT NULL. Django writes the first for ``dates()``,
+        ``date_hierarchy`` and ``isnull=False`` whatever the column, the second when it loads
+        a field of an unsaved instance (``WHERE id IS NULL``). PostgreSQL 17 folds both away;
+        older servers keep them as a Filter; SQLite and MySQL read no row for the second. A
+        conjunct of a scan's own condition names only that scan's table, so a qualifier is
+        not read."""
+        required = self.not_null.get(table, frozenset())
         column = tested_not_null(conjunct)
-        return column is not None and column in self.not_null.get(table, frozenset())
+        if column is not None:
+            return True if column in required else None
+        column = tested_null(conjunct)
+        if column is not None and column in required:
+            return False
+        return None
 
 
 def tested_not_null(conjunct: str) -> str | None:
     """The column ``conjunct`` tests with ``IS NOT NULL`` (and nothing else), unquoted."""
+    return _tested(_IS_NOT_NULL, conjunct)
+
+
+def tested_null(conjunct: str) -> str | None:
+    """The column ``conjunct`` tests with ``IS NULL`` (and nothing else), unquoted."""
+    return _tested(_IS_NULL, conjunct)
+
+
+def _tested(pattern: re.Pattern[str], conjunct: str) -> str | None:
     text = conjunct.strip()
     while text.startswith("(") and text.endswith(")"):
         text = text[1:-1].strip()
-    match = _IS_NOT_NULL.fullmatch(text)
+    match = pattern.fullmatch(text)
     if match is None:
         return None
     return match.group(1) or match.group(2) or match.group(3)
 
 
-# ``col IS NOT NULL`` as PostgreSQL, SQLite and MySQL show it, the column maybe qualified and
+# ``col IS [NOT] NULL`` as PostgreSQL, SQLite and MySQL show it, the column maybe qualified and
 # quoted ("t"."col", `t`.`col`).
-_IS_NOT_NULL = re.compile(
-    r'(?:(?:"[^"]+"|`[^`]+`|\w+)\.)?(?:"([^"]+)"|`([^`]+)`|(\w+))\s+IS\s+NOT\s+NULL',
-    re.IGNORECASE,
-)
+_QUALIFIED_COLUMN = r'(?:(?:"[^"]+"|`[^`]+`|\w+)\.)?(?:"([^"]+)"|`([^`]+)`|(\w+))'
+_IS_NOT_NULL = re.compile(_QUALIFIED_COLUMN + r"\s+IS\s+NOT\s+NULL", re.IGNORECASE)
+_IS_NULL = re.compile(_QUALIFIED_COLUMN + r"\s+IS\s+NULL", re.IGNORECASE)
 
 
 def _plain(column: str) -> str:

@@ -431,3 +431,19 @@ def test_is_not_null_on_a_not_null_column_restricts_nothing(bare: sqlite3.Connec
     assert (newest.rule, newest.filter) == (Rule.SORT_LIMIT, None)
     [ended] = findings(f'SELECT "{LOG}"."id" FROM "{LOG}" WHERE "{LOG}"."end_time" IS NOT NULL')
     assert (ended.rule, ended.unservable) == (Rule.UNSERVABLE, "not-null")
+    # taggit's tags_for(): the joined table's IS NOT NULL restricts nothing, so the outer
+    # table is read whole because every row of it is wanted, not for want of an index.
+    connection = "upstream_integrationconnection"
+    joined = (
+        f'SELECT DISTINCT "{connection}"."id", "{connection}"."name" FROM "{connection}" '
+        f'INNER JOIN "{LOG}" ON ("{connection}"."id" = "{LOG}"."connection_id") '
+        f'WHERE "{LOG}"."start_time" IS NOT NULL'
+    )
+    assert [f for f in findings(joined) if f.is_violation] == []
+    # And IS NULL on a NOT NULL column: no row passes, SQLite reads none (simple-history's
+    # most_recent() on a deleted instance tests a NOT NULL "id" that is not the key).
+    never = (
+        f'SELECT "{LOG}"."id" FROM "{LOG}" WHERE "{LOG}"."start_time" IS NULL '
+        f'ORDER BY "{LOG}"."message" DESC LIMIT 1'
+    )
+    assert findings(never) == []

@@ -163,7 +163,7 @@ class MySQL:
             plan,
             context.watched,
             sorted_ranges=context.production is not None,
-            always_true=context.schema.always_true,
+            truth=context.schema.truth,
         )
         if _INTERNAL_REFERENCE.search(text):
             # The server's own catalogs (Django's introspection): only the project's tables
@@ -528,7 +528,7 @@ def analyze(
     watched: Callable[[str], bool] | None = None,
     *,
     sorted_ranges: bool = False,
-    always_true: Callable[[str, str], bool] | None = None,
+    truth: Callable[[str, str], bool | None] | None = None,
 ) -> list[ScanFinding]:
     """The full scans of watched tables in a MySQL/MariaDB plan, in plan order, by the rules of
     ``plan.py``: a full scan (``access_type`` ``ALL``, or ``index``: the whole index walked) is
@@ -541,8 +541,8 @@ def analyze(
     a LIMIT is listed too (rule None, ``sorted_range``), for production's shape to judge.
 
     Conditions come out in PostgreSQL's words (``expression``), which the judgement and the
-    suggestions read; those ``always_true(table, conjunct)`` names (``Schema.always_true``)
-    restrict nothing and are left out."""
+    suggestions read; those every row passes (``truth(table, conjunct)``, ``Schema.truth``)
+    restrict nothing and are left out (MySQL itself finds no row for one that none passes)."""
     explain = _explain_of(plan)
     suspects = [
         (node, place)
@@ -567,9 +567,7 @@ def analyze(
             continue
         if node["access_type"] in _FULL:
             findings.append(
-                _full_scan(
-                    node, place, table, alias, limited=limited, order=order, always_true=always_true
-                )
+                _full_scan(node, place, table, alias, limited=limited, order=order, truth=truth)
             )
         elif limited:
             findings.append(_sorted_range(node, place, table, alias, order))
@@ -595,7 +593,7 @@ def _full_scan(
     *,
     limited: bool,
     order: tuple[str, ...],
-    always_true: Callable[[str, str], bool] | None = None,
+    truth: Callable[[str, str], bool | None] | None = None,
 ) -> ScanFinding:
     conditions = [
         text
@@ -608,7 +606,7 @@ def _full_scan(
             named = qualifiers(conjunct)
             if named - {alias} or _or_across(conjunct):
                 joining.append(conjunct)
-            elif always_true is None or not always_true(table, conjunct):
+            elif truth is None or truth(table, conjunct) is not True:
                 local.append(conjunct)
     rule: Rule | None = None
     unservable = None

@@ -450,7 +450,7 @@ class PostgreSQL:
             context.watched,
             leading=schema.leading_of,
             sorted_ranges=production is not None,
-            always_true=schema.always_true,
+            truth=schema.truth,
         )
         questions = judge.probes(findings, schema)
         unsorted = None
