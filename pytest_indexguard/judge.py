@@ -416,6 +416,9 @@ def _conjunct_kind(conjunct: str) -> str | None:
         return "regex"
     if re.search(r"<>\s*ALL\b", text, re.IGNORECASE):
         return "not-in"
+    negated = "<>" in text or "!=" in text or text.upper().startswith("NOT ")
+    if negated and re.search(r"(?:<>|!=|=)\s*\(?\s*(?:SubPlan|subquery#)", text):
+        return "compared-per-row"  # NOT (numchild = (SELECT COUNT(*) ...)): a repair pass
     if "<>" in text or "!=" in text:
         return "not-equal"
     if re.search(r"\bIS NOT NULL\s*\)*$", text, re.IGNORECASE):

@@ -58,9 +58,19 @@ def failure_message(
             f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
             f'`with indexguard.allow("{first_table}"):` around the code'
         )
+    advised = any(
+        o.finding.rule is Rule.UNSERVABLE
+        or cast_columns(o.statement.sql, {o.finding.table, o.finding.alias or o.finding.table})
+        for o in occurrences
+    )
+    if indexed:
+        fix = "Fix it with the index above"
+    elif advised:
+        fix = "Fix the statement as said above"
+    else:
+        fix = "Change the statement so that an index can serve it"
     lines.append(
-        ("Fix it with the index above" if indexed else "Fix the statement as said above")
-        + f", or accept the scan: {accept}, or record it in a "
+        fix + f", or accept the scan: {accept}, or record it in a "
         "baseline (--indexguard-baseline=PATH --indexguard-update-baseline)."
     )
     if verbose <= 0:
@@ -156,6 +166,9 @@ _REWRITES = {
     "index (condition=Q(flag=...)) on the column you look up or order by",
     "negation": "a negated condition matches most rows: filter on what you want, or a partial "
     "index with the condition",
+    "compared-per-row": "each row is compared with a sub-query's result: no index serves that; "
+    "a repair or consistency pass reads the table whole by design (accept it with an allow "
+    "marker), otherwise keep the compared value in a column and filter on that",
     "regex": "a regular expression: no B-tree index serves it; a trigram GIN index does "
     "(django.contrib.postgres, pg_trgm)",
     "wildcard": "a pattern with a leading wildcard: no B-tree index serves it",

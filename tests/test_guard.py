@@ -135,6 +135,7 @@ def test_a_column_compared_through_a_cast_is_named_in_the_message(guard: Guard) 
         assert cast in message, message
         assert "so that each side uses its own index" not in message
         assert "no simple B-tree index" not in message
+        assert "Fix the statement as said above, or accept the scan" in message
 
 
 @pytest.mark.django_db

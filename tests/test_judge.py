@@ -81,6 +81,10 @@ def test_without_the_probes_answers_the_scans_stay() -> None:
         ("(NOT is_active)", "low-cardinality"),
         ("is_active", "low-cardinality"),
         ("(processed IS NOT NULL)", "not-null"),
+        # treebeard's _fix_numchild: each row against a correlated count (PostgreSQL, MariaDB).
+        ("(NOT (numchild = (SubPlan 1)))", "compared-per-row"),
+        ("numchild <> (subquery#5)", "compared-per-row"),
+        ("(NOT (ANY (id = (hashed SubPlan 1).col1)))", "not-equal"),
         ("((kind)::text <> 'x'::text) AND (created_at > now())", None),
         ("(((email)::text = 'a'::text) OR ((username)::text = 'b'::text))", None),
         ("((a.x = 1) OR (b.y = 2))", "or-across-tables"),

@@ -196,7 +196,7 @@ def test_without_a_working_index_the_message_says_so() -> None:
     assert "    index:   no simple index fixes it: planned with (status) the full scan stays" in (
         message
     )
-    assert "Fix the statement as said above, or accept the scan" in message
+    assert "Change the statement so that an index can serve it, or accept the scan" in message
 
 
 def test_an_expired_marker_is_named() -> None:
