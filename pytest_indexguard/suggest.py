@@ -36,8 +36,10 @@ class Suggestion:
     note: str | None = None
     # "model": an index in the model's Meta.indexes. "external": the model belongs to an
     # installed app the project cannot edit, so one of the project's own apps gets a migration
-    # (``app``). "sql": no Django migration creates it (an unmanaged model, a view, a table
-    # without a model).
+    # (``app``). "generated": no source defines the model (a library builds it, as
+    # django-simple-history does its Historical* models; an automatic many-to-many table), so
+    # its Meta cannot be edited either: a migration of ``app`` too. "sql": no Django migration
+    # creates it (an unmanaged model, a view, a table without a model).
     kind: str = "model"
     app: str | None = None
     # A partitioned table: PostgreSQL cannot build its index CONCURRENTLY.
@@ -70,7 +72,7 @@ class Suggestion:
         return f"DROP {how} IF EXISTS {self.name}"
 
     def migration_code(self) -> str:
-        if self.kind == "external":
+        if self.kind in ("external", "generated"):
             return f'migrations.RunSQL("{self.sql()}", reverse_sql="{self.drop_sql()}")'
         if self.kind == "sql" or not self.model:
             return self.sql()
@@ -85,6 +87,12 @@ class Suggestion:
                 f"edit: add it in a migration of {self.app or 'one of your apps'}, "
                 "with atomic = False)"
             )
+        if self.kind == "generated":
+            return (
+                f"{self.sql()} ({self.model} is built by code, not declared in a models file, "
+                f"so its Meta.indexes cannot be edited: add it in a migration of "
+                f"{self.app or 'one of your apps'}, with atomic = False)"
+            )
         if self.partitioned:
             return (
                 f"{self.sql()} (a partitioned table: CONCURRENTLY is not possible on it; to avoid "
@@ -94,6 +102,18 @@ class Suggestion:
         if self.kind == "sql" or not self.model:
             return f"{self.sql()} (no Django migration creates this table's indexes)"
         return f"{self.index_code()} in {self.model}.Meta.indexes"
+
+
+def _generated(model: type) -> bool:
+    """A model class no source file declares: built at import time by a library
+    (django-simple-history's ``HistoricalRecords``) rather than written in a models module."""
+    import inspect
+
+    try:
+        inspect.getsource(model)
+    except (OSError, TypeError):
+        return True
+    return False
 
 
 def _is_expression(column: str) -> bool:
@@ -239,6 +259,8 @@ class ModelIndex:
                     self._kinds[meta.db_table] = "sql"
                 elif not self._owned(meta.app_config.path if meta.app_config else ""):
                     self._kinds[meta.db_table] = "external"
+                elif meta.auto_created or _generated(model):
+                    self._kinds[meta.db_table] = "generated"
             self._tables = tables
         return self._tables
 
@@ -274,12 +296,12 @@ class ModelIndex:
         return self._primary.get(table)
 
     def kind(self, table: str) -> tuple[str, str | None]:
-        """How an index on ``table`` gets created: "model", "external" (with the project app
-        whose migration should hold it) or "sql"."""
+        """How an index on ``table`` gets created: "model", "external" or "generated" (with
+        the project app whose migration should hold it) or "sql"."""
         if self._load().get(table) is None:
             return "sql", None
         kind = self._kinds.get(table, "model")
-        return kind, self._project_app if kind == "external" else None
+        return kind, self._project_app if kind in ("external", "generated") else None
 
     def model(self, table: str) -> tuple[str, dict[str, str]] | None:
         return self._load().get(table)

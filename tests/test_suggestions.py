@@ -318,3 +318,41 @@ def test_the_primary_key_a_flag_alone_and_an_existing_index_are_never_suggested(
     )
     assert candidates(named, models, schema=schema) == []
     assert [c.columns for c in candidates(named, models)] == [("name",)]
+
+
+def test_a_model_built_by_code_gets_a_migration_not_its_meta(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # django-simple-history builds its Historical* models at import time: no models file
+    # declares them, so their Meta.indexes cannot be edited.
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from conftest import REPO
+
+    with isolate_apps("upstream") as registry:
+
+        class Written(models.Model):
+            day = models.DateField()
+
+            class Meta:
+                app_label = "upstream"
+                db_table = "upstream_written"
+
+        meta = type("Meta", (), {"app_label": "upstream", "db_table": "upstream_built"})
+        attributes = {"__module__": __name__, "day": models.DateField(), "Meta": meta}
+        type("HistoricalWritten", (models.Model,), attributes)
+        monkeypatch.setattr("django.apps.apps", registry)
+        index = ModelIndex(str(REPO))
+        for table, kind in (("upstream_written", "model"), ("upstream_built", "generated")):
+            finding = ScanFinding(table, "Seq Scan", Rule.FILTER, filter="(day = '2025-01-01')")
+            [suggestion] = candidates(finding, index)
+            assert (suggestion.kind, suggestion.app) == (
+                kind,
+                None if kind == "model" else "upstream",
+            )
+        assert suggestion.migration_code().startswith(
+            'migrations.RunSQL("CREATE INDEX CONCURRENTLY'
+        )
+        assert "cannot be edited: add it in a migration of upstream" in suggestion.describe()
+        assert Written._meta.db_table == "upstream_written"
