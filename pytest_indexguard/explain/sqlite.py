@@ -551,19 +551,6 @@ class _Loop:
     others: tuple[str, ...] = ()  # the other aliases joined in the same loop nest
 
 
-_ACCESS = re.compile(
-    r"^(?P<verb>SCAN|SEARCH)\s+(?:TABLE\s+)?(?P<name>\([^)]*\)|\S+)(?:\s+AS\s+(?P<alias>\S+))?"
-    r"(?:\s+USING\s+(?P<using>AUTOMATIC\s+(?:PARTIAL\s+)?COVERING\s+INDEX|INTEGER\s+PRIMARY\s+KEY"
-    r"|PRIMARY\s+KEY|(?:COVERING\s+)?INDEX\s+(?P<index>\S+)))?"
-    r"(?:\s+\((?P<condition>.*)\))?(?:\s+(?:LEFT|RIGHT)-JOIN)?\s*$"
-)
-_SUBQUERY = re.compile(r"^(?P<correlated>CORRELATED\s+)?(?:SCALAR|LIST)\s+SUBQUERY\s+(?P<id>\d+)$")
-_NAMED = re.compile(r"^(?:CO-ROUTINE|MATERIALIZE)\s+(?P<name>.+)$")
-_COMPOUND = re.compile(r"^(?:COMPOUND QUERY|MERGE \(.*\))$")
-_SORT = re.compile(r"^USE TEMP B-TREE FOR (?:(?:RIGHT PART|LAST \d+ TERMS) OF )?ORDER BY$")
-_BLOOM = re.compile(r"^BLOOM FILTER ON (?P<name>\S+)")
-
-
 def _full_read(detail: str) -> bool:
     """A row that reads a table whole (or may: a condition-less SEARCH, a skip-scan)."""
     if detail.startswith("SCAN "):
@@ -575,6 +562,19 @@ def _full_read(detail: str) -> bool:
         or "ANY(" in detail
         or not detail.rstrip().endswith((")", ") LEFT-JOIN", ") RIGHT-JOIN"))
     )
+
+
+_ACCESS = re.compile(
+    r"^(?P<verb>SCAN|SEARCH)\s+(?:TABLE\s+)?(?P<name>\([^)]*\)|\S+)(?:\s+AS\s+(?P<alias>\S+))?"
+    r"(?:\s+USING\s+(?P<using>AUTOMATIC\s+(?:PARTIAL\s+)?COVERING\s+INDEX|INTEGER\s+PRIMARY\s+KEY"
+    r"|PRIMARY\s+KEY|(?:COVERING\s+)?INDEX\s+(?P<index>\S+)))?"
+    r"(?:\s+\((?P<condition>.*)\))?(?:\s+(?:LEFT|RIGHT)-JOIN)?\s*$"
+)
+_SUBQUERY = re.compile(r"^(?P<correlated>CORRELATED\s+)?(?:SCALAR|LIST)\s+SUBQUERY\s+(?P<id>\d+)$")
+_NAMED = re.compile(r"^(?:CO-ROUTINE|MATERIALIZE)\s+(?P<name>.+)$")
+_COMPOUND = re.compile(r"^(?:COMPOUND QUERY|MERGE \(.*\))$")
+_SORT = re.compile(r"^USE TEMP B-TREE FOR (?:(?:RIGHT PART|LAST \d+ TERMS) OF )?ORDER BY$")
+_BLOOM = re.compile(r"^BLOOM FILTER ON (?P<name>\S+)")
 
 
 def _interesting(rows: Sequence[Row]) -> bool:
