@@ -141,6 +141,9 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         lines.extend(_cast_lines(casts))
     else:
         lines.extend(suggestion_lines(suggestion, what=_what(finding)))
+    if finding.rule is not Rule.UNSERVABLE and "::binary" in (finding.filter or ""):
+        # MySQL's LIKE BINARY next to a servable condition: the index above may not help.
+        lines.append(f"    also:    {_REWRITES['binary-like']}")
     if verbose > 0:
         lines.append("    plan:")
         lines.extend("      " + line for line in statement.plan_lines)

@@ -52,6 +52,11 @@ class Suggestion:
     def concurrently(self) -> bool:
         return self.dialect == "postgresql" and not self.partitioned
 
+    @property
+    def _non_atomic(self) -> str:
+        # CREATE INDEX CONCURRENTLY cannot run inside a transaction.
+        return ", with atomic = False" if self.concurrently else ""
+
     def index_code(self) -> str:
         if any(_is_expression(c) for c in self.columns):
             pairs = zip(self.columns, self.fields, strict=True)
@@ -84,14 +89,14 @@ class Suggestion:
         if self.kind == "external":
             return (
                 f"{self.sql()} ({self.model} belongs to an installed app the project cannot "
-                f"edit: add it in a migration of {self.app or 'one of your apps'}, "
-                "with atomic = False)"
+                f"edit: add it in a migration of {self.app or 'one of your apps'}"
+                f"{self._non_atomic})"
             )
         if self.kind == "generated":
             return (
                 f"{self.sql()} ({self.model} is built by code, not declared in a models file, "
                 f"so its Meta.indexes cannot be edited: add it in a migration of "
-                f"{self.app or 'one of your apps'}, with atomic = False)"
+                f"{self.app or 'one of your apps'}{self._non_atomic})"
             )
         if self.partitioned:
             return (

@@ -110,7 +110,8 @@ def test_is_null_on_a_not_null_column_reads_no_row(guard: Guard) -> None:
     assert run is not None
     [nullable] = run.occurrences  # next_attempt_at can be NULL: the unindexed filter stands
     assert nullable.finding.rule is Rule.FILTER
-    assert nullable.finding.filter is not None and UNINDEXED in nullable.finding.filter
+    assert nullable.finding.filter is not None
+    assert UNINDEXED in nullable.finding.filter
 
 
 @pytest.mark.django_db

@@ -26,7 +26,9 @@ from pytest_indexguard.explain.mysql import (
     schema_of,
     settle,
 )
-from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.model import Occurrence, Rule, ScanFinding, Statement
+from pytest_indexguard.policy import Decision
+from pytest_indexguard.report import failure_message
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 DATABASE = f"indexguard_live_{WORKER}"
@@ -250,6 +252,32 @@ def test_prefix_likes_and_columns_named_like_keywords(conn: Any, backend: MySQL)
         assert settled == [], text
     _, [binary] = verdict("SELECT `item`.`id` FROM `item` WHERE `item`.`code` LIKE BINARY 'ab%'")
     assert (binary.rule, binary.unservable) == (Rule.UNSERVABLE, "binary-like")
+
+
+def test_like_binary_beside_a_servable_condition_is_named(conn: Any, backend: MySQL) -> None:
+    # treebeard's get_descendant_count: depth >= ? AND path LIKE BINARY ?. An index on depth
+    # is suggested (MariaDB cannot verify it); the message also says what LIKE BINARY needs.
+    text = (
+        "SELECT COUNT(*) FROM `item` WHERE `item`.`note` >= 'a' AND `item`.`code` LIKE BINARY 'ab%'"
+    )
+    plan = backend.explain(conn, text, forced=True).plan
+    [finding] = backend.assess(conn, text, plan, Context(backend.schema(conn))).findings
+    assert finding.rule is Rule.FILTER
+    statement = Statement(alias="default", sql=text, findings=(finding,), plan=plan)
+    occurrence = Occurrence(
+        statement=statement,
+        finding=finding,
+        phase="call",
+        call_site=None,
+        decision=Decision(),
+        table_rows=None,
+        rows_source=None,
+        below_threshold=False,
+        fingerprint=statement.identity(finding.table)[0],
+        known=False,
+    )
+    message = failure_message([occurrence], verbose=0)
+    assert "    also:    LIKE BINARY (startswith, contains on MySQL/MariaDB)" in message, message
 
 
 def test_django_connection(server: str, django_db_blocker: Any) -> None:

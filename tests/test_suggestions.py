@@ -297,6 +297,9 @@ def test_a_model_the_project_cannot_edit_gets_a_migration_of_its_own() -> None:
     )
     assert "Meta.indexes" not in suggestion.describe()
     assert "add it in a migration of upstream, with atomic = False" in suggestion.describe()
+    # Only CREATE INDEX CONCURRENTLY needs a migration outside a transaction.
+    [plain] = candidates(finding, ModelIndex(str(REPO)), dialect="sqlite")
+    assert plain.describe().endswith("add it in a migration of upstream)")
 
 
 def test_the_primary_key_a_flag_alone_and_an_existing_index_are_never_suggested() -> None:
