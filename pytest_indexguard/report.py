@@ -58,11 +58,7 @@ def failure_message(
             f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
             f'`with indexguard.allow("{first_table}"):` around the code'
         )
-    advised = any(
-        o.finding.rule is Rule.UNSERVABLE
-        or cast_columns(o.statement.sql, {o.finding.table, o.finding.alias or o.finding.table})
-        for o in occurrences
-    )
+    advised = any(o.finding.rule is Rule.UNSERVABLE or _casts(o) for o in occurrences)
     if indexed:
         fix = "Fix it with the index above"
     elif advised:
@@ -134,7 +130,7 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         )
     if first.table_rows is not None:
         lines.append(f"    rows:    {first.table_rows:,} ({first.rows_source})")
-    casts = cast_columns(statement.sql, {finding.table, finding.alias or finding.table})
+    casts = _casts(first)
     if finding.rule is Rule.UNSERVABLE:
         lines.extend(rewrite_lines(finding, casts))
     elif casts and (suggestion is None or suggestion.verified is False):
@@ -208,6 +204,12 @@ def rewrite_lines(finding: ScanFinding, casts: Sequence[tuple[str, str]] = ()) -
                 "trigram GIN index, or use full-text search"
             )
     return lines
+
+
+def _casts(occurrence: Occurrence) -> list[tuple[str, str]]:
+    """The columns of the scanned table its statement compares through a cast."""
+    finding = occurrence.finding
+    return cast_columns(occurrence.statement.sql, {finding.table, finding.alias or finding.table})
 
 
 def _cast_lines(casts: Sequence[tuple[str, str]]) -> list[str]:

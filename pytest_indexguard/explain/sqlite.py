@@ -355,10 +355,12 @@ class _Copy:
 
 # -- round trips on the test's connection ----------------------------------------------------
 
-_INDEXES = """
+# Every table of the connection's databases (main and temp), as m.name.
+_TABLES = """(SELECT name FROM sqlite_master WHERE type = 'table'
+    UNION ALL SELECT name FROM sqlite_temp_master WHERE type = 'table') AS m"""
+_INDEXES = f"""
     SELECT m.name, il.name, il."unique", il.origin, il.partial, ix.cid, ix.name, ix."desc", ix.key
-    FROM (SELECT name FROM sqlite_master WHERE type = 'table'
-          UNION ALL SELECT name FROM sqlite_temp_master WHERE type = 'table') AS m
+    FROM {_TABLES}
     JOIN pragma_index_list(m.name) AS il
     JOIN pragma_index_xinfo(il.name) AS ix
     WHERE m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
@@ -368,19 +370,17 @@ _INDEX_SQL = """
     SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
     UNION ALL SELECT name, sql FROM sqlite_temp_master WHERE type = 'index' AND sql IS NOT NULL
 """
-_NOT_NULL = """
+_NOT_NULL = f"""
     SELECT m.name, ti.name
-    FROM (SELECT name FROM sqlite_master WHERE type = 'table'
-          UNION ALL SELECT name FROM sqlite_temp_master WHERE type = 'table') AS m
+    FROM {_TABLES}
     JOIN pragma_table_info(m.name) AS ti
     WHERE ti."notnull" AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
 """
 # The column that is the rowid: a single INTEGER primary key of a table with no primary-key
 # index (a WITHOUT ROWID table and any other primary key have one, origin 'pk').
-_ROWID_KEYS = """
+_ROWID_KEYS = f"""
     SELECT m.name, ti.name
-    FROM (SELECT name FROM sqlite_master WHERE type = 'table'
-          UNION ALL SELECT name FROM sqlite_temp_master WHERE type = 'table') AS m
+    FROM {_TABLES}
     JOIN pragma_table_info(m.name) AS ti
     WHERE ti.pk = 1 AND upper(ti.type) = 'INTEGER'
       AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
