@@ -48,7 +48,9 @@ class Probe:
 
     finding: ScanFinding
     column: str
-    kind: Literal["condition", "order"]
+    # "join": an index on the join key, which spares the read only when the other side of the
+    # join is restricted to few rows of its own (``_driven``).
+    kind: Literal["condition", "order", "join"]
     sql: str
 
 
@@ -109,7 +111,12 @@ def settle(
     served = {
         probe.finding
         for probe, answer in answers.items()
-        if answer is not None and _serves(probe, answer, schema)
+        if probe.kind != "join" and answer is not None and _serves(probe, answer, schema)
+    }
+    joins = {
+        probe.finding
+        for probe, answer in answers.items()
+        if probe.kind == "join" and answer is not None and _serves(probe, answer, schema)
     }
     settled: list[ScanFinding] = []
     ordered = _ordered_by_an_index(unsorted, schema) if unsorted is not None else set()
@@ -127,6 +134,13 @@ def settle(
             continue
         if _partial(finding, schema) or finding in served:
             continue  # what production reads is what an index finds
+        if finding.joined and _primary(finding, schema):
+            continue  # one row per row of the other side, whose own read is its own finding
+        if finding in joins or finding.joined:
+            if _driven(finding, few_values, production):
+                continue  # production starts from the other side's few rows, then the index
+            if finding.rule is Rule.JOIN and not finding.sort_key:
+                continue  # restricted only by the join to a side that keeps most: no index helps
         if finding.unservable == "or-across-tables" and _restricted_elsewhere(plan, schema):
             continue  # the OR only sifts rows an index already found
         if finding.rule is Rule.FILTER and _keeps_most(finding, schema, few_values, production):
@@ -135,6 +149,11 @@ def settle(
         kind = unservable(finding.filter) if filtered and finding.filter else None
         if finding.rule is Rule.SORT_LIMIT and "random()" in " ".join(finding.sort_key[:1]):
             kind = "random-order"
+        if kind in _KEEPS_MOST_KINDS and finding.sort_key:
+            # A filter that keeps most rows under ORDER BY ... LIMIT: an index in the sort's
+            # order finds the first rows that pass it and stops; the sort is what to serve.
+            settled.append(replace(finding, rule=Rule.SORT_LIMIT))
+            continue
         if kind is not None:
             trigram = "pg_trgm" in schema.extensions
             settled.append(replace(finding, rule=Rule.UNSERVABLE, unservable=kind, trigram=trigram))
@@ -170,6 +189,63 @@ def _keeps_most(
         or _mostly_set(c, finding.table, production)
         for c in conjuncts
     )
+
+
+# Filters that keep most of a table (a flag, a column set in most rows, all values but one).
+_KEEPS_MOST_KINDS = frozenset({"low-cardinality", "not-null", "not-equal"})
+
+
+def _driven(
+    finding: ScanFinding,
+    few_values: Callable[[str, str], bool] | None,
+    production: Production | None,
+) -> bool:
+    """Whether the other side of the finding's join holds a selective condition of its own
+    on a value (``ScanFinding.driver``, as the plan attributes conditions to tables): then
+    production starts from that side's few rows and reaches this table through the index on the
+    join key. Not when that side is unrestricted (``select_related`` of a lookup table,
+    ``IN (SELECT id FROM queue)``), restricted only through this table (an OR across the two,
+    ``exclude()`` across the join, a join condition), or by a test that keeps most of it (a flag,
+    a field of a few choices, ``<>``, ``IS [NOT] NULL``, a range, whose share is production's
+    data)."""
+    for table, condition in finding.driver:
+        if not _selective(table, condition, few_values, production):
+            continue
+        mine = production.rows.get(finding.table) if production else None
+        theirs = production.rows.get(table) if production and table else None
+        if production and mine and theirs and mine / theirs >= production.threshold:
+            continue  # one row of a small table still leads to many of this one
+        return True
+    return False
+
+
+def _selective(
+    table: str,
+    condition: str,
+    few_values: Callable[[str, str], bool] | None,
+    production: Production | None,
+) -> bool:
+    branches = top_level(condition, "OR")
+    if len(branches) > 1:
+        return all(_selective(table, branch, few_values, production) for branch in branches)
+    if _conjunct_kind(condition) is not None or re.search(r"\bIS NULL\b", condition, re.I):
+        return False
+    equality, _ = filter_columns(condition, [])
+    equality = [column for column in equality if not re.fullmatch(r"\d+", column)]
+    if not equality:
+        return False
+    for column in equality:
+        if table and few_values is not None and few_values(table, column):
+            return False
+        shape = production.columns.get(table, {}).get(column) if production and table else None
+        rows = production.rows.get(table) if production and table else None
+        if shape is not None and rows and shape.distinct(rows) < _FEW_DISTINCT:
+            return False
+    return True
+
+
+# Fewer distinct values than this in production: equality on the column keeps a large share.
+_FEW_DISTINCT = 20
 
 
 def _mostly_set(conjunct: str, table: str, production: Production | None) -> bool:
@@ -238,6 +314,11 @@ def _ordered_by_an_index(unsorted: Any, schema: Schema) -> set[str]:
 # -- which indexes to ask about --------------------------------------------------------------
 
 
+def _primary(finding: ScanFinding, schema: Schema) -> bool:
+    index = schema.index(finding.index_name)
+    return index is not None and index.primary
+
+
 def _partial(finding: ScanFinding, schema: Schema) -> bool:
     index = schema.index(finding.index_name)
     return index is not None and index.partial
@@ -260,7 +341,11 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
                             finding, column, "condition", f"SELECT 1 FROM {source} WHERE {conjunct}"
                         )
                     )
-    if finding.join_filter and len(top_level(finding.join_filter, "OR")) == 1:
+    if (
+        finding.join_filter
+        and not finding.joined
+        and len(top_level(finding.join_filter, "OR")) == 1
+    ):
         for column in join_columns(finding.join_filter, alias, []):
             if not schema.leading(table, column):
                 continue
@@ -270,7 +355,7 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
                 Probe(
                     finding,
                     column,
-                    "condition",
+                    "join",
                     f"SELECT 1 FROM {source} WHERE {expression} = "
                     f"(SELECT {other} FROM {quote_identifier(table)} AS indexguard_other LIMIT 1)",
                 )

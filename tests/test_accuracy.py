@@ -60,6 +60,11 @@ FAIL = {
     "unindexed_order": "no index on (-created_at)",
     "retry_queue": "no index on (status, next_attempt_at)",
     "or_of_subqueries": "split the query at the OR",
+    "recall_select_related_sort": "no index on (is_active, -created_at)",
+    "recall_every_queue": "no index on (created)",
+    "recall_every_queue_joined": "no index on (created)",
+    "recall_or_across_join": "split the query at the OR",
+    "recall_exclude_across_join": "filters rows that no index serves",
 }
 
 

@@ -44,7 +44,7 @@ def test_verdict_on_stored_plans(path: Path) -> None:
     data = _load(path)
     assert data["statement"] == STATEMENTS[path.stem], "stale file: rerun capture_judge"
     schema = _schema(data)
-    findings = analyze(data["plan"], None, leading=schema.leading_of)
+    findings = analyze(data["plan"], None, leading=schema.leading_of, joined_ranges=True)
     probes = judge.probes(findings, schema)
     # The probes are the ones the server answered (the file is not stale).
     assert [p.sql for p in probes] == [p["sql"] for p in data["probes"]]
@@ -59,7 +59,7 @@ def test_without_the_probes_answers_the_scans_stay() -> None:
     # A probe that could not be planned proves nothing: the violation is kept.
     data = _load(JUDGE_DIR / "pg15" / "join_order_member.json")
     schema = _schema(data)
-    findings = analyze(data["plan"], None, leading=schema.leading_of)
+    findings = analyze(data["plan"], None, leading=schema.leading_of, joined_ranges=True)
     probes = judge.probes(findings, schema)
     assert probes
     settled = judge.settle(findings, schema, data["plan"], dict.fromkeys(probes))

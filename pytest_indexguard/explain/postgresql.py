@@ -451,6 +451,7 @@ class PostgreSQL:
             leading=schema.leading_of,
             sorted_ranges=production is not None,
             truth=schema.truth,
+            joined_ranges=True,
         )
         questions = judge.probes(findings, schema)
         unsorted = None
@@ -521,7 +522,7 @@ def fixes(plan: Any, finding: ScanFinding, candidate: Suggestion) -> bool:
     if PROBE not in indexes_used(plan):
         return False
     wanted = signature(finding)
-    if any(signature(f) == wanted for f in analyze(plan) if f.is_violation):
+    if any(signature(f) == wanted for f in analyze(plan, joined_ranges=True) if f.is_violation):
         return False
     if finding.rule is Rule.SORT_RANGE and any(
         f.table == finding.table for f in analyze(plan, sorted_ranges=True) if f.sorted_range

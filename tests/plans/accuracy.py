@@ -72,6 +72,43 @@ STATEMENTS: dict[str, str] = {
     "retry_queue": """SELECT * FROM "tp_delivery" WHERE ("tp_delivery"."status" = 'retrying'
         AND "tp_delivery"."next_attempt_at" <= '2025-01-01'::timestamptz)
         ORDER BY "tp_delivery"."next_attempt_at" ASC LIMIT 100""",
+    # Recall (research/join-recall): an index on the join key does not spare a read when the
+    # other side of the join has no selective condition of its own.
+    # select_related of a lookup table under order_by("-created_at")[:20]: the sort.
+    "recall_select_related_sort": """SELECT "rc_item"."id", "rc_item"."brand_id",
+        "rc_item"."is_active", "rc_item"."created_at", "rc_brand"."id", "rc_brand"."name"
+        FROM "rc_item" INNER JOIN "rc_brand" ON ("rc_item"."brand_id" = "rc_brand"."id")
+        WHERE "rc_item"."is_active" ORDER BY "rc_item"."created_at" DESC LIMIT 20""",
+    # Every queue the user may see: the sub-query keeps every queue, the filter is the ticket's.
+    "recall_every_queue": """SELECT COUNT(*) AS "__count" FROM "rc_ticket"
+        WHERE ("rc_ticket"."queue_id" IN (SELECT U0."id" FROM "rc_queue" U0)
+        AND "rc_ticket"."created" >= '2024-12-01T00:00:00+00:00'::timestamptz
+        AND NOT ("rc_ticket"."status" = 3))""",
+    # The same with select_related("queue").
+    "recall_every_queue_joined": """SELECT "rc_ticket"."id", "rc_ticket"."queue_id",
+        "rc_ticket"."status", "rc_ticket"."created", "rc_queue"."id", "rc_queue"."title"
+        FROM "rc_ticket" INNER JOIN "rc_queue" ON ("rc_ticket"."queue_id" = "rc_queue"."id")
+        WHERE ("rc_ticket"."created" >= '2024-12-01T00:00:00+00:00'::timestamptz
+        AND NOT ("rc_ticket"."status" = 3))""",
+    # filter(Q(customer__email=x) | Q(email=x)).count(): an OR across the join.
+    "recall_or_across_join": """SELECT COUNT(*) AS "__count" FROM "rc_order"
+        INNER JOIN "rc_customer" ON ("rc_order"."customer_id" = "rc_customer"."id")
+        WHERE ("rc_customer"."email" = 'a@example.org' OR "rc_order"."email" = 'a@example.org')""",
+    # filter(warned_at__lt=d).exclude(user__last_login__gt=F("warned_at")).order_by("id").
+    "recall_exclude_across_join": """SELECT "rc_account"."id", "rc_account"."user_id",
+        "rc_account"."warned_at", "rc_account"."kind" FROM "rc_account"
+        INNER JOIN "auth_user" ON ("rc_account"."user_id" = "auth_user"."id")
+        WHERE ("rc_account"."warned_at" < '2025-01-01T00:00:00+00:00'::timestamptz
+        AND NOT ("auth_user"."last_login" > ("rc_account"."warned_at")
+        AND "auth_user"."last_login" IS NOT NULL)) ORDER BY "rc_account"."id" ASC""",
+    # Against them, the other side restricted to one row by a unique column: production starts
+    # there and reaches the orders through their customer_id index.
+    "driven_by_unique_email": """SELECT "rc_order"."id", "rc_order"."ref" FROM "rc_order"
+        INNER JOIN "rc_customer" ON ("rc_order"."customer_id" = "rc_customer"."id")
+        WHERE ("rc_customer"."email" = 'a@example.org' AND "rc_order"."ref" = 'r1')""",
+    "driven_by_unique_username": """SELECT "rc_account"."id" FROM "rc_account"
+        INNER JOIN "auth_user" ON ("rc_account"."user_id" = "auth_user"."id")
+        WHERE ("auth_user"."username" = 'alice' AND "rc_account"."kind" = 1)""",
 }
 
 # What the guard must say about each: None passes; otherwise the rule of its one violation.
@@ -95,4 +132,11 @@ EXPECTED: dict[str, str | None] = {
     "anti_join_whole_table": None,
     "exclude_primary_key": None,
     "or_of_subqueries": "unservable",
+    "recall_select_related_sort": "sort-limit",
+    "recall_every_queue": "filter",
+    "recall_every_queue_joined": "filter",
+    "recall_or_across_join": "unservable",
+    "recall_exclude_across_join": "filter",
+    "driven_by_unique_email": None,
+    "driven_by_unique_username": None,
 }

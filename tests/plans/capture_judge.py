@@ -46,7 +46,7 @@ def capture(conn: psycopg.Connection[Any], statement: str) -> dict[str, Any]:
         indexes = [i for i in catalog.indexes if i.table in ours]
         plan = postgresql.explain(conn, statement, forced=True).plan
         schema = Schema.of(indexes, catalog.parents, catalog.extensions)
-        findings = analyze(plan, None, leading=schema.leading_of)
+        findings = analyze(plan, None, leading=schema.leading_of, joined_ranges=True)
         probes = judge.probes(findings, schema)
         answers = postgresql.explain_many(conn, [p.sql for p in probes])
     return {
