@@ -11,6 +11,14 @@ from pathlib import Path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    if arguments.command == "merge":
+        return _merge(arguments)
+    return _stats(arguments)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The commands and their options (the documentation's reference is generated from it)."""
     parser = argparse.ArgumentParser(prog="python -m pytest_indexguard")
     commands = parser.add_subparsers(dest="command", required=True)
     stats = commands.add_parser(
@@ -60,10 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="PATH",
         help="append the Markdown summary to PATH (default: the file GITHUB_STEP_SUMMARY names)",
     )
-    arguments = parser.parse_args(argv)
-    if arguments.command == "merge":
-        return _merge(arguments)
-    return _stats(arguments)
+    return parser
 
 
 def _merge(arguments: argparse.Namespace) -> int:
