@@ -304,6 +304,70 @@ _TABLES: tuple[ScaleTable, ...] = (
     ),
 )
 
+# --- recall: the join key's index does not spare the read (standard_scenarios.RECALL) --------
+BRANDS = 200
+QUEUES = 10
+RECALL_CUSTOMERS = 30_000
+
+_TABLES = (
+    *_TABLES,
+    ScaleTable(
+        "rc_brand",
+        BRANDS,
+        f"""INSERT INTO "rc_brand" ("name") SELECT 'Brand ' || i {_series(BRANDS)}""",
+        "a lookup table: 200 brands",
+    ),
+    ScaleTable(
+        "rc_item",
+        ROWS,
+        f"""INSERT INTO "rc_item" ("brand_id", "is_active", "created_at")
+            SELECT {SKEWED}(i, 1, {BRANDS}), {U}(i, 2) < 0.75, {CREATED}(i, {ROWS})
+            {_series(ROWS)}""",
+        "100,000 items of 200 brands (skewed); 75% active",
+    ),
+    ScaleTable(
+        "rc_queue",
+        QUEUES,
+        f"""INSERT INTO "rc_queue" ("title") SELECT 'Queue ' || i {_series(QUEUES)}""",
+        "a lookup table: 10 queues",
+    ),
+    ScaleTable(
+        "rc_ticket",
+        ROWS,
+        f"""INSERT INTO "rc_ticket" ("queue_id", "status", "created")
+            SELECT {SKEWED}(i, 1, {QUEUES}), 1 + floor({U}(i, 2) * 4)::integer,
+                   {CREATED}(i, {ROWS})
+            {_series(ROWS)}""",
+        "100,000 tickets over the year in 10 queues (skewed); four statuses, a quarter each",
+    ),
+    ScaleTable(
+        "rc_customer",
+        RECALL_CUSTOMERS,
+        f"""INSERT INTO "rc_customer" ("email")
+            SELECT CASE i WHEN 1 THEN 'a@example.org' WHEN 2 THEN 'b@example.org'
+                          ELSE 'c' || i || '@example.org' END
+            {_series(RECALL_CUSTOMERS)}""",
+        "30,000 customers, the first two named as in the tiny rows",
+    ),
+    ScaleTable(
+        "rc_order",
+        ROWS,
+        f"""INSERT INTO "rc_order" ("customer_id", "email", "ref")
+            SELECT {SKEWED}(i, 1, {RECALL_CUSTOMERS}), 'o' || i || '@example.org', 'r' || i
+            {_series(ROWS)}""",
+        "100,000 orders of the 30,000 customers (skewed), each with its own e-mail and ref",
+    ),
+    ScaleTable(
+        "rc_account",
+        ROWS,
+        f"""INSERT INTO "rc_account" ("user_id", "warned_at", "kind")
+            SELECT i, CASE WHEN {U}(i, 2) < 0.001 THEN {CREATED}(i, {ROWS}) END,
+                   1 + floor({U}(i, 3) * 3)::integer
+            {_series(ROWS)}""",
+        "one account per user (100,000); warned on 0.1% of them (NULL otherwise); three kinds",
+    ),
+)
+
 SCALE_TABLES: Mapping[str, ScaleTable] = {table.table: table for table in _TABLES}
 
 _CREATE_TABLE = re.compile(r'\A\s*CREATE\s+TABLE\s+"?(\w+)"?', re.IGNORECASE)
