@@ -49,7 +49,7 @@ class Probe:
     finding: ScanFinding
     column: str
     # "join": an index on the join key, which spares the read only when the other side of the
-    # join is restricted to few rows of its own (``_driven``).
+    # join is restricted to few rows of its own (``driven``).
     kind: Literal["condition", "order", "join"]
     sql: str
 
@@ -137,7 +137,7 @@ def settle(
         if finding.joined and _primary(finding, schema):
             continue  # one row per row of the other side, whose own read is its own finding
         if finding in joins or finding.joined:
-            if _driven(finding, few_values, production):
+            if driven(finding, few_values, production):
                 continue  # production starts from the other side's few rows, then the index
             if finding.rule is Rule.JOIN and not finding.sort_key:
                 continue  # restricted only by the join to a side that keeps most: no index helps
@@ -195,7 +195,7 @@ def _keeps_most(
 _KEEPS_MOST_KINDS = frozenset({"low-cardinality", "not-null", "not-equal"})
 
 
-def _driven(
+def driven(
     finding: ScanFinding,
     few_values: Callable[[str, str], bool] | None,
     production: Production | None,

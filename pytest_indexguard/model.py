@@ -69,7 +69,7 @@ class ScanFinding:
     # For a scan joined by a Nested Loop: the conditions of the loop's other side on values of
     # its own, as (table, condition), the table "" when the condition spans several of them.
     # An index on the join key spares this scan only when one of them is selective: production
-    # then starts from the other side with few rows (``judge._driven``).
+    # then starts from the other side with few rows (``judge.driven``).
     driver: tuple[tuple[str, str], ...] = ()
     # An index range whose only condition is the join key (``Index Cond: (queue_id = q.id)``):
     # restricted only through the other side, so it reads the table whole unless that side is.

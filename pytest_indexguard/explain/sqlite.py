@@ -499,10 +499,13 @@ def analyze(
     (they restrict nothing, here or on another table of the join) and which none does (SQLite
     reads no row for ``WHERE id IS NULL``: Django loading a field of an unsaved instance)."""
     rows = _rows(plan)
-    if not any(_full_read(detail) for _, _, detail in rows) and not (
-        sorted_ranges and any(_SORT.match(detail) for _, _, detail in rows)
+    searches = [detail for _, _, detail in rows if detail.startswith("SEARCH ")]
+    if (
+        not any(_full_read(detail) for _, _, detail in rows)
+        and not (sorted_ranges and any(_SORT.match(detail) for _, _, detail in rows))
+        and not (len(searches) > 1 or any("IN-OPERATOR" in d for _, _, d in rows))
     ):
-        return []  # index searches only: the statement's text is not even read
+        return []  # one index search: the statement's text is not even read
     found: list[ScanFinding] = []
     for loop in _loops(plan, sql):
         table = loop.table
@@ -549,6 +552,7 @@ class _Loop:
     bloom: bool = False
     select: _Select | None = None
     others: tuple[str, ...] = ()  # the other aliases joined in the same loop nest
+    statement: _Statement | None = field(default=None, compare=False, repr=False)
 
 
 def _full_read(detail: str) -> bool:
@@ -724,6 +728,7 @@ def _loop(
         bloom=shown.lower() in blooms,
         select=owner,
         others=others,
+        statement=statement,
     )
 
 
@@ -740,6 +745,9 @@ def _finding(
         return None  # a condition no row passes: SQLite reads nothing
     sort_key = select.sort_keys(alias) if select and loop.sorted and loop.position == 0 else ()
     if not loop.full:
+        joined = _joined_search(loop, own, joins, truth)
+        if joined is not None:
+            return joined
         if not (sorted_ranges and sort_key and loop.condition):
             return None
         # What the index range leaves to filter: conjuncts on columns its condition lacks.
@@ -779,6 +787,78 @@ def _finding(
         sort_key=sort_key,
         alias=alias,
     )
+
+
+def _joined_search(
+    loop: _Loop,
+    own: Sequence[str],
+    joins: Sequence[str],
+    truth: Callable[[str, str], bool | None] | None,
+) -> ScanFinding | None:
+    """A ``SEARCH`` whose index condition only takes the join key's values from another table
+    (``queue_id=?`` fed by ``"ticket"."queue_id" = "queue"."id"`` or by ``queue_id IN (SELECT
+    ...)``) while the table has conditions of its own left: when the other side keeps most of
+    its rows, that reads the table whole (``ScanFinding.joined``, ``judge.settle``)."""
+    select, alias = loop.select, loop.alias
+    if select is None or not loop.condition or loop.rowid or "LEFT-JOIN" in loop.detail:
+        # A rowid lookup reads one row per row of the other side; the WHERE conditions of a
+        # LEFT JOIN's inner table (``IS NULL``: an anti join) are judged after the join.
+        return None
+    columns = re.findall(r"(\w+)\s*(?:=|>|<|>=|<=)\s*\?", loop.condition)
+    if not columns:
+        return None
+    key = alias.lower()
+    driver: list[tuple[str, str]] = []
+    fed: set[str] = set()
+    feeding: set[str] = set()
+    for column in columns:
+        for conjunct in joins:
+            if not _names_column(conjunct, key, column) or " OR " in conjunct.upper():
+                continue
+            fed.add(column)
+            for other in _qualifiers(conjunct) - {key}:
+                conditions = select.conditions_of(other, truth)[0] or []
+                table = select.sources.get(other) or ""
+                driver.extend((table, _neutral(c, other)) for c in conditions)
+        for conjunct in own:
+            found = _IN_SUBQUERY.match(conjunct.strip())
+            if found and _names_column(found.group(1), key, column):
+                sub = loop.statement.numbered(int(found.group(2))) if loop.statement else None
+                if sub is None:
+                    continue
+                fed.add(column)
+                feeding.add(conjunct)
+                for other in sub.sources:
+                    conditions = sub.conditions_of(other, truth)[0] or []
+                    table = sub.sources.get(other) or ""
+                    driver.extend((table, _neutral(c, other)) for c in conditions)
+    if fed != set(columns):
+        return None
+    rest = [c for c in own if c not in feeding and not _within(_neutral(c, alias), loop.condition)]
+    if not rest:
+        return None
+    return ScanFinding(
+        table=str(loop.table),
+        node_type="SEARCH",
+        rule=Rule.FILTER,
+        index_name=loop.index,
+        filter=_and(rest, alias),
+        join_filter=loop.condition,
+        alias=alias,
+        driver=tuple(dict.fromkeys(driver)),
+        joined=True,
+    )
+
+
+_IN_SUBQUERY = re.compile(r"^\(*\s*(.+?)\s+IN\s*\(SubPlan (\d+)\)\s*\)*$", re.IGNORECASE)
+
+
+def _names_column(text: str, alias: str, column: str) -> bool:
+    """Whether ``text`` names ``alias.column`` (quoted or not)."""
+    pattern = (
+        rf'(?i)(?<![\w"]){_alias_pattern(alias)}\.(?:"{re.escape(column)}"|{re.escape(column)}\b)'
+    )
+    return re.search(pattern, text) is not None
 
 
 def _within(conjunct: str, condition: str) -> bool:
