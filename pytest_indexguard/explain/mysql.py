@@ -1054,7 +1054,9 @@ def _by_join_key_only(finding: ScanFinding, column: str) -> bool:
         equality, ranges = filter_columns(finding.filter, [])
         if column in equality or column in ranges:
             return False
-    return bool(finding.join_filter) and column in join_columns(finding.join_filter, alias, [])
+    if not finding.join_filter:
+        return False
+    return column in join_columns(finding.join_filter, alias, [])
 
 
 def _as_sorted_range(finding: ScanFinding, column: str, schema: Schema) -> ScanFinding | None:
