@@ -320,8 +320,20 @@ def _primary(finding: ScanFinding, schema: Schema) -> bool:
 
 
 def _partial(finding: ScanFinding, schema: Schema) -> bool:
+    """A read through a partial index that reads only that index's rows: the statement implies
+    its predicate and filters nothing beyond it. A Filter left over (``status = 'active' AND
+    stock < 2`` through an index ``WHERE status = 'active'``) sifts every row the predicate
+    keeps, which is most of the table unless the predicate picks out a few rows by a missing
+    value (``WHERE processed IS NULL``: the queue of unprocessed rows)."""
     index = schema.index(finding.index_name)
-    return index is not None and index.partial
+    if index is None or not index.partial:
+        return False
+    if not finding.filter and not finding.join_filter:
+        return True
+    return bool(index.predicate) and all(
+        re.search(r"\bIS NULL\)*$", conjunct.strip(), re.IGNORECASE)
+        for conjunct in top_level(str(index.predicate), "AND")
+    )
 
 
 def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:

@@ -163,3 +163,15 @@ def reachable_mysql() -> str:
             f"no MySQL/MariaDB server at {url} (set INDEXGUARD_MYSQL_URL to run these): {exc}"
         )
     return url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The standard suite's recall and precision (tests/test_standard.py), when it ran."""
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "indexguard_standard" and isinstance(value, list):
+                    terminalreporter.write_sep("-", "the guard against the standard, per table")
+                    for line in value:
+                        terminalreporter.write_line(str(line))
+                    return

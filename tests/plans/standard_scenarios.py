@@ -643,6 +643,17 @@ NEW_CASES: tuple[StandardCase, ...] = (
 
 RECALL_CASES: tuple[StandardCase, ...] = (
     StandardCase(
+        name="partial_index_filter_beyond_predicate",
+        description="`filter(status='active', stock__lt=2)` next to a partial index (created_at "
+        "DESC) WHERE status = 'active': forced planning walks the partial index whole and filters "
+        "the stock; the predicate keeps 85% of the products, so at scale they are read whole for "
+        "the 2% nearly out of stock.",
+        setup=PRODUCTS,
+        query=f'{FROM_PRODUCT} WHERE ("shop_product"."status" = \'active\' '
+        'AND "shop_product"."stock" < 2)',
+        violations=frozenset({PRODUCT}),
+    ),
+    StandardCase(
         name="recall_select_related_sort",
         description="M1: `Item.objects.filter(is_active=True).select_related('brand')"
         ".order_by('-created_at')[:20]`: forced planning reads the items through the brand_id "
