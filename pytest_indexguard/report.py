@@ -42,7 +42,8 @@ def failure_message(
         lines.append("")
         lines.extend(_block(number, members, verbose=verbose))
     lines.append("")
-    first_table = tables[0] if tables else "table"
+    # Every table of the failure: the marker copied as offered must let the test pass.
+    named = ", ".join(f'"{table}"' for table in tables) if tables else '"table"'
     indexed = any(
         o.suggestion is not None and o.suggestion.verified is not False
         for o in occurrences
@@ -50,13 +51,13 @@ def failure_message(
     )
     if runner == "django":
         accept = (
-            f'@indexguard_allow("{first_table}", reason="...") on the test or its class '
+            f'@indexguard_allow({named}, reason="...") on the test or its class '
             "(from pytest_indexguard.django)"
         )
     else:
         accept = (
-            f'@pytest.mark.indexguard_allow("{first_table}", reason="...") on the test, '
-            f'`with indexguard.allow("{first_table}"):` around the code'
+            f'@pytest.mark.indexguard_allow({named}, reason="...") on the test, '
+            f"`with indexguard.allow({named}):` around the code"
         )
     advised = any(o.finding.rule is Rule.UNSERVABLE or _casts(o) for o in occurrences)
     if indexed:

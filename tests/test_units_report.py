@@ -185,6 +185,20 @@ def test_statements_are_grouped_and_their_call_sites_counted() -> None:
     assert "    index:   no simple B-tree index serves this predicate" in joined
 
 
+def test_the_marker_offered_names_every_table_of_the_failure() -> None:
+    # Copied as offered, the marker must let the test pass: every table, not the first.
+    retry = violation("retry_queue_missing_index", suggestion=RETRY_INDEX)
+    customer = violation("full_index_scan_filter")
+    message = failure_message([retry, customer], verbose=0)
+    assert (
+        '@pytest.mark.indexguard_allow("upstream_customer", "upstream_webhookdelivery", '
+        'reason="...")' in message
+    )
+    assert '`with indexguard.allow("upstream_customer", "upstream_webhookdelivery"):`' in message
+    django = failure_message([retry, customer], verbose=0, runner="django")
+    assert '@indexguard_allow("upstream_customer", "upstream_webhookdelivery", reason=' in django
+
+
 def test_without_a_working_index_the_message_says_so() -> None:
     failed = delivery_index("webhookdeliv_status_idx", "status", verified=False)
     scan = violation(
