@@ -106,7 +106,7 @@ def analyze(
                 continue
             findings.append(_finding(node, path, table, condition, truth))
             continue
-        joined = _joined_range(node, path, table, truth) if joined_ranges else None
+        joined = _joined_range(node, path, table, truth, leading) if joined_ranges else None
         if joined is not None:
             findings.append(joined)
         elif sorted_ranges:
@@ -161,43 +161,55 @@ def _joined_range(
     path: tuple[_Step, ...],
     table: str,
     truth: Callable[[str, str], bool | None] | None,
+    leading: Callable[[str], str | None] | None = None,
 ) -> ScanFinding | None:
     """An index scan on the inner side of a Nested Loop whose only index condition is the join
-    key (``Index Cond: (queue_id = q.id)``) and that filters rows of its own: it reads every
+    key (``Index Cond: (queue_id = q.id)``) and that filters rows of its own, or feeds a sort
+    under a LIMIT by its own first key (the ticket list's page): it reads every
     row of the outer side's keys, so when the outer side is not restricted to few rows
     (``select_related`` of a lookup table, ``IN (SELECT id FROM queue)``) it reads the table
     whole in production, and its Filter is what an index must serve. ``judge.settle`` keeps it
     only when the outer side has no selective condition of its own (``ScanFinding.driver``)."""
     alias = node.get("Alias")
     condition = node.get("Index Cond") or node.get("Recheck Cond")
-    filter_text = node.get("Filter")
-    if not isinstance(alias, str) or not isinstance(condition, str) or not filter_text:
+    if not isinstance(alias, str) or not isinstance(condition, str):
         return None
-    if not all(_compares_with_another(c, alias) for c in top_level(condition, "AND")):
+    conjuncts = top_level(condition, "AND")
+    joins = [c for c in conjuncts if _compares_with_another(c, alias)]
+    values = [c for c in conjuncts if c not in joins]
+    if not joins or any("$" in c or "SubPlan" in c or "InitPlan" in c for c in values):
         return None
+    first = leading(str(node.get("Index Name") or _bitmap_index_name(node))) if leading else None
+    if first is not None and (
+        not any(mentions(c, first) for c in joins) or any(mentions(c, first) for c in values)
+    ):
+        return None  # the index's range starts from a value: a real restriction
     loop = _inner_of_nested_loop(path)
     if loop is None:
         return None
-    if truth is not None:
-        filter_text = _restricting(filter_text, table, truth)
-    # Only the Filter's conditions on this table's own columns: one that compares with the
-    # other side's row (an OR across the join, an exclude() across it) is the join's.
+    filter_text = node.get("Filter")
+    # Only conditions on this table's own columns: one that compares with the other side's row
+    # (an OR across the join, an exclude() across it) is the join's. A value compared on a later
+    # column of the index (``owner_id = c.id AND created > x`` on (owner_id, created)) is one:
+    # the index reads every row of every key the other side gives.
     own = [
         c
-        for c in top_level(filter_text or "", "AND")
+        for c in [*values, *top_level(filter_text or "", "AND")]
         if not set(_aliases_in(c)) - {alias} and "SubPlan" not in c and "$" not in c
     ]
-    if not own:
-        return None
-    filter_text = " AND ".join(own)
+    if truth is not None:
+        own = [c for c in own if truth(table, c) is not True]
     # Production may as well walk this table first, in the order of an index on the sort key.
     sort = _sort_under_limit(path, alias, sides=frozenset({"Outer", "Inner"}))
+    if not own and sort is None:
+        return None
+    condition = " AND ".join(joins)
     return ScanFinding(
         table=table,
         node_type=str(node.get("Node Type")),
-        rule=Rule.FILTER,
+        rule=Rule.FILTER if own else Rule.SORT_LIMIT,
         index_name=node.get("Index Name") or _bitmap_index_name(node),
-        filter=filter_text,
+        filter=" AND ".join(own) or None,
         join_filter=condition,
         sort_key=tuple(str(key) for key in sort.get("Sort Key", ())) if sort else (),
         alias=alias,
@@ -648,7 +660,7 @@ def _sort_under_limit(
     path: tuple[_Step, ...], alias: str | None = None, sides: frozenset[str] = frozenset({"Outer"})
 ) -> Mapping[str, Any] | None:
     """The Sort this scan feeds when that Sort is under a Limit, with only pass-through nodes
-    between them. With the scan's ``alias``, also through the joins above it when every sort
+    between them. With the scan's ``alias``, also through the joins above it when the first sort
     key is this table's (the outer side of Nested Loops, or ``sides``, and the probe side of
     Hash Joins): an index in that order lets production walk this table first, join each row
     and stop at the Limit (``select_related`` under ``order_by("-created_at")[:20]``)."""
@@ -661,6 +673,8 @@ def _sort_under_limit(
         if alias is not None and (
             (node_type == "Nested Loop" and relationship in sides)
             or (node_type == "Hash Join" and relationship == "Outer")
+            # DISTINCT over the join (PostgreSQL 18 hashes it): the groups are its rows.
+            or (node_type == "Aggregate" and steps[index].node.get("Group Key"))
         ):
             through_loop = True
         elif node_type not in _PASS_THROUGH:
@@ -669,10 +683,9 @@ def _sort_under_limit(
     if index == len(steps) or steps[index].node.get("Node Type") not in _SORTS:
         return None
     sort = steps[index].node
-    if through_loop and not all(
-        set(_aliases_in(str(key))) == {alias} for key in sort.get("Sort Key", ())
-    ):
-        return None
+    keys = sort.get("Sort Key", ()) or ()
+    if through_loop and not (keys and set(_aliases_in(str(keys[0]))) == {alias}):
+        return None  # the order starts with another table's column
     index += 1
     while index < len(steps) and steps[index].node.get("Node Type") in _PASS_THROUGH:
         index += 1

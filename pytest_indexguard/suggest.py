@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.plan import top_level
 from pytest_indexguard.schema import Schema
 from pytest_indexguard.sqltext import mask_plan_expression, quote_identifier
 
@@ -341,8 +342,9 @@ def candidates(
     equality: list[str] = []
     ranges: list[str] = []
     if finding.filter:
-        equality, ranges = filter_columns(finding.filter, known)
-        equality = [*function_columns(finding.filter, known), *equality]
+        served = _outside_ors(finding.filter)
+        equality, ranges = filter_columns(served, known)
+        equality = [*function_columns(served, known), *equality]
     if finding.rule is Rule.SORT_RANGE and finding.index_condition:
         # The index's condition first, then the filter, then the order: one index for all.
         found_equality, found_ranges = filter_columns(finding.index_condition, known)
@@ -387,6 +389,18 @@ def candidates(
     if dialect != "postgresql":
         found = [replace(s, dialect=dialect) for s in found]
     return found
+
+
+def _outside_ors(expression: str) -> str:
+    """The filter without its OR conjuncts, when it has others: an index that leads with a
+    column tested only inside an OR (``end >= x OR end IS NULL``, ``id IN (...) OR parent_id IN
+    (...)``) serves neither side of it, so the columns compared plainly lead. A filter that is
+    only an OR keeps it (each side's column is then a candidate of its own)."""
+    conjuncts = top_level(expression, "AND")
+    plain = [c for c in conjuncts if len(top_level(c, "OR")) == 1]
+    if not plain or len(plain) == len(conjuncts):
+        return expression
+    return " AND ".join(f"({c})" for c in plain)
 
 
 _FUNCTION_COLUMN = re.compile(r"\b(upper|lower)\(\(?\"?([A-Za-z_][\w$]*)\"?\)?(?:::[\w ]+)?\)\s*=")

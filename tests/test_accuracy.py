@@ -65,6 +65,8 @@ FAIL = {
     "recall_every_queue_joined": "no index on (created)",
     "recall_or_across_join": "split the query at the OR",
     "recall_exclude_across_join": "filters rows that no index serves",
+    "recall_distinct_page": "sorted to return the first rows",
+    "recall_flips_of_every_check": "filters rows that no index serves",
 }
 
 
@@ -85,6 +87,9 @@ def test_planner_choices_pass_and_real_scans_fail(accuracy_run: DjangoProject, m
         # The natural plan on three rows hash-joins the orders: planner mode is for suites
         # that load production-sized data (README), and forced mode catches this one.
         del fail["unindexed_join"]
+        # Likewise the page of a DISTINCT join: three rows hash the tickets as the join's build
+        # side, whose order no sort above shows.
+        del fail["recall_distinct_page"]
     assert outcomes == {
         **dict.fromkeys(PASS, "passed"),
         **dict.fromkeys(set(FAIL) - set(fail), "passed"),

@@ -194,6 +194,35 @@ def test_candidates_put_booleans_after_other_equality_columns() -> None:
     assert found[0].migration_code().startswith('AddIndexConcurrently("alertrule", models.Index(')
 
 
+def test_a_column_tested_only_inside_an_or_never_leads() -> None:
+    # (id IN (...) OR parent_id IN (...)) AND structure = x: an index leading with either side
+    # of the OR serves neither, and the primary key second serves nothing at all.
+    finding = ScanFinding(
+        table="upstream_integrationlog",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="(((id = ANY ('{1,2}'::bigint[])) OR (connection_id = ANY ('{3}'::integer[]))) "
+        "AND ((message)::text = 'x'::text))",
+    )
+    assert [c.columns for c in candidates(finding, ModelIndex())] == [("message",)]
+    # end >= now() OR end IS NULL beside a plain condition: the plain one leads.
+    dated = ScanFinding(
+        table="upstream_integrationlog",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="(((start_time >= now()) OR (start_time IS NULL)) AND (connection_id = 7))",
+    )
+    assert [c.columns for c in candidates(dated, ModelIndex())] == [("connection_id",)]
+    # A filter that is only an OR keeps its columns as candidates.
+    alone = ScanFinding(
+        table="upstream_integrationlog",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="(((message)::text = 'x'::text) OR (connection_id = 7))",
+    )
+    assert candidates(alone, ModelIndex())
+
+
 def test_a_sorted_range_column_takes_the_sort_direction() -> None:
     finding = ScanFinding(
         table="upstream_integrationlog",

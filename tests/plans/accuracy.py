@@ -101,6 +101,19 @@ STATEMENTS: dict[str, str] = {
         WHERE ("rc_account"."warned_at" < '2025-01-01T00:00:00+00:00'::timestamptz
         AND NOT ("auth_user"."last_login" > ("rc_account"."warned_at")
         AND "auth_user"."last_login" IS NOT NULL)) ORDER BY "rc_account"."id" ASC""",
+    # The staff ticket list: DISTINCT over the join, ordered by the tickets' created, a page.
+    "recall_distinct_page": """SELECT DISTINCT "rc_ticket"."id", "rc_ticket"."status",
+        "rc_ticket"."created", "rc_queue"."id", "rc_queue"."title" FROM "rc_ticket"
+        INNER JOIN "rc_queue" ON ("rc_ticket"."queue_id" = "rc_queue"."id")
+        WHERE "rc_ticket"."queue_id" IN (SELECT U0."id" FROM "rc_queue" U0)
+        ORDER BY "rc_ticket"."created" ASC LIMIT 25""",
+    # Checks that flapped lately: every check's flips through (owner_id, created), whose range
+    # on created is the index's second column.
+    "recall_flips_of_every_check": """SELECT "rc_check"."id", "rc_check"."name",
+        COUNT("rc_flip"."id") AS "num_flips" FROM "rc_check"
+        INNER JOIN "rc_flip" ON ("rc_check"."id" = "rc_flip"."owner_id")
+        WHERE "rc_flip"."created" > '2024-12-05T00:00:00+00:00'::timestamptz
+        GROUP BY "rc_check"."id" HAVING COUNT("rc_flip"."id") > 3 ORDER BY 3 DESC""",
     # Against them, the other side restricted to one row by a unique column: production starts
     # there and reaches the orders through their customer_id index.
     "driven_by_unique_email": """SELECT "rc_order"."id", "rc_order"."ref" FROM "rc_order"
@@ -139,4 +152,6 @@ EXPECTED: dict[str, str | None] = {
     "recall_exclude_across_join": "filter",
     "driven_by_unique_email": None,
     "driven_by_unique_username": None,
+    "recall_distinct_page": "sort-limit",
+    "recall_flips_of_every_check": "filter",
 }
