@@ -115,6 +115,20 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
         # The queue's title has no index: that read is the queue's own finding, not the tickets'.
         {"rc_queue": "filter"},
     ),
+    # A long IN list (MariaDB turns one of 1,000 values or more into a join with a table of
+    # the values): the list is the table's own condition, served when its column is indexed.
+    "long_in_list_unindexed": (
+        'SELECT "rc_ticket"."id" FROM "rc_ticket" WHERE "rc_ticket"."status" IN ('
+        + ", ".join(str(i) for i in range(1, 1201))
+        + ")",
+        {"rc_ticket": "filter"},
+    ),
+    "long_in_list_indexed": (
+        'SELECT "rc_ticket"."id" FROM "rc_ticket" WHERE "rc_ticket"."queue_id" IN ('
+        + ", ".join(str(i) for i in range(1, 1201))
+        + ")",
+        {},
+    ),
     # A flag on the other side keeps most of it: no restriction.
     "queue_restricted_by_a_flag_only": (
         'SELECT COUNT(*) AS "__count" FROM "rc_ticket" WHERE ("rc_ticket"."queue_id" IN '

@@ -611,6 +611,10 @@ def _full_scan(
         if isinstance(text, str)
     ]
     local, joining = [], []
+    if place.position == 0:
+        # MariaDB turns a long IN list (in_predicate_conversion_threshold, 1000 values) into a
+        # join with a table of the values: the list is this table's own condition.
+        local.extend(f"{alias}.{column} = ANY (...)" for column in _listed(place.loop, alias))
     for text in conditions:
         for conjunct in top_level(expression(text), "AND"):
             named = qualifiers(conjunct)
@@ -669,6 +673,24 @@ def _full_scan(
         unservable=unservable,
         driver=_driver(place.loop, alias, aliases or {}) if join_filter else (),
     )
+
+
+def _listed(loop: Sequence[Mapping[str, Any]], alias: str) -> list[str]:
+    """Columns of ``alias`` that a later table of the loop looks up in a derived table of
+    literal values (``IN (v1, ..., v1000)`` converted to a join): no table is read for it."""
+    found = []
+    for item in loop[1:]:
+        node = item.get("table") if isinstance(item, Mapping) else None
+        if not isinstance(node, Mapping) or not _derived(node):
+            continue
+        body = json.dumps(node.get("materialized", {}))
+        if "No tables used" not in body or '"table_name"' in body:
+            continue
+        for ref in node.get("ref", ()) or ():
+            parts = _unqualified_ref(str(ref)).split(".")
+            if len(parts) == 2 and parts[0] == alias and parts[1] not in found:
+                found.append(parts[1])
+    return found
 
 
 def _sorts_this_through_join(place: _Place, alias: str) -> bool:
