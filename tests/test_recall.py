@@ -129,6 +129,18 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
         + ")",
         {},
     ),
+    # An aggregate ordered by its value (``annotate(n=Count(...)).order_by("-n")[:10]``): no
+    # index holds that order; every row is counted whatever the indexes.
+    "aggregate_ordered_by_its_value": (
+        'SELECT "rc_ticket"."queue_id", COUNT("rc_ticket"."id") AS "n" FROM "rc_ticket" '
+        'GROUP BY "rc_ticket"."queue_id" ORDER BY "n" DESC LIMIT 10',
+        {},
+    ),
+    "aggregate_ordered_by_position": (
+        'SELECT "rc_ticket"."queue_id", COUNT("rc_ticket"."id") AS "n" FROM "rc_ticket" '
+        'GROUP BY "rc_ticket"."queue_id" ORDER BY 2 DESC LIMIT 10',
+        {},
+    ),
     # A flag on the other side keeps most of it: no restriction.
     "queue_restricted_by_a_flag_only": (
         'SELECT COUNT(*) AS "__count" FROM "rc_ticket" WHERE ("rc_ticket"."queue_id" IN '

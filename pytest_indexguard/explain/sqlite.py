@@ -892,6 +892,7 @@ _SOURCE = re.compile(
     rf"(?P<call>\s*\()?(?:\s+(?:AS\s+)?(?P<alias>{_NAME}))?",
     re.IGNORECASE,
 )
+_AGGREGATE = re.compile(r"\b(?:SUM|COUNT|AVG|MIN|MAX|TOTAL|GROUP_CONCAT)\s*\(", re.IGNORECASE)
 _CLAUSES = re.compile(
     r"\b(?:FROM|WHERE|GROUP\s+BY|HAVING|WINDOW|ORDER\s+BY|LIMIT|OFFSET|RETURNING|SET"
     r"|ON\s+CONFLICT)\b",
@@ -1035,6 +1036,7 @@ class _Select:
     conditions: list[str] = field(default_factory=list)
     order_by: list[str] = field(default_factory=list)
     limit: bool = False
+    grouped: bool = False  # GROUP BY: the rows sorted are groups
 
     def conditions_of(
         self, alias: str, truth: Callable[[str, str], bool | None] | None = None
@@ -1070,11 +1072,16 @@ class _Select:
         )
 
     def sort_keys(self, alias: str) -> tuple[str, ...]:
-        """The ORDER BY keys that belong to ``alias``, up to the first that does not."""
+        """The ORDER BY keys that belong to ``alias``, up to the first that does not. Of a
+        grouped SELECT only the table's own columns, as Django writes them (qualified): a
+        position (``ORDER BY 2``), an aggregate or an annotation's name orders by a value
+        no index holds."""
         keys = []
         for key in self.order_by:
             named = _qualifiers(key)
             if not (named <= {alias.lower()} and (named or len(self.sources) == 1)):
+                break
+            if self.grouped and (not named or _AGGREGATE.search(key)):
                 break
             keys.append(_neutral(key, alias))
         return tuple(keys)
@@ -1245,6 +1252,7 @@ def _read(
         select.order_by = [own[a:b].strip() for a, b in levels.split(start, stop, ",")]
     limit = clause("LIMIT").split(" ")[0]
     select.limit = bool(limit) and limit != "-1"
+    select.grouped = "GROUP" in spans
 
 
 def _flatten(
