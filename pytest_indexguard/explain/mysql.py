@@ -610,7 +610,8 @@ def _full_scan(
         for text in (node.get("attached_condition"), place.buffer_condition)
         if isinstance(text, str)
     ]
-    local, joining = [], []
+    local: list[str] = []
+    joining: list[str] = []
     if place.position == 0:
         # MariaDB turns a long IN list (in_predicate_conversion_threshold, 1000 values) into a
         # join with a table of the values: the list is this table's own condition.
