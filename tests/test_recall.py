@@ -47,6 +47,10 @@ CREATE INDEX "rc_order_customer_id_3e4f5a6b" ON "rc_order" ("customer_id");
 CREATE TABLE "rc_account" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
     "user_id" integer NOT NULL UNIQUE REFERENCES "auth_user" ("id") DEFERRABLE INITIALLY DEFERRED,
     "warned_at" datetime NULL, "kind" integer NOT NULL);
+CREATE TABLE "rc_flip" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "owner_id" bigint NOT NULL, "created" datetime NOT NULL);
+CREATE INDEX "rc_flip_owner_created" ON "rc_flip" ("owner_id", "created");
+INSERT INTO "rc_flip" ("owner_id", "created") VALUES (1, '2024-12-01'), (2, '2024-12-02');
 INSERT INTO "auth_user" ("username", "last_login") VALUES ('alice', '2024-12-01'), ('bob', NULL);
 INSERT INTO "rc_brand" ("name") VALUES ('acme'), ('globex');
 INSERT INTO "rc_item" ("brand_id", "is_active", "created_at") VALUES
@@ -140,6 +144,13 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
         'SELECT "rc_ticket"."queue_id", COUNT("rc_ticket"."id") AS "n" FROM "rc_ticket" '
         'GROUP BY "rc_ticket"."queue_id" ORDER BY 2 DESC LIMIT 10',
         {},
+    ),
+    # A correlated sub-query (MariaDB's DEPENDENT SUBQUERY) that walks a whole index, the
+    # second column of (owner_id, created), again for every ticket.
+    "correlated_subquery_reads_a_whole_index": (
+        'SELECT "rc_ticket"."id", (SELECT MAX(U0."created") FROM "rc_flip" U0 '
+        'WHERE U0."created" > ("rc_ticket"."created")) AS "latest" FROM "rc_ticket"',
+        {"rc_flip": "join"},
     ),
     # A flag on the other side keeps most of it: no restriction.
     "queue_restricted_by_a_flag_only": (

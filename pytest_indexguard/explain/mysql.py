@@ -632,7 +632,7 @@ def _full_scan(
     join_filter = " AND ".join(joining) or None
     if filter_text:
         rule = Rule.FILTER
-    elif join_filter and (place.position > 0 or place.buffered):
+    elif join_filter and (place.position > 0 or place.buffered or _correlated(place, joining)):
         rule = Rule.JOIN
     across = [
         c
@@ -674,6 +674,17 @@ def _full_scan(
         unservable=unservable,
         driver=_driver(place.loop, alias, aliases or {}) if join_filter else (),
     )
+
+
+def _correlated(place: _Place, joining: Sequence[str]) -> bool:
+    """A table of a sub-query (a ``DEPENDENT SUBQUERY``) whose condition names a table of the
+    query around it: it is read again for every row of that query."""
+    if place.outermost:
+        return False
+    inside = {
+        str(node.get("table_name")) for item in place.loop for node, _ in _walk(item, _PLACE, 1)
+    }
+    return any(qualifiers(conjunct) - inside for conjunct in joining)
 
 
 def _listed(loop: Sequence[Mapping[str, Any]], alias: str) -> list[str]:
