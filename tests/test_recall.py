@@ -145,6 +145,14 @@ CASES: dict[str, tuple[str, dict[str, str]]] = {
         'GROUP BY "rc_ticket"."queue_id" ORDER BY 2 DESC LIMIT 10',
         {},
     ),
+    # The page of a ticket list: DISTINCT over the join to every queue, ordered by created.
+    "distinct_page_of_every_queue": (
+        'SELECT DISTINCT "rc_ticket"."id", "rc_ticket"."created", "rc_queue"."title" '
+        'FROM "rc_ticket" INNER JOIN "rc_queue" ON ("rc_ticket"."queue_id" = "rc_queue"."id") '
+        'WHERE "rc_ticket"."queue_id" IN (SELECT U0."id" FROM "rc_queue" U0) '
+        'ORDER BY "rc_ticket"."created" ASC LIMIT 25',
+        {"rc_ticket": "sort-limit"},
+    ),
     # A correlated sub-query (MariaDB's DEPENDENT SUBQUERY) that walks a whole index, the
     # second column of (owner_id, created), again for every ticket.
     "correlated_subquery_reads_a_whole_index": (

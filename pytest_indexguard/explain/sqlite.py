@@ -835,15 +835,19 @@ def _joined_search(
     if fed != set(columns):
         return None
     rest = [c for c in own if c not in feeding and not _within(_neutral(c, alias), loop.condition)]
-    if not rest:
+    # Sorted under a LIMIT by its own first key (the page of a ticket list): production may as
+    # well walk this table first, in the order of an index on that key.
+    sort_key = select.sort_keys(alias) if loop.sorted else ()
+    if not rest and not sort_key:
         return None
     return ScanFinding(
         table=str(loop.table),
         node_type="SEARCH",
-        rule=Rule.FILTER,
+        rule=Rule.FILTER if rest else Rule.SORT_LIMIT,
         index_name=loop.index,
-        filter=_and(rest, alias),
+        filter=_and(rest, alias) or None,
         join_filter=loop.condition,
+        sort_key=sort_key,
         alias=alias,
         driver=tuple(dict.fromkeys(driver)),
         joined=True,
