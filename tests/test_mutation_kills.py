@@ -5,6 +5,7 @@ result on plans captured from real servers (``tests/plans/``), with no database.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -810,3 +811,232 @@ def test_findings_of_stored_plans_field_by_field(
         )
         for f in findings
     ] == expected
+
+
+# -- a join key's index spares the read only when the other side drives with few rows --------
+
+
+def _driven_order(major: int) -> tuple[dict[str, Any], Schema, list[ScanFinding]]:
+    # Orders of the customer with a unique email, filtered by an unindexed ref: production
+    # finds the customer by its email, then its orders by the customer_id index.
+    return _judged(f"judge/pg{major}/driven_by_unique_email.json")
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_join_key_range_driven_by_a_unique_value_is_spared(major: int) -> None:
+    data, schema, findings = _driven_order(major)
+    assert judge.probes(findings, schema) == []
+    assert judge.settle(findings, schema, data["plan"], {}) == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_driving_column_of_few_values_does_not_spare_the_read(major: int) -> None:
+    data, schema, findings = _driven_order(major)
+    calls: list[tuple[str, str]] = []
+
+    def few_values(table: str, column: str) -> bool:
+        calls.append((table, column))
+        return (table, column) == ("rc_customer", "email")
+
+    [stands] = judge.settle(findings, schema, data["plan"], {}, few_values=few_values)
+    assert (stands.table, stands.rule) == ("rc_order", Rule.FILTER)
+    assert ("rc_customer", "email") in calls
+    # Other columns of few values change nothing.
+    assert judge.settle(findings, schema, data["plan"], {}, few_values=lambda t, c: False) == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_production_shape_of_the_driving_side_decides(major: int) -> None:
+    data, schema, findings = _driven_order(major)
+
+    def settle(rows: dict[str, int], distinct: float | None = None) -> list[ScanFinding]:
+        columns = {"rc_customer": {"email": ColumnShape(n_distinct=distinct)}} if distinct else {}
+        production = judge.Production(rows=rows, columns=columns, threshold=1_000)
+        return judge.settle(findings, schema, data["plan"], {}, production)
+
+    # As many customers as orders: one customer leads to one order.
+    assert settle({"rc_order": 100_000, "rc_customer": 100_000}) == []
+    # A thousand orders per customer (the threshold itself): the read stands.
+    [stands] = settle({"rc_order": 100_000, "rc_customer": 100})
+    assert stands.table == "rc_order"
+    assert settle({"rc_order": 99_999, "rc_customer": 100}) == []
+    # Sizes unknown for one side: nothing to weigh, the unique value drives.
+    assert settle({"rc_order": 100_000}) == []
+    assert settle({"rc_customer": 1}) == []
+    # An email column with 19 distinct values in production keeps a large share; 20 do not.
+    rows = {"rc_order": 100_000, "rc_customer": 100_000}
+    assert [f.table for f in settle(rows, distinct=19)] == ["rc_order"]
+    assert settle(rows, distinct=20) == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "selective"),
+    [
+        ("(email)::text = 'a@example.org'::text", True),
+        ("(id = 5)", True),
+        # Every branch of an OR must be selective.
+        ("(((email)::text = 'a'::text) OR ((username)::text = 'b'::text))", True),
+        ("(((email)::text = 'a'::text) OR (last_login IS NULL))", False),
+        ("(((email)::text = 'a'::text) OR ((kind)::text = 'b'::text))", False),
+        # Tests that keep most of the table, or a missing value.
+        ("(status <> 3)", False),
+        ("(last_login IS NULL)", False),
+        ("(last_login is null)", False),
+        ("is_active", False),
+        # A range: its share is production's data.
+        ("(created >= '2024-12-01 00:00:00+00'::timestamp with time zone)", False),
+        ("(kind)::text = 'b'::text", False),
+    ],
+)
+def test_which_conditions_of_the_other_side_drive(condition: str, selective: bool) -> None:
+    finding = ScanFinding(
+        "rc_order", "Index Scan", Rule.FILTER, driver=(("rc_customer", condition),), joined=True
+    )
+    few = judge.driven(finding, lambda t, c: (t, c) == ("rc_customer", "kind"), None)
+    assert few is selective
+    # A join node's own condition names no table: no column of it is known to be few-valued.
+    anonymous = ScanFinding("rc_order", "Index Scan", Rule.FILTER, driver=(("", condition),))
+    if "kind" in condition:
+        assert judge.driven(anonymous, lambda t, c: True, None)
+    # Conditions are weighed one by one: any selective one drives.
+    two = ScanFinding(
+        "rc_order",
+        "Index Scan",
+        Rule.FILTER,
+        driver=(("rc_customer", "(status <> 3)"), ("rc_customer", condition)),
+    )
+    assert judge.driven(two, lambda t, c: (t, c) == ("rc_customer", "kind"), None) is selective
+
+
+# -- which conjuncts and join keys are asked about --------------------------------------------
+
+
+def _catalog_of_the_judge_files() -> Schema:
+    # The index catalog of the accuracy tables, as captured with every judge file.
+    return _catalog(_data("judge/pg18/partial_index_count.json"))
+
+
+def _product(filter_text: str | None = None, join_filter: str | None = None) -> ScanFinding:
+    return ScanFinding(
+        "shop_product",
+        "Seq Scan",
+        Rule.FILTER,
+        filter=filter_text,
+        join_filter=join_filter,
+        alias="shop_product",
+    )
+
+
+@pytest.mark.parametrize(
+    ("filter_text", "asked"),
+    [
+        ("((stock < 2) AND (category_id = 1))", ["stock", "category_id"]),
+        # An OR is never asked about, alone or next to other conjuncts.
+        ("((category_id = 1) OR (stock < 2))", []),
+        ("(((category_id = 1) OR (stock < 2)) AND ((name)::text = 'x'::text))", []),
+        ("(((name)::text = 'x'::text) AND ((category_id = 1) OR (stock < 2)))", []),
+        (
+            "(((category_id = 1) OR ((name)::text = 'x'::text)) AND (stock < 2))",
+            ["stock"],
+        ),
+        # The scan's own alias may qualify its columns; another table's may not.
+        ("(shop_product.category_id = 1)", ["category_id"]),
+        ("((u0.id = 1) AND (category_id = 1))", ["category_id"]),
+        ("((category_id = u0.id) AND (stock < 2))", ["stock"]),
+        # Parameters of an outer plan and sub-plans cannot be planned alone.
+        ("((category_id = $0) AND (stock < 2))", ["stock"]),
+        ("((category_id = (SubPlan 1)) AND (stock < 2))", ["stock"]),
+        ("((category_id = (InitPlan 1).col1) AND (stock < 2))", ["stock"]),
+    ],
+)
+def test_which_conjuncts_of_a_filter_are_asked_about(filter_text: str, asked: list[str]) -> None:
+    schema = _catalog_of_the_judge_files()
+    probes = judge.probes([_product(filter_text)], schema)
+    assert [p.column for p in probes] == asked
+    assert all(p.kind == "condition" for p in probes)
+    assert all(
+        p.sql.startswith('SELECT 1 FROM "shop_product" AS "shop_product" WHERE ') for p in probes
+    )
+
+
+def test_a_join_key_under_a_cast_is_asked_about_with_its_cast() -> None:
+    schema = _catalog_of_the_judge_files()
+    finding = _product(join_filter="((shop_product.code)::bigint = u0.id)")
+    [probe] = judge.probes([finding], schema)
+    assert (probe.kind, probe.column) == ("join", "code")
+    assert probe.sql == (
+        'SELECT 1 FROM "shop_product" AS "shop_product" WHERE (shop_product.code)::bigint = '
+        '(SELECT (indexguard_other.code)::bigint FROM "shop_product" AS indexguard_other LIMIT 1)'
+    )
+    # Every column of a composite join key that an index leads with; not the others.
+    finding = _product(
+        join_filter="((shop_product.name = u0.name) AND (shop_product.stock = u0.n))"
+    )
+    assert [(p.kind, p.column) for p in judge.probes([finding], schema)] == [("join", "stock")]
+    # A join by an OR, or a finding that is itself a join-key range, is not asked about.
+    either = _product(join_filter="((shop_product.stock = u0.n) OR (shop_product.code = u0.c))")
+    assert judge.probes([either], schema) == []
+
+
+def test_findings_that_need_no_question_do_not_stop_the_others() -> None:
+    schema = _catalog_of_the_judge_files()
+    asked = _product("((stock < 2) AND (category_id = 1))")
+    information = ScanFinding("shop_product", "Seq Scan", None, alias="shop_product")
+    unservable = replace(asked, rule=Rule.UNSERVABLE, unservable="not-equal")
+    for first in (information, unservable):
+        assert [p.column for p in judge.probes([first, asked], schema)] == ["stock", "category_id"]
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_join_probe_asks_about_the_other_tables_key(major: int) -> None:
+    _, schema, findings = _judged(f"judge/pg{major}/recall_select_related_sort.json")
+    [probe] = judge.probes(findings, schema)
+    assert (probe.finding.table, probe.kind, probe.column) == ("rc_brand", "join", "id")
+
+
+def test_a_join_key_range_through_the_primary_key_is_the_other_sides_read() -> None:
+    # Endpoints reached from every delivery by their primary key, filtered by customer: one
+    # row per row of the other side, whose own read is its own finding.
+    plan = _plan("pg18/nested_loop_unindexed_join_analyzed.json")
+    pkey = "upstream_webhookendpoint_pkey"
+    primary = Schema.of(
+        [IndexInfo("upstream_webhookendpoint", pkey, ("id",), True, True, False, keys=("id",))]
+    )
+    findings = analyze(plan, None, leading=primary.leading_of, joined_ranges=True)
+    assert [(f.table, f.joined) for f in findings] == [
+        ("upstream_webhookdelivery", False),
+        ("upstream_webhookendpoint", True),
+    ]
+    settled = judge.settle(findings, primary, plan, {})
+    assert [f.table for f in settled] == ["upstream_webhookdelivery"]
+    plain = Schema.of(
+        [IndexInfo("upstream_webhookendpoint", pkey, ("id",), True, False, False, keys=("id",))]
+    )
+    settled = judge.settle(findings, plain, plan, {})
+    assert [f.table for f in settled] == ["upstream_webhookdelivery", "upstream_webhookendpoint"]
+
+
+@pytest.mark.parametrize(
+    ("relative", "restricted"),
+    [
+        # An index condition on a value: the rows an OR across tables sifts were found by it.
+        ("pg18/nested_loop_indexed_join.json", True),
+        ("pg18/fk_lookup_indexed_ordered.json", True),
+        # Only join conditions (on another table's column, or an outer plan's parameter).
+        ("judge/pg18/or_across_tables.json", False),
+        ("judge/pg15/recall_exclude_across_join.json", False),
+        ("judge/pg18/recall_or_across_join.json", False),
+        ("pg18/sort_limit_unindexed.json", False),
+    ],
+)
+def test_restricted_elsewhere_means_an_index_condition_on_a_value(
+    relative: str, restricted: bool
+) -> None:
+    assert judge._restricted_elsewhere(_plan(relative), Schema()) is restricted
+
+
+def test_an_outer_plans_parameter_is_no_value() -> None:
+    # The join probe's own plan (PostgreSQL 15): "(id = $0)", the InitPlan's row.
+    [probe] = _data("judge/pg15/recall_select_related_sort.json")["probes"]
+    assert "$0" in json.dumps(probe["plan"])
+    assert not judge._restricted_elsewhere(probe["plan"], Schema())
