@@ -1162,3 +1162,33 @@ def test_an_outer_plans_parameter_is_no_value() -> None:
     [probe] = _data("judge/pg15/recall_select_related_sort.json")["probes"]
     assert "$0" in json.dumps(probe["plan"])
     assert not judge._restricted_elsewhere(probe["plan"], Schema())
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_an_order_probe_read_through_the_index_but_sorted_proves_nothing(major: int) -> None:
+    # The logs of one connection found by its index, then sorted: the index gives no order.
+    plan = _plan(f"pg{major}/fk_lookup_indexed_ordered.json")
+    name = "upstream_integrationlog_connection_id_0c5e7d91"
+    schema = Schema.of(
+        [
+            IndexInfo(
+                "upstream_integrationlog",
+                name,
+                ("connection_id",),
+                False,
+                False,
+                False,
+                keys=("connection_id",),
+            )
+        ]
+    )
+    finding = ScanFinding(
+        "upstream_integrationlog",
+        "Seq Scan",
+        Rule.SORT_LIMIT,
+        sort_key=("connection_id",),
+        alias="upstream_integrationlog",
+    )
+    [probe] = judge.probes([finding], schema)
+    assert probe.kind == "order"
+    assert judge.settle([finding], schema, plan, {probe: plan}) == [finding]
