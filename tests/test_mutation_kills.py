@@ -1,0 +1,1194 @@
+"""Rules of the judgement that no other fast test pinned, found by mutation testing (mutmut, see
+docs/contributing.md): each test holds one path of ``plan.py`` or ``judge.py`` to its exact
+result on plans captured from real servers (``tests/plans/``), with no database."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_indexguard import judge
+from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.plan import (
+    analyze,
+    index_conditions,
+    index_conditions_on,
+    indexes_used,
+    relations,
+    scanned_from_temporary_schema,
+    signature,
+)
+from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
+
+PLANS = Path(__file__).parent / "plans"
+MAJORS = (15, 18)
+
+
+def _data(relative: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((PLANS / relative).read_text(encoding="utf-8"))
+    return data
+
+
+def _plan(relative: str) -> Any:
+    return _data(relative)["plan"]
+
+
+def _catalog(data: dict[str, Any]) -> Schema:
+    indexes = [
+        IndexInfo(**{**i, "columns": tuple(i["columns"]), "keys": tuple(i["keys"])})
+        for i in data["indexes"]
+    ]
+    return Schema.of(indexes, extensions=data["extensions"])
+
+
+def _judged(relative: str) -> tuple[dict[str, Any], Schema, list[ScanFinding]]:
+    data = _data(relative)
+    schema = _catalog(data)
+    findings = analyze(data["plan"], None, leading=schema.leading_of, joined_ranges=True)
+    return data, schema, findings
+
+
+# -- what a plan reads, for bookkeeping and the verification of suggestions ------------------
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_indexes_and_conditions_of_a_nested_loop(major: int) -> None:
+    plan = _plan(f"pg{major}/nested_loop_indexed_join.json")
+    endpoint, delivery = "upstream_webhookendpoint", "upstream_webhookdelivery"
+    assert relations(plan) == {endpoint, delivery}
+    assert indexes_used(plan) == {
+        "upstream_webhookendpoint_customer_id_1d3a8e2c",
+        "upstream_webhookdelivery_endpoint_id_7f3b4c1e",
+    }
+    assert index_conditions(plan, "upstream_webhookendpoint_customer_id_1d3a8e2c") == [
+        "(customer_id = 1)"
+    ]
+    assert index_conditions(plan, "upstream_webhookdelivery_endpoint_id_7f3b4c1e") == [
+        "(endpoint_id = upstream_webhookendpoint.id)"
+    ]
+    assert index_conditions(plan, "no_such_index") == []
+    assert index_conditions_on(plan, endpoint) == ["(customer_id = 1)"]
+    assert index_conditions_on(plan, delivery) == ["(endpoint_id = upstream_webhookendpoint.id)"]
+    assert index_conditions_on(plan, "no_such_table") == []
+
+
+def test_a_bitmap_is_found_by_its_recheck_condition_and_a_bare_index_read_has_none() -> None:
+    ordered = _plan("pg18/fk_lookup_indexed_ordered.json")
+    assert index_conditions_on(ordered, "upstream_integrationlog") == ["(connection_id = 1)"]
+    # A bitmap built from the whole index: the index is read, with no condition at all.
+    whole = _plan("pg18/full_bitmap_scan_filter.json")
+    assert indexes_used(whole) == {"webhook_retry_idx"}
+    assert index_conditions(whole, "webhook_retry_idx") == [""]
+    assert index_conditions_on(whole, "upstream_webhookdelivery") == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_verbose_plan_of_the_real_table_is_not_the_temporary_copy(major: int) -> None:
+    plan = _plan(f"standard/pg{major}/tp1_unindexed_email.json")
+    [table] = relations(plan)
+    assert not scanned_from_temporary_schema(plan, table)
+    assert not scanned_from_temporary_schema(plan, "not_in_the_plan")
+
+
+def test_the_signature_masks_literals_and_qualifiers() -> None:
+    [found] = analyze(_plan("pg18/full_bitmap_scan_filter.json"))
+    assert signature(found) == (
+        "upstream_webhookdelivery",
+        "filter",
+        "(upper((status)::text) = ?::text)",
+        "",
+        (),
+    )
+    _, _, [_, item] = _judged("judge/pg18/recall_select_related_sort.json")
+    assert signature(item) == (
+        "rc_item",
+        "filter",
+        "is_active",
+        "(brand_id = id)",
+        ("created_at DESC",),
+    )
+
+
+# -- the shapes analyze() lists beyond plain full scans ---------------------------------------
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_sorted_index_range_is_listed_with_its_range_and_sort(major: int) -> None:
+    plan = _plan(f"pg{major}/fk_lookup_indexed_ordered.json")
+    [found] = analyze(plan, None, sorted_ranges=True)
+    assert found == ScanFinding(
+        table="upstream_integrationlog",
+        node_type="Bitmap Heap Scan",
+        rule=None,
+        index_name="upstream_integrationlog_connection_id_0c5e7d91",
+        filter=None,
+        sort_key=("start_time DESC",),
+        alias="upstream_integrationlog",
+        index_condition="(connection_id = 1)",
+        sorted_range=True,
+    )
+    # Not asked for, not listed; an index range under no sort is not one either.
+    assert analyze(plan, None, joined_ranges=True) == []
+    assert analyze(_plan(f"pg{major}/nested_loop_indexed_join.json"), sorted_ranges=True) == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_join_key_range_that_filters_is_listed_with_the_other_sides_conditions(
+    major: int,
+) -> None:
+    # select_related("brand") of active items, newest first: the item table is reached by its
+    # brand_id index from every brand (no condition of the brand side's own).
+    _, _, findings = _judged(f"judge/pg{major}/recall_select_related_sort.json")
+    brand, item = findings
+    assert brand == ScanFinding(
+        table="rc_brand",
+        node_type="Index Scan",
+        rule=Rule.JOIN,
+        index_name="rc_brand_pkey",
+        join_filter="(brand_id = rc_brand.id)",
+        alias="rc_brand",
+        driver=(("rc_item", "is_active"),),
+    )
+    assert item == ScanFinding(
+        table="rc_item",
+        node_type="Index Scan",
+        rule=Rule.FILTER,
+        index_name="rc_item_brand_id",
+        filter="is_active",
+        join_filter="(brand_id = rc_brand.id)",
+        sort_key=("rc_item.created_at DESC",),
+        alias="rc_item",
+        joined=True,
+    )
+    # Without joined_ranges the join key's range is no finding.
+    data = _data(f"judge/pg{major}/recall_select_related_sort.json")
+    assert [f.table for f in analyze(data["plan"])] == ["rc_brand"]
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_the_driving_side_of_a_join_key_range_is_its_condition_on_a_value(major: int) -> None:
+    _, _, findings = _judged(f"judge/pg{major}/driven_by_unique_email.json")
+    [order] = [f for f in findings if f.joined]
+    assert order.table == "rc_order"
+    assert order.filter == "(ref)::text = 'r1'::text"
+    assert order.join_filter == "(customer_id = rc_customer.id)"
+    assert order.driver == (("rc_customer", "(email)::text = 'a@example.org'::text"),)
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_join_condition_across_the_join_is_not_the_driving_sides_own(major: int) -> None:
+    # exclude(user__last_login__gt=F("warned_at")): the account side's only own condition is
+    # its warned_at range; the comparison with the user's column is the join's.
+    _, _, findings = _judged(f"judge/pg{major}/recall_exclude_across_join.json")
+    assert [(f.table, f.rule, f.joined) for f in findings] == [
+        ("auth_user", Rule.JOIN, False),
+        ("rc_account", Rule.FILTER, True),
+    ]
+    user, account = findings
+    assert user.join_filter == "(user_id = auth_user.id)"
+    assert user.driver == (
+        ("rc_account", "(warned_at < '2025-01-01 00:00:00+00'::timestamp with time zone)"),
+    )
+    assert account.filter == "(warned_at < '2025-01-01 00:00:00+00'::timestamp with time zone)"
+    assert account.driver == ()
+
+
+# -- conditions every row passes (a NOT NULL column) ------------------------------------------
+
+
+def test_is_not_null_on_a_not_null_column_restricts_nothing() -> None:
+    # PostgreSQL 15 keeps Django's dates() filter as a Filter; 17 and later fold it away.
+    schema = Schema.of([], not_null=[("auth_user", "date_joined")])
+    plan = _plan("standard/pg15/not_null_column_dates.json")
+    [kept] = analyze(plan)
+    assert (kept.rule, kept.filter) == (Rule.FILTER, "(date_joined IS NOT NULL)")
+    [folded] = analyze(plan, truth=schema.truth)
+    assert (folded.rule, folded.filter) == (None, None)
+    # Under ORDER BY ... LIMIT the sort is what is left to serve.
+    sorted_plan = _plan("standard/pg15/not_null_column_sorted_under_limit.json")
+    [sort] = analyze(sorted_plan, truth=schema.truth)
+    assert (sort.rule, sort.filter, sort.sort_key) == (Rule.SORT_LIMIT, None, ("date_joined DESC",))
+    # On a nullable column the test restricts: the Filter stays.
+    nullable = Schema.of([], not_null=[("auth_user", "id")])
+    [stays] = analyze(plan, truth=nullable.truth)
+    assert stays.filter == "(date_joined IS NOT NULL)"
+
+
+# -- the probes and what their answers prove --------------------------------------------------
+
+_DELIVERY_ORDER = IndexInfo(
+    "upstream_webhookdelivery",
+    "upstream_webhookdelivery_created_at_2e9d6a0b",
+    ("created_at",),
+    False,
+    False,
+    False,
+    keys=("created_at",),
+)
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_an_order_probe_is_answered_by_an_index_read_in_order_without_a_sort(major: int) -> None:
+    # ORDER BY created_at DESC LIMIT 5, planned forced: with the index on created_at the server
+    # reads it in order (sort_limit_indexed); without, it sorts a full read (sort_limit_unindexed).
+    unindexed = _plan(f"pg{major}/sort_limit_unindexed.json")
+    indexed = _plan(f"pg{major}/sort_limit_indexed.json")
+    schema = Schema.of([_DELIVERY_ORDER])
+    [finding] = analyze(unindexed, None, leading=schema.leading_of, joined_ranges=True)
+    assert (finding.rule, finding.sort_key) == (Rule.SORT_LIMIT, ("created_at DESC",))
+    [probe] = judge.probes([finding], schema)
+    assert (probe.kind, probe.column) == ("order", "created_at")
+    assert probe.sql == (
+        'SELECT 1 FROM "upstream_webhookdelivery" AS "upstream_webhookdelivery" '
+        "ORDER BY created_at DESC LIMIT 1"
+    )
+    assert judge.settle([finding], schema, unindexed, {probe: indexed}) == []
+    # A plan that sorts proves nothing; with no index on the sort key there is nothing to ask.
+    assert judge.settle([finding], schema, unindexed, {probe: unindexed}) == [finding]
+    no_index = Schema.of([])
+    assert judge.probes([finding], no_index) == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_condition_probe_needs_an_index_cond_on_its_column(major: int) -> None:
+    data, schema, findings = _judged(f"judge/pg{major}/partial_index_count.json")
+    probes = judge.probes(findings, schema)
+    assert [(p.kind, p.column) for p in probes] == [("condition", "category_id")]
+    answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    assert judge.settle(findings, schema, data["plan"], answers) == []
+    # The same answer about another column proves nothing.
+    [probe] = probes
+    wrong = judge.Probe(probe.finding, "name", "condition", probe.sql)
+    assert judge.settle(findings, schema, data["plan"], {wrong: answers[probe]}) != []
+
+
+def test_a_sorted_range_read_in_order_without_a_sort_is_no_finding() -> None:
+    # ``unsorted``: the statement planned with sorts off. A table it reads from an index in
+    # order, with no full read, needs no sort (sort_limit_indexed); a table it still reads whole
+    # and sorts (sort_limit_unindexed) is judged by production's rows per key.
+    table = "upstream_webhookdelivery"
+    in_order = ScanFinding(
+        table,
+        "Index Scan",
+        None,
+        index_condition="(endpoint_id = 1)",
+        sort_key=("created_at DESC",),
+        sorted_range=True,
+    )
+    production = judge.Production(
+        rows={table: 100_000},
+        columns={table: {"endpoint_id": ColumnShape(n_distinct=10)}},
+        threshold=1_000,
+    )
+    forced = _plan("pg18/sort_limit_unindexed.json")
+    [stands] = judge.settle([in_order], Schema(), forced, {}, production, unsorted=forced)
+    assert (stands.rule, stands.sorted_rows) == (Rule.SORT_RANGE, (10_000, 10_000))
+    indexed = _plan("pg18/sort_limit_indexed.json")
+    assert judge.settle([in_order], Schema(), forced, {}, production, unsorted=indexed) == []
+    # The busiest key under the threshold: the sort is small.
+    small = judge.Production(rows=production.rows, columns=production.columns, threshold=20_000)
+    assert judge.settle([in_order], Schema(), forced, {}, small, unsorted=forced) == []
+
+
+# -- every field of the findings of stored plans of each shape ---------------------------------
+# (table, node type, rule, index, filter, join filter, sort key, alias, unservable, driver,
+# joined, sorted range, disabled, parallel, index condition), with joined and sorted ranges
+# listed and the catalog's leading columns where the file stores the catalog.
+FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
+    (
+        "pg18/nested_loop_unindexed_join_materialize.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "Seq Scan",
+                "JOIN",
+                None,
+                None,
+                "(upstream_webhookendpoint.id = upstream_webhookdelivery.endpoint_id)",
+                (),
+                "upstream_webhookdelivery",
+                None,
+                (
+                    ("upstream_customer", "id = ANY ('{1,2}'::bigint[])"),
+                    ("", "id = ANY ('{1,2}'::bigint[])"),
+                ),
+                False,
+                False,
+                True,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "pg15/nested_loop_unindexed_join.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "Seq Scan",
+                "JOIN",
+                None,
+                None,
+                "(upstream_webhookdelivery.endpoint_id = upstream_webhookendpoint.id)",
+                (),
+                "upstream_webhookdelivery",
+                None,
+                (("upstream_webhookendpoint", "customer_id = 1"),),
+                False,
+                False,
+                True,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "pg18/nested_loop_unindexed_join_analyzed.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "Seq Scan",
+                "JOIN",
+                None,
+                None,
+                "(id = upstream_webhookdelivery.endpoint_id)",
+                (),
+                "upstream_webhookdelivery",
+                None,
+                (("upstream_webhookendpoint", "customer_id = 1"),),
+                False,
+                False,
+                True,
+                False,
+                None,
+            ),
+            (
+                "upstream_webhookendpoint",
+                "Index Scan",
+                "FILTER",
+                "upstream_webhookendpoint_pkey",
+                "customer_id = 1",
+                "(id = upstream_webhookdelivery.endpoint_id)",
+                (),
+                "upstream_webhookendpoint",
+                None,
+                (),
+                True,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "judge/pg18/or_across_tables.json",
+        [
+            (
+                "auth_user",
+                "Index Only Scan",
+                "UNSERVABLE",
+                "auth_user_pkey",
+                "((team_profile.user_id = 1) OR (team_member.project_id = 1))",
+                "(user_id = auth_user.id)",
+                (),
+                "auth_user",
+                "or-across-tables",
+                (("team_profile", "nag_period <> '00:00:00'::interval"),),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "team_profile",
+                "Index Scan",
+                "FILTER",
+                "team_profile_user_id_key",
+                "nag_period <> '00:00:00'::interval",
+                "(user_id = auth_user.id)",
+                (),
+                "team_profile",
+                None,
+                (),
+                True,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "team_member",
+                "Index Scan",
+                "UNSERVABLE",
+                "team_member_user_id",
+                "((team_profile.user_id = 1) OR (team_member.project_id = 1))",
+                None,
+                (),
+                "team_member",
+                "or-across-tables",
+                (("team_profile", "nag_period <> '00:00:00'::interval"),),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "judge/pg18/anti_join_whole_table.json",
+        [
+            (
+                "mon_check",
+                "Index Only Scan",
+                None,
+                "mon_check_pkey",
+                None,
+                None,
+                (),
+                "mon_check",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "pg18/correlated_subquery_unindexed.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "(endpoint_id = upstream_webhookendpoint.id)",
+                None,
+                (),
+                "u0",
+                None,
+                (),
+                False,
+                False,
+                True,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "pg18/two_tables_filtered.json",
+        [
+            (
+                "upstream_integrationlog",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "((status)::text = 'failed'::text)",
+                None,
+                (),
+                "u0",
+                None,
+                (),
+                False,
+                False,
+                True,
+                False,
+                None,
+            ),
+            (
+                "upstream_customer",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "((name)::text = 'Acme'::text)",
+                None,
+                (),
+                "upstream_customer",
+                None,
+                (),
+                False,
+                False,
+                True,
+                False,
+                None,
+            ),
+        ],
+    ),
+    ("standard/pg18/or_both_columns_indexed.json", []),
+    ("scale/pg18/or_both_columns_indexed.json", []),
+    (
+        "judge/pg18/recall_or_across_join.json",
+        [
+            (
+                "rc_order",
+                "Index Scan",
+                "UNSERVABLE",
+                "rc_order_customer_id",
+                "((email)::text = 'a@example.org'::text) OR "
+                "((rc_order.email)::text = 'a@example.org'::text)",
+                "(id = rc_order.customer_id)",
+                (),
+                "rc_order",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "pg18/full_index_scan_filter.json",
+        [
+            (
+                "upstream_customer",
+                "Index Scan",
+                "FILTER",
+                "upstream_customer_pkey",
+                "((name)::text = 'Globex'::text)",
+                None,
+                (),
+                "upstream_customer",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "pg18/parallel_seq_scan_filter.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "((status)::text = 'failed'::text)",
+                None,
+                (),
+                "upstream_webhookdelivery",
+                None,
+                (),
+                False,
+                False,
+                False,
+                True,
+                None,
+            ),
+        ],
+    ),
+    (
+        "pg18/sort_limit_for_update_unindexed.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "Seq Scan",
+                "SORT_LIMIT",
+                None,
+                None,
+                None,
+                ("created_at",),
+                "upstream_webhookdelivery",
+                None,
+                (),
+                False,
+                False,
+                True,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "pg18/select_related_unfiltered.json",
+        [
+            (
+                "upstream_webhookendpoint",
+                "Index Scan",
+                None,
+                "upstream_webhookendpoint_pkey",
+                None,
+                None,
+                (),
+                "upstream_webhookendpoint",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "pg15/count_filter_unindexed.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "((status)::text = 'failed'::text)",
+                None,
+                (),
+                "upstream_webhookdelivery",
+                None,
+                (),
+                False,
+                False,
+                True,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "scale/pg18/artifact_d_or_across_tables.json",
+        [
+            (
+                "team_member",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "((team_profile.user_id = 1) OR (team_member.project_id = 1))",
+                None,
+                (),
+                "team_member",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "auth_user",
+                "Seq Scan",
+                None,
+                None,
+                None,
+                None,
+                (),
+                "auth_user",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "team_profile",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "(nag_period <> '00:00:00'::interval)",
+                None,
+                (),
+                "team_profile",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "judge/pg18/join_order_member.json",
+        [
+            (
+                "team_member",
+                "Index Scan",
+                "JOIN",
+                "team_member_project_id",
+                None,
+                "(team_member.project_id = team_project.id)",
+                (),
+                "team_member",
+                None,
+                (("team_project", "owner_id = 1"),),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "judge/pg15/non_leading_column.json",
+        [
+            (
+                "shop_product",
+                "Bitmap Heap Scan",
+                "FILTER",
+                "shop_product_status_created",
+                "(created_at <= '2020-01-01 00:00:00+00'::timestamp with time zone)",
+                None,
+                (),
+                "shop_product",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                "(created_at <= '2020-01-01 00:00:00+00'::timestamp with time zone)",
+            ),
+        ],
+    ),
+    (
+        "judge/pg18/partial_index.json",
+        [
+            (
+                "mon_flip",
+                "Bitmap Heap Scan",
+                "SORT_LIMIT",
+                "mon_flip_not_processed",
+                None,
+                None,
+                ("id",),
+                "mon_flip",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "judge/pg15/or_of_subqueries.json",
+        [
+            (
+                "team_project",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "((hashed SubPlan 1) OR (hashed SubPlan 2))",
+                None,
+                (),
+                "team_project",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "judge/pg15/recall_exclude_across_join.json",
+        [
+            (
+                "auth_user",
+                "Index Scan",
+                "JOIN",
+                "auth_user_pkey",
+                None,
+                "(user_id = auth_user.id)",
+                (),
+                "auth_user",
+                None,
+                (
+                    (
+                        "rc_account",
+                        "(warned_at < '2025-01-01 00:00:00+00'::timestamp with time zone)",
+                    ),
+                ),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "rc_account",
+                "Index Scan",
+                "FILTER",
+                "rc_account_user_id_key",
+                "(warned_at < '2025-01-01 00:00:00+00'::timestamp with time zone)",
+                "(user_id = auth_user.id)",
+                (),
+                "rc_account",
+                None,
+                (),
+                True,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "standard/pg18/artifact_b_in_subquery.json",
+        [
+            (
+                "mon_check",
+                "Index Scan",
+                "FILTER",
+                "mon_check_project_slug",
+                "((status)::text = 'down'::text)",
+                "(mon_check.project_id = u0.id)",
+                (),
+                "mon_check",
+                None,
+                (("", "(u0.owner_id = 1) OR (u2.user_id = 1)"),),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "team_project",
+                "Index Scan",
+                "UNSERVABLE",
+                "team_project_pkey",
+                "((u0.owner_id = 1) OR (u2.user_id = 1))",
+                None,
+                (),
+                "u0",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "team_member",
+                "Index Scan",
+                "UNSERVABLE",
+                "team_member_project_id",
+                "((u0.owner_id = 1) OR (u2.user_id = 1))",
+                None,
+                (),
+                "u2",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("relative", "expected"), FIELDS, ids=[name for name, _ in FIELDS])
+def test_findings_of_stored_plans_field_by_field(
+    relative: str, expected: list[tuple[Any, ...]]
+) -> None:
+    data = _data(relative)
+    leading = _catalog(data).leading_of if "indexes" in data else None
+    findings = analyze(data["plan"], None, leading=leading, joined_ranges=True, sorted_ranges=True)
+    assert [
+        (
+            f.table,
+            f.node_type,
+            f.rule.name if f.rule else None,
+            f.index_name,
+            f.filter,
+            f.join_filter,
+            f.sort_key,
+            f.alias,
+            f.unservable,
+            f.driver,
+            f.joined,
+            f.sorted_range,
+            f.disabled,
+            f.parallel,
+            f.index_condition,
+        )
+        for f in findings
+    ] == expected
+
+
+# -- a join key's index spares the read only when the other side drives with few rows --------
+
+
+def _driven_order(major: int) -> tuple[dict[str, Any], Schema, list[ScanFinding]]:
+    # Orders of the customer with a unique email, filtered by an unindexed ref: production
+    # finds the customer by its email, then its orders by the customer_id index.
+    return _judged(f"judge/pg{major}/driven_by_unique_email.json")
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_join_key_range_driven_by_a_unique_value_is_spared(major: int) -> None:
+    data, schema, findings = _driven_order(major)
+    assert judge.probes(findings, schema) == []
+    assert judge.settle(findings, schema, data["plan"], {}) == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_driving_column_of_few_values_does_not_spare_the_read(major: int) -> None:
+    data, schema, findings = _driven_order(major)
+    calls: list[tuple[str, str]] = []
+
+    def few_values(table: str, column: str) -> bool:
+        calls.append((table, column))
+        return (table, column) == ("rc_customer", "email")
+
+    [stands] = judge.settle(findings, schema, data["plan"], {}, few_values=few_values)
+    assert (stands.table, stands.rule) == ("rc_order", Rule.FILTER)
+    assert ("rc_customer", "email") in calls
+    # Other columns of few values change nothing.
+    assert judge.settle(findings, schema, data["plan"], {}, few_values=lambda t, c: False) == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_production_shape_of_the_driving_side_decides(major: int) -> None:
+    data, schema, findings = _driven_order(major)
+
+    def settle(rows: dict[str, int], distinct: float | None = None) -> list[ScanFinding]:
+        columns = {"rc_customer": {"email": ColumnShape(n_distinct=distinct)}} if distinct else {}
+        production = judge.Production(rows=rows, columns=columns, threshold=1_000)
+        return judge.settle(findings, schema, data["plan"], {}, production)
+
+    # As many customers as orders: one customer leads to one order.
+    assert settle({"rc_order": 100_000, "rc_customer": 100_000}) == []
+    # A thousand orders per customer (the threshold itself): the read stands.
+    [stands] = settle({"rc_order": 100_000, "rc_customer": 100})
+    assert stands.table == "rc_order"
+    assert settle({"rc_order": 99_999, "rc_customer": 100}) == []
+    # Sizes unknown for one side: nothing to weigh, the unique value drives.
+    assert settle({"rc_order": 100_000}) == []
+    assert settle({"rc_customer": 1}) == []
+    # An email column with 19 distinct values in production keeps a large share; 20 do not.
+    rows = {"rc_order": 100_000, "rc_customer": 100_000}
+    assert [f.table for f in settle(rows, distinct=19)] == ["rc_order"]
+    assert settle(rows, distinct=20) == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "selective"),
+    [
+        ("(email)::text = 'a@example.org'::text", True),
+        ("(id = 5)", True),
+        # Every branch of an OR must be selective.
+        ("(((email)::text = 'a'::text) OR ((username)::text = 'b'::text))", True),
+        ("(((email)::text = 'a'::text) OR (last_login IS NULL))", False),
+        ("(((email)::text = 'a'::text) OR ((kind)::text = 'b'::text))", False),
+        # Tests that keep most of the table, or a missing value.
+        ("(status <> 3)", False),
+        ("(last_login IS NULL)", False),
+        ("(last_login is null)", False),
+        ("is_active", False),
+        # A range: its share is production's data.
+        ("(created >= '2024-12-01 00:00:00+00'::timestamp with time zone)", False),
+        ("(kind)::text = 'b'::text", False),
+    ],
+)
+def test_which_conditions_of_the_other_side_drive(condition: str, selective: bool) -> None:
+    finding = ScanFinding(
+        "rc_order", "Index Scan", Rule.FILTER, driver=(("rc_customer", condition),), joined=True
+    )
+    few = judge.driven(finding, lambda t, c: (t, c) == ("rc_customer", "kind"), None)
+    assert few is selective
+    # A join node's own condition names no table: no column of it is known to be few-valued.
+    anonymous = ScanFinding("rc_order", "Index Scan", Rule.FILTER, driver=(("", condition),))
+    if "kind" in condition:
+        assert judge.driven(anonymous, lambda t, c: True, None)
+    # Conditions are weighed one by one: any selective one drives.
+    two = ScanFinding(
+        "rc_order",
+        "Index Scan",
+        Rule.FILTER,
+        driver=(("rc_customer", "(status <> 3)"), ("rc_customer", condition)),
+    )
+    assert judge.driven(two, lambda t, c: (t, c) == ("rc_customer", "kind"), None) is selective
+
+
+# -- which conjuncts and join keys are asked about --------------------------------------------
+
+
+def _catalog_of_the_judge_files() -> Schema:
+    # The index catalog of the accuracy tables, as captured with every judge file.
+    return _catalog(_data("judge/pg18/partial_index_count.json"))
+
+
+def _product(filter_text: str | None = None, join_filter: str | None = None) -> ScanFinding:
+    return ScanFinding(
+        "shop_product",
+        "Seq Scan",
+        Rule.FILTER,
+        filter=filter_text,
+        join_filter=join_filter,
+        alias="shop_product",
+    )
+
+
+@pytest.mark.parametrize(
+    ("filter_text", "asked"),
+    [
+        ("((stock < 2) AND (category_id = 1))", ["stock", "category_id"]),
+        # An OR is never asked about, alone or next to other conjuncts.
+        ("((category_id = 1) OR (stock < 2))", []),
+        ("(((category_id = 1) OR (stock < 2)) AND ((name)::text = 'x'::text))", []),
+        ("(((name)::text = 'x'::text) AND ((category_id = 1) OR (stock < 2)))", []),
+        (
+            "(((category_id = 1) OR ((name)::text = 'x'::text)) AND (stock < 2))",
+            ["stock"],
+        ),
+        # The scan's own alias may qualify its columns; another table's may not.
+        ("(shop_product.category_id = 1)", ["category_id"]),
+        ("((u0.id = 1) AND (category_id = 1))", ["category_id"]),
+        ("((category_id = u0.id) AND (stock < 2))", ["stock"]),
+        # Parameters of an outer plan and sub-plans cannot be planned alone.
+        ("((category_id = $0) AND (stock < 2))", ["stock"]),
+        ("((category_id = (SubPlan 1)) AND (stock < 2))", ["stock"]),
+        ("((category_id = (InitPlan 1).col1) AND (stock < 2))", ["stock"]),
+    ],
+)
+def test_which_conjuncts_of_a_filter_are_asked_about(filter_text: str, asked: list[str]) -> None:
+    schema = _catalog_of_the_judge_files()
+    probes = judge.probes([_product(filter_text)], schema)
+    assert [p.column for p in probes] == asked
+    assert all(p.kind == "condition" for p in probes)
+    assert all(
+        p.sql.startswith('SELECT 1 FROM "shop_product" AS "shop_product" WHERE ') for p in probes
+    )
+
+
+def test_a_join_key_under_a_cast_is_asked_about_with_its_cast() -> None:
+    schema = _catalog_of_the_judge_files()
+    finding = _product(join_filter="((shop_product.code)::bigint = u0.id)")
+    [probe] = judge.probes([finding], schema)
+    assert (probe.kind, probe.column) == ("join", "code")
+    assert probe.sql == (
+        'SELECT 1 FROM "shop_product" AS "shop_product" WHERE (shop_product.code)::bigint = '
+        '(SELECT (indexguard_other.code)::bigint FROM "shop_product" AS indexguard_other LIMIT 1)'
+    )
+    # Every column of a composite join key that an index leads with; not the others.
+    finding = _product(
+        join_filter="((shop_product.name = u0.name) AND (shop_product.stock = u0.n))"
+    )
+    assert [(p.kind, p.column) for p in judge.probes([finding], schema)] == [("join", "stock")]
+    # A join by an OR, or a finding that is itself a join-key range, is not asked about.
+    either = _product(join_filter="((shop_product.stock = u0.n) OR (shop_product.code = u0.c))")
+    assert judge.probes([either], schema) == []
+
+
+def test_findings_that_need_no_question_do_not_stop_the_others() -> None:
+    schema = _catalog_of_the_judge_files()
+    asked = _product("((stock < 2) AND (category_id = 1))")
+    information = ScanFinding("shop_product", "Seq Scan", None, alias="shop_product")
+    unservable = replace(asked, rule=Rule.UNSERVABLE, unservable="not-equal")
+    for first in (information, unservable):
+        assert [p.column for p in judge.probes([first, asked], schema)] == ["stock", "category_id"]
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_join_probe_asks_about_the_other_tables_key(major: int) -> None:
+    _, schema, findings = _judged(f"judge/pg{major}/recall_select_related_sort.json")
+    [probe] = judge.probes(findings, schema)
+    assert (probe.finding.table, probe.kind, probe.column) == ("rc_brand", "join", "id")
+
+
+def test_a_join_key_range_through_the_primary_key_is_the_other_sides_read() -> None:
+    # Endpoints reached from every delivery by their primary key, filtered by customer: one
+    # row per row of the other side, whose own read is its own finding.
+    plan = _plan("pg18/nested_loop_unindexed_join_analyzed.json")
+    pkey = "upstream_webhookendpoint_pkey"
+    primary = Schema.of(
+        [IndexInfo("upstream_webhookendpoint", pkey, ("id",), True, True, False, keys=("id",))]
+    )
+    findings = analyze(plan, None, leading=primary.leading_of, joined_ranges=True)
+    assert [(f.table, f.joined) for f in findings] == [
+        ("upstream_webhookdelivery", False),
+        ("upstream_webhookendpoint", True),
+    ]
+    settled = judge.settle(findings, primary, plan, {})
+    assert [f.table for f in settled] == ["upstream_webhookdelivery"]
+    plain = Schema.of(
+        [IndexInfo("upstream_webhookendpoint", pkey, ("id",), True, False, False, keys=("id",))]
+    )
+    settled = judge.settle(findings, plain, plan, {})
+    assert [f.table for f in settled] == ["upstream_webhookdelivery", "upstream_webhookendpoint"]
+
+
+@pytest.mark.parametrize(
+    ("relative", "restricted"),
+    [
+        # An index condition on a value: the rows an OR across tables sifts were found by it.
+        ("pg18/nested_loop_indexed_join.json", True),
+        ("pg18/fk_lookup_indexed_ordered.json", True),
+        # Only join conditions (on another table's column, or an outer plan's parameter).
+        ("judge/pg18/or_across_tables.json", False),
+        ("judge/pg15/recall_exclude_across_join.json", False),
+        ("judge/pg18/recall_or_across_join.json", False),
+        ("pg18/sort_limit_unindexed.json", False),
+    ],
+)
+def test_restricted_elsewhere_means_an_index_condition_on_a_value(
+    relative: str, restricted: bool
+) -> None:
+    assert judge._restricted_elsewhere(_plan(relative), Schema()) is restricted
+
+
+def test_an_outer_plans_parameter_is_no_value() -> None:
+    # The join probe's own plan (PostgreSQL 15): "(id = $0)", the InitPlan's row.
+    [probe] = _data("judge/pg15/recall_select_related_sort.json")["probes"]
+    assert "$0" in json.dumps(probe["plan"])
+    assert not judge._restricted_elsewhere(probe["plan"], Schema())
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_an_order_probe_read_through_the_index_but_sorted_proves_nothing(major: int) -> None:
+    # The logs of one connection found by its index, then sorted: the index gives no order.
+    plan = _plan(f"pg{major}/fk_lookup_indexed_ordered.json")
+    name = "upstream_integrationlog_connection_id_0c5e7d91"
+    schema = Schema.of(
+        [
+            IndexInfo(
+                "upstream_integrationlog",
+                name,
+                ("connection_id",),
+                False,
+                False,
+                False,
+                keys=("connection_id",),
+            )
+        ]
+    )
+    finding = ScanFinding(
+        "upstream_integrationlog",
+        "Seq Scan",
+        Rule.SORT_LIMIT,
+        sort_key=("connection_id",),
+        alias="upstream_integrationlog",
+    )
+    [probe] = judge.probes([finding], schema)
+    assert probe.kind == "order"
+    assert judge.settle([finding], schema, plan, {probe: plan}) == [finding]
