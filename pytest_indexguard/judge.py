@@ -443,12 +443,22 @@ def _leads(schema: Schema, table: str, name: Any, column: str) -> bool:
 
 
 def _restricted_elsewhere(plan: Any, schema: Schema) -> bool:
-    """Whether some scan of the plan is restricted by an index condition on a value (not on
-    another table's row): the rows an OR across tables sifts were found by an index."""
-    for node in walk_nodes(root_plan(plan)):
+    """Whether some scan of the statement's own join is restricted by an index condition on a
+    value (not on another table's row): the rows an OR across tables sifts were found by an
+    index. A sub-plan's scans (an InitPlan, a SubPlan) restrict their own query, not the join's
+    rows."""
+    pending = [root_plan(plan)]
+    while pending:
+        node = pending.pop()
         condition = node.get("Index Cond")
         if isinstance(condition, str) and not _joins(condition):
             return True
+        pending.extend(
+            child
+            for child in node.get("Plans", ()) or ()
+            if isinstance(child, Mapping)
+            and child.get("Parent Relationship") not in ("SubPlan", "InitPlan")
+        )
     return False
 
 

@@ -203,7 +203,8 @@ def _joined_range(
     sort = _sort_under_limit(path, alias, sides=frozenset({"Outer", "Inner"}))
     if not own and sort is None:
         return None
-    condition = " AND ".join(joins)
+    if values:  # the join key's part of the index condition
+        condition = " AND ".join(f"({c})" for c in joins)
     return ScanFinding(
         table=table,
         node_type=str(node.get("Node Type")),
