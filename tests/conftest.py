@@ -61,12 +61,17 @@ def line_of(source: str, text: str) -> int:
 # Read once, before any fixture removes it from the environment of inner runs.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
+# What inner pytest runs (and their xdist workers) get in PYTEST_ADDOPTS instead of the outer
+# session's. Hypothesis's pytest plugin, installed for tests/test_property.py, imports all of
+# Hypothesis in its terminal summary (about a second per process); no inner run uses it.
+INNER_ADDOPTS = "-p no:hypothesispytest"
+
 
 @pytest.fixture
 def inner_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{WORKER}")
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
 
 
