@@ -154,6 +154,48 @@ class SampleApp:
         )
 
 
+@dataclass
+class Recording:
+    """A run of a copy of the sample app's whole suite without its planned indexes that
+    recorded a baseline (its five entries), and the file it wrote."""
+
+    run: InnerRun
+    path: Path
+    content: bytes
+
+    def copy_to(self, path: Path) -> Path:
+        path.write_bytes(self.content)
+        return path
+
+
+class Recordings:
+    """The baseline recordings that tests of baselines start from (tests/test_baseline.py,
+    tests/test_gating.py). Every copy of the sample app records the same file, so the inner run
+    is made once per session (and xdist worker) for each way of running it, serial or under
+    xdist, by the first test that needs it; each test then works on its own copy of the file."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[str, ...], Recording] = {}
+
+    def record(self, app: SampleApp, workers: tuple[str, ...] = ()) -> Recording:
+        if workers not in self._done:
+            path = app.pytester.path / "recorded-baseline.json"
+            run = app.run(
+                "--without-indexes",
+                f"--indexguard-baseline={path}",
+                "--indexguard-update-baseline",
+                *workers,
+            )
+            content = path.read_bytes() if path.exists() else b""
+            self._done[workers] = Recording(run, path, content)
+        return self._done[workers]
+
+
+@pytest.fixture(scope="session")
+def recordings() -> Recordings:
+    return Recordings()
+
+
 def reachable_mysql() -> str:
     """The MySQL/MariaDB server the MySQL tests use (``INDEXGUARD_MYSQL_URL``, default the
     machine's MariaDB), or a skip that says why there is none."""
