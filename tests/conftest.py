@@ -58,6 +58,33 @@ def line_of(source: str, text: str) -> int:
     return next(number for number, line in enumerate(lines, 1) if text in line)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """What ``--dist loadgroup`` needs on an xdist worker, for pytest 9.2 and later.
+
+    pytest-xdist (3.8) sends an ``xdist_group``'s tests to one worker by adding ``@<group>`` to
+    their node ids, through ``item._nodeid``; since pytest 9.2 node ids live in ``item._id``,
+    so the suffix is lost and the group's tests are spread over the workers (each worker then
+    builds tests/test_standard.py's scale data). Add it where pytest reads it, once.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import NodeId  # pytest 9.2+
+    except ImportError:  # older pytest: pytest-xdist's own suffix works
+        return
+    for item in items:
+        groups = sorted(
+            {
+                str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                for mark in item.iter_markers("xdist_group")
+            }
+        )
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 # Read once, before any fixture removes it from the environment of inner runs.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
