@@ -58,15 +58,47 @@ def line_of(source: str, text: str) -> int:
     return next(number for number, line in enumerate(lines, 1) if text in line)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """What ``--dist loadgroup`` needs on an xdist worker, for pytest 9.2 and later.
+
+    pytest-xdist (3.8) sends an ``xdist_group``'s tests to one worker by adding ``@<group>`` to
+    their node ids, through ``item._nodeid``; since pytest 9.2 node ids live in ``item._id``,
+    so the suffix is lost and the group's tests are spread over the workers (each worker then
+    builds tests/test_standard.py's scale data). Add it where pytest reads it, once.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import NodeId  # pytest 9.2+
+    except ImportError:  # older pytest: pytest-xdist's own suffix works
+        return
+    for item in items:
+        groups = sorted(
+            {
+                str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                for mark in item.iter_markers("xdist_group")
+            }
+        )
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 # Read once, before any fixture removes it from the environment of inner runs.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+# What inner pytest runs (and their xdist workers) get in PYTEST_ADDOPTS instead of the outer
+# session's. Hypothesis's pytest plugin, installed for tests/test_property.py, imports all of
+# Hypothesis in its terminal summary (about a second per process); no inner run uses it.
+INNER_ADDOPTS = "-p no:hypothesispytest"
 
 
 @pytest.fixture
 def inner_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{WORKER}")
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
 
 
@@ -147,6 +179,48 @@ class SampleApp:
                 *args,
             )
         )
+
+
+@dataclass
+class Recording:
+    """A run of a copy of the sample app's whole suite without its planned indexes that
+    recorded a baseline (its five entries), and the file it wrote."""
+
+    run: InnerRun
+    path: Path
+    content: bytes
+
+    def copy_to(self, path: Path) -> Path:
+        path.write_bytes(self.content)
+        return path
+
+
+class Recordings:
+    """The baseline recordings that tests of baselines start from (tests/test_baseline.py,
+    tests/test_gating.py). Every copy of the sample app records the same file, so the inner run
+    is made once per session (and xdist worker) for each way of running it, serial or under
+    xdist, by the first test that needs it; each test then works on its own copy of the file."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[str, ...], Recording] = {}
+
+    def record(self, app: SampleApp, workers: tuple[str, ...] = ()) -> Recording:
+        if workers not in self._done:
+            path = app.pytester.path / "recorded-baseline.json"
+            run = app.run(
+                "--without-indexes",
+                f"--indexguard-baseline={path}",
+                "--indexguard-update-baseline",
+                *workers,
+            )
+            content = path.read_bytes() if path.exists() else b""
+            self._done[workers] = Recording(run, path, content)
+        return self._done[workers]
+
+
+@pytest.fixture(scope="session")
+def recordings() -> Recordings:
+    return Recordings()
 
 
 def reachable_mysql() -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import InnerRun, SampleApp
+from conftest import InnerRun, Recordings, SampleApp
 
 # A new unindexed query in the application, and its test. (A statement the test sent straight
 # through the ORM would be test code, which does not fail.)
@@ -47,17 +47,22 @@ def _failed(run: InnerRun) -> set[str]:
     return {name for name, outcome in run.outcomes().items() if outcome == "failed"}
 
 
-@pytest.mark.parametrize("workers", [(), ("-p", "xdist", "-n", "2")], ids=["serial", "xdist"])
-def test_baseline_lifecycle(
-    sample_copy: SampleApp, tmp_path: Path, workers: tuple[str, ...]
-) -> None:
-    baseline = tmp_path / "indexguard-baseline.json"
-    option = f"--indexguard-baseline={baseline}"
+XDIST = ("xdist", ("-p", "xdist", "-n", "2"))
 
-    # 1. Record with the planned indexes missing: nothing fails, the file is written.
-    record = sample_copy.run("--without-indexes", option, "--indexguard-update-baseline", *workers)
+
+@pytest.mark.parametrize("workers", [(), XDIST[1]], ids=["serial", "xdist"])
+def test_baseline_lifecycle(
+    sample_copy: SampleApp, tmp_path: Path, workers: tuple[str, ...], recordings: Recordings
+) -> None:
+    # 1. Record with the planned indexes missing: nothing fails, the file is written. (The
+    # recording run is shared with the other tests that start from it; the steps after it work
+    # on this test's own copy of the file.)
+    recorded = recordings.record(sample_copy, workers)
+    record = recorded.run
     assert _failed(record) == set(), record.output
-    assert f"baseline written: {baseline} (5 entries)" in record.output, record.output
+    assert f"baseline written: {recorded.path} (5 entries)" in record.output, record.output
+    baseline = recorded.copy_to(tmp_path / "indexguard-baseline.json")
+    option = f"--indexguard-baseline={baseline}"
     data = json.loads(baseline.read_text())
     assert data["format"] == "pytest-indexguard baseline"
     assert data["version"] == 1
@@ -106,29 +111,25 @@ def test_baseline_lifecycle(
     assert json.loads(baseline.read_text())["violations"] == []
 
 
-def test_serial_and_xdist_write_identical_baselines(sample_copy: SampleApp, tmp_path: Path) -> None:
+def test_serial_and_xdist_write_identical_baselines(
+    sample_copy: SampleApp, recordings: Recordings
+) -> None:
     files = {}
-    for label, workers in (("serial", ()), ("xdist", ("-p", "xdist", "-n", "2"))):
-        path = tmp_path / f"{label}.json"
-        run = sample_copy.run(
-            "--without-indexes",
-            f"--indexguard-baseline={path}",
-            "--indexguard-update-baseline",
-            *workers,
-        )
-        assert run.result.ret == 0, run.output
-        files[label] = path.read_bytes()
+    for label, workers in (("serial", ()), XDIST):
+        recorded = recordings.record(sample_copy, workers)
+        assert recorded.run.result.ret == 0, recorded.run.output
+        files[label] = recorded.content
     assert files["serial"] == files["xdist"]
     assert files["serial"].endswith(b"\n")
 
 
 def test_partial_run_keeps_the_entries_of_tests_that_did_not_run(
-    sample_copy: SampleApp, tmp_path: Path
+    sample_copy: SampleApp, tmp_path: Path, recordings: Recordings
 ) -> None:
-    baseline = tmp_path / "baseline.json"
+    full = recordings.record(sample_copy)
+    assert full.run.result.ret == 0, full.run.output
+    baseline = full.copy_to(tmp_path / "baseline.json")
     option = f"--indexguard-baseline={baseline}"
-    full = sample_copy.run("--without-indexes", option, "--indexguard-update-baseline")
-    assert full.result.ret == 0, full.output
     entries = json.loads(baseline.read_text())["violations"]
     partial = sample_copy.run(
         "--without-indexes", option, "--indexguard-update-baseline", "-k", "due_retries"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from conftest import REPO, SAMPLE_APP, WORKER
+from conftest import INNER_ADDOPTS, REPO, SAMPLE_APP, WORKER
 from pytest_indexguard.merge import WORK_COUNTERS
 from test_sample_app import FAILED_LOG_TESTS, HISTORY_TESTS, RECENT_LOG_TESTS, RETRY_TESTS
 
@@ -60,8 +60,9 @@ def _environment(database_url: str | None = None) -> dict[str, str]:
     if url.scheme != "sqlite":  # SQLite's test databases are in memory, one per process
         url = url._replace(path=f"/indexguard_runner_{WORKER}")
     env["DATABASE_URL"] = urlunsplit(url)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS", "DJANGO_SETTINGS_MODULE"):
+    for name in ("PYTEST_XDIST_WORKER", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
+    env["PYTEST_ADDOPTS"] = INNER_ADDOPTS
     env.pop("GITHUB_STEP_SUMMARY", None)  # the outer job's summary is not the inner run's
     return env
 

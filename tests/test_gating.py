@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import InnerRun, SampleApp
+from conftest import InnerRun, Recordings, SampleApp
 from pytest_indexguard import baseline
 from pytest_indexguard.merge import WORK_COUNTERS
 
@@ -59,13 +59,12 @@ def expected_update(before: dict[str, dict[str, Any]], done: set[str]) -> dict[s
 
 
 @pytest.fixture
-def recorded(sample_copy: SampleApp, tmp_path: Path) -> Path:
-    """The baseline of the whole suite without the planned indexes (five entries)."""
-    path = tmp_path / "baseline.json"
-    record = sample_copy.run(
-        "--without-indexes", f"--indexguard-baseline={path}", "--indexguard-update-baseline"
-    )
-    assert record.result.ret == 0, record.output
+def recorded(sample_copy: SampleApp, tmp_path: Path, recordings: Recordings) -> Path:
+    """The baseline of the whole suite without the planned indexes (five entries), this test's
+    own copy of it."""
+    record = recordings.record(sample_copy)
+    assert record.run.result.ret == 0, record.run.output
+    path = record.copy_to(tmp_path / "baseline.json")
     assert len(entries(path)) == 5
     return path
 

@@ -131,8 +131,11 @@ def run_guard(
     ``DATABASE_URL``, with test databases named after ``database``."""
     prepare(directory, cases, tables)
     env = dict(os.environ)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_ADDOPTS", "DJANGO_SETTINGS_MODULE"):
+    for name in ("PYTEST_XDIST_WORKER", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
+    # Not the outer session's options; Hypothesis's plugin costs a second and is not used here
+    # (as tests/conftest.py's INNER_ADDOPTS).
+    env["PYTEST_ADDOPTS"] = "-p no:hypothesispytest"
     env["INDEXGUARD_INNER_DB"] = database
     report = directory / "report.json"
     completed = subprocess.run(
