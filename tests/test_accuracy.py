@@ -87,13 +87,20 @@ def test_planner_choices_pass_and_real_scans_fail(accuracy_run: DjangoProject, m
         # The natural plan on three rows hash-joins the orders: planner mode is for suites
         # that load production-sized data (README), and forced mode catches this one.
         del fail["unindexed_join"]
-        # Likewise the page of a DISTINCT join: three rows hash the tickets as the join's build
-        # side, whose order no sort above shows.
+        # The page of a DISTINCT join depends on the version's natural plan of three rows:
+        # PostgreSQL 15 hashes the tickets as the join's build side, whose order no sort above
+        # shows (passes); 18 sorts them under the LIMIT (fails). Forced mode catches it on both.
         del fail["recall_distinct_page"]
+        outcomes.pop("recall_distinct_page", None)
+    either = {"recall_distinct_page"} if mode == "planner" else set()  # not asserted there
     assert outcomes == {
-        **dict.fromkeys(PASS, "passed"),
-        **dict.fromkeys(set(FAIL) - set(fail), "passed"),
-        **dict.fromkeys(fail, "failed"),
+        name: outcome
+        for name, outcome in {
+            **dict.fromkeys(PASS, "passed"),
+            **dict.fromkeys(set(FAIL) - set(fail), "passed"),
+            **dict.fromkeys(fail, "failed"),
+        }.items()
+        if name not in either
     }, run.output
     for name, expected in fail.items():
         section = run.section(f"test_statement[{name}]")
