@@ -174,6 +174,9 @@ def _joined_range(
     condition = node.get("Index Cond") or node.get("Recheck Cond")
     if not isinstance(alias, str) or not isinstance(condition, str):
         return None
+    loop = _inner_of_nested_loop(path)  # first: most index scans are no loop's inner side
+    if loop is None:
+        return None
     conjuncts = top_level(condition, "AND")
     joins = [c for c in conjuncts if _compares_with_another(c, alias)]
     values = [c for c in conjuncts if c not in joins]
@@ -184,9 +187,6 @@ def _joined_range(
         not any(mentions(c, first) for c in joins) or any(mentions(c, first) for c in values)
     ):
         return None  # the index's range starts from a value: a real restriction
-    loop = _inner_of_nested_loop(path)
-    if loop is None:
-        return None
     filter_text = node.get("Filter")
     # Only conditions on this table's own columns: one that compares with the other side's row
     # (an OR across the join, an exclude() across it) is the join's. A value compared on a later
