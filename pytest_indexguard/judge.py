@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import (
     analyze,
+    from_another_plan,
     is_cross_table_or,
     mentions,
     root_plan,
@@ -393,7 +394,7 @@ def _columns(conjunct: str, table: str, schema: Schema) -> list[str]:
 def _local(conjunct: str, alias: str) -> bool:
     """Whether a Filter conjunct can be planned on its own table: no parameters of an outer
     plan, no sub-plans, no other table's columns."""
-    if "$" in conjunct or "SubPlan" in conjunct or "InitPlan" in conjunct:
+    if from_another_plan(conjunct):
         return False
     qualifiers = set(re.findall(r'(?<![\w."$])"?([A-Za-z_][\w$]*)"?\.(?=["A-Za-z_])', conjunct))
     return qualifiers <= {alias}

@@ -180,7 +180,7 @@ def _joined_range(
     conjuncts = top_level(condition, "AND")
     joins = [c for c in conjuncts if _compares_with_another(c, alias)]
     values = [c for c in conjuncts if c not in joins]
-    if not joins or any("$" in c or "SubPlan" in c or "InitPlan" in c for c in values):
+    if not joins or any(from_another_plan(c) for c in values):
         return None
     first = leading(str(node.get("Index Name") or _bitmap_index_name(node))) if leading else None
     if first is not None and (
@@ -222,9 +222,15 @@ def _joined_range(
 def _compares_with_another(conjunct: str, alias: str) -> bool:
     """A condition that compares a column with another table's column (a join key): it names
     another table's alias, and no parameter or sub-plan."""
-    if "$" in conjunct or "SubPlan" in conjunct or "InitPlan" in conjunct:
+    if from_another_plan(conjunct):
         return False
     return bool(set(_aliases_in(conjunct)) - {alias})
+
+
+def from_another_plan(condition: str) -> bool:
+    """Whether a plan condition takes a value from another plan: an outer query's parameter
+    (``$1``), a sub-plan or an InitPlan's result."""
+    return "$" in condition or "SubPlan" in condition or "InitPlan" in condition
 
 
 def _inner_of_nested_loop(path: tuple[_Step, ...]) -> Mapping[str, Any] | None:
@@ -273,10 +279,10 @@ def _driver(loop: Mapping[str, Any], side: str) -> tuple[tuple[str, str], ...]:
             if not isinstance(text, str):
                 continue
             for conjunct in top_level(text, "AND"):
-                if "$" in conjunct or "SubPlan" in conjunct or "InitPlan" in conjunct:
+                if from_another_plan(conjunct):
                     continue
                 named = set(_aliases_in(conjunct))
-                if not named <= aliases or _column_against_column(conjunct, named, own):
+                if not named <= aliases or _column_against_column(conjunct):
                     continue
                 entry = (str(table) if isinstance(table, str) and named <= {own} else "", conjunct)
                 if entry not in found:
@@ -284,7 +290,7 @@ def _driver(loop: Mapping[str, Any], side: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-def _column_against_column(conjunct: str, named: set[str], own: str | None) -> bool:
+def _column_against_column(conjunct: str) -> bool:
     """Whether every branch of the condition compares two columns (``id = u2.project_id``)
     rather than a column with a value."""
     for branch in top_level(conjunct, "OR"):
@@ -667,7 +673,7 @@ def _sort_under_limit(
     and stop at the Limit (``select_related`` under ``order_by("-created_at")[:20]``)."""
     steps = list(reversed(path))
     index = 0
-    through_loop = False
+    through_join = False
     while index < len(steps):
         node_type = steps[index].node.get("Node Type")
         relationship = steps[index].relationship
@@ -677,7 +683,7 @@ def _sort_under_limit(
             # DISTINCT over the join (PostgreSQL 18 hashes it): the groups are its rows.
             or (node_type == "Aggregate" and steps[index].node.get("Group Key"))
         ):
-            through_loop = True
+            through_join = True
         elif node_type not in _PASS_THROUGH:
             break
         index += 1
@@ -685,7 +691,7 @@ def _sort_under_limit(
         return None
     sort = steps[index].node
     keys = sort.get("Sort Key", ()) or ()
-    if through_loop and not (keys and set(_aliases_in(str(keys[0]))) == {alias}):
+    if through_join and not (keys and set(_aliases_in(str(keys[0]))) == {alias}):
         return None  # the order starts with another table's column
     index += 1
     while index < len(steps) and steps[index].node.get("Node Type") in _PASS_THROUGH:

@@ -464,6 +464,10 @@ def _derived(node: Mapping[str, Any]) -> bool:
     return str(node.get("table_name", "")).startswith("<")
 
 
+# The place a walk of one table of a loop starts from (the loop's own place is not needed).
+_PLACE = _Place(0, False, (), 1, None, False, None, False)
+
+
 def _tables(explain: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], _Place]]:
     """Every table node in plan order, with its place."""
     yield from _walk(explain, _Place(0, True, (), 0, None, False, None, False), depth=0)
@@ -719,17 +723,12 @@ def _joined_later(loop: Sequence[Mapping[str, Any]], alias: str) -> str | None:
     """For the first table of a join: the conditions by which later tables join it."""
     found: list[str] = []
     for item in loop[1:]:
-        for node, _ in _walk(item, _Place(0, False, (), 1, None, False, None, False), depth=1):
-            if _derived(node):
-                continue
-            other = str(node.get("table_name"))
-            for part, ref in zip(
-                node.get("used_key_parts", ()) or (), node.get("ref", ()) or (), strict=False
-            ):
-                if _unqualified_ref(str(ref)).split(".")[0] == alias:
-                    found.append(f"{other}.{part} = {_unqualified_ref(str(ref))}")
+        texts = []
+        for node, _ in _walk(item, _PLACE, depth=1):
+            texts.append(node.get("attached_condition"))
+            if not _derived(node):
+                found.extend(_refs_to(node, alias))
         buffer = item.get("block-nl-join") if isinstance(item, Mapping) else None
-        texts = [n.get("attached_condition") for n, _ in _walk(item, _PLACE, depth=1)]
         if isinstance(buffer, Mapping):
             texts.append(buffer.get("attached_condition"))
         for text in texts:
@@ -742,7 +741,16 @@ def _joined_later(loop: Sequence[Mapping[str, Any]], alias: str) -> str | None:
     return " AND ".join(dict.fromkeys(found)) or None
 
 
-_PLACE = _Place(0, False, (), 1, None, False, None, False)
+def _refs_to(node: Mapping[str, Any], alias: str) -> list[str]:
+    """The lookups of an index scan by ``alias``'s columns (its ``ref``), as join conditions."""
+    other = str(node.get("table_name"))
+    return [
+        f"{other}.{part} = {_unqualified_ref(str(ref))}"
+        for part, ref in zip(
+            node.get("used_key_parts", ()) or (), node.get("ref", ()) or (), strict=False
+        )
+        if _unqualified_ref(str(ref)).split(".")[0] == alias
+    ]
 
 
 def _driver(
@@ -827,7 +835,7 @@ def _restricting_lookup(
     (its ``ref``) or joined by a condition naming it, when that later table also filters rows
     (its own condition). Returns the join condition and the restriction."""
     for item in loop[1:]:
-        for node, _ in _walk(item, _Place(0, False, (), 1, None, False, None, False), depth=1):
+        for node, _ in _walk(item, _PLACE, depth=1):
             attached = node.get("attached_condition")
             if not isinstance(attached, str) or _derived(node):
                 continue
@@ -838,13 +846,7 @@ def _restricting_lookup(
             ors = [c for c in conjuncts if _or_across(c) and alias in qualifiers(c)]
             if ors:
                 return None, ors[0]
-            refs = [
-                f"{other}.{part} = {_unqualified_ref(ref)}"
-                for part, ref in zip(
-                    node.get("used_key_parts", ()) or (), node.get("ref", ()) or (), strict=False
-                )
-                if _unqualified_ref(str(ref)).split(".")[0] == alias
-            ]
+            refs = _refs_to(node, alias)
             restricts = [c for c in conjuncts if c not in joins and qualifiers(c) <= {other}]
             keyed = node.get("access_type") in _LOOKUPS | {"const"} and any(
                 str(r) == "const" for r in node.get("ref", ()) or ()

@@ -816,10 +816,7 @@ def _joined_search(
             if not _names_column(conjunct, key, column) or " OR " in conjunct.upper():
                 continue
             fed.add(column)
-            for other in _qualifiers(conjunct) - {key}:
-                conditions = select.conditions_of(other, truth)[0] or []
-                table = select.sources.get(other) or ""
-                driver.extend((table, _neutral(c, other)) for c in conditions)
+            driver.extend(_own_conditions(select, sorted(_qualifiers(conjunct) - {key}), truth))
         for conjunct in own:
             found = _IN_SUBQUERY.match(conjunct.strip())
             if found and _names_column(found.group(1), key, column):
@@ -828,10 +825,7 @@ def _joined_search(
                     continue
                 fed.add(column)
                 feeding.add(conjunct)
-                for other in sub.sources:
-                    conditions = sub.conditions_of(other, truth)[0] or []
-                    table = sub.sources.get(other) or ""
-                    driver.extend((table, _neutral(c, other)) for c in conditions)
+                driver.extend(_own_conditions(sub, sub.sources, truth))
     if fed != set(columns):
         return None
     rest = [c for c in own if c not in feeding and not _within(_neutral(c, alias), loop.condition)]
@@ -852,6 +846,20 @@ def _joined_search(
         driver=tuple(dict.fromkeys(driver)),
         joined=True,
     )
+
+
+def _own_conditions(
+    select: _Select,
+    aliases: Iterable[str],
+    truth: Callable[[str, str], bool | None] | None,
+) -> list[tuple[str, str]]:
+    """Each condition ``select`` holds of one of ``aliases`` alone, with that alias's table
+    ("" for a derived table), in the judgement's spelling (``ScanFinding.driver``)."""
+    return [
+        (select.sources.get(alias) or "", _neutral(condition, alias))
+        for alias in aliases
+        for condition in select.conditions_of(alias, truth)[0] or []
+    ]
 
 
 _IN_SUBQUERY = re.compile(r"^\(*\s*(.+?)\s+IN\s*\(SubPlan (\d+)\)\s*\)*$", re.IGNORECASE)
