@@ -31,6 +31,9 @@ _SCHEMA_CHANGE = re.compile(
 )
 
 
+_INSERT = frozenset({"INSERT", "insert", "Insert"})
+
+
 def is_explainable(sql: str) -> bool:
     return _EXPLAINABLE.match(sql) is not None
 
@@ -54,6 +57,9 @@ class Observer(Protocol):
 
     def schema_changed(self, alias: str) -> None: ...
 
+    def inserted(self, connection: BaseDatabaseWrapper, sql: str) -> None:
+        """An INSERT is about to run (whether or not a test phase is watched)."""
+
     def internal_error(self, error: BaseException) -> None: ...
 
 
@@ -72,17 +78,23 @@ class Capture:
         pending = None
         if not isinstance(sql, str):
             pass  # a psycopg sql.Composed object: rare, and not worth composing here
-        elif observer.active:
-            if many and not isinstance(params, list | tuple):
-                # executemany accepts any iterable, a generator too: materialise it once and
-                # pass the list on, so the statement still gets every parameter set.
-                params = list(params)
-            try:
-                pending = observer.observe(context["connection"], sql, params, many)
-            except Exception as error:  # reported at the end, never raised here
-                observer.internal_error(error)
-        elif isinstance(sql, str) and changes_schema(sql):
-            observer.schema_changed(context["connection"].alias)
+        else:
+            if sql[:6] in _INSERT:
+                try:
+                    observer.inserted(context["connection"], sql)
+                except Exception as error:  # reported at the end, never raised here
+                    observer.internal_error(error)
+            if observer.active:
+                if many and not isinstance(params, list | tuple):
+                    # executemany accepts any iterable, a generator too: materialise it once
+                    # and pass the list on, so the statement still gets every parameter set.
+                    params = list(params)
+                try:
+                    pending = observer.observe(context["connection"], sql, params, many)
+                except Exception as error:  # reported at the end, never raised here
+                    observer.internal_error(error)
+            elif changes_schema(sql):
+                observer.schema_changed(context["connection"].alias)
         result = execute(sql, params, many, context)
         # Only a statement that ran counts against the test: one that raised (a lost
         # connection, an integrity error) fails the test with its own error, or not at all.
@@ -94,6 +106,13 @@ class Capture:
         return result
 
     # -- installation -------------------------------------------------------------------------
+
+    def listen(self) -> None:
+        """Cover every connection opened from now on: those of the test databases' set-up too
+        (which tables migrations fill), before any test runs."""
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(self._on_connection_created, dispatch_uid=id(self))
 
     def install(self) -> None:
         """Cover every alias in this thread now, and every connection any thread opens later."""

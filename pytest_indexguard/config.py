@@ -21,6 +21,17 @@ MODES: tuple[Mode, ...] = ("forced", "planner")
 Severity = Literal["fail", "warn"]
 
 
+# Django's own tables that stay small in every install: filled at migrate time (content types,
+# permissions, the default site, the migration history) or by an administrator (groups).
+DJANGO_SMALL_TABLES = (
+    "auth_group",
+    "auth_permission",
+    "django_content_type",
+    "django_migrations",
+    "django_site",
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     enabled: bool = False
@@ -45,6 +56,8 @@ class Settings:
     )
     # Statements test code sends straight through the ORM fail like the application's.
     check_test_code: bool = False
+    # Tables presumed small while their size is not declared (Django's own that stay small).
+    small_tables: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ class IniSetting:
         return "enabled" if self.name == "indexguard" else self.name.removeprefix("indexguard_")
 
     def default_value(self) -> str | list[str]:
-        return [] if self.type == "linelist" else self.default
+        return self.default.split() if self.type == "linelist" else self.default
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -248,6 +261,15 @@ INI: tuple[IniSetting, ...] = (
         type="linelist",
     ),
     IniSetting("indexguard_mode", "'forced' (default) or 'planner'.", default="forced"),
+    IniSetting(
+        "indexguard_small_tables",
+        "Tables presumed small while their size is not declared: their full scans are shown "
+        "as 'small table' and do not fail, unless application code inserts into them. One per "
+        "line or comma-separated; empty for none. Default: Django's own tables that stay "
+        "small.",
+        type="linelist",
+        default=" ".join(DJANGO_SMALL_TABLES),
+    ),
 )
 
 
@@ -357,7 +379,14 @@ def resolve(config: OptionSource) -> Settings:
         "indexguard_check_test_code", config.getini("indexguard_check_test_code")
     )
     check_test_code = ini_test_code if cli_test_code is None else True
+    small_tables = frozenset(
+        name.strip()
+        for line in config.getini("indexguard_small_tables")
+        for name in str(line).split(",")
+        if name.strip()
+    )
     return Settings(
+        small_tables=small_tables,
         enabled=enabled,
         tables=tables,
         min_rows=min_rows,
@@ -473,7 +502,8 @@ def parse_severity(option: str, value: object) -> Severity:
 def parse_table_rows(option: str, lines: Iterable[str]) -> dict[str, int]:
     sizes: dict[str, int] = {}
     for line in lines:
-        for entry in line.split(","):
+        # A comment after the entries: `orders=2000000  # production, 2026-12`.
+        for entry in str(line).split("#", 1)[0].split(","):
             if not entry.strip():
                 continue
             table, sep, rows = entry.partition("=")

@@ -417,12 +417,16 @@ class WorkerPlan:
     verbosity: int
     pattern: str
     test_files: tuple[str, ...] = field(default=())
+    # The parent's tables filled by migrations (``Guard.shipped``): the same object, filled
+    # once the parent has set up the databases, before the pool of workers is started.
+    shipped: dict[str, str] = field(default_factory=dict)
 
     def session(self) -> Session:
         settings, root = configure(self.options, self.verbosity)
         session = Session(settings, root, test_patterns=(self.pattern,), runner="django")
         session.start()
         session.test_files(self.test_files)
+        session.guard.shipped.update(self.shipped)
         return session
 
 
@@ -565,6 +569,7 @@ class Runner(DiscoverRunner):
                 self.verbosity,
                 self.pattern or DEFAULT_PATTERN,
                 tuple(files),
+                session.guard.shipped,
             )
             suite.process_setup_args = (plan,)
         return suite
@@ -585,7 +590,7 @@ class Runner(DiscoverRunner):
     def suite_result(self, suite: Any, result: Any, **kwargs: Any) -> int:
         failures: int = super().suite_result(suite, result, **kwargs)
         session = self.indexguard
-        if session is not None and (session.stale_fails() or session.write_errors):
+        if session is not None and (session.run_fails() or session.write_errors):
             failures += 1
         return failures
 

@@ -45,7 +45,7 @@ from pytest_indexguard.model import (
     TestRun,
     Watch,
 )
-from pytest_indexguard.origin import MIGRATION, TEST
+from pytest_indexguard.origin import APPLICATION, MIGRATION, TEST
 from pytest_indexguard.policy import Decision, TestPolicy
 from pytest_indexguard.schema import Schema
 from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
@@ -92,6 +92,12 @@ class Guard:
         self.schemas: dict[str, Schema] = {}
         self.watch_names: dict[str, Watch] = {}
         self.table_rows: dict[tuple[str, str], tuple[int, str] | None] = {}
+        # Tables migrate-time code inserted rows into (data migrations, loaddata in a
+        # migration) -> where: reference data shipped with the app, presumed small until
+        # application code inserts into them (``totals.grown``).
+        self.shipped: dict[str, str] = {}
+        # Once a test has run, only inserts into tables presumed small need a look at the stack.
+        self.migrated = False
         # Production's shape, when declared: it decides whether a sorted index range matters.
         self.production = (
             judge.Production(
@@ -125,6 +131,8 @@ class Guard:
     def watching(self, phase: str) -> Iterator[None]:
         run = self.current
         self.phase = phase
+        if phase == "call":
+            self.migrated = True
         self._watching = run is not None and not run.policy.skip
         self._update()
         try:
@@ -176,6 +184,40 @@ class Guard:
         if isinstance(pending, Statement) and self.current is not None:
             for finding in pending.violations:
                 self._record(connection, pending, finding)
+
+    def inserted(self, connection: BaseDatabaseWrapper, sql: str) -> None:
+        """An INSERT, watched or not: who inserts rows into which table decides which tables
+        are reference data shipped with the app (``small``)."""
+        match = _INSERT_INTO.match(sql)
+        if match is None:
+            return
+        table = match.group(1)
+        small = table in self.shipped or table in self.settings.small_tables
+        if (self.migrated and not small) or table in self.totals.grown:
+            return
+        location = self.call_sites.locate()
+        if location.origin == MIGRATION:
+            if not self.migrated:
+                self.shipped.setdefault(table, str(location.call_site or "by migrate"))
+        elif location.origin == APPLICATION and small:
+            self.totals.grown[table] = str(location.call_site or "application code")
+
+    def small(self, table: str) -> str | None:
+        """Why a table whose size is not declared is presumed small, if it is."""
+        if table in self.settings.table_rows or table in self.totals.grown:
+            return None
+        if table in self.settings.small_tables:
+            return (
+                "a table listed in indexguard_small_tables (by default Django's own that stay "
+                "small)"
+            )
+        where = self.shipped.get(table)
+        if where is not None:
+            return (
+                f"reference data shipped with the app: its rows were inserted at migrate time "
+                f"({where}), never by application code"
+            )
+        return None
 
     def schema_changed(self, alias: str) -> None:
         self.schemas.pop(alias, None)
@@ -394,7 +436,17 @@ class Guard:
         # Only a violation that counts (fails the test, or is in the baseline and will once its
         # entry goes) is worth the round trips of verifying an index for it.
         warned = finding.rule is Rule.UNSERVABLE and self.settings.unservable == "warn"
-        counts = decision.allowed_by is None and not below and not warned and exempt is None
+        small = self.small(finding.table)
+        table = finding.table
+        if small is None and exempt is None and table not in self.totals.test_rows:
+            self._note_test_rows(connection, table, rows)
+        counts = (
+            decision.allowed_by is None
+            and not below
+            and not warned
+            and exempt is None
+            and small is None
+        )
         occurrence = Occurrence(
             statement=statement,
             finding=finding,
@@ -411,6 +463,7 @@ class Guard:
             known=known,
             suggestion=self._suggestion(connection, statement, finding, verify=counts),
             warned=warned,
+            small=small,
         )
         with self._lock:  # another thread may have recorded the same one meanwhile
             if not run.repeated(key, statement):
@@ -464,6 +517,25 @@ class Guard:
                 return replace(candidate, verified=True)
         return replace(found[0], verified=False)
 
+    def _note_test_rows(
+        self, connection: BaseDatabaseWrapper, table: str, rows: int | None
+    ) -> None:
+        """The test database's rows of a table with a violation and no declared size, for the
+        summary's block of sizes to declare: counted once per table and session."""
+        if table in self.settings.table_rows:
+            return
+        if rows is None:
+            backend = self.backends.get(connection.alias)
+            if backend is None:
+                return
+            raw = connection.connection
+            nothing: dict[str, tuple[int, str]] = {}
+            rows = self._ask(lambda: backend.table_sizes(raw, [table]), nothing).get(
+                table, (None, "")
+            )[0]
+        if rows is not None:
+            self.totals.test_rows[table] = rows
+
     def _size(self, connection: BaseDatabaseWrapper, table: str) -> tuple[int | None, str | None]:
         declared = self.settings.table_rows.get(table)
         if declared is not None:
@@ -480,6 +552,8 @@ class Guard:
         found = self.table_rows[key]
         return (found[0], found[1]) if found else (None, None)
 
+
+_INSERT_INTO = re.compile(r'\s*INSERT\s+INTO\s+[`"]?([^\s`"(]+)', re.IGNORECASE)
 
 # A parameter used as a pattern: whether an index can serve it depends on its value ('abc%'
 # can use a text_pattern_ops index, '%abc%' cannot).

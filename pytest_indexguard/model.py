@@ -145,12 +145,15 @@ class Status:
     ALLOWED = "allowed"
     WARNED = "warned"
     BELOW_THRESHOLD = "below min-rows"
+    # A table presumed small with no declared size: Django's own tables that stay small, and
+    # reference data shipped with the app (rows inserted by migrations only). Shown, not failed.
+    SMALL = "small table"
     # Statements that never run in production (see origin.py): reported, never failed, never
     # recorded in a baseline.
     TEST_CODE = "test code"
     MIGRATE_TIME = "migrate time"
 
-    VIOLATIONS = (NEW, KNOWN, ALLOWED, WARNED, BELOW_THRESHOLD)
+    VIOLATIONS = (NEW, KNOWN, ALLOWED, WARNED, BELOW_THRESHOLD, SMALL)
     EXEMPT = (TEST_CODE, MIGRATE_TIME)
     ORDER = (*VIOLATIONS, *EXEMPT)
 
@@ -180,6 +183,8 @@ class Occurrence:
     built_at: CallSite | None = None
     # Status.TEST_CODE or Status.MIGRATE_TIME when the origin keeps it from counting.
     exempt: str | None = None
+    # Why the table is presumed small (Status.SMALL), when its size is not declared.
+    small: str | None = None
 
     @property
     def allowed_by(self) -> str | None:
@@ -195,6 +200,8 @@ class Occurrence:
             return Status.WARNED
         if self.below_threshold:
             return Status.BELOW_THRESHOLD
+        if self.small:
+            return Status.SMALL
         return Status.KNOWN if self.known else Status.NEW
 
     @property
@@ -265,6 +272,7 @@ class ViolationRecord(TypedDict):
     expired_marker: str | None
     rows: int | None
     rows_source: str | None
+    small: str | None
     phase: str
     call_site: Place | None
     origin: str

@@ -214,7 +214,7 @@ class GuardPlugin:
             workeroutput["indexguard_gone"] = sorted(self.session.gone())
             return
         self.session.finish()
-        if self.session.stale_fails():
+        if self.session.run_fails():
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self.session.write_errors and session.exitstatus in (
             pytest.ExitCode.OK,

@@ -49,6 +49,7 @@ def _record(test: str, occurrence: Occurrence) -> ViolationRecord:
         "expired_marker": decision.expired.describe() if decision.expired else None,
         "rows": occurrence.table_rows,
         "rows_source": occurrence.rows_source,
+        "small": occurrence.small,
         "phase": occurrence.phase,
         "call_site": (
             {"path": site.path, "line": site.line, "function": site.function} if site else None

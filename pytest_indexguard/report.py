@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from pytest_indexguard.config import Settings
@@ -70,11 +70,23 @@ def failure_message(
         fix + f", or accept the scan: {accept}, or record it in a "
         "baseline (--indexguard-baseline=PATH --indexguard-update-baseline)."
     )
+    undeclared = sorted({o.finding.table for o in occurrences if o.rows_source is None})
+    if undeclared:
+        sizes = " ".join(f"{table}=N" for table in undeclared)
+        lines.append(
+            f"If {_either(undeclared)} stays small in production, declare its rows there "
+            f"(ini: indexguard_table_rows = {sizes}, with indexguard_min_rows above N): "
+            "tables declared below indexguard_min_rows do not fail."
+        )
     if verbose <= 0:
         lines.append(
             "Add -v to show the plans." if runner == "pytest" else "Add -v 2 to show the plans."
         )
     return "\n".join(lines)
+
+
+def _either(tables: Sequence[str]) -> str:
+    return tables[0] if len(tables) == 1 else ", ".join(tables[:-1]) + " or " + tables[-1]
 
 
 def _group(occurrences: Iterable[Occurrence]) -> list[list[Occurrence]]:
@@ -271,7 +283,7 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
             f"not explained: {_count(summary.skipped_unwatched, 'statement')} that name no "
             "watched table"
         )
-    lines.extend(verdict_lines(settings, results))
+    lines.extend(verdict_lines(settings, results, summary.test_rows))
     if summary.informational:
         lines.append(
             "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
@@ -308,7 +320,9 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
     return lines
 
 
-def verdict_lines(settings: Settings, results: Results) -> list[str]:
+def verdict_lines(
+    settings: Settings, results: Results, test_rows: Mapping[str, int] | None = None
+) -> list[str]:
     """What the run found, by table, and the baseline's and markers' hygiene: the part of the
     summary that ``merge`` prints for several jobs too."""
     lines: list[str] = []
@@ -330,6 +344,9 @@ def verdict_lines(settings: Settings, results: Results) -> list[str]:
             lines.append(f"  {table}: {detail}{suffix}")
     else:
         lines.append("violations: none")
+    test_rows = test_rows or {}
+    lines.extend(_small_lines(results))
+    lines.extend(_declare_block(settings, results, test_rows))
     exempt = results.exempt_counts()
     if exempt[Status.TEST_CODE]:
         lines.append(
@@ -353,6 +370,50 @@ def verdict_lines(settings: Settings, results: Results) -> list[str]:
         )
     for node, marker in results.unused:
         lines.append(f"unused marker (allowed nothing): {node}: {marker}")
+    return lines
+
+
+def _small_lines(results: Results) -> list[str]:
+    """Which tables were presumed small, and why: their scans are shown, not failed."""
+    reasons: dict[str, str] = {}
+    for record in results.records:
+        if record["status"] == Status.SMALL and record.get("small"):
+            reasons.setdefault(record["table"], str(record["small"]))
+    lines = []
+    if reasons:
+        lines.append(
+            "small tables (their full scans do not fail; declare their sizes in "
+            "indexguard_table_rows to judge them):"
+        )
+        lines.extend(f"  {table}: {reason}" for table, reason in sorted(reasons.items()))
+    return lines
+
+
+def _declare_block(settings: Settings, results: Results, test_rows: Mapping[str, int]) -> list[str]:
+    """Tables with new full scans whose size is not declared: the lines to paste, with the test
+    database's rows to replace with production's."""
+    rows = {
+        record["table"]: test_rows.get(record["table"])
+        for record in results.records
+        if record["status"] == Status.NEW and record["table"] not in settings.table_rows
+    }
+    if not rows:
+        return []
+    lines = [
+        f"{_count(len(rows), 'table')} with new full scans and no declared size. A table that "
+        "stays small in production need not fail: declare production's rows (ini), then those "
+        "below indexguard_min_rows pass:",
+        f"  indexguard_min_rows = {settings.min_rows or 1000}",
+        "  indexguard_table_rows =",
+    ]
+    for table, count in sorted(rows.items()):
+        note = f"  # {count:,} rows in the test database" if count is not None else ""
+        lines.append(f"      {table}=N{note}")
+    lines.append(
+        "  (N: the table's rows in production; `python -m pytest_indexguard stats "
+        "--database-url <replica> --output indexguard-stats.json` writes every table's, for "
+        "indexguard_stats)"
+    )
     return lines
 
 

@@ -15,7 +15,7 @@ the entries of the tests that ran.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypedDict
@@ -50,6 +50,7 @@ GROUP_FIELDS = (
     "plan",
     "rows",
     "rows_source",
+    "small",
     "origin",
 )
 # Fields of one hit: what differs between the tests and call sites of one violation.
@@ -82,6 +83,9 @@ class Results:
     gone: set[str] = field(default_factory=set)
     # Allow markers in effect, by (node that carries it, marker): whether it allowed anything.
     markers: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # Tables presumed small that application code inserted into -> the tests whose scans of
+    # them passed as "small table" before the insert was seen (``outgrown``).
+    outgrown_tests: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, nodeid: str, when: str, data: TestData | None, *, ran: bool = False) -> None:
         """One test report: ``ran`` when it is the report of a call phase that ran."""
@@ -91,6 +95,19 @@ class Results:
             self.records.extend(data["violations"])
             for usage in data["markers"]:
                 self.note_marker(usage["node"], usage["marker"], usage["used"], ran)
+
+    def outgrown(self, grown: Iterable[str]) -> None:
+        """Scans recorded as on a small table whose table application code inserted into in
+        this run (in this process after them, or in another worker) count like any other: the
+        verdict does not depend on the order in which tests ran."""
+        grown = set(grown)
+        for record in self.records:
+            if record["status"] == Status.SMALL and record["table"] in grown:
+                known = record["fingerprint"] in self.baseline
+                record["status"] = Status.KNOWN if known else Status.NEW
+                record["small"] = None
+                if record["status"] == Status.NEW:
+                    self.outgrown_tests.setdefault(record["table"], set()).add(record["test"])
 
     def note_marker(self, node: str, marker: str, used: bool, ran: bool) -> None:
         """A marker counts as unused only from tests that ran; a use counts from any test."""
@@ -200,7 +217,7 @@ class Results:
             key = (record["fingerprint"], record["status"])
             group = groups.get(key)
             if group is None:
-                group = groups[key] = {k: record[k] for k in GROUP_FIELDS}
+                group = groups[key] = {k: record.get(k) for k in GROUP_FIELDS}
                 group.update(tests=[], call_sites=[], markers=[], executions=0, hits=[])
             if record["test"] not in group["tests"]:
                 group["tests"].append(record["test"])

@@ -69,8 +69,10 @@ class Session:
     # -- the run ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Before test modules are imported: note who builds each QuerySet (origin.py)."""
+        """Before test modules are imported: note who builds each QuerySet (origin.py); before
+        the test databases are set up: note which tables migrations fill (``Guard.small``)."""
         self.guard.call_sites.builds.install()
+        self.guard.capture.listen()
 
     def test_files(self, paths: Iterable[str | os.PathLike[str]]) -> None:
         """Files the runner loads tests from are test code, whatever their name."""
@@ -133,6 +135,7 @@ class Session:
             self.summary.merge(other)
         self.results.gone.update(gone)
         self.results.gone.update(self.gone())
+        self.results.outgrown(self.summary.grown)
         self._write_files()
 
     def gone(self) -> set[str]:
@@ -140,6 +143,12 @@ class Session:
         loaded the module or class that would hold them and they were not in it."""
         tests = {test for entry in self.results.baseline.values() for test in entry.tests}
         return {test for test in tests if is_gone(test, self.collected, self.rootdir)}
+
+    def run_fails(self) -> bool:
+        """Whether the run fails for what no single test failed for: stale baseline entries
+        (``--indexguard-fail-stale``), or scans let through on a table presumed small that
+        application code turned out to insert into."""
+        return self.stale_fails() or bool(self.results.outgrown_tests)
 
     def stale_fails(self) -> bool:
         """Whether stale baseline entries fail the run (``--indexguard-fail-stale``)."""
@@ -160,6 +169,15 @@ class Session:
         if self.write_errors:
             lines.append(
                 Line("indexguard: the run fails: an output file could not be written", alarm=True)
+            )
+        for table, tests in sorted(self.results.outgrown_tests.items()):
+            lines.append(
+                Line(
+                    f"indexguard: the run fails: {table} was presumed small, but application "
+                    f"code inserts into it ({self.summary.grown[table]}); its full scans seen "
+                    f"before that insert now count: {', '.join(sorted(tests))}",
+                    alarm=True,
+                )
             )
         if self.stale_fails():
             count = len(self.results.stale())

@@ -32,6 +32,10 @@ class Summary:
     unexplained: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)
     nearest: dict[str, str] = field(default_factory=dict)  # missing watched name -> a table
+    # Tables presumed small that application code inserted into -> where (the first seen).
+    grown: dict[str, str] = field(default_factory=dict)
+    # Rows in the test database of tables with violations and no declared size.
+    test_rows: dict[str, int] = field(default_factory=dict)
     internal_errors: Counter[str] = field(default_factory=Counter)
 
     def merge(self, other: Summary) -> None:

@@ -136,6 +136,11 @@ def test_failure_message_of_one_statement() -> None:
         "             (verified: planned with it, the full scan is gone)",
     ]
     assert lines[-2] == (
+        "If upstream_webhookdelivery stays small in production, declare its rows there (ini: "
+        "indexguard_table_rows = upstream_webhookdelivery=N, with indexguard_min_rows above N): "
+        "tables declared below indexguard_min_rows do not fail."
+    )
+    assert lines[-3] == (
         "Fix it with the index above, or accept the scan: "
         '@pytest.mark.indexguard_allow("upstream_webhookdelivery", reason="...") on the test, '
         '`with indexguard.allow("upstream_webhookdelivery"):` around the code, or record it in '
@@ -292,12 +297,25 @@ def test_verdict_lines(results: Results) -> None:
         "violations by table, distinct statements (1 failing tests):",
         "  upstream_alertrule: 1 stale",
         "  upstream_webhookdelivery: 2 new, 1 known, 1 allowed (5 executions)",
+        "1 table with new full scans and no declared size. A table that stays small in "
+        "production need not fail: declare production's rows (ini), then those below "
+        "indexguard_min_rows pass:",
+        "  indexguard_min_rows = 1000",
+        "  indexguard_table_rows =",
+        "      upstream_webhookdelivery=N",
+        "  (N: the table's rows in production; `python -m pytest_indexguard stats "
+        "--database-url <replica> --output indexguard-stats.json` writes every table's, for "
+        "indexguard_stats)",
         "stale baseline entry (nothing hits it any more): upstream_alertrule: SELECT a "
         "[stale0000000000a]",
         "baseline entries kept as they are (not all of their tests ran): 1",
         """unused marker (allowed nothing): tests/test_b.py: @pytest.mark.indexguard_allow("""
         """"upstream_customer", reason='old')""",
     ]
+    # With the test database's rows known, and a declared size: only the undeclared table.
+    declared = Settings(enabled=True, table_rows={"upstream_alertrule": (5, "ini")})
+    lines = verdict_lines(declared, results, {"upstream_webhookdelivery": 12})
+    assert "      upstream_webhookdelivery=N  # 12 rows in the test database" in lines
     update = Settings(enabled=True, update_baseline=True)
     assert verdict_lines(update, results)[0] == (
         "violations by table, distinct statements (1 tests with new ones, recorded in the "
@@ -376,9 +394,12 @@ def test_github_summary(results: Results) -> None:
     assert markdown.startswith(
         "## pytest-indexguard\n\n**1 tests need a full scan of a watched table.**\n"
     )
-    assert "| table | new | known | allowed | warned | below min-rows | stale |" in markdown
-    assert "| `upstream_webhookdelivery` | 2 | 1 | 1 | 0 | 0 | 0 |" in markdown
-    assert "| `upstream_alertrule` | 0 | 0 | 0 | 0 | 0 | 1 |" in markdown
+    assert (
+        "| table | new | known | allowed | warned | below min-rows | small table | stale |"
+        in markdown
+    )
+    assert "| `upstream_webhookdelivery` | 2 | 1 | 1 | 0 | 0 | 0 | 0 |" in markdown
+    assert "| `upstream_alertrule` | 0 | 0 | 0 | 0 | 0 | 0 | 1 |" in markdown
     assert (
         "- **upstream_webhookdelivery**: Seq Scan `app/services.py:12` in `due_retries`" in markdown
     )
@@ -426,8 +447,9 @@ def test_summary_lines(results: Results) -> None:
         "statements checked: 1,200 (30 distinct, 30 explained in 31 round trips)",
         "plan cache: 30 statements (at most 10,000 per alias)",
     ]
-    assert lines[3:9] == verdict_lines(settings, results)
-    assert lines[9:] == [
+    verdicts = verdict_lines(settings, results)
+    assert lines[3 : 3 + len(verdicts)] == verdicts
+    assert lines[3 + len(verdicts) :] == [
         "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
         "upstream_customer",
         "not explained: 1 distinct statement",
