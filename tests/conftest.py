@@ -240,12 +240,26 @@ def reachable_mysql() -> str:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The standard suite's recall and precision (tests/test_standard.py), when it ran."""
+    """The standard suites' recall and precision, when they ran: PostgreSQL's
+    (tests/test_standard.py) and SQLite's and MariaDB's (tests/test_standard_backends.py)."""
+    titles = {
+        "indexguard_standard": "the guard against the standard, per table",
+        "indexguard_standard_backends": "the guard against {}'s own standard, per table",
+    }
+    shown: set[str] = set()
     for reports in terminalreporter.stats.values():
         for report in reports:
             for name, value in getattr(report, "user_properties", ()):
-                if name == "indexguard_standard" and isinstance(value, list):
-                    terminalreporter.write_sep("-", "the guard against the standard, per table")
-                    for line in value:
-                        terminalreporter.write_line(str(line))
-                    return
+                if name not in titles or not isinstance(value, list) or not value:
+                    continue
+                lines = [str(line) for line in value]
+                if name == "indexguard_standard_backends":
+                    title, lines = titles[name].format(lines[0]), lines[1:]
+                else:
+                    title = titles[name]
+                if title in shown:
+                    continue
+                shown.add(title)
+                terminalreporter.write_sep("-", title)
+                for line in lines:
+                    terminalreporter.write_line(line)

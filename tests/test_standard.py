@@ -36,7 +36,7 @@ import pytest
 
 from plans import scale
 from plans.guard_run import GuardRun, run_guard
-from plans.oracle import Catalog, TableVerdict, judge
+from plans.oracle import Catalog, TableVerdict, describe_figures, judge
 from plans.standard_scenarios import CASES, StandardCase
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -277,19 +277,6 @@ def standard_figures(standard: Standard) -> dict[str, dict[str, int]]:
             else:
                 count(rule, "fp")
     return figures
-
-
-def describe_figures(figures: Mapping[str, Mapping[str, int]]) -> list[str]:
-    lines = []
-    for rule in sorted(figures, key=lambda r: (r == "overall", r)):
-        tp, fn, fp = (figures[rule][k] for k in ("tp", "fn", "fp"))
-        recall = f"{tp / (tp + fn):.0%}" if tp + fn else "-"
-        precision = f"{tp / (tp + fp):.0%}" if tp + fp else "-"
-        lines.append(
-            f"{rule:>12}: recall {recall} ({tp} of {tp + fn}), "
-            f"precision {precision} ({tp} of {tp + fp})"
-        )
-    return lines
 
 
 def test_recall_and_precision_against_the_standard(

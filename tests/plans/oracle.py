@@ -406,3 +406,21 @@ def _walk(node: Mapping[str, Any], path: Path) -> Iterator[tuple[Mapping[str, An
     for child in node.get("Plans", ()) or ():
         if isinstance(child, Mapping):
             yield from _walk(child, (*path, (node, child.get("Parent Relationship"))))
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def describe_figures(figures: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """Recall and precision per rule from true positives, false negatives and false positives
+    (``{"tp": n, "fn": n, "fp": n}`` per rule), one line each, "overall" last."""
+    lines = []
+    for rule in sorted(figures, key=lambda r: (r == "overall", r)):
+        tp, fn, fp = (figures[rule][k] for k in ("tp", "fn", "fp"))
+        recall = f"{tp / (tp + fn):.0%}" if tp + fn else "-"
+        precision = f"{tp / (tp + fp):.0%}" if tp + fp else "-"
+        lines.append(
+            f"{rule:>12}: recall {recall} ({tp} of {tp + fn}), "
+            f"precision {precision} ({tp} of {tp + fp})"
+        )
+    return lines
