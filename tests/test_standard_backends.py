@@ -81,27 +81,6 @@ KNOWN_DISAGREEMENTS: Mapping[str, Mapping[str, str]] = {
         "or_across_join": OR_ACROSS.format(
             db="MariaDB", how="a full read of the unique email index"
         ),
-        "catalog_page_unindexed": (
-            "guard bug: on the tiny tables MariaDB joins the 2 brands first and buffers the 3 "
-            "products (block-nl-join, position 1 of the loop); explain/mysql.py "
-            "_sorts_this_through_join gives the filesort's key to the first table only, so the "
-            "products' sort under the LIMIT is lost and their boolean filter is forgiven (few "
-            "values). At scale MariaDB reads the 400,000 products and sorts them for 20"
-        ),
-        "catalog_page_indexed": (
-            "MariaDB 10.11 at scale does not use the index on -created_at: it picks the join "
-            "order (500 brands, then the products by brand_id) before the ORDER BY ... LIMIT, "
-            "reads the 400,000 products and sorts them. The guard trusts the index, which "
-            "PostgreSQL and SQLite walk for the first 20; no index it could name spares the read "
-            "(STRAIGHT_JOIN or an index hint would)"
-        ),
-        "best_sellers": (
-            "guard bug: the filesort of the grouped rows has the key sum(cat_orderline.qty); "
-            "explain/mysql.py _sorts_this_through_join takes an aggregate of the table's column "
-            "for a sort of its rows (sort-limit). At scale every line is read for the sums, "
-            "which no index spares. COUNT(id) passes only because suggest.sort_column reads "
-            "count(rc_ticket.id) as the primary key id"
-        ),
     },
 }
 

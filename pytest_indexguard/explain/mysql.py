@@ -660,7 +660,9 @@ def _full_scan(
             elif condition:
                 rule, join_filter = Rule.JOIN, condition
     sort_key: tuple[str, ...] = ()
-    if limited and (_sorts_this(place) or _sorts_this_through_join(place, alias)):
+    if limited and (
+        _sorts_this(place) or _sorts_this_through_join(place, alias, str(node.get("access_type")))
+    ):
         sort_key = _sort_key(place, order)
         if rule is None:
             rule = Rule.SORT_LIMIT
@@ -709,14 +711,28 @@ def _listed(loop: Sequence[Mapping[str, Any]], alias: str) -> list[str]:
     return found
 
 
-def _sorts_this_through_join(place: _Place, alias: str) -> bool:
-    """The first table of a join whose rows are sorted (with the join's, in a temporary table)
-    by keys of its own only: an index in that order lets it be read first, joined row by row,
-    and stopped at the LIMIT (``select_related`` under ``order_by("-created_at")[:20]``)."""
-    if not (place.outermost and place.position == 0 and place.sorted_by):
+def _sorts_this_through_join(place: _Place, alias: str, access: str) -> bool:
+    """A table of a join whose rows are sorted (with the join's, in a temporary table) by keys
+    of its own only: an index in that order lets it be read first, joined row by row, and
+    stopped at the LIMIT (``select_related`` under ``order_by("-created_at")[:20]``). Not the
+    first table only: on a few rows the lookup table may come first and the sorted one be
+    joined to it by its foreign key, which at scale reads every row of it. Not a table found
+    by its unique key (one row per row of another), nor a sort by an aggregate's value (the
+    groups' order: no index gives it)."""
+    if not (place.outermost and place.sorted_by):
+        return False
+    if place.position > 0 and access in ("eq_ref", "const", "system"):
         return False
     keys = [k.strip() for k in expression(place.sorted_by).split(",") if k.strip()]
-    return bool(keys) and all(qualifiers(k) == {alias} for k in keys)
+    return (
+        bool(keys)
+        and all(qualifiers(k) == {alias} for k in keys)
+        and not any(_AGGREGATE.search(k) for k in keys)
+    )
+
+
+# An aggregate's value as a sort key: ``sum(t.qty) desc``.
+_AGGREGATE = re.compile(r"\b(?:sum|count|avg|min|max|group_concat|std|variance)\s*\(", re.I)
 
 
 def _joined_later(loop: Sequence[Mapping[str, Any]], alias: str) -> str | None:
