@@ -199,8 +199,10 @@ class Guard:
         if location.origin == MIGRATION:
             if not self.migrated:
                 self.shipped.setdefault(table, str(location.call_site or "by migrate"))
-        elif location.origin == APPLICATION and small:
-            self.totals.grown[table] = str(location.call_site or "application code")
+        elif location.origin == APPLICATION and small and location.call_site is not None:
+            # Application code, a view or a command; not Django's own machinery with no frame
+            # of the project (a TransactionTestCase's serialized rollback reloading the rows).
+            self.totals.grown[table] = str(location.call_site)
 
     def small(self, table: str) -> str | None:
         """Why a table whose size is not declared is presumed small, if it is."""

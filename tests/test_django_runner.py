@@ -450,3 +450,59 @@ def test_a_bad_option_or_setting_names_it(tmp_path: Path, args: list[str], messa
     assert run.returncode == 2, run.output
     assert message in run.stderr, run.output
     assert "Traceback" not in run.output
+
+
+SHIPPED = """
+from django.test import TestCase
+
+from upstream.reference import kinds
+
+
+class First(TestCase):
+    def test_a(self):
+        kinds("web")
+
+
+class Second(TestCase):
+    def test_b(self):
+        kinds("alert")
+"""
+# Application code reading the content types.
+KINDS = """
+from django.contrib.contenttypes.models import ContentType
+
+
+def kinds(prefix):
+    return list(ContentType.objects.filter(model__startswith=prefix))
+"""
+
+
+@pytest.mark.parametrize("parallel", [(), ("--parallel=2",)], ids=["serial", "parallel"])
+def test_tables_filled_at_migrate_time_are_small_under_the_runner(
+    tmp_path: Path, parallel: tuple[str, ...]
+) -> None:
+    """The runner's guard sees which tables migrate fills (the content types, by a post_migrate
+    handler), and so do the workers of --parallel, whose databases are copies: the scans of that
+    reference data are shown as small tables, not failed."""
+    root = tmp_path / "sample_app"
+    shutil.copytree(SAMPLE_APP, root, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "upstream" / "test_shipped.py").write_text(SHIPPED)
+    (root / "upstream" / "reference.py").write_text(KINDS)
+    settings = root / "sampleproject" / "settings.py"
+    settings.write_text(
+        settings.read_text()
+        + "\nINDEXGUARD = {**INDEXGUARD, 'tables': ['django_content_type'], "
+        + "'small_tables': [], 'min_rows': 0, 'stats': None}\n"
+    )
+    report = tmp_path / "report.json"
+    run = manage_test(
+        f"--indexguard-report={report}", *parallel, "upstream.test_shipped", root=root, cwd=root
+    )
+    assert run.returncode == 0, run.output
+    groups = json.loads(report.read_text())["violations"]
+    assert {(g["table"], g["status"]) for g in groups} == {("django_content_type", "small table")}
+    assert {hit["test"].rsplit(":", 1)[-1] for g in groups for hit in g["hits"]} >= {
+        "test_a",
+        "test_b",
+    }, groups
+    assert "django_content_type: reference data shipped with the app" in run.stderr, run.output
