@@ -135,6 +135,8 @@ def settle(
             continue
         if _partial(finding, schema) or finding in served:
             continue  # what production reads is what an index finds
+        if _led_elsewhere(finding, schema):
+            continue  # a tie on an empty table: production uses the index that leads with it
         if finding.joined and _primary(finding, schema):
             continue  # one row per row of the other side, whose own read is its own finding
         if finding in joins or finding.joined:
@@ -381,6 +383,25 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
                 Probe(finding, sorted_on, "order", f"SELECT 1 FROM {source} ORDER BY {key} LIMIT 1")
             )
     return found
+
+
+def _led_elsewhere(finding: ScanFinding, schema: Schema) -> bool:
+    """A whole index read for a condition on one of its later columns, when another index
+    leads with that column (``id = 1`` through an index on ``(category_id, id)`` beside the
+    primary key): on a wide table never analysed, the two cost the same and the planner may
+    take either; with rows, it always takes the one that leads with the column."""
+    if finding.rule is not Rule.FILTER or not finding.index_condition or finding.sorted_range:
+        return False
+    for conjunct in top_level(finding.index_condition, "AND"):
+        if _conjunct_kind(conjunct) is not None:
+            continue
+        for column in _columns(conjunct, finding.table, schema):
+            if any(
+                index.name != finding.index_name and not index.partial
+                for index in schema.leading(finding.table, column)
+            ):
+                return True
+    return False
 
 
 def _columns(conjunct: str, table: str, schema: Schema) -> list[str]:

@@ -122,6 +122,13 @@ STATEMENTS: dict[str, str] = {
     "driven_by_unique_username": """SELECT "rc_account"."id" FROM "rc_account"
         INNER JOIN "auth_user" ON ("rc_account"."user_id" = "auth_user"."id")
         WHERE ("auth_user"."username" = 'alice' AND "rc_account"."kind" = 1)""",
+    # A wide table never analysed: the primary key and (category_id, id) cost the same for
+    # id = 1, and the planner takes the composite index, id its second column.
+    "tie_primary_key_beside_composite": """SELECT * FROM "rc_thread"
+        WHERE "rc_thread"."id" = 1""",
+    # Against it, a later column of a composite index that no index leads with.
+    "later_column_no_index_leads": """SELECT * FROM "rc_thread"
+        WHERE "rc_thread"."rank" = 5""",
 }
 
 # What the guard must say about each: None passes; otherwise the rule of its one violation.
@@ -154,4 +161,6 @@ EXPECTED: dict[str, str | None] = {
     "driven_by_unique_username": None,
     "recall_distinct_page": "sort-limit",
     "recall_flips_of_every_check": "filter",
+    "tie_primary_key_beside_composite": None,
+    "later_column_no_index_leads": "filter",
 }

@@ -158,6 +158,44 @@ CREATE TABLE rc_account (
   warned_at timestamptz NULL,
   kind integer NOT NULL);
 
+CREATE TABLE rc_thread (
+  id integer NOT NULL PRIMARY KEY,
+  category_id integer NOT NULL,
+  rank integer NOT NULL,
+  plugin_data jsonb NOT NULL,
+  c1 varchar(255),
+  c2 varchar(255),
+  c3 varchar(255),
+  c4 varchar(255),
+  c5 varchar(255),
+  c6 varchar(255),
+  c7 varchar(255),
+  c8 varchar(255),
+  c9 varchar(255),
+  c10 varchar(255),
+  c11 varchar(255),
+  c12 varchar(255),
+  c13 varchar(255),
+  c14 varchar(255),
+  c15 varchar(255),
+  c16 varchar(255),
+  c17 varchar(255),
+  c18 varchar(255),
+  c19 varchar(255),
+  c20 varchar(255),
+  c21 varchar(255),
+  c22 varchar(255),
+  c23 varchar(255),
+  c24 varchar(255),
+  c25 varchar(255),
+  c26 varchar(255),
+  c27 varchar(255),
+  c28 varchar(255),
+  c29 varchar(255),
+  c30 varchar(255));
+CREATE INDEX rc_thread_category_id ON rc_thread (category_id, id);
+CREATE INDEX rc_thread_category_rank ON rc_thread (category_id, rank);
+
 INSERT INTO auth_user (username, email, last_login, date_joined) VALUES
  ('alice','alice@example.org', now()-interval '1 day', now()-interval '30 days'),
  ('bob','bob@example.org', NULL, now()-interval '10 days'),
