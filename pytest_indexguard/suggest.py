@@ -325,8 +325,9 @@ def candidates(
     dialect: str = "postgresql",
 ) -> list[Suggestion]:
     """Indexes that could serve the scan, best first: every useful column (equality columns,
-    then range columns, then the sort keys), then without the sort keys, then the equality
-    columns alone. Verification keeps the first that removes the full scan.
+    then range columns, then the sort keys), then the equality columns and the sort keys, then
+    without the sort keys, then the equality columns alone. Verification keeps the first that
+    removes the full scan.
 
     Never suggested: anything for a predicate no index serves (``Rule.UNSERVABLE``), an index
     leading with the primary key, an index the schema already has (the same leading columns), a
@@ -372,9 +373,12 @@ def candidates(
     for sort in sorts:
         if sort.lstrip("-") not in {c.lstrip("-") for c in ordered}:
             ordered.append(sort)
+    # The equality columns then the order, skipping the ranges: the index that gives one key's
+    # rows already sorted, for a range on another column (child = x AND end > y ORDER BY start).
+    keyed = [*equality, *(s for s in sorts if s.lstrip("-") not in equality)] if sorts else []
     found: list[Suggestion] = []
     primary = {models.primary_key(table), *(schema.primary_key(table)[:1] if schema else ())}
-    for columns in (ordered, filtered, equality):
+    for columns in (ordered, keyed, filtered, equality):
         if not columns or any(tuple(columns) == s.columns for s in found):
             continue
         if columns[0].lstrip("-") in primary:

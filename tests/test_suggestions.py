@@ -238,6 +238,24 @@ def test_a_sorted_range_column_takes_the_sort_direction() -> None:
     assert [c.columns for c in found] == [("status", "-start_time")]
 
 
+def test_the_equality_columns_then_the_order_are_a_candidate() -> None:
+    """One key's rows under ranges on other columns, sorted under a LIMIT: the index of the key
+    then the order serves it, the ranges between them would not give the order."""
+    finding = ScanFinding(
+        table="upstream_integrationlog",
+        node_type="Seq Scan",
+        rule=Rule.SORT_LIMIT,
+        filter="((connection_id = 1) AND (end_time > '2025-01-01'::timestamp with time zone) AND "
+        "(start_time < '2026-01-01'::timestamp with time zone))",
+        sort_key=("upstream_integrationlog.start_time DESC",),
+    )
+    found = [c.columns for c in candidates(finding, ModelIndex())]
+    assert found[:2] == [
+        ("connection_id", "end_time", "-start_time"),
+        ("connection_id", "-start_time"),
+    ], found
+
+
 @pytest.mark.parametrize(
     ("expression", "equality", "ranges"),
     [
