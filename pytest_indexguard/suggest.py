@@ -378,7 +378,11 @@ def candidates(
     keyed = [*equality, *(s for s in sorts if s.lstrip("-") not in equality)] if sorts else []
     found: list[Suggestion] = []
     primary = {models.primary_key(table), *(schema.primary_key(table)[:1] if schema else ())}
-    for columns in (ordered, keyed, filtered, equality):
+    # Under a LIMIT the order is what stops the read early: the keyed index first.
+    first = (
+        (keyed, ordered) if finding.rule in (Rule.SORT_LIMIT, Rule.SORT_RANGE) else (ordered, keyed)
+    )
+    for columns in (*first, filtered, equality):
         if not columns or any(tuple(columns) == s.columns for s in found):
             continue
         if columns[0].lstrip("-") in primary:
