@@ -130,6 +130,18 @@ def settle(
             if estimate is not None and estimate[1] >= threshold:
                 settled.append(replace(finding, rule=Rule.SORT_RANGE, sorted_rows=estimate))
             continue
+        if finding.filtered_range:
+            estimate = production.sorted_rows(finding) if production is not None else None
+            threshold = production.threshold if production is not None else 0
+            if (
+                estimate is not None
+                and estimate[1] >= threshold
+                and finding.filter
+                and unservable(finding.filter) is None
+                and not _filter_indexed(finding, schema)
+            ):
+                settled.append(replace(finding, rule=Rule.FILTER, sorted_rows=estimate))
+            continue
         if not finding.is_violation:
             settled.append(finding)
             continue
@@ -383,6 +395,17 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
                 Probe(finding, sorted_on, "order", f"SELECT 1 FROM {source} ORDER BY {key} LIMIT 1")
             )
     return found
+
+
+def _filter_indexed(finding: ScanFinding, schema: Schema) -> bool:
+    """Whether an index leads with a column the Filter restricts: production may read it, or
+    combine it with the range's index, rather than every row of the key."""
+    alias = finding.alias or finding.table
+    return any(
+        _columns(conjunct, finding.table, schema)
+        for conjunct in top_level(finding.filter or "", "AND")
+        if _local(conjunct, alias) and _conjunct_kind(conjunct) is None
+    )
 
 
 def _led_elsewhere(finding: ScanFinding, schema: Schema) -> bool:

@@ -112,15 +112,16 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         lines.append(f"    filter:  {mask_plan_expression(finding.filter)}")
     if finding.join_filter:
         lines.append(f"    join:    {mask_plan_expression(finding.join_filter)}")
-    if finding.index_condition and finding.rule is Rule.SORT_RANGE:
+    if finding.index_condition and (finding.rule is Rule.SORT_RANGE or finding.filtered_range):
         condition = mask_plan_expression(finding.index_condition)
         lines.append(f"    range:   {finding.index_name or 'an index'} finds {condition}")
     if finding.sort_key:
         lines.append(f"    order:   {', '.join(finding.sort_key)} (under a LIMIT)")
     if finding.sorted_rows is not None:
         typical, busiest = finding.sorted_rows
+        verb = "reads:  " if finding.filtered_range else "sorts:  "
         lines.append(
-            f"    sorts:   in production, {typical:,} rows per call for a typical key, "
+            f"    {verb} in production, {typical:,} rows per call for a typical key, "
             f"{busiest:,} for the busiest (production's column statistics)"
         )
     alias = "" if statement.alias == "default" else f" [database {statement.alias}]"

@@ -346,7 +346,7 @@ def candidates(
         served = _outside_ors(finding.filter)
         equality, ranges = filter_columns(served, known)
         equality = [*function_columns(served, known), *equality]
-    if finding.rule is Rule.SORT_RANGE and finding.index_condition:
+    if (finding.rule is Rule.SORT_RANGE or finding.filtered_range) and finding.index_condition:
         # The index's condition first, then the filter, then the order: one index for all.
         found_equality, found_ranges = filter_columns(finding.index_condition, known)
         equality = [*found_equality, *(c for c in equality if c not in found_equality)]

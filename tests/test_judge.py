@@ -15,6 +15,7 @@ from pytest_indexguard import judge
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import analyze, is_cross_table_or, top_level
 from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
+from pytest_indexguard.suggest import ModelIndex, candidates
 
 JUDGE_DIR = Path(__file__).parent / "plans" / "judge"
 FILES = sorted(JUDGE_DIR.glob("pg*/*.json"))
@@ -157,6 +158,46 @@ def test_a_sorted_index_range_is_judged_by_production_shape(major: int) -> None:
     assert judge.settle([found], Schema(), plan, {}, None) == []
     unknown = judge.Production(rows={}, columns={}, threshold=1_000)
     assert judge.settle([found], Schema(), plan, {}, unknown) == []
+
+
+@pytest.mark.parametrize("major", [15, 18])
+def test_a_filtered_index_range_is_judged_by_production_shape(major: int) -> None:
+    """One queue's tickets of the last day through the queue_id index alone: every ticket of
+    the queue is read to keep a few. Not a full scan on any plan; a violation when production's
+    queue holds many tickets (a baby tracker's feedings of one child, 100,000 read for 480)."""
+    data = _load(JUDGE_DIR / f"pg{major}" / "filtered_range_of_a_key.json")
+    plan, schema = data["plan"], _schema(data)
+    assert analyze(plan, None, leading=schema.leading_of, joined_ranges=True) == []
+    [found] = analyze(plan, None, sorted_ranges=True)
+    assert (found.filtered_range, found.rule, found.table) == (True, None, "rc_ticket")
+    table = "rc_ticket"
+
+    def production(n_distinct: float, frequency: float | None = None) -> judge.Production:
+        shape = ColumnShape(n_distinct=n_distinct, max_frequency=frequency)
+        return judge.Production(
+            rows={table: 500_000}, columns={table: {"queue_id": shape}}, threshold=1_000
+        )
+
+    # Ten queues: 50,000 tickets read per call to keep a day's.
+    [busy] = judge.settle([found], schema, plan, {}, production(10))
+    assert (busy.rule, busy.sorted_rows) == (Rule.FILTER, (50_000, 50_000))
+    # The range's key then the filter's column: one index for both (verified on the database).
+    assert candidates(busy, ModelIndex())[0].columns == ("queue_id", "created")
+    # 5,000 queues: 100 tickets a call, under the threshold; unknown shape: no verdict.
+    assert judge.settle([found], schema, plan, {}, production(5_000)) == []
+    assert judge.settle([found], schema, plan, {}, None) == []
+    # An index that leads with the filter's column: production may use it instead.
+    created = IndexInfo(
+        table=table,
+        name="rc_ticket_created",
+        columns=("created",),
+        unique=False,
+        primary=False,
+        partial=False,
+        keys=("created",),
+    )
+    indexed = Schema.of([*schema.indexes, created], extensions=())
+    assert judge.settle([found], indexed, plan, {}, production(10)) == []
 
 
 @pytest.mark.parametrize("major", [15, 18])
