@@ -113,6 +113,8 @@ class GuardPlugin:
         self.config = config
         # Only the process that prints the summary gathers results and writes files.
         self.is_worker = is_xdist_worker(config)
+        # Whether a test's call phase is running: reports made meanwhile are subtests'.
+        self._in_call = False
         if config.pluginmanager.hasplugin("xdist") and not self.is_worker:
             config.pluginmanager.register(XdistHooks(session), "indexguard-xdist")
 
@@ -158,8 +160,12 @@ class GuardPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
-        with self.guard.watching("call"):
-            result = yield
+        self._in_call = True
+        try:
+            with self.guard.watching("call"):
+                result = yield
+        finally:
+            self._in_call = False
         message = self.session.failure()
         if message is not None:
             pytest.fail(message, pytrace=False)
@@ -171,7 +177,9 @@ class GuardPlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         run = self.guard.current
-        if run is None:
+        if run is None or (self._in_call and report.when == "call"):
+            # A subtest's report, made while the test still runs (unittest's subTest, the
+            # subtests fixture): the test's own call report comes after, with everything.
             return report
         if report.when == "call" and call.excinfo is not None:
             message = self.session.also_failed(run)
