@@ -166,8 +166,13 @@ class Guard:
         if plans is None:
             plans = self.plans[connection.alias] = {}
         statement = plans.get(sql)
-        if statement is not None and statement.variants is not None:
-            statement = statement.variants.get(pattern_shape(params, many))
+        if statement is not None:
+            if statement.variants is not None:
+                statement = statement.variants.get(
+                    shape(params, many, patterned=statement.patterned)
+                )
+            elif statement is not _NOT_CHECKED and _has_null(params, many):
+                statement = None  # planned with values: a NULL may be planned otherwise
         if statement is None:
             statement = self._inspect(connection, plans, sql, params, many)
             if statement is None:
@@ -331,16 +336,41 @@ class Guard:
             statement.plan_lines = tuple(self._ask(lambda: backend.render(explained.plan), []))
         else:
             statement.plan = None
-        if _PATTERN_PARAMETER.search(sql):
-            holder = plans.get(sql)
-            if holder is None or holder.variants is None:
-                holder = Statement(alias=alias, sql=sql, findings=(), plan=None, variants={})
-                self._cache(plans, sql, holder)
-            assert holder.variants is not None
-            holder.variants[pattern_shape(params, many)] = statement
-        else:
-            self._cache(plans, sql, statement)
+        self._cache_variant(plans, statement, shape(params, many, patterned=_patterned(sql)))
         return statement
+
+    def _cache_variant(
+        self,
+        plans: dict[str, Statement],
+        statement: Statement,
+        key: tuple[tuple[str, ...], tuple[int, ...]],
+    ) -> None:
+        """Cache the statement by its SQL text, or, when its verdict may depend on the values
+        (a pattern; a NULL among them), as the variant of its shape: whichever test first sends
+        a NULL or a value, each gets the verdict of its own kind of value."""
+        sql = statement.sql
+        patterned = _patterned(sql)
+        existing = plans.get(sql)
+        if not patterned and not key[1] and (existing is None or existing.variants is None):
+            self._cache(plans, sql, statement)
+            return
+        if existing is not None and existing.variants is not None:
+            holder = existing
+        else:
+            variants: dict[tuple[tuple[str, ...], tuple[int, ...]], Statement] = {}
+            if existing is not None and existing is not _NOT_CHECKED:
+                variants[((), ())] = existing  # planned with values, none of them NULL
+            holder = Statement(
+                alias=statement.alias,
+                sql=sql,
+                findings=(),
+                plan=None,
+                variants=variants,
+                patterned=patterned,
+            )
+            self._cache(plans, sql, holder)
+        assert holder.variants is not None
+        holder.variants[key] = statement
 
     def _schema(self, alias: str, backend: Backend, raw: Any) -> Schema:
         """The alias's index catalog, read once (and again after a schema change); without
@@ -562,6 +592,30 @@ _INSERT_INTO = re.compile(r'\s*INSERT\s+INTO\s+[`"]?([^\s`"(]+)', re.IGNORECASE)
 _PATTERN_PARAMETER = re.compile(
     r"(?:\bLIKE|\bSIMILAR\s+TO|~~?\*?)\s*(?:UPPER\(|LOWER\()?\s*%s", re.IGNORECASE
 )
+
+
+def shape(params: Any, many: bool, patterned: bool) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """What of the parameters' values a plan may depend on: the kind of each pattern, and
+    which values are NULL."""
+    first = first_parameters(params, many)
+    values = list(first.values()) if isinstance(first, dict) else first
+    nulls: tuple[int, ...] = ()
+    if isinstance(values, list | tuple) and None in values:
+        nulls = tuple(i for i, value in enumerate(values) if value is None)
+    return (pattern_shape(params, many) if patterned else (), nulls)
+
+
+def _patterned(sql: str) -> bool:
+    return _PATTERN_PARAMETER.search(sql) is not None
+
+
+def _has_null(params: Any, many: bool) -> bool:
+    first = first_parameters(params, many) if many else params
+    if isinstance(first, list | tuple):
+        return None in first
+    if isinstance(first, dict):
+        return None in first.values()
+    return False
 
 
 def pattern_shape(params: Any, many: bool) -> tuple[str, ...]:

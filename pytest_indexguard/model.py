@@ -111,8 +111,13 @@ class Statement:
     _identities: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     suggestions: dict[ScanFinding, Suggestion | None] = field(default_factory=dict, repr=False)
     # For a statement whose plan depends on its parameters' values (a LIKE pattern with or
-    # without a leading wildcard), the cache entry holds one Statement per kind of value.
-    variants: dict[tuple[str, ...], Statement] | None = field(default=None, repr=False)
+    # without a leading wildcard; a NULL, which PostgreSQL folds away: ``col = NULL`` reads no
+    # row), the cache entry holds one Statement per shape of the values (``guard.shape``).
+    variants: dict[tuple[tuple[str, ...], tuple[int, ...]], Statement] | None = field(
+        default=None, repr=False
+    )
+    # Whether its parameters include a pattern (their kind is part of the shape).
+    patterned: bool = False
 
     def __post_init__(self) -> None:
         self.violations = tuple(f for f in self.findings if f.is_violation)

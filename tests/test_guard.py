@@ -195,3 +195,25 @@ def test_an_engine_no_backend_checks_is_named_in_the_summary() -> None:
         "not checked: database 'legacy' (Oracle): indexguard checks PostgreSQL, SQLite, MySQL "
         "and MariaDB"
     ) in lines
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first", [None, "ping"], ids=["null first", "value first"])
+def test_a_null_and_a_value_get_the_verdict_of_their_own_kind(
+    guard: Guard, first: str | None
+) -> None:
+    """PostgreSQL plans ``col = NULL`` as no read at all (One-Time Filter: false) and a value as
+    a full scan: the first execution's values must not decide for the other kind, whichever
+    test sends which first."""
+    sql = f'SELECT "id" FROM "upstream_webhookdelivery" WHERE "{UNINDEXED}" = %s'
+    second = "ping" if first is None else None
+    with guard.watching("call"), connection.cursor() as cursor:
+        for value in (first, second, first, second):
+            cursor.execute(sql, [value])
+    run = guard.current
+    assert run is not None
+    [occurrence] = run.occurrences
+    assert occurrence.finding.rule is Rule.FILTER
+    assert occurrence.executions == 2  # the two executions with a value, not the NULL ones
+    assert guard.totals.explained == 2  # one plan per kind of value, then the cache
+    assert guard.totals.checked == 4
