@@ -51,7 +51,9 @@ class Probe:
     column: str
     # "join": an index on the join key, which spares the read only when the other side of the
     # join is restricted to few rows of its own (``driven``).
-    kind: Literal["condition", "order", "join"]
+    # "or": an OR of conditions, each on a column that leads an index: served when the plan
+    # combines those indexes (BitmapOr).
+    kind: Literal["condition", "order", "join", "or"]
     sql: str
 
 
@@ -357,17 +359,19 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
     source = f"{quote_identifier(table)} AS {quote_identifier(alias)}"
     found = []
     if finding.filter and finding.index_condition is None:
-        conjuncts = top_level(finding.filter, "AND")
-        if len(conjuncts) > 1 or len(top_level(conjuncts[0], "OR")) == 1:
-            for conjunct in conjuncts:
-                if len(top_level(conjunct, "OR")) > 1 or not _local(conjunct, alias):
-                    continue
-                for column in _columns(conjunct, table, schema):
-                    found.append(
-                        Probe(
-                            finding, column, "condition", f"SELECT 1 FROM {source} WHERE {conjunct}"
-                        )
-                    )
+        for conjunct in top_level(finding.filter, "AND"):
+            if not _local(conjunct, alias):
+                continue
+            if len(top_level(conjunct, "OR")) > 1:
+                served = _or_columns(conjunct, table, schema)
+                if served:
+                    sql = f"SELECT 1 FROM {source} WHERE {conjunct}"
+                    found.append(Probe(finding, ",".join(served), "or", sql))
+                continue
+            for column in _columns(conjunct, table, schema):
+                found.append(
+                    Probe(finding, column, "condition", f"SELECT 1 FROM {source} WHERE {conjunct}")
+                )
     if (
         finding.join_filter
         and not finding.joined
@@ -427,6 +431,20 @@ def _led_elsewhere(finding: ScanFinding, schema: Schema) -> bool:
     return False
 
 
+def _or_columns(conjunct: str, table: str, schema: Schema) -> list[str]:
+    """For an OR whose every side compares a column that leads an index in a way an index
+    serves (``id IN (...) OR parent_id IN (...)``): one such column per side; else nothing."""
+    columns = []
+    for branch in top_level(conjunct, "OR"):
+        if _conjunct_kind(branch) is not None:
+            return []
+        led = _columns(branch, table, schema)
+        if not led:
+            return []
+        columns.append(led[0])
+    return columns
+
+
 def _columns(conjunct: str, table: str, schema: Schema) -> list[str]:
     """Columns of ``table`` that lead one of its indexes and that ``conjunct`` restricts."""
     names = {index.leading for index in schema.on(table) if index.leading}
@@ -466,6 +484,8 @@ def _serves(probe: Probe, answer: Any, schema: Schema) -> bool:
     """Whether the probe's plan reads the table through an index that leads with the column:
     with an Index Cond on it, or (for an order) without sorting."""
     nodes = list(walk_nodes(root_plan(answer)))
+    if probe.kind == "or":
+        return any(_combines(node, probe, schema) for node in nodes)
     if probe.kind == "order":
         if any(node.get("Node Type") in ("Sort", "Incremental Sort") for node in nodes):
             return False
@@ -480,6 +500,28 @@ def _serves(probe: Probe, answer: Any, schema: Schema) -> bool:
         if _leads(schema, probe.finding.table, node.get("Index Name"), probe.column):
             return True
     return False
+
+
+def _combines(node: Mapping[str, Any], probe: Probe, schema: Schema) -> bool:
+    """A BitmapOr whose every member reads an index of the table with a condition of its own:
+    each side of the OR found by its index, none read whole."""
+    if node.get("Node Type") != "BitmapOr":
+        return False
+    members = [m for m in node.get("Plans", ()) or () if isinstance(m, Mapping)]
+    names = {index.name for index in schema.on(probe.finding.table)}
+    return bool(members) and all(
+        m.get("Node Type") == "Bitmap Index Scan"
+        and isinstance(m.get("Index Cond"), str)
+        and m.get("Index Name") in names
+        and not _non_leading(m, schema)
+        for m in members
+    )
+
+
+def _non_leading(scan: Mapping[str, Any], schema: Schema) -> bool:
+    index = schema.index(scan.get("Index Name"))
+    first = index.leading if index is not None else None
+    return first is None or not mentions(str(scan.get("Index Cond")), first)
 
 
 def _leads(schema: Schema, table: str, name: Any, column: str) -> bool:

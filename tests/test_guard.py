@@ -217,3 +217,26 @@ def test_a_null_and_a_value_get_the_verdict_of_their_own_kind(
     assert occurrence.executions == 2  # the two executions with a value, not the NULL ones
     assert guard.totals.explained == 2  # one plan per kind of value, then the cache
     assert guard.totals.checked == 4
+
+
+@pytest.mark.django_db
+def test_an_or_whose_every_side_an_index_serves_is_no_full_read() -> None:
+    """Planned as it runs on a few rows (mode planner), an OR of indexed columns is a Seq Scan
+    with the OR in its Filter; at scale PostgreSQL combines the two indexes (BitmapOr). The
+    probe plans the OR alone: served. An OR with a side no index serves stays a finding."""
+    guard = Guard(Settings(enabled=True, check_test_code=True, mode="planner"), REPO)
+    guard.begin_test("tests/test_guard.py::inner", Policy())
+    try:
+        with guard.watching("call"):
+            served = Q(pk__in=[1, 2]) | Q(status="retrying")
+            list(WebhookDelivery.objects.filter(served, **{UNINDEXED: "ping"}))
+            run = guard.current
+            assert run is not None
+            assert run.occurrences == []
+            unserved = Q(pk__in=[1, 2]) | Q(**{UNINDEXED: "ping"})
+            list(WebhookDelivery.objects.filter(unserved))
+        [occurrence] = run.occurrences
+        assert occurrence.finding.table == "upstream_webhookdelivery"
+    finally:
+        guard.end_test()
+        guard.capture.uninstall()
