@@ -359,7 +359,7 @@ def candidates(
     ranges = [c for c in ranges if models.indexable(table, c)]
     # Low-cardinality columns (booleans) after the others: (customer, enabled), not the reverse.
     equality.sort(key=lambda column: models.is_boolean(table, column))
-    keys = finding.sort_key
+    keys = _ordered_keys(finding.sort_key, sql)
     if not keys and finding.index_name and finding.filter and sql and (equality or ranges):
         # An index walked for its order: the filter's columns then that order. With nothing in
         # the filter an index serves (a pattern, say), the order alone would not help.
@@ -426,6 +426,24 @@ def function_columns(expression: str, known: list[str]) -> list[str]:
 
 _ORDER_BY = re.compile(r"\bORDER\s+BY\s+", re.IGNORECASE)
 _ORDER_END = re.compile(r"\s+(?:LIMIT|OFFSET|FETCH|FOR)\b|\)", re.IGNORECASE)
+
+
+_DISTINCT = re.compile(r"\bSELECT\s+DISTINCT\b", re.IGNORECASE)
+
+
+def _ordered_keys(keys: tuple[str, ...], sql: str | None) -> tuple[str, ...]:
+    """The sort keys an index should give: those of the ORDER BY. The sort under a DISTINCT
+    lists the ORDER BY's keys then every other selected column (to find the duplicates); an
+    index on all of them serves nothing better than one on the ORDER BY's."""
+    if not keys or not sql or not _DISTINCT.search(sql):
+        return keys
+    found = list(_ORDER_BY.finditer(sql))
+    if not found:
+        return ()
+    rest = sql[found[-1].end() :]
+    end = _ORDER_END.search(rest)
+    terms = [t for t in (rest[: end.start()] if end else rest).split(",") if t.strip()]
+    return keys[: len(terms)]
 
 
 def order_by_keys(sql: str, table: str) -> tuple[str, ...]:

@@ -264,6 +264,35 @@ def test_the_equality_columns_then_the_order_are_a_candidate() -> None:
     ]
 
 
+def test_the_sort_of_a_distinct_gives_the_order_by_keys_only() -> None:
+    """The Sort under a DISTINCT lists the ORDER BY's keys, then every selected column: the
+    suggestion is the ORDER BY's (a review list's newest first, 14 columns before)."""
+    finding = ScanFinding(
+        table="upstream_integrationlog",
+        node_type="Seq Scan",
+        rule=Rule.SORT_LIMIT,
+        sort_key=(
+            "upstream_integrationlog.start_time DESC",
+            "upstream_integrationlog.id",
+            "upstream_integrationlog.message",
+            "upstream_integrationlog.status",
+        ),
+    )
+    sql = (
+        'SELECT DISTINCT "upstream_integrationlog"."id", "upstream_integrationlog"."message" '
+        'FROM "upstream_integrationlog" ORDER BY "upstream_integrationlog"."start_time" DESC '
+        "LIMIT 20"
+    )
+    assert [c.columns for c in candidates(finding, ModelIndex(), sql)] == [("-start_time",)]
+    plain = sql.replace("SELECT DISTINCT", "SELECT")
+    assert candidates(finding, ModelIndex(), plain)[0].columns == (
+        "-start_time",
+        "id",
+        "message",
+        "status",
+    )
+
+
 @pytest.mark.parametrize(
     ("expression", "equality", "ranges"),
     [
