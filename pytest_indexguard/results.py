@@ -14,9 +14,11 @@ the entries of the tests that ran.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -256,6 +258,7 @@ class Results:
                 "min_rows": settings.min_rows,
                 "baseline": str(settings.baseline) if settings.baseline else None,
                 "check_test_code": settings.check_test_code,
+                **verdict_settings(settings),
             },
             "summary": {
                 **summary,
@@ -320,6 +323,27 @@ class Results:
             lines.append("")
             lines.append(f"{len(self.unused)} `indexguard_allow` markers allowed nothing.")
         return "\n".join(lines) + "\n"
+
+
+def verdict_settings(settings: Settings) -> dict[str, Any]:
+    """The settings besides mode, tables, min-rows and test code that change a verdict, as the
+    JSON report records them for ``merge`` to compare: declared sizes (with where each came
+    from, the ini or the stats file), production's column statistics (the stats file's and
+    ``indexguard_distinct``'s, as a digest: they can be large), the unservable severity and the
+    tables presumed small."""
+    columns = {
+        table: {column: list(astuple(shape)) for column, shape in sorted(shapes.items())}
+        for table, shapes in sorted(settings.columns.items())
+    }
+    digest = hashlib.sha256(json.dumps(columns, sort_keys=True).encode()).hexdigest()[:16]
+    return {
+        "table_rows": {
+            table: [rows, source] for table, (rows, source) in sorted(settings.table_rows.items())
+        },
+        "columns": digest if columns else None,
+        "unservable": settings.unservable,
+        "small_tables": sorted(settings.small_tables),
+    }
 
 
 def _record_order(record: ViolationRecord) -> tuple[str, str, str, str]:
