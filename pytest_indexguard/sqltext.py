@@ -249,7 +249,7 @@ def mask_message(message: str, parameters: Any = None) -> str:
     """A database's error message with no parameter value in it: what it quotes of the statement
     (bound, so holding the values) masked, every string literal masked, and every text of the
     statement's parameters masked wherever else it appears."""
-    text = _NEAR.sub("near '...'", message)
+    text = _NEAR.sub("near <the statement, not shown>", message)
     text = _QUOTED_LITERAL.sub('"?"', text)
     text = _QUOTED.sub("'?'", text)
     text = _QUOTED_VALUE.sub(': "?"', text)
