@@ -56,7 +56,7 @@ GROUP_FIELDS = (
     "origin",
 )
 # Fields of one hit: what differs between the tests and call sites of one violation.
-HIT_FIELDS = ("test", "call_site", "executions", "marker", "expired_marker")
+HIT_FIELDS = ("test", "call_site", "built_at", "executions", "marker", "expired_marker")
 
 
 class MarkerUse(TypedDict):
@@ -224,6 +224,9 @@ class Results:
             if record["test"] not in group["tests"]:
                 group["tests"].append(record["test"])
             site = record["call_site"]
+            if site is not None and record.get("built_at"):
+                # A lazy QuerySet: where it was evaluated, and where it was built.
+                site = {**site, "built_at": record["built_at"]}
             if site is not None and site not in group["call_sites"]:
                 group["call_sites"].append(site)
             for key_name in ("marker", "expired_marker"):
@@ -302,6 +305,12 @@ class Results:
                 continue
             site = group["call_sites"][0] if group["call_sites"] else None
             where = f"`{site['path']}:{site['line']}` in `{site['function']}`" if site else ""
+            built = site.get("built_at") if site else None
+            if built:
+                where += (
+                    f" (QuerySet built at `{built['path']}:{built['line']}` in "
+                    f"`{built['function']}`)"
+                )
             lines.append(f"- **{group['table']}**: {group['node']} {where}")
             lines.append(f"  - `{_short(group['sql'], 160)}`")
             if group["suggestion"]:

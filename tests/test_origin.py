@@ -290,6 +290,27 @@ def test_test_code_and_migrations_do_not_fail(
     assert results
     assert {r["properties"]["status"] for r in results} == {"new"}
     assert not {r["properties"]["table"] for r in results} & {"ledger_entry", "django_migrations"}
+    # A QuerySet the application built and the test evaluated: both lines, in SARIF and JSON.
+    built = project_line("shop/services.py", "return Customer.objects.filter(city=city)")
+    evaluated = line_of(ORIGINS, 'assert list(services.customers_in("Oslo")) == [oslo]')
+    [result] = [
+        r
+        for r in results
+        if r["locations"][0]["physicalLocation"]["region"]["startLine"] == evaluated
+    ]
+    assert result["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "shop/services.py"
+    )
+    assert result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == built
+    assert f"QuerySet built at shop/services.py:{built} in customers_in" in (
+        result["message"]["text"]
+    )
+    sites = [site for g in groups for site in g["call_sites"] if site["line"] == evaluated]
+    assert sites[0]["built_at"] == {
+        "path": "shop/services.py",
+        "line": built,
+        "function": "customers_in",
+    }
 
     assert (
         f"Not failed (distinct statements): {len(test_code)} issued by test code, "
