@@ -40,6 +40,7 @@ from pytest_indexguard.results import (
     write_outputs,
 )
 from pytest_indexguard.summary import Summary
+from pytest_indexguard.words import count_of, need
 
 # Settings that change verdicts, in the words a refusal names them: every job must have run
 # with the same ones.
@@ -205,14 +206,14 @@ def merge(options: Options) -> Outcome:
         if results.failing_tests():
             code = 1
             lines.append(
-                f"indexguard: {len(results.failing_tests())} tests need a new full scan of a "
+                f"indexguard: {need(len(results.failing_tests()))} a new full scan of a "
                 "watched table"
             )
         if options.fail_stale and results.stale():
             code = 1
             count = len(results.stale())
             lines.append(
-                f"indexguard: {count} stale baseline {'entry' if count == 1 else 'entries'} "
+                f"indexguard: {count_of(count, 'stale baseline entry', 'stale baseline entries')} "
                 "(--fail-stale); remove them with --update-baseline"
             )
     if errors:

@@ -12,6 +12,7 @@ from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import cast_columns, mask_plan_expression, normalise, shorten
 from pytest_indexguard.suggest import Suggestion
 from pytest_indexguard.summary import Summary
+from pytest_indexguard.words import count_of
 
 # Which test runner the words are for: the remedies name its markers or decorators and options.
 Runner = Literal["pytest", "django"]
@@ -330,9 +331,9 @@ def verdict_lines(
     if counts:
         failing = len(results.failing_tests())
         outcome = (
-            f"{failing} tests with new ones, recorded in the baseline"
+            f"{count_of(failing, 'test')} with new ones, recorded in the baseline"
             if settings.update_baseline
-            else f"{failing} failing tests"
+            else count_of(failing, "failing test")
         )
         lines.append(f"violations by table, distinct statements ({outcome}):")
         for table, table_counts in sorted(counts.items()):
@@ -421,7 +422,7 @@ def header_line(settings: Settings) -> str:
     if settings.tables is None:
         tables = "every table"
     else:
-        tables = f"{len(settings.tables)} tables: " + ", ".join(sorted(settings.tables))
+        tables = f"{count_of(len(settings.tables), 'table')}: " + ", ".join(sorted(settings.tables))
     threshold = f", min-rows {settings.min_rows:,}" if settings.min_rows else ""
     test_code = ", test code checked" if settings.check_test_code else ""
     line = f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}{test_code}"

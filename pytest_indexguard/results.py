@@ -27,6 +27,7 @@ from pytest_indexguard.baseline import Entry
 from pytest_indexguard.config import Settings
 from pytest_indexguard.files import OutputError, append_text, write_json
 from pytest_indexguard.model import Status, ViolationRecord
+from pytest_indexguard.words import count_of, need
 
 REPORT_FORMAT = "pytest-indexguard report"
 # 2: each violation lists its "hits" (test, call site, executions, markers), and the report says
@@ -287,7 +288,7 @@ class Results:
         lines = ["## pytest-indexguard", ""]
         new = self.failing_tests()
         if new:
-            lines.append(f"**{len(new)} tests need a full scan of a watched table.**")
+            lines.append(f"**{need(len(new))} a full scan of a watched table.**")
         else:
             lines.append("No test needs a new full scan of a watched table.")
         lines.append("")
@@ -327,10 +328,15 @@ class Results:
         stale = self.stale()
         if stale:
             lines.append("")
-            lines.append(f"{len(stale)} stale baseline entries (nothing hits them any more).")
+            lines.append(
+                f"{count_of(len(stale), 'stale baseline entry', 'stale baseline entries')} "
+                f"(nothing hits {'it' if len(stale) == 1 else 'them'} any more)."
+            )
         if self.unused:
             lines.append("")
-            lines.append(f"{len(self.unused)} `indexguard_allow` markers allowed nothing.")
+            lines.append(
+                f"{count_of(len(self.unused), '`indexguard_allow` marker')} allowed nothing."
+            )
         return "\n".join(lines) + "\n"
 
 
@@ -396,7 +402,7 @@ def write_outputs(
     def write_baseline(path: Path, option: str) -> str:
         entries = results.new_baseline()
         state = "written" if baseline_module.write(path, entries, option=option) else "unchanged"
-        return f"baseline {state}: {path} ({len(entries)} entries)"
+        return f"baseline {state}: {path} ({count_of(len(entries), 'entry', 'entries')})"
 
     def write_report(path: Path, option: str) -> str:
         write_json(path, json_report(), option=option)

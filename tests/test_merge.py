@@ -220,7 +220,7 @@ def test_exit_codes_follow_pytest(tmp_path: Path, capsys: pytest.CaptureFixture[
     failing = write(tmp_path / "b.json", report(ran=["tests/test_b.py::t"], new=True))
     assert main(["merge", str(clean)]) == 0
     assert main(["merge", str(clean), str(failing)]) == 1
-    assert "1 tests need a new full scan" in capsys.readouterr().out
+    assert "1 test needs a new full scan" in capsys.readouterr().out
     # Recorded, the violation is known: the merge passes; the stale entry fails --fail-stale.
     path = tmp_path / "baseline.json"
     assert main(["merge", str(clean), str(failing), f"--baseline={path}", "--update-baseline"]) == 0

@@ -227,7 +227,7 @@ def test_an_expired_marker_is_named() -> None:
     scan = violation("seq_scan_filter", suggestion=STATUS_INDEX, decision=Decision(expired=mark))
     assert (
         """    marker:  @pytest.mark.indexguard_allow("upstream_webhookdelivery", """
-        """reason='was temporary', until="2020-01-31") expired on 2020-01-31: it no longer """
+        """reason="was temporary", until="2020-01-31") expired on 2020-01-31: it no longer """
         """allows this scan"""
     ) in failure_message([scan], verbose=0)
 
@@ -294,7 +294,7 @@ def results() -> Results:
 
 def test_verdict_lines(results: Results) -> None:
     assert verdict_lines(Settings(enabled=True), results) == [
-        "violations by table, distinct statements (1 failing tests):",
+        "violations by table, distinct statements (1 failing test):",
         "  upstream_alertrule: 1 stale",
         "  upstream_webhookdelivery: 2 new, 1 known, 1 allowed (5 executions)",
         "1 table with new full scans and no declared size. A table that stays small in "
@@ -310,7 +310,7 @@ def test_verdict_lines(results: Results) -> None:
         "[stale0000000000a]",
         "baseline entries kept as they are (not all of their tests ran): 1",
         """unused marker (allowed nothing): tests/test_b.py: @pytest.mark.indexguard_allow("""
-        """"upstream_customer", reason='old')""",
+        """"upstream_customer", reason="old")""",
     ]
     # With the test database's rows known, and a declared size: only the undeclared table.
     declared = Settings(enabled=True, table_rows={"upstream_alertrule": (5, "ini")})
@@ -370,14 +370,14 @@ def test_json_report(results: Results) -> None:
     )
     assert retry["suggestion"]["fields"] == ["status", "next_attempt_at"]
     assert report["violations"][3]["markers"] == [
-        """@pytest.mark.indexguard_allow("upstream_webhookdelivery", reason='export')"""
+        """@pytest.mark.indexguard_allow("upstream_webhookdelivery", reason="export")"""
     ]
     assert [e["fingerprint"] for e in report["stale"]] == ["stale0000000000a"]
     assert [e["fingerprint"] for e in report["unexercised"]] == ["kept00000000000b"]
     assert report["unused_markers"] == [
         {
             "node": "tests/test_b.py",
-            "marker": """@pytest.mark.indexguard_allow("upstream_customer", reason='old')""",
+            "marker": """@pytest.mark.indexguard_allow("upstream_customer", reason="old")""",
         }
     ]
     assert report["tests"] == {
@@ -392,7 +392,7 @@ def test_json_report(results: Results) -> None:
 def test_github_summary(results: Results) -> None:
     markdown = results.markdown()
     assert markdown.startswith(
-        "## pytest-indexguard\n\n**1 tests need a full scan of a watched table.**\n"
+        "## pytest-indexguard\n\n**1 test needs a full scan of a watched table.**\n"
     )
     assert (
         "| table | new | known | allowed | warned | below min-rows | small table | stale |"
@@ -403,8 +403,8 @@ def test_github_summary(results: Results) -> None:
     assert (
         "- **upstream_webhookdelivery**: Seq Scan `app/services.py:12` in `due_retries`" in markdown
     )
-    assert "1 stale baseline entries (nothing hits them any more)." in markdown
-    assert "1 `indexguard_allow` markers allowed nothing." in markdown
+    assert "1 stale baseline entry (nothing hits it any more)." in markdown
+    assert "1 `indexguard_allow` marker allowed nothing." in markdown
     clean = Results(Settings(enabled=True)).markdown()
     assert clean == "## pytest-indexguard\n\nNo test needs a new full scan of a watched table.\n\n"
 
@@ -424,7 +424,7 @@ def test_sarif(results: Results) -> None:
         {
             "kind": "inSource",
             "justification": (
-                """@pytest.mark.indexguard_allow("upstream_webhookdelivery", reason='export')"""
+                """@pytest.mark.indexguard_allow("upstream_webhookdelivery", reason="export")"""
             ),
         }
     ]
