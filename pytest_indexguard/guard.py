@@ -318,7 +318,11 @@ class Guard:
         for error in assessment.errors:
             self.internal_error(error)
         statement = Statement(
-            alias=alias, sql=sql, findings=tuple(assessment.findings), plan=explained.plan
+            alias=alias,
+            sql=sql,
+            findings=tuple(assessment.findings),
+            plan=explained.plan,
+            vendor=connection.vendor,
         )
         self.totals.informational.update(
             f.table for f in statement.findings if not f.is_violation and not f.sorted_range

@@ -110,6 +110,9 @@ class Statement:
     # For a statement whose plan depends on its parameters' values (a LIKE pattern with or
     # without a leading wildcard), the cache entry holds one Statement per kind of value.
     variants: dict[tuple[str, ...], Statement] | None = field(default=None, repr=False)
+    # Django's vendor of the connection ("postgresql", "sqlite", "mysql"): the advice the
+    # reports give is that database's.
+    vendor: str = "postgresql"
 
     def __post_init__(self) -> None:
         self.violations = tuple(f for f in self.findings if f.is_violation)

@@ -128,11 +128,13 @@ def test_failure_message_of_one_statement() -> None:
     assert lines[4] == "    order:   next_attempt_at (under a LIMIT)"
     assert lines[5].startswith('    sql:     SELECT <7 columns> FROM "upstream_webhookdelivery"')
     assert lines[6] == "    at:      app/services.py:12 in due_retries (3 executions)"
-    assert lines[7:10] == [
+    assert lines[7:11] == [
         '    index:   models.Index(fields=["status", "next_attempt_at"], '
         'name="webhookdeliv_status_next_a_idx") in upstream.WebhookDelivery.Meta.indexes',
         '    migrate: AddIndexConcurrently("webhookdelivery", models.Index(fields=["status", '
         '"next_attempt_at"], name="webhookdeliv_status_next_a_idx"))',
+        "             (from django.contrib.postgres.operations import AddIndexConcurrently; the "
+        "migration needs atomic = False)",
         "             (verified: planned with it, the full scan is gone)",
     ]
     assert lines[-2] == (
@@ -202,6 +204,33 @@ def test_the_marker_offered_names_every_table_of_the_failure() -> None:
     assert '`with indexguard.allow("upstream_customer", "upstream_webhookdelivery"):`' in message
     django = failure_message([retry, customer], verbose=0, runner="django")
     assert '@indexguard_allow("upstream_customer", "upstream_webhookdelivery", reason=' in django
+
+
+def test_one_index_for_both_directions_is_suggested_once() -> None:
+    """ORDER BY created and ORDER BY created DESC on one page: one plain index serves both,
+    so the second statement points at the first's suggestion instead of repeating it (under
+    the same name, with other fields)."""
+    ascending = delivery_index("webhookdeliv_created_idx", "created")
+    descending = delivery_index("webhookdeliv_created_idx", "-created")
+    first = violation("retry_queue_missing_index", suggestion=ascending)
+    second = violation("seq_scan_filter", suggestion=descending)
+    message = failure_message([first, second], verbose=0)
+    assert message.count("    index:   models.Index(") == 1, message
+    assert message.count("    migrate: ") == 1, message
+    assert (
+        "    index:   the index of [1] serves it too (an index is read in either direction)"
+        in message
+    )
+    mixed = delivery_index("webhookdeliv_status_created_idx", "status", "-created")
+    plain = delivery_index("webhookdeliv_status_created_idx", "status", "created")
+    message = failure_message(
+        [
+            violation("retry_queue_missing_index", suggestion=plain),
+            violation("seq_scan_filter", suggestion=mixed),
+        ],
+        verbose=0,
+    )
+    assert message.count("    index:   models.Index(") == 2, message
 
 
 def test_without_a_working_index_the_message_says_so() -> None:
@@ -318,7 +347,7 @@ def test_verdict_lines(results: Results) -> None:
     assert "      upstream_webhookdelivery=N  # 12 rows in the test database" in lines
     update = Settings(enabled=True, update_baseline=True)
     assert verdict_lines(update, results)[0] == (
-        "violations by table, distinct statements (1 tests with new ones, recorded in the "
+        "violations by table, distinct statements (1 test with new ones, recorded in the "
         "baseline):"
     )
     assert verdict_lines(Settings(enabled=True), Results(Settings(enabled=True))) == [
