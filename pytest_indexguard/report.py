@@ -317,11 +317,17 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
     distinct = f"{len(summary.distinct):,}"
     if len(summary.distinct) >= DISTINCT_CAP:
         distinct += "+"
+    # Each count says what it counts: executions, distinct statements judged, EXPLAINs run, and
+    # the cache's entries, which hold the statements skipped too.
     lines.append(
-        f"statements checked: {summary.checked:,} ({distinct} distinct, "
-        f"{summary.explained:,} explained in {summary.round_trips:,} round trips)"
+        f"statements checked: {summary.checked:,} executions of {distinct} distinct statements "
+        f"(EXPLAIN run {_count(summary.explained, 'time')}, in "
+        f"{_count(summary.round_trips, 'round trip')})"
     )
-    cache = f"plan cache: {summary.cached:,} statements (at most {settings.cache_size:,} per alias)"
+    cache = (
+        f"plan cache: {_count(summary.cached, 'distinct statement')} remembered, checked or "
+        f"skipped (at most {settings.cache_size:,} per alias)"
+    )
     if summary.evictions:
         cache += f", {summary.evictions:,} dropped as the oldest"
     if summary.invalidations:
@@ -329,14 +335,20 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
     lines.append(cache)
     if summary.skipped_unwatched:
         lines.append(
-            f"not explained: {_count(summary.skipped_unwatched, 'statement')} that name no "
-            "watched table"
+            f"skipped: {_count(summary.skipped_unwatched, 'distinct statement')} that name no "
+            "watched table (never explained)"
         )
     lines.extend(verdict_lines(settings, results, summary.test_rows))
     if summary.informational:
+        # Other statements than the violations: a table can have both.
+        failing = set(results.table_counts())
+        tables = [
+            f"{table} (its other statements)" if table in failing else table
+            for table in sorted(summary.informational)
+        ]
         lines.append(
-            "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
-            + ", ".join(sorted(summary.informational))
+            "full scans no index can help, not failed (statements that read the whole table "
+            "by design: unfiltered reads, aggregates, LIMIT-bounded): " + ", ".join(tables)
         )
     if summary.unexplained:
         lines.append(f"not explained: {_count(len(summary.unexplained), 'distinct statement')}")

@@ -460,27 +460,33 @@ def test_sarif(results: Results) -> None:
 
 
 def test_summary_lines(results: Results) -> None:
-    summary = Summary(checked=1200, explained=30, round_trips=31, cached=30)
+    # With watched tables, the cache holds the statements skipped for naming none: every count
+    # says what it counts, so 30 distinct beside 42 cached and 12 skipped add up.
+    summary = Summary(checked=1200, explained=30, round_trips=31, cached=42, skipped_unwatched=12)
     summary.distinct.update(f"d{n}" for n in range(30))
     summary.unexplained["x"] = ("default", "SELECT * FROM t WHERE a = %s", "syntax error")
     summary.unsupported["legacy"] = PSYCOPG2
     summary.unsupported["oracle"] = "Oracle"
-    summary.informational.add("upstream_customer")
+    summary.informational.update({"upstream_customer", "upstream_webhookdelivery"})
     settings = Settings(enabled=True, tables=frozenset({"upstream_webhookdelivery", "typo"}))
     summary.watch_checks = 1
     summary.watched_present.add("upstream_webhookdelivery")
     summary.nearest["typo"] = "upstream_alertrule"
     lines = summary_lines(settings, summary, results)
-    assert lines[:3] == [
+    assert lines[:4] == [
         "indexguard: on, mode forced, watching 2 tables: typo, upstream_webhookdelivery",
-        "statements checked: 1,200 (30 distinct, 30 explained in 31 round trips)",
-        "plan cache: 30 statements (at most 10,000 per alias)",
+        "statements checked: 1,200 executions of 30 distinct statements (EXPLAIN run 30 times, "
+        "in 31 round trips)",
+        "plan cache: 42 distinct statements remembered, checked or skipped (at most 10,000 per "
+        "alias)",
+        "skipped: 12 distinct statements that name no watched table (never explained)",
     ]
     verdicts = verdict_lines(settings, results)
-    assert lines[3 : 3 + len(verdicts)] == verdicts
-    assert lines[3 + len(verdicts) :] == [
-        "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
-        "upstream_customer",
+    assert lines[4 : 4 + len(verdicts)] == verdicts
+    assert lines[4 + len(verdicts) :] == [
+        "full scans no index can help, not failed (statements that read the whole table by "
+        "design: unfiltered reads, aggregates, LIMIT-bounded): upstream_customer, "
+        "upstream_webhookdelivery (its other statements)",
         "not explained: 1 distinct statement",
         "  syntax error: SELECT * FROM t WHERE a = %s [default]",
         "warning: watched table typo exists in no checked database; did you mean "
