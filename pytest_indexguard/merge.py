@@ -261,7 +261,9 @@ def _difference(mine: Any, theirs: Any) -> tuple[str, str]:
 
         return entry(mine.get(key)), entry(theirs.get(key))
     if mine is None or theirs is None:
-        return ("none" if mine is None else repr(mine)), ("none" if theirs is None else repr(theirs))
+        return ("none" if mine is None else repr(mine)), (
+            "none" if theirs is None else repr(theirs)
+        )
     return repr(mine), repr(theirs)
 
 

@@ -99,7 +99,7 @@ def _mark_positions(sql: str) -> str:
                 out.append(char)
                 index += 1
                 continue
-            elif char == '"' or char == "`":
+            elif char in {'"', "`"}:
                 end = sql.find(char, index + 1)
                 end = len(sql) - 1 if end < 0 else end
                 out.append(sql[index : end + 1])

@@ -10,5 +10,5 @@ def count_of(number: int, singular: str, plural: str | None = None) -> str:
 
 
 def need(number: int, noun: str = "test") -> str:
-    """"1 test needs" or "2 tests need"."""
+    """ "1 test needs" or "2 tests need"."""
     return count_of(number, noun) + (" needs" if number == 1 else " need")

@@ -312,6 +312,6 @@ def test_stats_output_into_a_missing_directory_is_refused(tmp_path: Path) -> Non
         f"{str(target.parent)!r} does not exist"
     )
     assert not target.parent.exists()
-    with pytest.raises(OutputError, match="its directory .* does not exist"):
+    with pytest.raises(OutputError, match=r"its directory .* does not exist"):
         write_atomically(target, "{}\n", option="merge --report")
     assert not target.parent.exists()

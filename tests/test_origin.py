@@ -302,8 +302,8 @@ def test_test_code_and_migrations_do_not_fail(
         "shop/services.py"
     )
     assert result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == built
-    assert f"QuerySet built at shop/services.py:{built} in customers_in" in (
-        result["message"]["text"]
+    assert (
+        f"QuerySet built at shop/services.py:{built} in customers_in" in (result["message"]["text"])
     )
     sites = [site for g in groups for site in g["call_sites"] if site["line"] == evaluated]
     assert sites[0]["built_at"] == {

@@ -189,7 +189,8 @@ def test_candidates_put_booleans_after_other_equality_columns() -> None:
     ]
     assert found[0].model == "upstream.AlertRule"
     assert found[0].index_code() == (
-        'models.Index(fields=["customer", "enabled", "name"], name="alertrule_custome_ena_46e9_idx")'
+        'models.Index(fields=["customer", "enabled", "name"], '
+        'name="alertrule_custome_ena_46e9_idx")'
     )
     assert found[0].migration_code().startswith('AddIndexConcurrently("alertrule", models.Index(')
 

@@ -347,8 +347,7 @@ def test_verdict_lines(results: Results) -> None:
     assert "      upstream_webhookdelivery=N  # 12 rows in the test database" in lines
     update = Settings(enabled=True, update_baseline=True)
     assert verdict_lines(update, results)[0] == (
-        "violations by table, distinct statements (1 test with new ones, recorded in the "
-        "baseline):"
+        "violations by table, distinct statements (1 test with new ones, recorded in the baseline):"
     )
     assert verdict_lines(Settings(enabled=True), Results(Settings(enabled=True))) == [
         "violations: none"
