@@ -199,7 +199,14 @@ def merge(options: Options) -> Outcome:
         + (f", {len(results.gone)} baseline tests no longer exist" if results.gone else "")
     )
     lines.extend(verdict_lines(settings, results))
-    errors = _write(options, results, summary, rootdir=first.data["rootdir"], notes=lines)
+    errors = _write(
+        options,
+        results,
+        summary,
+        rootdir=first.data["rootdir"],
+        notes=lines,
+        recorded=first.data["settings"],
+    )
     lines.extend(f"indexguard: {error}" for error in errors)
     code = 0
     if not options.update_baseline:
@@ -335,11 +342,21 @@ def _write(
     *,
     rootdir: str,
     notes: list[str],
+    recorded: dict[str, Any],
 ) -> list[str]:
     """Every output asked for, each on its own; the errors, one line each."""
+
+    def report() -> dict[str, Any]:
+        # The settings every job ran with, as they recorded them (the column statistics'
+        # digest is not rebuilt here); the baseline is the merge's own.
+        data = results.json_report(counters, None, rootdir=rootdir)
+        same = {name: recorded[name] for name in SETTINGS if name in recorded}
+        data["settings"] = {**data["settings"], **same}
+        return data
+
     written, errors = write_outputs(
         results,
-        lambda: results.json_report(counters, None, rootdir=rootdir),
+        report,
         Path(rootdir),
         baseline=(
             (options.baseline, "merge --baseline")

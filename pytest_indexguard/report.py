@@ -334,8 +334,9 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
         cache += f", cleared {summary.invalidations} times by schema changes"
     lines.append(cache)
     if summary.skipped_unwatched:
+        verb = "names" if summary.skipped_unwatched == 1 else "name"
         lines.append(
-            f"skipped: {_count(summary.skipped_unwatched, 'distinct statement')} that name no "
+            f"skipped: {_count(summary.skipped_unwatched, 'distinct statement')} that {verb} no "
             "watched table (never explained)"
         )
     lines.extend(verdict_lines(settings, results, summary.test_rows))
