@@ -115,8 +115,18 @@ def _stats(arguments: argparse.Namespace) -> int:
         return 2
 
     from pytest_indexguard import stats as stats_module
-    from pytest_indexguard.files import OutputError, write_atomically
+    from pytest_indexguard.files import OutputError, check_directory, write_atomically
 
+    refusal = stats_module.not_postgresql(arguments.database_url)
+    if refusal is not None:
+        print(f"stats: {refusal}", file=sys.stderr)
+        return 2
+    if arguments.output is not None:
+        try:  # before reading a whole catalog
+            check_directory(arguments.output, option="stats --output")
+        except OutputError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
     try:
         data = stats_module.collect(arguments.database_url)
     except psycopg.Error as exc:

@@ -45,8 +45,8 @@ class Entry:
 def load(path: Path, *, missing_ok: bool, option: str = OPTION) -> dict[str, Entry]:
     """The entries of ``path`` by fingerprint. Every problem is one line naming ``option``: a
     usage error."""
-    if missing_ok and not os.path.lexists(path):
-        return {}
+    if missing_ok and (not os.path.lexists(path) or _empty(path)):
+        return {}  # a file to write: missing, or created empty for it (touch)
     data = read_document(
         path,
         option=option,
@@ -56,6 +56,13 @@ def load(path: Path, *, missing_ok: bool, option: str = OPTION) -> dict[str, Ent
         missing_hint="record one with --indexguard-update-baseline",
     )
     return parse(data, path, option=option)
+
+
+def _empty(path: Path) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def parse(data: dict[str, Any], path: Path, *, option: str = OPTION) -> dict[str, Entry]:

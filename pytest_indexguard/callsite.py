@@ -139,9 +139,12 @@ class CallSiteFinder:
                         call_site = self._view_site(frame)
         if migration:
             return Location(call_site, MIGRATION)
-        if application:
-            return Location(call_site, APPLICATION)
         mark = _first_mark(orm)
+        if application:
+            # A QuerySet that application code built elsewhere and a template, a view of the
+            # library or another function evaluates: both lines are the finding's.
+            built = self._built_elsewhere(mark, call_site)
+            return Location(call_site, APPLICATION, built_at=built)
         if mark is not None:
             origin, filename, line, function = mark
             built = CallSite(self._display(filename), line, function)
@@ -151,6 +154,16 @@ class CallSiteFinder:
                 return Location(built, origin)
             return Location(call_site, origin, built_at=built)
         return Location(call_site, TEST if test else APPLICATION)
+
+    def _built_elsewhere(self, mark: Mark | None, call_site: CallSite | None) -> CallSite | None:
+        """Where application code built the QuerySet, when not in the function that ran it."""
+        if mark is None or mark[0] != APPLICATION or call_site is None:
+            return None
+        _, filename, line, function = mark
+        built = CallSite(self._display(filename), line, function)
+        if (built.path, built.function) == (call_site.path, call_site.function):
+            return None
+        return built
 
     def _frames(self, frame: FrameType | None) -> Iterator[FrameType]:
         """The frames that led to the statement, innermost first. Code that asgiref runs in a

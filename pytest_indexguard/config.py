@@ -371,6 +371,11 @@ def resolve(config: OptionSource) -> Settings:
             "--indexguard-update-baseline: needs --indexguard-baseline=PATH (or the ini "
             "indexguard_baseline) to say which file to write"
         )
+    if update and baseline is not None and not baseline.parent.is_dir():
+        raise pytest.UsageError(
+            f"--indexguard-update-baseline: the directory of {str(baseline)!r} does not exist "
+            f"({baseline.parent})"
+        )
     cli_fail_stale = config.getoption("indexguard_fail_stale")
     ini_fail_stale = parse_bool("indexguard_fail_stale", config.getini("indexguard_fail_stale"))
     fail_stale = ini_fail_stale if cli_fail_stale is None else True

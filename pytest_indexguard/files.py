@@ -85,6 +85,8 @@ def read_document(
         raise pytest.UsageError(f"{option}: no such file {shown}; {missing_hint}") from None
     except ReadError as exc:
         raise pytest.UsageError(f"{option}: cannot use {shown}: {exc}") from None
+    if not text.strip():
+        raise pytest.UsageError(f"{option}: {shown} is empty; {missing_hint}")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -139,10 +141,10 @@ def write_atomically(path: Path, text: str, *, option: str = "output") -> None:
         except OSError as exc:
             raise OutputError(f"{option}: cannot write {shown}: {_why(exc)}") from None
         return
+    check_directory(path, option=option)
     mode = stat.S_IMODE(current.st_mode) if current is not None else 0o666 & ~_umask()
     temporary: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             os.fchmod(out.fileno(), mode)  # mkstemp creates 0600 whatever the umask
@@ -156,6 +158,16 @@ def write_atomically(path: Path, text: str, *, option: str = "output") -> None:
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
+
+
+def check_directory(path: Path, *, option: str) -> None:
+    """A file's directory must exist: no option creates one (a typo would make a directory
+    anywhere, as root a top-level one)."""
+    parent = path.expanduser().absolute().parent
+    if not parent.is_dir():
+        raise OutputError(
+            f"{option}: cannot write {str(path)!r}: its directory {str(parent)!r} does not exist"
+        )
 
 
 def write_json(path: Path, data: dict[str, Any], *, option: str) -> None:

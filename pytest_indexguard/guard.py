@@ -48,6 +48,7 @@ from pytest_indexguard.model import (
 from pytest_indexguard.origin import APPLICATION, MIGRATION, TEST
 from pytest_indexguard.policy import Decision, TestPolicy
 from pytest_indexguard.schema import Schema
+from pytest_indexguard.sqltext import mask_message
 from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
 from pytest_indexguard.summary import Summary
 
@@ -308,10 +309,10 @@ class Guard:
             explained = backend.explain(raw, text, forced=self.forced)
         except NotExplained as exc:
             self.totals.round_trips += 1
-            self._unexplained(key, str(exc))
+            self._unexplained(key, mask_message(str(exc), bound))
             return None
         except Exception as exc:  # a binding or connection problem of this statement
-            self._unexplained(key, f"{type(exc).__name__}: {exc}".strip())
+            self._unexplained(key, mask_message(f"{type(exc).__name__}: {exc}".strip(), bound))
             return None
         self.totals.explained += 1
         self.totals.round_trips += explained.round_trips
@@ -324,7 +325,11 @@ class Guard:
         for error in assessment.errors:
             self.internal_error(error)
         statement = Statement(
-            alias=alias, sql=sql, findings=tuple(assessment.findings), plan=explained.plan
+            alias=alias,
+            sql=sql,
+            findings=tuple(assessment.findings),
+            plan=explained.plan,
+            vendor=connection.vendor,
         )
         self.totals.informational.update(
             f.table for f in statement.findings if not f.is_violation and not f.sorted_range

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, cast
 
 import pytest
@@ -39,9 +40,20 @@ from pytest_indexguard.results import (
     write_outputs,
 )
 from pytest_indexguard.summary import Summary
+from pytest_indexguard.words import count_of, need
 
-# Settings that change verdicts: every job must have run with the same ones.
-SETTINGS = ("mode", "tables", "min_rows", "check_test_code")
+# Settings that change verdicts, in the words a refusal names them: every job must have run
+# with the same ones.
+SETTINGS = {
+    "mode": "mode",
+    "tables": "watched tables (indexguard_tables)",
+    "min_rows": "min-rows (indexguard_min_rows)",
+    "check_test_code": "test-code checking (indexguard_check_test_code)",
+    "table_rows": "table sizes (indexguard_table_rows, indexguard_stats)",
+    "columns": "column statistics (indexguard_distinct, or the stats file's)",
+    "unservable": "unservable (indexguard_unservable)",
+    "small_tables": "small tables (indexguard_small_tables)",
+}
 # Counters of the work each process did (plans explained, cache entries, round trips): they
 # depend on how the suite was split, as they do between a serial and an xdist run. The merged
 # report sums them over the jobs; they are the only fields in which it may differ from the
@@ -124,6 +136,12 @@ def _check_shape(data: dict[str, Any]) -> None:
         if not isinstance(data[key], kind):
             what = "an object" if kind is dict else f"a {kind.__name__}"
             raise TypeError(f'"{key}" must be {what}')
+    sizes = data["settings"].get("table_rows") or {}
+    if not isinstance(sizes, dict) or not all(
+        isinstance(v, list) and len(v) == 2 and isinstance(v[0], int) and isinstance(v[1], str)
+        for v in sizes.values()
+    ):
+        raise TypeError('"settings.table_rows" must map tables to [rows, source]')
     for key in ("ran", "gone"):
         if not all(isinstance(t, str) for t in data["tests"][key]):
             raise TypeError(f'"tests.{key}" must be a list of test ids')
@@ -181,21 +199,28 @@ def merge(options: Options) -> Outcome:
         + (f", {len(results.gone)} baseline tests no longer exist" if results.gone else "")
     )
     lines.extend(verdict_lines(settings, results))
-    errors = _write(options, results, summary, rootdir=first.data["rootdir"], notes=lines)
+    errors = _write(
+        options,
+        results,
+        summary,
+        rootdir=first.data["rootdir"],
+        notes=lines,
+        recorded=first.data["settings"],
+    )
     lines.extend(f"indexguard: {error}" for error in errors)
     code = 0
     if not options.update_baseline:
         if results.failing_tests():
             code = 1
             lines.append(
-                f"indexguard: {len(results.failing_tests())} tests need a new full scan of a "
+                f"indexguard: {need(len(results.failing_tests()))} a new full scan of a "
                 "watched table"
             )
         if options.fail_stale and results.stale():
             code = 1
             count = len(results.stale())
             lines.append(
-                f"indexguard: {count} stale baseline {'entry' if count == 1 else 'entries'} "
+                f"indexguard: {count_of(count, 'stale baseline entry', 'stale baseline entries')} "
                 "(--fail-stale); remove them with --update-baseline"
             )
     if errors:
@@ -213,12 +238,13 @@ def _check_consistent(shards: list[Shard]) -> None:
                 f"{shard.data['plugin_version']}, {str(first.path)!r} by "
                 f"{first.data['plugin_version']}: run every job with the same version"
             )
-        for name in SETTINGS:
+        for name, words in SETTINGS.items():
             mine, theirs = shard.data["settings"].get(name), first.data["settings"].get(name)
             if mine != theirs:
+                mine, theirs = _difference(mine, theirs)
                 raise MergeError(
-                    f"merge: {str(shard.path)!r} ran with {name} {mine!r}, {str(first.path)!r} "
-                    f"with {theirs!r}: every job must run with the same settings"
+                    f"merge: {str(shard.path)!r} ran with {words} {mine}, {str(first.path)!r} "
+                    f"with {theirs}: every job must run with the same settings"
                 )
         for test in shard.data["tests"]["ran"]:
             other = seen.setdefault(test, number)
@@ -228,6 +254,24 @@ def _check_consistent(shards: list[Shard]) -> None:
                     f"{str(shards[other].path)!r}; each test must run in one job only (or is the "
                     "same report given twice?)"
                 )
+
+
+def _difference(mine: Any, theirs: Any) -> tuple[str, str]:
+    """Two values of one setting, short enough for one line: of two mappings (declared sizes),
+    the first entry in which they differ."""
+    if isinstance(mine, dict) or isinstance(theirs, dict):
+        mine, theirs = mine or {}, theirs or {}
+        key = min(k for k in {*mine, *theirs} if mine.get(k) != theirs.get(k))
+
+        def entry(value: Any) -> str:
+            return f"{key}={value[0]:,} ({value[1]})" if value else f"no size for {key}"
+
+        return entry(mine.get(key)), entry(theirs.get(key))
+    if mine is None or theirs is None:
+        return ("none" if mine is None else repr(mine)), (
+            "none" if theirs is None else repr(theirs)
+        )
+    return repr(mine), repr(theirs)
 
 
 def _settings(recorded: dict[str, Any], options: Options) -> Settings:
@@ -245,6 +289,14 @@ def _settings(recorded: dict[str, Any], options: Options) -> Settings:
         update_baseline=options.update_baseline,
         fail_stale=options.fail_stale,
         check_test_code=bool(recorded.get("check_test_code")),
+        table_rows=MappingProxyType(
+            {
+                str(table): (int(value[0]), str(value[1]))
+                for table, value in (recorded.get("table_rows") or {}).items()
+            }
+        ),
+        unservable="warn" if recorded.get("unservable") == "warn" else "fail",
+        small_tables=frozenset(recorded.get("small_tables") or ()),
     )
 
 
@@ -290,11 +342,21 @@ def _write(
     *,
     rootdir: str,
     notes: list[str],
+    recorded: dict[str, Any],
 ) -> list[str]:
     """Every output asked for, each on its own; the errors, one line each."""
+
+    def report() -> dict[str, Any]:
+        # The settings every job ran with, as they recorded them (the column statistics'
+        # digest is not rebuilt here); the baseline is the merge's own.
+        data = results.json_report(counters, None, rootdir=rootdir)
+        same = {name: recorded[name] for name in SETTINGS if name in recorded}
+        data["settings"] = {**data["settings"], **same}
+        return data
+
     written, errors = write_outputs(
         results,
-        lambda: results.json_report(counters, None, rootdir=rootdir),
+        report,
         Path(rootdir),
         baseline=(
             (options.baseline, "merge --baseline")

@@ -118,6 +118,9 @@ class Statement:
     )
     # Whether its parameters include a pattern (their kind is part of the shape).
     patterned: bool = False
+    # Django's vendor of the connection ("postgresql", "sqlite", "mysql"): the advice the
+    # reports give is that database's.
+    vendor: str = "postgresql"
 
     def __post_init__(self) -> None:
         self.violations = tuple(f for f in self.findings if f.is_violation)

@@ -12,6 +12,7 @@ fails the test.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -39,7 +40,8 @@ class AllowMark:
     def describe(self) -> str:
         args = [f'"{t}"' for t in sorted(self.tables or ())]
         if self.reason is not None:
-            args.append(f"reason={self.reason!r}")
+            # Double quotes, as the table names and the date: the marker as one would write it.
+            args.append(f"reason={json.dumps(self.reason, ensure_ascii=False)}")
         if self.until is not None:
             args.append(f'until="{self.until.isoformat()}"')
         return f"@pytest.mark.{ALLOW_MARK}({', '.join(args)})"

@@ -12,6 +12,7 @@ from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import cast_columns, mask_plan_expression, normalise, shorten
 from pytest_indexguard.suggest import Suggestion
 from pytest_indexguard.summary import Summary
+from pytest_indexguard.words import count_of
 
 # Which test runner the words are for: the remedies name its markers or decorators and options.
 Runner = Literal["pytest", "django"]
@@ -38,9 +39,10 @@ def failure_message(
     if any(o.finding.rule is Rule.SORT_RANGE for o in occurrences):
         what = "a full scan or a sort of many rows"
     lines = [f"indexguard: {count} {noun} {what} of a watched table ({', '.join(tables)})"]
+    shown: dict[str, int] = {}  # each suggested index, by its code: the first block naming it
     for number, members in enumerate(groups, start=1):
         lines.append("")
-        lines.extend(_block(number, members, verbose=verbose))
+        lines.extend(_block(number, members, verbose=verbose, shown=shown))
     lines.append("")
     # Every table of the failure: the marker copied as offered must let the test pass.
     named = ", ".join(f'"{table}"' for table in tables) if tables else '"table"'
@@ -98,7 +100,13 @@ def _group(occurrences: Iterable[Occurrence]) -> list[list[Occurrence]]:
     return [groups[key] for key in sorted(groups)]
 
 
-def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[str]:
+def _block(
+    number: int,
+    members: Sequence[Occurrence],
+    *,
+    verbose: int,
+    shown: dict[str, int] | None = None,
+) -> list[str]:
     first = members[0]
     finding = first.finding
     statement = first.statement
@@ -146,11 +154,20 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         lines.append(f"    rows:    {first.table_rows:,} ({first.rows_source})")
     casts = _casts(first)
     if finding.rule is Rule.UNSERVABLE:
-        lines.extend(rewrite_lines(finding, casts))
+        lines.extend(rewrite_lines(finding, casts, vendor=statement.vendor))
     elif casts and (suggestion is None or suggestion.verified is False):
         lines.extend(_cast_lines(casts))
+    elif shown is not None and _index_key(suggestion) in shown:
+        # Two statements one index serves (ORDER BY created and ORDER BY created DESC): said
+        # once, where it is first suggested.
+        lines.append(
+            f"    index:   the index of [{shown[_index_key(suggestion)]}] serves it too "
+            "(an index is read in either direction)"
+        )
     else:
         lines.extend(suggestion_lines(suggestion, what=_what(finding)))
+        if shown is not None and _index_key(suggestion):
+            shown.setdefault(_index_key(suggestion), number)
     if finding.rule is not Rule.UNSERVABLE and "::binary" in (finding.filter or ""):
         # MySQL's LIKE BINARY next to a servable condition: the index above may not help.
         lines.append(f"    also:    {_REWRITES['binary-like']}")
@@ -158,6 +175,17 @@ def _block(number: int, members: Sequence[Occurrence], *, verbose: int) -> list[
         lines.append("    plan:")
         lines.extend("      " + line for line in statement.plan_lines)
     return lines
+
+
+def _index_key(suggestion: Suggestion | None) -> str:
+    """What makes two suggestions one index: the table and its columns, without their
+    direction when they all have one (an index on created serves ORDER BY created DESC)."""
+    if suggestion is None or suggestion.verified is False:
+        return ""
+    columns = suggestion.columns
+    if len({c.startswith("-") for c in columns}) == 1:
+        columns = tuple(c.lstrip("-") for c in columns)
+    return f"{suggestion.table}\0{','.join(columns)}"
 
 
 _SPLIT_THE_OR = (
@@ -182,8 +210,7 @@ _REWRITES = {
     "compared-per-row": "each row is compared with a sub-query's result: no index serves that; "
     "a repair or consistency pass reads the table whole by design (accept it with an allow "
     "marker), otherwise keep the compared value in a column and filter on that",
-    "regex": "a regular expression: no B-tree index serves it; a trigram GIN index does "
-    "(django.contrib.postgres, pg_trgm)",
+    "regex": "a regular expression: no B-tree index serves it",
     "wildcard": "a pattern with a leading wildcard: no B-tree index serves it",
     "contains": "a case-insensitive substring match (icontains): no B-tree index serves it",
     "binary-like": "LIKE BINARY (startswith, contains on MySQL/MariaDB): no index on a "
@@ -198,16 +225,31 @@ _REWRITES = {
 }
 
 
-def rewrite_lines(finding: ScanFinding, casts: Sequence[tuple[str, str]] = ()) -> list[str]:
+# What serves a substring, leading-wildcard or regular-expression match, by database: no
+# B-tree index does on any of them.
+_SEARCH_FIXES = {
+    "sqlite": "SQLite has no index for a substring match: search a full-text table (FTS5, "
+    "through a raw query), or filter on a column that holds the searched words or prefix",
+    "mysql": "a FULLTEXT index (MATCH ... AGAINST, through a raw query or a custom lookup) "
+    "for word searches; no MySQL/MariaDB index serves LIKE '%...%' or a regular expression",
+}
+
+
+def rewrite_lines(
+    finding: ScanFinding, casts: Sequence[tuple[str, str]] = (), *, vendor: str = "postgresql"
+) -> list[str]:
     """What helps a predicate no index serves as written: a rewrite, or the index type that
-    can serve it (never a B-tree index that cannot). An OR whose sides compare a cast column
-    needs more than the split: neither side can use the column's index."""
+    can serve it (never a B-tree index that cannot), on the statement's own database. An OR
+    whose sides compare a cast column needs more than the split: neither side can use the
+    column's index."""
     kind = finding.unservable or ""
     if kind == "or-across-tables" and casts:
         return [f"    why:     {_SPLIT_THE_OR}", *_cast_lines(casts)]
     lines = [f"    why:     {_REWRITES.get(kind, 'no index serves this predicate as written')}"]
     if kind in ("wildcard", "contains", "regex"):
-        if finding.trigram:
+        if vendor in _SEARCH_FIXES:
+            lines.append(f"    fix:     {_SEARCH_FIXES[vendor]}")
+        elif finding.trigram:
             lines.append(
                 '    fix:     a trigram GIN index, e.g. GinIndex(OpClass(Upper("field"), '
                 'name="gin_trgm_ops"), name="...") for icontains (pg_trgm is installed)'
@@ -215,7 +257,7 @@ def rewrite_lines(finding: ScanFinding, casts: Sequence[tuple[str, str]] = ()) -
         else:
             lines.append(
                 "    fix:     install pg_trgm (TrigramExtension() in a migration) and add a "
-                "trigram GIN index, or use full-text search"
+                "trigram GIN index (django.contrib.postgres), or use full-text search"
             )
     return lines
 
@@ -257,11 +299,18 @@ def suggestion_lines(suggestion: Suggestion | None, *, what: str = "the full sca
         if suggestion.verified
         else suggestion.note or "not verified"
     )
-    return [
+    lines = [
         f"    index:   {suggestion.describe()}",
         f"    migrate: {suggestion.migration_code()}",
-        f"             ({state})",
     ]
+    if lines[-1].startswith("    migrate: AddIndexConcurrently("):
+        # CREATE INDEX CONCURRENTLY cannot run in a transaction: Django's migrations do.
+        lines.append(
+            "             (from django.contrib.postgres.operations import AddIndexConcurrently; "
+            "the migration needs atomic = False)"
+        )
+    lines.append(f"             ({state})")
+    return lines
 
 
 def summary_lines(settings: Settings, summary: Summary, results: Results) -> list[str]:
@@ -269,26 +318,39 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
     distinct = f"{len(summary.distinct):,}"
     if len(summary.distinct) >= DISTINCT_CAP:
         distinct += "+"
+    # Each count says what it counts: executions, distinct statements judged, EXPLAINs run, and
+    # the cache's entries, which hold the statements skipped too.
     lines.append(
-        f"statements checked: {summary.checked:,} ({distinct} distinct, "
-        f"{summary.explained:,} explained in {summary.round_trips:,} round trips)"
+        f"statements checked: {summary.checked:,} executions of {distinct} distinct statements "
+        f"(EXPLAIN run {_count(summary.explained, 'time')}, in "
+        f"{_count(summary.round_trips, 'round trip')})"
     )
-    cache = f"plan cache: {summary.cached:,} statements (at most {settings.cache_size:,} per alias)"
+    cache = (
+        f"plan cache: {_count(summary.cached, 'distinct statement')} remembered, checked or "
+        f"skipped (at most {settings.cache_size:,} per alias)"
+    )
     if summary.evictions:
         cache += f", {summary.evictions:,} dropped as the oldest"
     if summary.invalidations:
         cache += f", cleared {summary.invalidations} times by schema changes"
     lines.append(cache)
     if summary.skipped_unwatched:
+        verb = "names" if summary.skipped_unwatched == 1 else "name"
         lines.append(
-            f"not explained: {_count(summary.skipped_unwatched, 'statement')} that name no "
-            "watched table"
+            f"skipped: {_count(summary.skipped_unwatched, 'distinct statement')} that {verb} no "
+            "watched table (never explained)"
         )
     lines.extend(verdict_lines(settings, results, summary.test_rows))
     if summary.informational:
+        # Other statements than the violations: a table can have both.
+        failing = set(results.table_counts())
+        tables = [
+            f"{table} (its other statements)" if table in failing else table
+            for table in sorted(summary.informational)
+        ]
         lines.append(
-            "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
-            + ", ".join(sorted(summary.informational))
+            "full scans no index can help, not failed (statements that read the whole table "
+            "by design: unfiltered reads, aggregates, LIMIT-bounded): " + ", ".join(tables)
         )
     if summary.unexplained:
         lines.append(f"not explained: {_count(len(summary.unexplained), 'distinct statement')}")
@@ -331,9 +393,9 @@ def verdict_lines(
     if counts:
         failing = len(results.failing_tests())
         outcome = (
-            f"{failing} tests with new ones, recorded in the baseline"
+            f"{count_of(failing, 'test')} with new ones, recorded in the baseline"
             if settings.update_baseline
-            else f"{failing} failing tests"
+            else count_of(failing, "failing test")
         )
         lines.append(f"violations by table, distinct statements ({outcome}):")
         for table, table_counts in sorted(counts.items()):
@@ -422,7 +484,7 @@ def header_line(settings: Settings) -> str:
     if settings.tables is None:
         tables = "every table"
     else:
-        tables = f"{len(settings.tables)} tables: " + ", ".join(sorted(settings.tables))
+        tables = f"{count_of(len(settings.tables), 'table')}: " + ", ".join(sorted(settings.tables))
     threshold = f", min-rows {settings.min_rows:,}" if settings.min_rows else ""
     test_code = ", test code checked" if settings.check_test_code else ""
     line = f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}{test_code}"

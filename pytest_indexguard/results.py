@@ -14,9 +14,11 @@ the entries of the tests that ran.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -25,6 +27,7 @@ from pytest_indexguard.baseline import Entry
 from pytest_indexguard.config import Settings
 from pytest_indexguard.files import OutputError, append_text, write_json
 from pytest_indexguard.model import Status, ViolationRecord
+from pytest_indexguard.words import count_of, need
 
 REPORT_FORMAT = "pytest-indexguard report"
 # 2: each violation lists its "hits" (test, call site, executions, markers), and the report says
@@ -54,7 +57,7 @@ GROUP_FIELDS = (
     "origin",
 )
 # Fields of one hit: what differs between the tests and call sites of one violation.
-HIT_FIELDS = ("test", "call_site", "executions", "marker", "expired_marker")
+HIT_FIELDS = ("test", "call_site", "built_at", "executions", "marker", "expired_marker")
 
 
 class MarkerUse(TypedDict):
@@ -222,6 +225,9 @@ class Results:
             if record["test"] not in group["tests"]:
                 group["tests"].append(record["test"])
             site = record["call_site"]
+            if site is not None and record.get("built_at"):
+                # A lazy QuerySet: where it was evaluated, and where it was built.
+                site = {**site, "built_at": record["built_at"]}
             if site is not None and site not in group["call_sites"]:
                 group["call_sites"].append(site)
             for key_name in ("marker", "expired_marker"):
@@ -256,6 +262,7 @@ class Results:
                 "min_rows": settings.min_rows,
                 "baseline": str(settings.baseline) if settings.baseline else None,
                 "check_test_code": settings.check_test_code,
+                **verdict_settings(settings),
             },
             "summary": {
                 **summary,
@@ -281,7 +288,7 @@ class Results:
         lines = ["## pytest-indexguard", ""]
         new = self.failing_tests()
         if new:
-            lines.append(f"**{len(new)} tests need a full scan of a watched table.**")
+            lines.append(f"**{need(len(new))} a full scan of a watched table.**")
         else:
             lines.append("No test needs a new full scan of a watched table.")
         lines.append("")
@@ -299,6 +306,12 @@ class Results:
                 continue
             site = group["call_sites"][0] if group["call_sites"] else None
             where = f"`{site['path']}:{site['line']}` in `{site['function']}`" if site else ""
+            built = site.get("built_at") if site else None
+            if built:
+                where += (
+                    f" (QuerySet built at `{built['path']}:{built['line']}` in "
+                    f"`{built['function']}`)"
+                )
             lines.append(f"- **{group['table']}**: {group['node']} {where}")
             lines.append(f"  - `{_short(group['sql'], 160)}`")
             if group["suggestion"]:
@@ -315,11 +328,37 @@ class Results:
         stale = self.stale()
         if stale:
             lines.append("")
-            lines.append(f"{len(stale)} stale baseline entries (nothing hits them any more).")
+            lines.append(
+                f"{count_of(len(stale), 'stale baseline entry', 'stale baseline entries')} "
+                f"(nothing hits {'it' if len(stale) == 1 else 'them'} any more)."
+            )
         if self.unused:
             lines.append("")
-            lines.append(f"{len(self.unused)} `indexguard_allow` markers allowed nothing.")
+            lines.append(
+                f"{count_of(len(self.unused), '`indexguard_allow` marker')} allowed nothing."
+            )
         return "\n".join(lines) + "\n"
+
+
+def verdict_settings(settings: Settings) -> dict[str, Any]:
+    """The settings besides mode, tables, min-rows and test code that change a verdict, as the
+    JSON report records them for ``merge`` to compare: declared sizes (with where each came
+    from, the ini or the stats file), production's column statistics (the stats file's and
+    ``indexguard_distinct``'s, as a digest: they can be large), the unservable severity and the
+    tables presumed small."""
+    columns = {
+        table: {column: list(astuple(shape)) for column, shape in sorted(shapes.items())}
+        for table, shapes in sorted(settings.columns.items())
+    }
+    digest = hashlib.sha256(json.dumps(columns, sort_keys=True).encode()).hexdigest()[:16]
+    return {
+        "table_rows": {
+            table: [rows, source] for table, (rows, source) in sorted(settings.table_rows.items())
+        },
+        "columns": digest if columns else None,
+        "unservable": settings.unservable,
+        "small_tables": sorted(settings.small_tables),
+    }
 
 
 def _record_order(record: ViolationRecord) -> tuple[str, str, str, str]:
@@ -363,7 +402,7 @@ def write_outputs(
     def write_baseline(path: Path, option: str) -> str:
         entries = results.new_baseline()
         state = "written" if baseline_module.write(path, entries, option=option) else "unchanged"
-        return f"baseline {state}: {path} ({len(entries)} entries)"
+        return f"baseline {state}: {path} ({count_of(len(entries), 'entry', 'entries')})"
 
     def write_report(path: Path, option: str) -> str:
         write_json(path, json_report(), option=option)

@@ -98,6 +98,21 @@ def sarif(groups: list[dict[str, Any]], rootdir: Path) -> dict[str, Any]:
                     "verified": suggestion["verified"],
                     "note": suggestion["note"],
                 }
+            built = site.get("built_at")
+            if built:
+                # The application line that built the lazy QuerySet the site evaluated.
+                text = f"QuerySet built at {built['path']}:{built['line']} in {built['function']}"
+                result["message"]["text"] += f" Issued at {site['path']}:{site['line']}; {text}."
+                result["relatedLocations"] = [
+                    {
+                        "id": 1,
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": built["path"], "uriBaseId": ROOT},
+                            "region": {"startLine": max(int(built["line"]), 1)},
+                        },
+                        "message": {"text": text},
+                    }
+                ]
             if status in _BASELINE_STATE:
                 result["baselineState"] = _BASELINE_STATE[status]
             if status == Status.ALLOWED:

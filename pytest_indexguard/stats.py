@@ -92,6 +92,24 @@ def _number(value: Any) -> float:
     return round(float(value), 6)
 
 
+_POSTGRESQL_SCHEMES = ("postgres", "postgresql")
+
+
+def not_postgresql(database_url: str) -> str | None:
+    """Why ``stats`` cannot read this database, when its URL names another one: it reads
+    PostgreSQL's catalog only (libpq would only complain about the URL's syntax)."""
+    if "://" not in database_url:
+        return None  # a libpq connection string (host=... dbname=...)
+    scheme = database_url.split("://", 1)[0].lower().split("+", 1)[0]
+    if scheme in _POSTGRESQL_SCHEMES:
+        return None
+    return (
+        f"reads PostgreSQL only (its catalog's row estimates and column statistics); "
+        f"{scheme}:// is not a PostgreSQL URL. For another database, declare production's "
+        "sizes in indexguard_table_rows (table=rows, one per line)"
+    )
+
+
 def describe(database_url: str) -> str:
     """Where the sizes came from, without credentials."""
     parts = urlsplit(database_url)

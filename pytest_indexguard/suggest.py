@@ -7,6 +7,7 @@ columns are mapped back to the model and field names through Django's app regist
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 
@@ -493,17 +494,30 @@ def _field(column: str, fields_by_column: dict[str, str]) -> str:
 
 
 def index_name(table: str, columns: list[str]) -> str:
-    """A name within Django's 30-character limit, readable, stable for the same columns."""
-    base = table.split("_", 1)[-1][:12]
-    parts = "_".join(_name_part(c.lstrip("-")) for c in columns)
-    return f"{base}_{parts}"[:26].rstrip("_") + "_idx"
+    """A name within Django's 30-character limit, readable, stable for the same columns, and
+    unique: when the table's or a column's name had to be shortened (the Historical* tables of
+    one app, created_at and created_by), a digest of the whole names tells them apart, as
+    Django's own index names do. When every column has one direction, it does not count (one
+    index, read backwards, serves ``created`` and ``-created``); mixed directions do."""
+    tail = table.split("_", 1)[-1]
+    parts = [_name_part(c.lstrip("-")) for c in columns]
+    readable = f"{tail[:12]}_{'_'.join(p for p, _ in parts)}"
+    mixed = len({c.startswith("-") for c in columns}) > 1
+    if len(tail) <= 12 and len(readable) <= 26 and not mixed and not any(c for _, c in parts):
+        return readable + "_idx"
+    keys = columns if mixed else [c.lstrip("-") for c in columns]
+    whole = "\0".join([table, *keys])
+    digest = hashlib.sha256(whole.encode()).hexdigest()[:4]
+    return f"{readable[:21].rstrip('_')}_{digest}_idx"
 
 
-def _name_part(column: str) -> str:
+def _name_part(column: str) -> tuple[str, bool]:
+    """The column's part of an index name, and whether it was shortened."""
     expression = expression_key(column)
     if expression:
-        return f"{expression[1][:7]}_{expression[0]}".lower()
-    return column[:7].lower()
+        function, name = expression
+        return f"{name[:7]}_{function}".lower(), len(name) > 7
+    return column[:7].lower(), len(column) > 7
 
 
 def filter_columns(expression: str, known: list[str]) -> tuple[list[str], list[str]]:

@@ -324,10 +324,12 @@ def test_watched_tables_views_partitions_and_cache_bound(django_project: DjangoP
     assert "ON ledger (note)" in partition, partition
     summary = [line for line in run.result.outlines if line.startswith("plan cache:")]
     assert len(summary) == 1, run.output
-    assert summary[0].startswith("plan cache: 5 statements (at most 5 per alias), ")
+    assert summary[0].startswith(
+        "plan cache: 5 distinct statements remembered, checked or skipped (at most 5 per alias), "
+    )
     assert "dropped as the oldest" in summary[0]
     assert any(
-        line.startswith("not explained: ") and line.endswith("that name no watched table")
+        line.startswith("skipped: ") and line.endswith("no watched table (never explained)")
         for line in run.result.outlines
     ), run.output
 

@@ -265,3 +265,53 @@ def test_stats_output_that_cannot_be_written(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("stats --output: cannot write '/proc/self/stats.json': ")
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_an_empty_baseline_is_called_empty(tmp_path: Path) -> None:
+    """An empty file is "empty", not "not valid JSON"; one made to be written (touch) is
+    written."""
+    path = tmp_path / "baseline.json"
+    path.write_text("")
+    with pytest.raises(pytest.UsageError) as caught:
+        baseline.load(path, missing_ok=False)
+    assert str(caught.value) == (
+        f"--indexguard-baseline: {str(path)!r} is empty; record one with "
+        "--indexguard-update-baseline"
+    )
+    assert baseline.load(path, missing_ok=True) == {}
+
+
+def stats_command(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_indexguard", "stats", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://root@127.0.0.1:3306/shop", "sqlite:///db.sqlite3", "mysql+pymysql://x/y"]
+)
+def test_stats_of_another_database_says_it_reads_postgresql_only(url: str) -> None:
+    done = stats_command("--database-url", url)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("stats: reads PostgreSQL only (its catalog's row estimates"), line
+    assert "missing" not in line  # libpq's parsing noise
+    assert "declare production's sizes in indexguard_table_rows" in line
+
+
+def test_stats_output_into_a_missing_directory_is_refused(tmp_path: Path) -> None:
+    """As --indexguard-report and every other file option: no directory is created."""
+    target = tmp_path / "missing" / "stats.json"
+    done = stats_command("--database-url", os.environ["DATABASE_URL"], "--output", str(target))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        f"stats --output: cannot write {str(target)!r}: its directory "
+        f"{str(target.parent)!r} does not exist"
+    )
+    assert not target.parent.exists()
+    with pytest.raises(OutputError, match=r"its directory .* does not exist"):
+        write_atomically(target, "{}\n", option="merge --report")
+    assert not target.parent.exists()

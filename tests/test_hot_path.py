@@ -49,7 +49,7 @@ def test_several_statements_in_one_string():
 
 
 def _round_trips(run: InnerRun) -> tuple[int, int]:
-    found = re.search(r"(\d+) explained in (\d+) round trips", run.output)
+    found = re.search(r"EXPLAIN run (\d+) times?, in (\d+) round trips?", run.output)
     assert found, run.output
     return int(found.group(1)), int(found.group(2))
 

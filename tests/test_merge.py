@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import json
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -14,12 +15,15 @@ import pytest
 from pytest_indexguard.__main__ import main
 from pytest_indexguard.config import Settings
 from pytest_indexguard.results import Results
+from pytest_indexguard.schema import ColumnShape
 
 TEST = "tests/test_a.py::test_one"
 
 
-def report(*, ran: list[str], mode: str = "forced", new: bool = False) -> dict[str, Any]:
-    results = Results(Settings(enabled=True, mode=mode))  # type: ignore[arg-type]
+def report(
+    *, ran: list[str], mode: str = "forced", new: bool = False, settings: Settings | None = None
+) -> dict[str, Any]:
+    results = Results(settings or Settings(enabled=True, mode=mode))  # type: ignore[arg-type]
     results.ran.update(ran)
     if new:
         results.records.append(
@@ -113,6 +117,85 @@ def test_different_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     )
 
 
+SIZES = MappingProxyType({"shop_customer": (2_000_000, "indexguard_table_rows")})
+
+
+@pytest.mark.parametrize(
+    ("other", "words"),
+    [
+        (
+            Settings(enabled=True),
+            "table sizes (indexguard_table_rows, indexguard_stats) no size for shop_customer, "
+            "{first} with shop_customer=2,000,000 (indexguard_table_rows)",
+        ),
+        (
+            Settings(
+                enabled=True,
+                table_rows=MappingProxyType({"shop_customer": (2_000_000, "stats file s.json")}),
+            ),
+            "table sizes (indexguard_table_rows, indexguard_stats) shop_customer=2,000,000 "
+            "(stats file s.json), {first} with shop_customer=2,000,000 (indexguard_table_rows)",
+        ),
+        (
+            Settings(
+                enabled=True,
+                table_rows=SIZES,
+                columns=MappingProxyType(
+                    {"shop_customer": MappingProxyType({"city": ColumnShape(n_distinct=40.0)})}
+                ),
+            ),
+            "column statistics (indexguard_distinct, or the stats file's) '",
+        ),
+        (
+            Settings(enabled=True, table_rows=SIZES, unservable="warn"),
+            "unservable (indexguard_unservable) 'warn', {first} with 'fail'",
+        ),
+        (
+            Settings(enabled=True, table_rows=SIZES, small_tables=frozenset({"shop_city"})),
+            "small tables (indexguard_small_tables) ['shop_city'], {first} with []",
+        ),
+        (
+            Settings(enabled=True, table_rows=SIZES, check_test_code=True),
+            "test-code checking (indexguard_check_test_code) True, {first} with False",
+        ),
+    ],
+    ids=["sizes-undeclared", "sizes-from-stats", "distinct", "unservable", "small", "test-code"],
+)
+def test_settings_that_change_a_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], other: Settings, words: str
+) -> None:
+    """Every setting that changes a verdict must match, named in the refusal; a shard without
+    declared sizes beside one with them was merged before, its violations "below min-rows"."""
+    first = write(
+        tmp_path / "a.json", report(ran=[TEST], settings=Settings(enabled=True, table_rows=SIZES))
+    )
+    second = write(tmp_path / "b.json", report(ran=["tests/test_b.py::t"], settings=other))
+    error = one_error(capsys, first, second)
+    assert error.startswith(
+        f"merge: {str(second)!r} ran with " + words.format(first=repr(str(first)))
+    ), error
+    assert error.endswith("every job must run with the same settings"), error
+
+
+def test_declared_sizes_silence_the_estimates_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The header's warning that min-rows reads the test database's estimates is for runs
+    without declared sizes: shards that all declared them do not get it."""
+    settings = Settings(enabled=True, min_rows=1000, table_rows=SIZES)
+    first = write(tmp_path / "a.json", report(ran=[TEST], settings=settings))
+    second = write(tmp_path / "b.json", report(ran=["tests/test_b.py::t"], settings=settings))
+    assert main(["merge", str(first), str(second)]) == 0
+    out = capsys.readouterr().out
+    assert "min-rows 1,000" in out
+    assert "test database's own row estimates" not in out
+    bare = Settings(enabled=True, min_rows=1000)
+    first = write(tmp_path / "a.json", report(ran=[TEST], settings=bare))
+    second = write(tmp_path / "b.json", report(ran=["tests/test_b.py::t"], settings=bare))
+    assert main(["merge", str(first), str(second)]) == 0
+    assert "test database's own row estimates" in capsys.readouterr().out
+
+
 def test_a_test_in_two_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = write(tmp_path / "a.json", report(ran=[TEST]))
     error = one_error(capsys, first, first)
@@ -137,7 +220,7 @@ def test_exit_codes_follow_pytest(tmp_path: Path, capsys: pytest.CaptureFixture[
     failing = write(tmp_path / "b.json", report(ran=["tests/test_b.py::t"], new=True))
     assert main(["merge", str(clean)]) == 0
     assert main(["merge", str(clean), str(failing)]) == 1
-    assert "1 tests need a new full scan" in capsys.readouterr().out
+    assert "1 test needs a new full scan" in capsys.readouterr().out
     # Recorded, the violation is known: the merge passes; the stale entry fails --fail-stale.
     path = tmp_path / "baseline.json"
     assert main(["merge", str(clean), str(failing), f"--baseline={path}", "--update-baseline"]) == 0

@@ -61,6 +61,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import call_command
 from django.db import connections
+from django.template.loader import render_to_string
 from django.test import AsyncClient, TestCase
 
 from data_checks import count_oslo
@@ -164,6 +165,15 @@ def test_custom_queryset_method(oslo):
     assert list(Customer.objects.in_city("Oslo")) == [oslo]
 
 
+def test_manager_method(oslo):
+    assert list(Order.objects.pending()) == []
+
+
+def test_template_rendered_by_the_test(oslo):
+    context = {"object_list": services.customers_in("Oslo")}
+    assert "acme" in render_to_string("shop/customer_list.html", context)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_querysets_evaluated_in_a_worker_thread():
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -195,6 +205,8 @@ APPLICATION_TESTS = {
     "test_queryset_of_the_test_evaluated_by_the_project",
     "test_lazy_queryset_of_the_project_evaluated_by_the_test",
     "test_custom_queryset_method",
+    "test_manager_method",
+    "test_template_rendered_by_the_test",
     "test_querysets_evaluated_in_a_worker_thread",
 }
 
@@ -278,6 +290,27 @@ def test_test_code_and_migrations_do_not_fail(
     assert results
     assert {r["properties"]["status"] for r in results} == {"new"}
     assert not {r["properties"]["table"] for r in results} & {"ledger_entry", "django_migrations"}
+    # A QuerySet the application built and the test evaluated: both lines, in SARIF and JSON.
+    built = project_line("shop/services.py", "return Customer.objects.filter(city=city)")
+    evaluated = line_of(ORIGINS, 'assert list(services.customers_in("Oslo")) == [oslo]')
+    [result] = [
+        r
+        for r in results
+        if r["locations"][0]["physicalLocation"]["region"]["startLine"] == evaluated
+    ]
+    assert result["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "shop/services.py"
+    )
+    assert result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == built
+    assert (
+        f"QuerySet built at shop/services.py:{built} in customers_in" in (result["message"]["text"])
+    )
+    sites = [site for g in groups for site in g["call_sites"] if site["line"] == evaluated]
+    assert sites[0]["built_at"] == {
+        "path": "shop/services.py",
+        "line": built,
+        "function": "customers_in",
+    }
 
     assert (
         f"Not failed (distinct statements): {len(test_code)} issued by test code, "
@@ -308,9 +341,15 @@ def test_call_sites_of_application_statements(origins: DjangoProject) -> None:
     assert at("test_project_command") == [
         f"shop/management/commands/oslo_report.py:{command} in handle"
     ]
-    # The template and the line of its {% for %}, not the view, the middleware or the test.
+    # The template and the line of its {% for %}, not the view, the middleware or the test;
+    # and where the application built the QuerySet the template evaluates.
+    built = project_line("shop/services.py", "return Customer.objects.filter(city=city)")
+    template = "shop/templates/shop/customer_list.html:2 in {% for customer in object_list %}"
     assert at("test_template_rendered_by_a_view") == [
-        "shop/templates/shop/customer_list.html:2 in {% for customer in object_list %}"
+        f"{template} (QuerySet built at shop/services.py:{built} in customers_in)"
+    ]
+    assert at("test_template_rendered_by_the_test") == [
+        f"{template} (QuerySet built at shop/services.py:{built} in customers_in)"
     ]
     # Generic views run no code of the project: the view class is named, not the middleware.
     pending = project_line("shop/views.py", "class PendingOrders(")
@@ -342,6 +381,11 @@ def test_call_sites_of_application_statements(origins: DjangoProject) -> None:
     method = project_line("shop/models.py", "return self.filter(city=city)")
     assert at("test_custom_queryset_method")[0].endswith(
         f"(QuerySet built at shop/models.py:{method} in in_city)"
+    )
+    # A method of the application's manager, called by the test.
+    pending = project_line("shop/models.py", 'return self.filter(status="pending")')
+    assert at("test_manager_method")[0].endswith(
+        f"(QuerySet built at shop/models.py:{pending} in pending)"
     )
     # A worker thread runs no frame of the project: who built the QuerySet decides, and the
     # test-built one is test code.

@@ -86,13 +86,13 @@ def test_allow_expiry_unused_markers_json_report_sarif_github_summary_and_junit(
     }, run.output
     expired = run.section("test_allowance_expired")
     assert (
-        """marker:  @pytest.mark.indexguard_allow("shop_order", reason='was temporary', """
+        """marker:  @pytest.mark.indexguard_allow("shop_order", reason="was temporary", """
         """until="2020-01-31") expired on 2020-01-31: it no longer allows this scan"""
     ) in expired, expired
     unused = [line for line in run.result.outlines if line.startswith("unused marker")]
     assert unused == [
         "unused marker (allowed nothing): test_inner.py::test_unused_marker: "
-        """@pytest.mark.indexguard_allow("shop_customer", reason='not needed any more')"""
+        """@pytest.mark.indexguard_allow("shop_customer", reason="not needed any more")"""
     ], run.output
 
     data = json.loads(report.read_text())
@@ -123,15 +123,15 @@ def test_allow_expiry_unused_markers_json_report_sarif_github_summary_and_junit(
         "test_inner.py::test_allowed_until_the_future",
     ]
     assert allowed["markers"] == [
-        """@pytest.mark.indexguard_allow("shop_order", reason='export')""",
-        """@pytest.mark.indexguard_allow("shop_order", reason='nightly export', """
+        """@pytest.mark.indexguard_allow("shop_order", reason="export")""",
+        """@pytest.mark.indexguard_allow("shop_order", reason="nightly export", """
         """until="2999-12-31")""",
     ]
     assert data["unused_markers"] == [
         {
             "node": "test_inner.py::test_unused_marker",
             "marker": """@pytest.mark.indexguard_allow("shop_customer", """
-            """reason='not needed any more')""",
+            """reason="not needed any more")""",
         }
     ]
     assert "Oslo" not in report.read_text()
@@ -158,8 +158,8 @@ def test_allow_expiry_unused_markers_json_report_sarif_github_summary_and_junit(
     assert len(suppressed) == 2
     for result in suppressed:
         justification = result["suppressions"][0]["justification"]
-        assert "reason='export'" in justification, justification
-        assert "reason='nightly export'" in justification, justification
+        assert 'reason="export"' in justification, justification
+        assert 'reason="nightly export"' in justification, justification
 
     markdown = step_summary.read_text()
     assert markdown.startswith("# earlier step\n## pytest-indexguard\n")
@@ -214,7 +214,7 @@ class TestNothing:
 """
 NEVER_NEEDED = (
     """test_inner.py::TestNothing: @pytest.mark.indexguard_allow("shop_order", """
-    """reason='never needed')"""
+    """reason="never needed")"""
 )
 
 
@@ -232,7 +232,7 @@ def test_module_and_class_markers_are_unused_only_if_unused_in_every_test(
     assert data["unused_markers"] == [
         {
             "node": "test_inner.py::TestNothing",
-            "marker": """@pytest.mark.indexguard_allow("shop_order", reason='never needed')""",
+            "marker": """@pytest.mark.indexguard_allow("shop_order", reason="never needed")""",
         }
     ]
     assert {(m["node"], m["used"]) for m in data["allow_markers"]} == {

@@ -83,7 +83,7 @@ def test_same_rows_and_sequences_with_and_without_the_guard(
         if args:
             # The guard did look at these statements: the comparison is not vacuous.
             assert "allowed" in run.output, run.output
-            assert "explained in" in run.output, run.output
+            assert "EXPLAIN run" in run.output, run.output
     assert snapshots["with"] == snapshots["without"]
     assert len(snapshots["with"]) == 2
     _label, customers, _orders, _invoices, sequences = snapshots["with"][0]
@@ -126,4 +126,4 @@ def test_prepared_statements_are_kept(
     django_project.write_tests(PREPARED)
     run = django_project.run("--indexguard")
     assert run.outcomes() == {"test_prepared_statements_survive_the_guard": "passed"}, run.output
-    assert "explained in" in run.output
+    assert "EXPLAIN run" in run.output

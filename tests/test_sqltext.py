@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_indexguard.fingerprint import fingerprint_sql
-from pytest_indexguard.sqltext import cast_columns, normalise
+from pytest_indexguard.sqltext import cast_columns, mask_message, mask_plan_expression, normalise
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,60 @@ def test_fingerprint_follows_the_shape_not_the_values() -> None:
 )
 def test_cast_columns_of_a_table(sql: str, expected: list[tuple[str, str]]) -> None:
     assert cast_columns(sql, ["t"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # Django's references to a select-list column by position are the shape, not values.
+        (
+            'SELECT "t"."a", COUNT(*) FROM "t" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5',
+            'SELECT "t"."a", COUNT(*) FROM "t" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %s',
+        ),
+        (
+            'SELECT * FROM (SELECT "a" FROM "t" ORDER BY 1) s ORDER BY COALESCE("a", 4), 3',
+            'SELECT * FROM (SELECT "a" FROM "t" ORDER BY 1) s ORDER BY COALESCE("a", %s), 3',
+        ),
+        # A function's argument is one value: one placeholder; only IN and VALUES lists fold.
+        (
+            'SELECT UPPER(%s), "a" FROM "t" WHERE UPPER("t"."b") = UPPER(%s) AND "c" IN (%s)',
+            'SELECT UPPER(%s), "a" FROM "t" WHERE UPPER("t"."b") = UPPER(%s) AND "c" IN (...)',
+        ),
+    ],
+    ids=["positions", "nested-and-arguments", "function-arguments"],
+)
+def test_normalise_keeps_positions_and_function_arguments(sql: str, expected: str) -> None:
+    assert normalise(sql) == expected
+
+
+def test_a_plan_expression_folds_long_lists() -> None:
+    """SQLite's and MySQL's IN lists of 50,000 values, as PostgreSQL's array is one value."""
+    expression = '"t"."id" = ANY (' + ", ".join(["?"] * 50_000) + ") AND b = 'x'"
+    assert mask_plan_expression(expression) == '"t"."id" = ANY (...) AND b = ?'
+    assert mask_plan_expression("upper(name) = upper(?)") == "upper(name) = upper(?)"
+
+
+@pytest.mark.parametrize(
+    ("message", "parameters", "expected"),
+    [
+        (
+            "You have an error in your SQL syntax; check the manual that corresponds to your "
+            "MariaDB server version for the right syntax to use near 'AND stock = 1' at line 1",
+            None,
+            "You have an error in your SQL syntax; check the manual that corresponds to your "
+            "MariaDB server version for the right syntax to use near <the statement, not shown> "
+            "at line 1",
+        ),
+        (
+            'invalid input syntax for type integer: "secret-id"',
+            ["secret-id"],
+            'invalid input syntax for type integer: "?"',
+        ),
+        ("near \"'secret'\": syntax error", None, 'near "?": syntax error'),
+        ("value secret-key is not valid here", {"k": "secret-key"}, "value ? is not valid here"),
+        ('relation "shop_order" does not exist', ["x"], 'relation "shop_order" does not exist'),
+    ],
+    ids=["mariadb-near", "postgresql-value", "sqlite-token", "any-parameter", "identifier-kept"],
+)
+def test_error_messages_lose_their_values(message: str, parameters: object, expected: str) -> None:
+    assert mask_message(message, parameters) == expected

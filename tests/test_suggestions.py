@@ -190,7 +190,8 @@ def test_candidates_put_booleans_after_other_equality_columns() -> None:
     ]
     assert found[0].model == "upstream.AlertRule"
     assert found[0].index_code() == (
-        'models.Index(fields=["customer", "enabled", "name"], name="alertrule_custome_enabled_idx")'
+        'models.Index(fields=["customer", "enabled", "name"], '
+        'name="alertrule_custome_ena_46e9_idx")'
     )
     assert found[0].migration_code().startswith('AddIndexConcurrently("alertrule", models.Index(')
 
@@ -334,7 +335,7 @@ def test_raw_index_sql_quotes_reserved_and_mixed_case_columns() -> None:
         name=index_name("legacy_events", ["status", "-end", "Label"]),
     )
     assert suggestion.migration_code() == (
-        "CREATE INDEX CONCURRENTLY events_status_end_label_idx "
+        "CREATE INDEX CONCURRENTLY events_status_end_lab_b81c_idx "
         'ON legacy_events (status, "end" DESC, "Label")'
     )
 
@@ -443,3 +444,22 @@ def test_a_model_built_by_code_gets_a_migration_not_its_meta(
         )
         assert "cannot be edited: add it in a migration of upstream" in suggestion.describe()
         assert Written._meta.db_table == "upstream_written"
+
+
+def test_index_names_are_unique_where_names_are_shortened() -> None:
+    """Twelve characters of the table and seven of each column make the readable part; where
+    that shortened a name, a digest of the whole names keeps similar tables (a library's
+    Historical* models) and similar columns (created_at, created_by) apart. One direction
+    throughout does not count: one index, read backwards, serves created and -created."""
+    assert index_name("shop_customer", ["city"]) == "customer_city_idx"
+    historical = {
+        index_name(table, ["created"])
+        for table in ("shop_historicalorder", "shop_historicalorderline", "shop_historicalorders")
+    }
+    assert len(historical) == 3, historical
+    assert all(len(name) <= 30 for name in historical)
+    assert index_name("shop_order", ["created_at"]) != index_name("shop_order", ["created_by"])
+    assert index_name("shop_order", ["created"]) == index_name("shop_order", ["-created"])
+    assert index_name("shop_order", ["status", "created"]) != (
+        index_name("shop_order", ["status", "-created"])
+    )

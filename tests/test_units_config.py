@@ -258,7 +258,7 @@ def test_cli_tables_beat_ini_tables(parse: Parse) -> None:
     ini = "indexguard = true\nindexguard_tables =\n    shop_customer"
     from_ini = settings(parse, ini=ini)
     assert from_ini.tables == {"shop_customer"}
-    assert header_line(from_ini) == "indexguard: on, mode forced, watching 1 tables: shop_customer"
+    assert header_line(from_ini) == "indexguard: on, mode forced, watching 1 table: shop_customer"
     from_cli = settings(parse, "--indexguard-tables=shop_order, shop_invoice", ini=ini)
     assert from_cli.tables == {"shop_order", "shop_invoice"}
     assert header_line(from_cli) == (

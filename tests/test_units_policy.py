@@ -162,9 +162,9 @@ def test_markers_of_the_test_its_class_and_its_module(collect: Collect) -> None:
         ),
         (
             "test_inner.py::TestOrders",
-            """@pytest.mark.indexguard_allow("shop_order", reason='class')""",
+            """@pytest.mark.indexguard_allow("shop_order", reason="class")""",
         ),
-        ("test_inner.py", """@pytest.mark.indexguard_allow("shop_customer", reason='module')"""),
+        ("test_inner.py", """@pytest.mark.indexguard_allow("shop_customer", reason="module")"""),
     ]
     assert policy.decide("shop_order").allowed_by == "marker"
     assert policy.decide("shop_customer").mark == policy.marks[2]
@@ -183,7 +183,7 @@ def test_markers_of_the_test_its_class_and_its_module(collect: Collect) -> None:
     assert module_only.mark_usage() == [
         {
             "node": "test_inner.py",
-            "marker": """@pytest.mark.indexguard_allow("shop_customer", reason='module')""",
+            "marker": """@pytest.mark.indexguard_allow("shop_customer", reason="module")""",
             "used": False,
         }
     ]

@@ -128,11 +128,13 @@ def test_failure_message_of_one_statement() -> None:
     assert lines[4] == "    order:   next_attempt_at (under a LIMIT)"
     assert lines[5].startswith('    sql:     SELECT <7 columns> FROM "upstream_webhookdelivery"')
     assert lines[6] == "    at:      app/services.py:12 in due_retries (3 executions)"
-    assert lines[7:10] == [
+    assert lines[7:11] == [
         '    index:   models.Index(fields=["status", "next_attempt_at"], '
         'name="webhookdeliv_status_next_a_idx") in upstream.WebhookDelivery.Meta.indexes',
         '    migrate: AddIndexConcurrently("webhookdelivery", models.Index(fields=["status", '
         '"next_attempt_at"], name="webhookdeliv_status_next_a_idx"))',
+        "             (from django.contrib.postgres.operations import AddIndexConcurrently; the "
+        "migration needs atomic = False)",
         "             (verified: planned with it, the full scan is gone)",
     ]
     assert lines[-2] == (
@@ -204,6 +206,33 @@ def test_the_marker_offered_names_every_table_of_the_failure() -> None:
     assert '@indexguard_allow("upstream_customer", "upstream_webhookdelivery", reason=' in django
 
 
+def test_one_index_for_both_directions_is_suggested_once() -> None:
+    """ORDER BY created and ORDER BY created DESC on one page: one plain index serves both,
+    so the second statement points at the first's suggestion instead of repeating it (under
+    the same name, with other fields)."""
+    ascending = delivery_index("webhookdeliv_created_idx", "created")
+    descending = delivery_index("webhookdeliv_created_idx", "-created")
+    first = violation("retry_queue_missing_index", suggestion=ascending)
+    second = violation("seq_scan_filter", suggestion=descending)
+    message = failure_message([first, second], verbose=0)
+    assert message.count("    index:   models.Index(") == 1, message
+    assert message.count("    migrate: ") == 1, message
+    assert (
+        "    index:   the index of [1] serves it too (an index is read in either direction)"
+        in message
+    )
+    mixed = delivery_index("webhookdeliv_status_created_idx", "status", "-created")
+    plain = delivery_index("webhookdeliv_status_created_idx", "status", "created")
+    message = failure_message(
+        [
+            violation("retry_queue_missing_index", suggestion=plain),
+            violation("seq_scan_filter", suggestion=mixed),
+        ],
+        verbose=0,
+    )
+    assert message.count("    index:   models.Index(") == 2, message
+
+
 def test_without_a_working_index_the_message_says_so() -> None:
     failed = delivery_index("webhookdeliv_status_idx", "status", verified=False)
     scan = violation(
@@ -227,7 +256,7 @@ def test_an_expired_marker_is_named() -> None:
     scan = violation("seq_scan_filter", suggestion=STATUS_INDEX, decision=Decision(expired=mark))
     assert (
         """    marker:  @pytest.mark.indexguard_allow("upstream_webhookdelivery", """
-        """reason='was temporary', until="2020-01-31") expired on 2020-01-31: it no longer """
+        """reason="was temporary", until="2020-01-31") expired on 2020-01-31: it no longer """
         """allows this scan"""
     ) in failure_message([scan], verbose=0)
 
@@ -294,7 +323,7 @@ def results() -> Results:
 
 def test_verdict_lines(results: Results) -> None:
     assert verdict_lines(Settings(enabled=True), results) == [
-        "violations by table, distinct statements (1 failing tests):",
+        "violations by table, distinct statements (1 failing test):",
         "  upstream_alertrule: 1 stale",
         "  upstream_webhookdelivery: 2 new, 1 known, 1 allowed (5 executions)",
         "1 table with new full scans and no declared size. A table that stays small in "
@@ -310,7 +339,7 @@ def test_verdict_lines(results: Results) -> None:
         "[stale0000000000a]",
         "baseline entries kept as they are (not all of their tests ran): 1",
         """unused marker (allowed nothing): tests/test_b.py: @pytest.mark.indexguard_allow("""
-        """"upstream_customer", reason='old')""",
+        """"upstream_customer", reason="old")""",
     ]
     # With the test database's rows known, and a declared size: only the undeclared table.
     declared = Settings(enabled=True, table_rows={"upstream_alertrule": (5, "ini")})
@@ -318,8 +347,7 @@ def test_verdict_lines(results: Results) -> None:
     assert "      upstream_webhookdelivery=N  # 12 rows in the test database" in lines
     update = Settings(enabled=True, update_baseline=True)
     assert verdict_lines(update, results)[0] == (
-        "violations by table, distinct statements (1 tests with new ones, recorded in the "
-        "baseline):"
+        "violations by table, distinct statements (1 test with new ones, recorded in the baseline):"
     )
     assert verdict_lines(Settings(enabled=True), Results(Settings(enabled=True))) == [
         "violations: none"
@@ -370,14 +398,14 @@ def test_json_report(results: Results) -> None:
     )
     assert retry["suggestion"]["fields"] == ["status", "next_attempt_at"]
     assert report["violations"][3]["markers"] == [
-        """@pytest.mark.indexguard_allow("upstream_webhookdelivery", reason='export')"""
+        """@pytest.mark.indexguard_allow("upstream_webhookdelivery", reason="export")"""
     ]
     assert [e["fingerprint"] for e in report["stale"]] == ["stale0000000000a"]
     assert [e["fingerprint"] for e in report["unexercised"]] == ["kept00000000000b"]
     assert report["unused_markers"] == [
         {
             "node": "tests/test_b.py",
-            "marker": """@pytest.mark.indexguard_allow("upstream_customer", reason='old')""",
+            "marker": """@pytest.mark.indexguard_allow("upstream_customer", reason="old")""",
         }
     ]
     assert report["tests"] == {
@@ -392,7 +420,7 @@ def test_json_report(results: Results) -> None:
 def test_github_summary(results: Results) -> None:
     markdown = results.markdown()
     assert markdown.startswith(
-        "## pytest-indexguard\n\n**1 tests need a full scan of a watched table.**\n"
+        "## pytest-indexguard\n\n**1 test needs a full scan of a watched table.**\n"
     )
     assert (
         "| table | new | known | allowed | warned | below min-rows | small table | stale |"
@@ -403,8 +431,8 @@ def test_github_summary(results: Results) -> None:
     assert (
         "- **upstream_webhookdelivery**: Seq Scan `app/services.py:12` in `due_retries`" in markdown
     )
-    assert "1 stale baseline entries (nothing hits them any more)." in markdown
-    assert "1 `indexguard_allow` markers allowed nothing." in markdown
+    assert "1 stale baseline entry (nothing hits it any more)." in markdown
+    assert "1 `indexguard_allow` marker allowed nothing." in markdown
     clean = Results(Settings(enabled=True)).markdown()
     assert clean == "## pytest-indexguard\n\nNo test needs a new full scan of a watched table.\n\n"
 
@@ -424,34 +452,40 @@ def test_sarif(results: Results) -> None:
         {
             "kind": "inSource",
             "justification": (
-                """@pytest.mark.indexguard_allow("upstream_webhookdelivery", reason='export')"""
+                """@pytest.mark.indexguard_allow("upstream_webhookdelivery", reason="export")"""
             ),
         }
     ]
 
 
 def test_summary_lines(results: Results) -> None:
-    summary = Summary(checked=1200, explained=30, round_trips=31, cached=30)
+    # With watched tables, the cache holds the statements skipped for naming none: every count
+    # says what it counts, so 30 distinct beside 42 cached and 12 skipped add up.
+    summary = Summary(checked=1200, explained=30, round_trips=31, cached=42, skipped_unwatched=12)
     summary.distinct.update(f"d{n}" for n in range(30))
     summary.unexplained["x"] = ("default", "SELECT * FROM t WHERE a = %s", "syntax error")
     summary.unsupported["legacy"] = PSYCOPG2
     summary.unsupported["oracle"] = "Oracle"
-    summary.informational.add("upstream_customer")
+    summary.informational.update({"upstream_customer", "upstream_webhookdelivery"})
     settings = Settings(enabled=True, tables=frozenset({"upstream_webhookdelivery", "typo"}))
     summary.watch_checks = 1
     summary.watched_present.add("upstream_webhookdelivery")
     summary.nearest["typo"] = "upstream_alertrule"
     lines = summary_lines(settings, summary, results)
-    assert lines[:3] == [
+    assert lines[:4] == [
         "indexguard: on, mode forced, watching 2 tables: typo, upstream_webhookdelivery",
-        "statements checked: 1,200 (30 distinct, 30 explained in 31 round trips)",
-        "plan cache: 30 statements (at most 10,000 per alias)",
+        "statements checked: 1,200 executions of 30 distinct statements (EXPLAIN run 30 times, "
+        "in 31 round trips)",
+        "plan cache: 42 distinct statements remembered, checked or skipped (at most 10,000 per "
+        "alias)",
+        "skipped: 12 distinct statements that name no watched table (never explained)",
     ]
     verdicts = verdict_lines(settings, results)
-    assert lines[3 : 3 + len(verdicts)] == verdicts
-    assert lines[3 + len(verdicts) :] == [
-        "full scans no index can help (unfiltered reads, aggregates, LIMIT-bounded): "
-        "upstream_customer",
+    assert lines[4 : 4 + len(verdicts)] == verdicts
+    assert lines[4 + len(verdicts) :] == [
+        "full scans no index can help, not failed (statements that read the whole table by "
+        "design: unfiltered reads, aggregates, LIMIT-bounded): upstream_customer, "
+        "upstream_webhookdelivery (its other statements)",
         "not explained: 1 distinct statement",
         "  syntax error: SELECT * FROM t WHERE a = %s [default]",
         "warning: watched table typo exists in no checked database; did you mean "

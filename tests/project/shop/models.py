@@ -18,7 +18,13 @@ class Customer(models.Model):
     objects = CustomerQuerySet.as_manager()
 
 
+class OrderManager(models.Manager["Order"]):
+    def pending(self) -> models.QuerySet[Order]:
+        return self.filter(status="pending")
+
+
 class Order(models.Model):
+    objects = OrderManager()
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False)
     status = models.CharField(max_length=20, default="new")
     created_at = models.DateTimeField(auto_now_add=True)
