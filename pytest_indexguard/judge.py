@@ -538,7 +538,7 @@ def _restricted_elsewhere(plan: Any, schema: Schema) -> bool:
     while pending:
         node = pending.pop()
         condition = node.get("Index Cond")
-        if isinstance(condition, str) and not _joins(condition):
+        if isinstance(condition, str) and not _joins(condition) and not _null_test(condition):
             return True
         pending.extend(
             child
@@ -547,6 +547,15 @@ def _restricted_elsewhere(plan: Any, schema: Schema) -> bool:
             and child.get("Parent Relationship") not in ("SubPlan", "InitPlan")
         )
     return False
+
+
+def _null_test(condition: str) -> bool:
+    """An index condition that only tests for NULL (``parent_id IS NULL``): the share it keeps
+    is production's data, most rows for a nullable foreign key; no restriction to rely on."""
+    return all(
+        re.search(r"\bIS\s+(?:NOT\s+)?NULL\s*\)*$", c.strip(), re.IGNORECASE)
+        for c in top_level(condition, "AND")
+    )
 
 
 def _joins(condition: str) -> bool:

@@ -113,7 +113,107 @@ def analyze(
             found = _sorted_range(node, path, table) or _filtered_range(node, path, table)
             if found is not None:
                 findings.append(found)
-    return _with_or_tables(explain_output, findings, watched)
+    settled = _with_or_tables(explain_output, findings, watched)
+    extra = _join_ors(explain_output, settled, watched)
+    replaced = {f.table for f in extra}
+    return [f for f in settled if f.table not in replaced] + extra
+
+
+def _join_ors(
+    explain_output: Any, findings: list[ScanFinding], watched: Callable[[str], bool] | None
+) -> list[ScanFinding]:
+    """An OR across tables that a join node checks (``Filter`` or ``Join Filter`` of a Nested
+    Loop, a Hash or Merge Join), typically across two aliases of a link table reached through
+    LEFT JOINs (a supplier's products: ``partner_users.user_id = x OR t10.user_id = x``): no
+    index restricts the join, so production reads whole the table that drives it and every
+    table it reaches by a join key alone, and sifts them at the end. One finding each (rule
+    unservable, "or-across-tables"), naming those tables, not the ones the OR sifts through
+    (``judge.settle`` drops lookups by primary key, and the whole OR when a scan of the join
+    is restricted by an index condition on a value)."""
+    # A table with a finding of its own keeps it (an index on its filter restricts the join);
+    # a read through the join key alone is what this finding explains.
+    named = {f.table for f in findings if f.rule is not None and f.rule is not Rule.JOIN}
+    extra: list[ScanFinding] = []
+    for node, _ in _walk(root_plan(explain_output), ()):
+        if node.get("Node Type") not in _JOINS:
+            continue
+        texts = [node.get("Filter"), node.get("Join Filter")]
+        ors = [
+            conjunct
+            for text in texts
+            if isinstance(text, str)
+            for conjunct in top_level(text, "AND")
+            if is_cross_table_or(conjunct) and not from_another_plan(conjunct)
+        ]
+        if not ors:
+            continue
+        sifted = set(_aliases_in(ors[0]))
+        for scan, joined in _read_for_the_join(node):
+            table = scan.get("Relation Name")
+            alias = scan.get("Alias")
+            if not isinstance(table, str) or not isinstance(alias, str) or alias in sifted:
+                continue
+            if table in named or (watched is not None and not watched(table)):
+                continue
+            named.add(table)
+            extra.append(
+                ScanFinding(
+                    table=table,
+                    node_type=str(scan.get("Node Type")),
+                    rule=Rule.UNSERVABLE,
+                    index_name=scan.get("Index Name") or _bitmap_index_name(scan),
+                    filter=f"({ors[0]})",
+                    alias=alias,
+                    unservable="or-across-tables",
+                    disabled=is_disabled(scan),
+                    parallel=bool(scan.get("Parallel Aware")),
+                    joined=joined,
+                )
+            )
+    return extra
+
+
+def _read_for_the_join(join: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], bool]]:
+    """The scans under a join node that its rows come from unrestricted: the one that drives
+    it (its outermost scan) when no index condition on a value restricts that, and the scans
+    reached from it by a join key alone (``True``: an index lookup per row of the other side).
+    Nothing when some scan is restricted by a value: production may start there."""
+    scans = [
+        n
+        for n, path in _walk(join, ())
+        if isinstance(n.get("Relation Name"), str)
+        and not any(step.relationship in ("SubPlan", "InitPlan") for step in path)
+    ]
+    found: list[tuple[Mapping[str, Any], bool]] = []
+    for scan in scans:
+        alias = str(scan.get("Alias"))
+        condition = scan.get("Index Cond") or scan.get("Recheck Cond")
+        conjuncts = top_level(condition, "AND") if isinstance(condition, str) else []
+        values = [
+            c for c in conjuncts if not _compares_with_another(c, alias) and not _tests_null(c)
+        ]
+        if values:
+            return []  # found by an index on a value: not a read of everything
+        sifted = scan.get("Filter")
+        if isinstance(sifted, str) and any(
+            _EQUALITY.search(c) and not _compares_with_another(c, alias) and "SubPlan" not in c
+            for c in top_level(sifted, "AND")
+        ):
+            # Kept to the rows of one value (``owner_id = 1``): an index there restricts the
+            # join, and that scan's own finding says so.
+            return []
+        found.append((scan, any(_compares_with_another(c, alias) for c in conjuncts)))
+    return found
+
+
+# An equality on a value: ``col = 5``, ``col = ANY ('{...}')``, not ``<>``, ``<=``, ``>=``.
+_EQUALITY = re.compile(r"(?<![<>!])=(?!=)")
+
+
+def _tests_null(conjunct: str) -> bool:
+    """``col IS NULL`` / ``IS NOT NULL``: keeps a share production's data decides, most rows
+    for a nullable foreign key."""
+    return re.search(r"\bIS\s+(?:NOT\s+)?NULL\s*\)*$", conjunct.strip(), re.IGNORECASE) is not None
 
 
 def _with_or_tables(

@@ -161,6 +161,27 @@ def test_a_sorted_index_range_is_judged_by_production_shape(major: int) -> None:
 
 
 @pytest.mark.parametrize("major", [15, 18])
+def test_an_or_across_two_aliases_of_a_link_table_names_the_tables_read_whole(major: int) -> None:
+    """A supplier's products: the OR across two aliases of the small link table is checked by
+    the top join. Production reads the products and their stock records whole (the driver, and
+    the table reached by a join key alone); the finding names them, not the link table it
+    sifts through nor the partner found by its primary key. Restricted to one product by its
+    key, nothing is read whole."""
+    for name, tables in (
+        ("supplier_products_or_across_link_aliases", {"rc_product", "rc_stock"}),
+        ("supplier_product_by_id", set()),
+    ):
+        data = _load(JUDGE_DIR / f"pg{major}" / f"{name}.json")
+        schema = _schema(data)
+        findings = analyze(data["plan"], None, leading=schema.leading_of, joined_ranges=True)
+        probes = judge.probes(findings, schema)
+        answers = {p: s["plan"] for p, s in zip(probes, data["probes"], strict=True)}
+        settled = judge.settle(findings, schema, data["plan"], answers)
+        assert {f.table for f in settled} == tables, (name, settled)
+        assert {f.unservable for f in settled} <= {"or-across-tables"}
+
+
+@pytest.mark.parametrize("major", [15, 18])
 def test_a_filtered_index_range_is_judged_by_production_shape(major: int) -> None:
     """One queue's tickets of the last day through the queue_id index alone: every ticket of
     the queue is read to keep a few. Not a full scan on any plan; a violation when production's

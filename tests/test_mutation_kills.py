@@ -680,23 +680,6 @@ FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
                 None,
             ),
             (
-                "auth_user",
-                "Seq Scan",
-                None,
-                None,
-                None,
-                None,
-                (),
-                "auth_user",
-                None,
-                (),
-                False,
-                False,
-                False,
-                False,
-                None,
-            ),
-            (
                 "team_profile",
                 "Seq Scan",
                 "FILTER",
@@ -706,6 +689,23 @@ FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
                 (),
                 "team_profile",
                 None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "auth_user",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "((team_profile.user_id = 1) OR (team_member.project_id = 1))",
+                None,
+                (),
+                "auth_user",
+                "or-across-tables",
                 (),
                 False,
                 False,
@@ -1053,10 +1053,17 @@ def _product(filter_text: str | None = None, join_filter: str | None = None) -> 
     ("filter_text", "asked"),
     [
         ("((stock < 2) AND (category_id = 1))", ["stock", "category_id"]),
-        # An OR is never asked about, alone or next to other conjuncts.
-        ("((category_id = 1) OR (stock < 2))", []),
-        ("(((category_id = 1) OR (stock < 2)) AND ((name)::text = 'x'::text))", []),
-        ("(((name)::text = 'x'::text) AND ((category_id = 1) OR (stock < 2)))", []),
+        # An OR whose every side's column leads an index is asked about as a whole, alone or
+        # next to other conjuncts (its probe's kind is "or").
+        ("((category_id = 1) OR (stock < 2))", ["category_id,stock"]),
+        (
+            "(((category_id = 1) OR (stock < 2)) AND ((name)::text = 'x'::text))",
+            ["category_id,stock"],
+        ),
+        (
+            "(((name)::text = 'x'::text) AND ((category_id = 1) OR (stock < 2)))",
+            ["category_id,stock"],
+        ),
         (
             "(((category_id = 1) OR ((name)::text = 'x'::text)) AND (stock < 2))",
             ["stock"],
@@ -1075,7 +1082,7 @@ def test_which_conjuncts_of_a_filter_are_asked_about(filter_text: str, asked: li
     schema = _catalog_of_the_judge_files()
     probes = judge.probes([_product(filter_text)], schema)
     assert [p.column for p in probes] == asked
-    assert all(p.kind == "condition" for p in probes)
+    assert all(p.kind == ("or" if "," in p.column else "condition") for p in probes)
     assert all(
         p.sql.startswith('SELECT 1 FROM "shop_product" AS "shop_product" WHERE ') for p in probes
     )
