@@ -1149,6 +1149,12 @@ def test_a_join_key_range_through_the_primary_key_is_the_other_sides_read() -> N
         ("judge/pg15/recall_exclude_across_join.json", False),
         ("judge/pg18/recall_or_across_join.json", False),
         ("pg18/sort_limit_unindexed.json", False),
+        # A sub-plan's index conditions restrict its own query (pk IN (subquery) OR ...).
+        ("judge/pg15/or_of_subqueries.json", False),
+        ("judge/pg18/or_of_subqueries.json", False),
+        # An InitPlan's (EXISTS of a row found by its pkey) gates the statement, no more.
+        ("pg15/initplan_pk_gated_filter_unindexed.json", False),
+        ("pg18/initplan_pk_gated_filter_unindexed.json", False),
     ],
 )
 def test_restricted_elsewhere_means_an_index_condition_on_a_value(
@@ -1192,3 +1198,138 @@ def test_an_order_probe_read_through_the_index_but_sorted_proves_nothing(major: 
     [probe] = judge.probes([finding], schema)
     assert probe.kind == "order"
     assert judge.settle([finding], schema, plan, {probe: plan}) == [finding]
+
+
+# -- second pass of mutation testing: judge.py ------------------------------------------------
+
+
+def _integration_log_range(major: int) -> ScanFinding:
+    # The logs of one connection found by their index, sorted under a Limit: a sorted range.
+    [found] = analyze(_plan(f"pg{major}/fk_lookup_indexed_ordered.json"), sorted_ranges=True)
+    return found
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_rows_sorted_per_call_need_the_tables_rows_and_an_index_range(major: int) -> None:
+    log = "upstream_integrationlog"
+    ranged = _integration_log_range(major)
+    shapes = {log: {"connection_id": ColumnShape(n_distinct=10)}}
+    known = judge.Production(rows={log: 1_000}, columns=shapes, threshold=100)
+    assert known.sorted_rows(ranged) == (100, 100)
+    # The table's size unknown: nothing to estimate, whatever the column's shape.
+    assert judge.Production(rows={}, columns=shapes, threshold=100).sorted_rows(ranged) is None
+    # A full read has no index range whose key to weigh.
+    [whole] = analyze(_plan(f"pg{major}/count_filter_unindexed.json"))
+    delivery = "upstream_webhookdelivery"
+    production = judge.Production(
+        rows={delivery: 1_000},
+        columns={delivery: {"status": ColumnShape(n_distinct=2)}},
+        threshold=1,
+    )
+    assert whole.index_condition is None
+    assert production.sorted_rows(whole) is None
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_range_sorted_before_the_limit_in_the_unsorted_plan_is_still_a_sort(major: int) -> None:
+    # Planned with sorts off, the statement still sorts the logs found by their index: no
+    # index gives the order, so the range stands on production's rows per key.
+    ranged = _integration_log_range(major)
+    log = "upstream_integrationlog"
+    production = judge.Production(
+        rows={log: 100_000},
+        columns={log: {"connection_id": ColumnShape(n_distinct=10)}},
+        threshold=1,
+    )
+    unsorted = _plan(f"pg{major}/fk_lookup_indexed_ordered.json")
+    [stands] = judge.settle([ranged], Schema(), unsorted, {}, production, unsorted=unsorted)
+    assert (stands.rule, stands.sorted_rows) == (Rule.SORT_RANGE, (10_000, 10_000))
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_an_unsorted_plan_through_an_index_not_led_by_its_condition_gives_no_order(
+    major: int,
+) -> None:
+    # The products' unsorted plan reads shop_product_status_created by its second column: the
+    # whole index, a full read; no index range gives the rows in order.
+    data = _data(f"judge/pg{major}/non_leading_column.json")
+    schema = _catalog(data)
+    ranged = ScanFinding(
+        "shop_product",
+        "Index Scan",
+        None,
+        index_condition="(category_id = 1)",
+        sort_key=("created_at DESC",),
+        sorted_range=True,
+    )
+    production = judge.Production(
+        rows={"shop_product": 100_000},
+        columns={"shop_product": {"category_id": ColumnShape(n_distinct=10)}},
+        threshold=1,
+    )
+    [stands] = judge.settle([ranged], schema, data["plan"], {}, production, unsorted=data["plan"])
+    assert stands.rule is Rule.SORT_RANGE
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_an_index_cond_on_the_column_through_an_index_led_by_another_proves_nothing(
+    major: int,
+) -> None:
+    # created_at is the second column of shop_product_status_created: the answer's Index Cond
+    # names it, but the index is read whole.
+    data, schema, [finding] = _judged(f"judge/pg{major}/non_leading_column.json")
+    probe = judge.Probe(
+        finding,
+        "created_at",
+        "condition",
+        'SELECT 1 FROM "shop_product" AS "shop_product" WHERE created_at <= now()',
+    )
+    assert judge.settle([finding], schema, data["plan"], {probe: data["plan"]}) == [finding]
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_an_order_probe_on_a_sort_key_qualified_by_the_alias(major: int) -> None:
+    # select_related under order_by("-created_at")[:20]: the item's sort key is qualified by
+    # its alias; with an index on created_at the order is asked about by its column.
+    data, _, findings = _judged(f"judge/pg{major}/recall_select_related_sort.json")
+    created = IndexInfo(
+        "rc_item", "rc_item_created_at", ("created_at",), False, False, False, keys=("created_at",)
+    )
+    schema = Schema.of([*_catalog(data).indexes, created])
+    item = next(f for f in findings if f.table == "rc_item")
+    assert item.sort_key == ("rc_item.created_at DESC",)
+    orders = [p for p in judge.probes([item], schema) if p.kind == "order"]
+    assert [(p.column, p.sql) for p in orders] == [
+        (
+            "created_at",
+            'SELECT 1 FROM "rc_item" AS "rc_item" ORDER BY rc_item.created_at DESC LIMIT 1',
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("condition", "selective"),
+    [
+        # An OR drives only when each branch does: a range in one of them does not.
+        (
+            "(((email)::text = 'a'::text) OR "
+            "(created > '2024-12-01 00:00:00+00'::timestamp with time zone))",
+            False,
+        ),
+        ("(((email)::text = 'a'::text) OR ((username)::text = 'b'::text))", True),
+    ],
+)
+def test_each_branch_of_an_or_on_the_driving_side_is_weighed_with_productions_shape(
+    condition: str, selective: bool
+) -> None:
+    finding = ScanFinding(
+        "rc_order", "Index Scan", Rule.FILTER, driver=(("rc_customer", condition),), joined=True
+    )
+    assert judge.driven(finding, None, None) is selective
+    # Production's customers have few usernames (a share of the rows, as pg_stats gives it).
+    few = {"rc_customer": {"username": ColumnShape(n_distinct=-0.0001)}}
+    production = judge.Production(rows={"rc_customer": 100_000}, columns=few, threshold=10**6)
+    assert judge.driven(finding, None, production) is False
+    many = {"rc_customer": {"username": ColumnShape(n_distinct=-0.001)}}
+    production = judge.Production(rows={"rc_customer": 100_000}, columns=many, threshold=10**6)
+    assert judge.driven(finding, None, production) is selective

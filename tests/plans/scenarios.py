@@ -299,6 +299,18 @@ SCENARIOS: tuple[Scenario, ...] = (
         expected=(Expected(INTEGRATION_LOG_TABLE, "Seq Scan", Rule.FILTER),),
     ),
     Scenario(
+        name="initplan_pk_gated_filter_unindexed",
+        description="Failed logs gated by `Exists(customer pk=2)`: the reverse of "
+        "initplan_gated_pk_lookup. The InitPlan finds its row by the pkey, the logs are read "
+        "whole with an unindexed filter; the InitPlan's index condition restricts only its own "
+        "query.",
+        setup=(*CUSTOMER, *INTEGRATION_LOG),
+        query='SELECT "upstream_integrationlog"."id" FROM "upstream_integrationlog" '
+        "WHERE (\"upstream_integrationlog\".\"status\" = 'failed' AND EXISTS("
+        'SELECT 1 AS "a" FROM "upstream_customer" U0 WHERE U0."id" = 2 LIMIT 1))',
+        expected=(Expected(INTEGRATION_LOG_TABLE, "Seq Scan", Rule.FILTER),),
+    ),
+    Scenario(
         name="delete_filter_unindexed",
         description="Cascade delete of an endpoint's deliveries (`DELETE ... endpoint_id IN`) "
         "with no index on the foreign key: a filtered Seq Scan under the Delete node.",
