@@ -19,6 +19,7 @@ from pytest_indexguard.plan import (
     index_conditions_on,
     indexes_used,
     relations,
+    root_plan,
     scanned_from_temporary_schema,
     signature,
 )
@@ -906,12 +907,269 @@ FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
 ]
 
 
-@pytest.mark.parametrize(("relative", "expected"), FIELDS, ids=[name for name, _ in FIELDS])
+# Natural plans at scale (tests/plans/scale/), judged with the leading columns of their catalog:
+# a join key's range read through a bitmap (its condition is the Recheck Cond), and an OR across
+# tables whose other table is read by a Seq Scan.
+SCALE_FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
+    (
+        "scale/pg15/driven_by_unique_email.json",
+        [
+            (
+                "rc_order",
+                "Bitmap Heap Scan",
+                "FILTER",
+                "rc_order_customer_id_3e4f5a6b",
+                "(ref)::text = 'r1'::text",
+                "(customer_id = rc_customer.id)",
+                (),
+                "rc_order",
+                None,
+                (("rc_customer", "(email)::text = 'a@example.org'::text"),),
+                True,
+                False,
+                False,
+                False,
+                None,
+            )
+        ],
+    ),
+    (
+        "scale/pg18/driven_by_unique_email.json",
+        [
+            (
+                "rc_order",
+                "Bitmap Heap Scan",
+                "FILTER",
+                "rc_order_customer_id_3e4f5a6b",
+                "(ref)::text = 'r1'::text",
+                "(customer_id = rc_customer.id)",
+                (),
+                "rc_order",
+                None,
+                (("rc_customer", "(email)::text = 'a@example.org'::text"),),
+                True,
+                False,
+                False,
+                False,
+                None,
+            )
+        ],
+    ),
+    (
+        "scale/pg15/artifact_b_in_subquery.json",
+        [
+            (
+                "team_member",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "((u0.owner_id = 1) OR (u2.user_id = 1))",
+                None,
+                (),
+                "u2",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "mon_check",
+                "Bitmap Heap Scan",
+                "FILTER",
+                "mon_check_project_slug",
+                "(status)::text = 'down'::text",
+                "(project_id = u0.id)",
+                (),
+                "mon_check",
+                None,
+                (("", "(u0.owner_id = 1) OR (u2.user_id = 1)"),),
+                True,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "team_project",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "((u0.owner_id = 1) OR (u2.user_id = 1))",
+                None,
+                (),
+                "u0",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "scale/pg18/artifact_b_in_subquery.json",
+        [
+            (
+                "team_member",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "((u0.owner_id = 1) OR (u2.user_id = 1))",
+                None,
+                (),
+                "u2",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "mon_check",
+                "Bitmap Heap Scan",
+                "FILTER",
+                "mon_check_project_slug",
+                "(status)::text = 'down'::text",
+                "(project_id = u0.id)",
+                (),
+                "mon_check",
+                None,
+                (("", "(u0.owner_id = 1) OR (u2.user_id = 1)"),),
+                True,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "team_project",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "((u0.owner_id = 1) OR (u2.user_id = 1))",
+                None,
+                (),
+                "u0",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "scale/pg15/recall_or_across_join.json",
+        [
+            (
+                "rc_order",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "(((rc_customer.email)::text = 'a@example.org'::text) OR "
+                "((rc_order.email)::text = 'a@example.org'::text))",
+                None,
+                (),
+                "rc_order",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "rc_customer",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "(((rc_customer.email)::text = 'a@example.org'::text) OR "
+                "((rc_order.email)::text = 'a@example.org'::text))",
+                None,
+                (),
+                "rc_customer",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "scale/pg18/recall_or_across_join.json",
+        [
+            (
+                "rc_order",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "(((rc_customer.email)::text = 'a@example.org'::text) OR "
+                "((rc_order.email)::text = 'a@example.org'::text))",
+                None,
+                (),
+                "rc_order",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "rc_customer",
+                "Seq Scan",
+                "UNSERVABLE",
+                None,
+                "(((rc_customer.email)::text = 'a@example.org'::text) OR "
+                "((rc_order.email)::text = 'a@example.org'::text))",
+                None,
+                (),
+                "rc_customer",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+]
+
+
+def _leading_of(data: dict[str, Any]) -> Any:
+    if "indexes" in data:
+        return _catalog(data).leading_of
+    if "catalog" in data:
+        return {name: i.get("leading") for name, i in data["catalog"]["indexes"].items()}.get
+    return None
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    FIELDS + SCALE_FIELDS,
+    ids=[name for name, _ in FIELDS + SCALE_FIELDS],
+)
 def test_findings_of_stored_plans_field_by_field(
     relative: str, expected: list[tuple[Any, ...]]
 ) -> None:
     data = _data(relative)
-    leading = _catalog(data).leading_of if "indexes" in data else None
+    leading = _leading_of(data)
     findings = analyze(data["plan"], None, leading=leading, joined_ranges=True, sorted_ranges=True)
     assert [
         (
@@ -1333,3 +1591,30 @@ def test_each_branch_of_an_or_on_the_driving_side_is_weighed_with_productions_sh
     many = {"rc_customer": {"username": ColumnShape(n_distinct=-0.001)}}
     production = judge.Production(rows={"rc_customer": 100_000}, columns=many, threshold=10**6)
     assert judge.driven(finding, None, production) is selective
+
+
+# -- second pass of mutation testing: plan.py ------------------------------------------------
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_verbose_plan_of_the_temporary_copy_is_recognised(major: int) -> None:
+    # How the guard verifies a suggested index: a temporary copy of the table with the index
+    # shadows the real one, and the VERBOSE plan names the copy's schema.
+    plan = _plan(f"pg{major}/verbose_temporary_copy_indexed.json")
+    assert scanned_from_temporary_schema(plan, "upstream_customer")
+    assert not scanned_from_temporary_schema(plan, "upstream_webhookdelivery")
+    assert analyze(plan) == []
+    assert indexes_used(plan) == {"indexguard_probe"}
+
+
+def test_output_that_is_not_a_postgresql_plan_is_refused_with_a_reason() -> None:
+    with pytest.raises(ValueError, match=r"^empty EXPLAIN output$"):
+        root_plan([])
+    # A MariaDB plan (EXPLAIN FORMAT=JSON) has no top-level "Plan".
+    mariadb = _data("mariadb/count_filter_unindexed.json")["plan"]
+    with pytest.raises(
+        ValueError, match=r"^not EXPLAIN \(FORMAT JSON\) output: no top-level 'Plan'$"
+    ):
+        root_plan(mariadb)
+    with pytest.raises(ValueError, match=r"^not EXPLAIN \(FORMAT JSON\) output"):
+        root_plan([mariadb])

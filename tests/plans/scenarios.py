@@ -50,6 +50,9 @@ class Scenario:
     # Server major version -> why analyze() does not (yet) meet the expectation on that
     # version's plan. The plan tests mark these xfail(strict=True), so a fix shows up at once.
     known_gaps: Mapping[int, str] = field(default_factory=dict, hash=False)
+    # EXPLAIN (FORMAT JSON, VERBOSE): the plan names each relation's schema, as the plan the
+    # guard makes to verify a suggested index on a temporary copy of the table.
+    verbose: bool = False
 
     @property
     def settings(self) -> dict[str, str]:
@@ -306,9 +309,25 @@ SCENARIOS: tuple[Scenario, ...] = (
         "query.",
         setup=(*CUSTOMER, *INTEGRATION_LOG),
         query='SELECT "upstream_integrationlog"."id" FROM "upstream_integrationlog" '
-        "WHERE (\"upstream_integrationlog\".\"status\" = 'failed' AND EXISTS("
+        'WHERE ("upstream_integrationlog"."status" = \'failed\' AND EXISTS('
         'SELECT 1 AS "a" FROM "upstream_customer" U0 WHERE U0."id" = 2 LIMIT 1))',
         expected=(Expected(INTEGRATION_LOG_TABLE, "Seq Scan", Rule.FILTER),),
+    ),
+    Scenario(
+        name="verbose_temporary_copy_indexed",
+        description="How the guard verifies a suggested index (explain/postgresql.verify_index): "
+        "a temporary copy of the customer table, with the candidate index, shadows the real one "
+        "(pg_temp comes first in the search path), and the VERBOSE plan reads the copy's schema "
+        "(pg_temp_N) through that index.",
+        setup=(
+            *CUSTOMER,
+            'CREATE TEMPORARY TABLE "upstream_customer" '
+            '(LIKE "upstream_customer" INCLUDING DEFAULTS INCLUDING INDEXES)',
+            'CREATE INDEX "indexguard_probe" ON pg_temp."upstream_customer" ("name")',
+        ),
+        query=f'{FROM_CUSTOMER} WHERE "upstream_customer"."name" = \'Acme\'',
+        expected=(),
+        verbose=True,
     ),
     Scenario(
         name="delete_filter_unindexed",
