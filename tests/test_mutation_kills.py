@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_indexguard import judge
+from pytest_indexguard import schema as catalog
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import (
     analyze,
@@ -1151,6 +1152,177 @@ SCALE_FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
     ),
 ]
 
+# More plans whose findings no other test pinned: a sort through the join at scale (the item's
+# own sort key), an index read whole by a later column, a join condition on two columns.
+MORE_FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
+    (
+        "scale/pg15/recall_select_related_sort.json",
+        [
+            (
+                "rc_item",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "is_active",
+                None,
+                ("rc_item.created_at DESC",),
+                "rc_item",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "rc_brand",
+                "Seq Scan",
+                None,
+                None,
+                None,
+                None,
+                (),
+                "rc_brand",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "scale/pg18/recall_select_related_sort.json",
+        [
+            (
+                "rc_item",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "is_active",
+                None,
+                ("rc_item.created_at DESC",),
+                "rc_item",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "rc_brand",
+                "Seq Scan",
+                None,
+                None,
+                None,
+                None,
+                (),
+                "rc_brand",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
+    (
+        "scale/pg15/non_leading_index_column.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "Index Scan",
+                "FILTER",
+                "webhook_retry_idx",
+                "(next_attempt_at <= '2025-01-01 12:00:00+00'::timestamp with time zone)",
+                None,
+                (),
+                "upstream_webhookdelivery",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                "(next_attempt_at <= '2025-01-01 12:00:00+00'::timestamp with time zone)",
+            )
+        ],
+    ),
+    (
+        "scale/pg18/non_leading_index_column.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "Index Scan",
+                "FILTER",
+                "webhook_retry_idx",
+                "(next_attempt_at <= '2025-01-01 12:00:00+00'::timestamp with time zone)",
+                None,
+                (),
+                "upstream_webhookdelivery",
+                None,
+                (),
+                False,
+                False,
+                False,
+                False,
+                "(next_attempt_at <= '2025-01-01 12:00:00+00'::timestamp with time zone)",
+            )
+        ],
+    ),
+    (
+        "judge/pg15/join_order_check.json",
+        [
+            (
+                "mon_check",
+                "Index Scan",
+                "FILTER",
+                "mon_check_project_id",
+                "(status)::text = 'down'::text",
+                "(project_id = u0.id)",
+                (),
+                "mon_check",
+                None,
+                (("team_project", "owner_id = 1"),),
+                True,
+                False,
+                False,
+                False,
+                None,
+            )
+        ],
+    ),
+    (
+        "judge/pg18/join_order_check.json",
+        [
+            (
+                "mon_check",
+                "Index Scan",
+                "FILTER",
+                "mon_check_project_id",
+                "(status)::text = 'down'::text",
+                "(project_id = u0.id)",
+                (),
+                "mon_check",
+                None,
+                (("team_project", "owner_id = 1"),),
+                True,
+                False,
+                False,
+                False,
+                None,
+            )
+        ],
+    ),
+]
+
 
 def _leading_of(data: dict[str, Any]) -> Any:
     if "indexes" in data:
@@ -1162,8 +1334,8 @@ def _leading_of(data: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize(
     ("relative", "expected"),
-    FIELDS + SCALE_FIELDS,
-    ids=[name for name, _ in FIELDS + SCALE_FIELDS],
+    FIELDS + SCALE_FIELDS + MORE_FIELDS,
+    ids=[name for name, _ in FIELDS + SCALE_FIELDS + MORE_FIELDS],
 )
 def test_findings_of_stored_plans_field_by_field(
     relative: str, expected: list[tuple[Any, ...]]
@@ -1618,3 +1790,185 @@ def test_output_that_is_not_a_postgresql_plan_is_refused_with_a_reason() -> None
         root_plan(mariadb)
     with pytest.raises(ValueError, match=r"^not EXPLAIN \(FORMAT JSON\) output"):
         root_plan([mariadb])
+
+
+def _every_column_not_null(table: str, conjunct: str) -> bool | None:
+    """``Schema.truth`` of a catalog that declares every column NOT NULL."""
+    columns = [c for c in (catalog.tested_not_null(conjunct), catalog.tested_null(conjunct)) if c]
+    return Schema.of([], not_null=[(table, c) for c in columns]).truth(table, conjunct)
+
+
+# (table, rule, filter, join filter, index condition, sort key) of each finding, judged as if
+# every column were NOT NULL: ``IS NOT NULL`` restricts nothing (a join key's range keeps only
+# its other conjuncts), and a scan testing ``IS NULL`` reads no row (the unprocessed flips).
+NOT_NULL_FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
+    (
+        "judge/pg15/driven_by_unique_email.json",
+        [
+            (
+                "rc_order",
+                "FILTER",
+                "(ref)::text = 'r1'::text",
+                "(customer_id = rc_customer.id)",
+                None,
+                (),
+            )
+        ],
+    ),
+    (
+        "judge/pg15/driven_by_unique_username.json",
+        [("rc_account", "FILTER", "kind = 1", "(user_id = auth_user.id)", None, ())],
+    ),
+    (
+        "judge/pg15/join_order_check.json",
+        [
+            (
+                "mon_check",
+                "FILTER",
+                "(status)::text = 'down'::text",
+                "(project_id = u0.id)",
+                None,
+                (),
+            )
+        ],
+    ),
+    (
+        "judge/pg15/or_across_tables.json",
+        [
+            (
+                "auth_user",
+                "UNSERVABLE",
+                "((team_profile.user_id = 1) OR (team_member.project_id = 1))",
+                "(user_id = auth_user.id)",
+                None,
+                (),
+            ),
+            (
+                "team_profile",
+                "FILTER",
+                "nag_period <> '00:00:00'::interval",
+                "(user_id = auth_user.id)",
+                None,
+                (),
+            ),
+            (
+                "team_member",
+                "UNSERVABLE",
+                "((team_profile.user_id = 1) OR (team_member.project_id = 1))",
+                None,
+                None,
+                (),
+            ),
+        ],
+    ),
+    (
+        "judge/pg15/recall_exclude_across_join.json",
+        [
+            ("auth_user", "JOIN", None, "(user_id = auth_user.id)", None, ()),
+            (
+                "rc_account",
+                "FILTER",
+                "(warned_at < '2025-01-01 00:00:00+00'::timestamp with time zone)",
+                "(user_id = auth_user.id)",
+                None,
+                (),
+            ),
+        ],
+    ),
+    (
+        "judge/pg15/recall_select_related_sort.json",
+        [
+            ("rc_brand", "JOIN", None, "(brand_id = rc_brand.id)", None, ()),
+            (
+                "rc_item",
+                "FILTER",
+                "is_active",
+                "(brand_id = rc_brand.id)",
+                None,
+                ("rc_item.created_at DESC",),
+            ),
+        ],
+    ),
+    (
+        "judge/pg15/non_leading_column.json",
+        [
+            (
+                "shop_product",
+                "FILTER",
+                "(created_at <= '2020-01-01 00:00:00+00'::timestamp with time zone)",
+                None,
+                "(created_at <= '2020-01-01 00:00:00+00'::timestamp with time zone)",
+                (),
+            )
+        ],
+    ),
+    (
+        "judge/pg15/recall_flips_of_every_check.json",
+        [
+            (
+                "rc_flip",
+                "FILTER",
+                "(created > '2024-12-05 00:00:00+00'::timestamp with time zone)",
+                None,
+                "(created > '2024-12-05 00:00:00+00'::timestamp with time zone)",
+                (),
+            )
+        ],
+    ),
+    ("scale/pg15/artifact_c_partial_index.json", []),
+    (
+        "scale/pg15/non_leading_index_column.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "FILTER",
+                "(next_attempt_at <= '2025-01-01 12:00:00+00'::timestamp with time zone)",
+                None,
+                "(next_attempt_at <= '2025-01-01 12:00:00+00'::timestamp with time zone)",
+                (),
+            )
+        ],
+    ),
+    ("scale/pg18/artifact_c_partial_index.json", []),
+    (
+        "scale/pg18/non_leading_index_column.json",
+        [
+            (
+                "upstream_webhookdelivery",
+                "FILTER",
+                "(next_attempt_at <= '2025-01-01 12:00:00+00'::timestamp with time zone)",
+                None,
+                "(next_attempt_at <= '2025-01-01 12:00:00+00'::timestamp with time zone)",
+                (),
+            )
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"), NOT_NULL_FIELDS, ids=[name for name, _ in NOT_NULL_FIELDS]
+)
+def test_findings_when_every_column_is_not_null(
+    relative: str, expected: list[tuple[Any, ...]]
+) -> None:
+    data = _data(relative)
+    findings = analyze(
+        data["plan"],
+        None,
+        leading=_leading_of(data),
+        joined_ranges=True,
+        sorted_ranges=True,
+        truth=_every_column_not_null,
+    )
+    assert [
+        (
+            f.table,
+            f.rule.name if f.rule else None,
+            f.filter,
+            f.join_filter,
+            f.index_condition,
+            f.sort_key,
+        )
+        for f in findings
+    ] == expected
