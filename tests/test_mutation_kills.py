@@ -1972,3 +1972,28 @@ def test_findings_when_every_column_is_not_null(
         )
         for f in findings
     ] == expected
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_scan_that_tests_is_null_on_its_own_not_null_column_reads_no_row(major: int) -> None:
+    # The unprocessed flips (processed IS NULL), read whole at scale: were mon_flip.processed
+    # NOT NULL, no row would pass; the same column of another table changes nothing.
+    plan = _plan(f"scale/pg{major}/artifact_c_partial_index.json")
+    assert [f.table for f in analyze(plan)] == ["mon_flip"]
+    required = Schema.of([], not_null=[("mon_flip", "processed")])
+    assert analyze(plan, truth=required.truth) == []
+    elsewhere = Schema.of([], not_null=[("mon_check", "processed")])
+    assert [f.table for f in analyze(plan, truth=elsewhere.truth)] == ["mon_flip"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="judge._local does not mask string literals: the dot of 'a@example.org' reads as a "
+    "table qualifier, so the conjunct is never asked about (pytest_indexguard/judge.py:394)",
+)
+def test_a_literal_with_a_dot_does_not_hide_a_conjunct_from_the_probes() -> None:
+    schema = _catalog_of_the_judge_files()
+    plain = _product("((code)::text = 'sku-1'::text)")
+    assert [(p.kind, p.column) for p in judge.probes([plain], schema)] == [("condition", "code")]
+    dotted = _product("((code)::text = 'a@example.org'::text)")
+    assert [(p.kind, p.column) for p in judge.probes([dotted], schema)] == [("condition", "code")]
