@@ -1997,3 +1997,131 @@ def test_a_literal_with_a_dot_does_not_hide_a_conjunct_from_the_probes() -> None
     assert [(p.kind, p.column) for p in judge.probes([plain], schema)] == [("condition", "code")]
     dotted = _product("((code)::text = 'a@example.org'::text)")
     assert [(p.kind, p.column) for p in judge.probes([dotted], schema)] == [("condition", "code")]
+
+
+# -- second pass of mutation testing: settle, finding by finding -------------------------------
+
+_JUDGE_NAMES = sorted(p.stem for p in (PLANS / "judge" / "pg18").glob("*.json"))
+
+
+def _settled_alone(relative: str) -> tuple[list[ScanFinding], list[ScanFinding], Any]:
+    data, schema, findings = _judged(relative)
+    probes = judge.probes(findings, schema)
+    answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    return findings, judge.settle(findings, schema, data["plan"], answers), answers
+
+
+@pytest.mark.parametrize("major", MAJORS)
+@pytest.mark.parametrize("name", _JUDGE_NAMES)
+def test_each_finding_is_settled_on_its_own(major: int, name: str) -> None:
+    # Whatever settles the findings of one statement (spared, kept, moved to another rule), the
+    # finding of another statement after them is settled as it is alone.
+    findings, settled, answers = _settled_alone(f"judge/pg{major}/{name}.json")
+    _, _, [email] = _judged(f"judge/pg{major}/unindexed_email.json")
+    data = _data(f"judge/pg{major}/{name}.json")
+    schema = _catalog(data)
+    together = judge.settle([*findings, email], schema, data["plan"], answers)
+    assert together == [*settled, email]
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_an_unservable_filter_says_whether_pg_trgm_is_installed(major: int) -> None:
+    data, schema, findings = _judged(f"judge/pg{major}/icontains.json")
+    [plain] = judge.settle(findings, schema, data["plan"], {})
+    assert (plain.rule, plain.unservable, plain.trigram) == (Rule.UNSERVABLE, "contains", False)
+    trigram = Schema.of(schema.indexes, extensions=["plpgsql", "pg_trgm"])
+    [served] = judge.settle(findings, trigram, data["plan"], {})
+    assert (served.rule, served.unservable, served.trigram) == (Rule.UNSERVABLE, "contains", True)
+
+
+def test_a_sorted_range_stands_at_the_threshold_itself() -> None:
+    ranged = _integration_log_range(18)
+    log = "upstream_integrationlog"
+    shapes = {log: {"connection_id": ColumnShape(n_distinct=10)}}
+    plan = _plan("pg18/fk_lookup_indexed_ordered.json")
+    at = judge.Production(rows={log: 100_000}, columns=shapes, threshold=10_000)
+    [stands] = judge.settle([ranged], Schema(), plan, {}, at)
+    assert stands.sorted_rows == (10_000, 10_000)
+    above = judge.Production(rows={log: 100_000}, columns=shapes, threshold=10_001)
+    assert judge.settle([ranged], Schema(), plan, {}, above) == []
+
+
+@pytest.mark.parametrize(
+    ("table", "filter_text", "keeps_most"),
+    [
+        # Every value but one of a unique column.
+        ("auth_user", "(id <> 5)", True),
+        ("auth_user", "(NOT (id = 5))", True),
+        # Every value but many, or but a sub-plan's: not one row.
+        ("auth_user", "(id <> ALL ('{1,2}'::bigint[]))", False),
+        ("auth_user", "(id <> (SubPlan 1))", False),
+        # A column that leads a unique index with another column, or a plain index.
+        ("team_member", "(user_id <> 5)", False),
+        ("shop_product", "(category_id <> 5)", False),
+        # An anti-join condition, alone or with another.
+        ("team_project", "(NOT (hashed SubPlan 1))", True),
+        ("team_project", "((NOT (hashed SubPlan 1)) AND (owner_id = 1))", False),
+    ],
+)
+def test_which_filters_keep_most_of_the_table(
+    table: str, filter_text: str, keeps_most: bool
+) -> None:
+    schema = _catalog_of_the_judge_files()
+    finding = ScanFinding(table, "Seq Scan", Rule.FILTER, filter=filter_text, alias=table)
+    assert judge._keeps_most(finding, schema, None) is keeps_most
+    # Without a Filter there is nothing to keep.
+    assert judge._keeps_most(replace(finding, filter=None), schema, None) is False
+
+
+@pytest.mark.parametrize(
+    ("index_name", "filter_text", "join_filter", "spared"),
+    [
+        # The queue of unprocessed flips (WHERE processed IS NULL): few rows, whatever else.
+        ("mon_flip_not_processed", None, None, True),
+        ("mon_flip_not_processed", "(owner_id = 1)", None, True),
+        # A predicate that keeps most rows, with more to sift: the read stands.
+        ("mon_check_alert_after_idx", None, None, True),
+        ("mon_check_alert_after_idx", "(project_id = 1)", None, False),
+        ("mon_check_alert_after_idx", None, "(project_id = team_project.id)", False),
+    ],
+)
+def test_a_read_through_a_partial_index(
+    index_name: str, filter_text: str | None, join_filter: str | None, spared: bool
+) -> None:
+    schema = _catalog_of_the_judge_files()
+    table = schema.index(index_name).table  # type: ignore[union-attr]
+    rule = Rule.FILTER if filter_text else Rule.JOIN
+    finding = ScanFinding(
+        table,
+        "Index Scan",
+        rule,
+        index_name=index_name,
+        filter=filter_text,
+        join_filter=join_filter,
+        alias=table,
+    )
+    assert judge._partial(finding, schema) is spared
+
+
+def test_the_partitions_read_are_one_finding_on_their_parent() -> None:
+    [found] = analyze(_plan("pg18/count_filter_unindexed.json"))
+    first = replace(found, table="delivery_2024", index_name="delivery_2024_pkey")
+    second = replace(found, table="delivery_2025", index_name="delivery_2025_pkey")
+    other = replace(found, table="upstream_customer")
+    schema = Schema.of(
+        [],
+        parents={
+            "delivery_2024": "upstream_webhookdelivery",
+            "delivery_2025": "upstream_webhookdelivery",
+        },
+    )
+    assert judge._on_parents([first, second, other], schema) == [
+        replace(found, table="upstream_webhookdelivery", index_name=None),
+        other,
+    ]
+    # Different filters of the partitions are different findings.
+    narrower = replace(second, filter="(endpoint_id = 1)")
+    assert [f.filter for f in judge._on_parents([first, narrower], schema)] == [
+        found.filter,
+        narrower.filter,
+    ]
