@@ -1323,6 +1323,99 @@ MORE_FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
     ),
 ]
 
+# Index ranges sorted under a Limit: through a plain Index Scan with a Filter of its own, and
+# through a BitmapAnd of two indexes (the range is named by the first).
+RANGE_FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
+    (
+        "pg15/sorted_range_index_scan_filter.json",
+        [
+            (
+                "upstream_integrationlog",
+                "Index Scan",
+                None,
+                "upstream_integrationlog_connection_id_0c5e7d91",
+                "(records_synced > 10)",
+                None,
+                ("start_time DESC",),
+                "upstream_integrationlog",
+                None,
+                (),
+                False,
+                True,
+                False,
+                False,
+                "(connection_id = 1)",
+            )
+        ],
+    ),
+    (
+        "pg18/sorted_range_index_scan_filter.json",
+        [
+            (
+                "upstream_integrationlog",
+                "Index Scan",
+                None,
+                "upstream_integrationlog_connection_id_0c5e7d91",
+                "(records_synced > 10)",
+                None,
+                ("start_time DESC",),
+                "upstream_integrationlog",
+                None,
+                (),
+                False,
+                True,
+                False,
+                False,
+                "(connection_id = 1)",
+            )
+        ],
+    ),
+    (
+        "pg15/bitmap_and_sorted_range.json",
+        [
+            (
+                "upstream_integrationlog",
+                "Bitmap Heap Scan",
+                None,
+                "upstream_integrationlog_connection_id_0c5e7d91",
+                None,
+                None,
+                ("start_time DESC",),
+                "upstream_integrationlog",
+                None,
+                (),
+                False,
+                True,
+                False,
+                False,
+                "((connection_id = 1) AND ((status)::text = 'failed'::text))",
+            )
+        ],
+    ),
+    (
+        "pg18/bitmap_and_sorted_range.json",
+        [
+            (
+                "upstream_integrationlog",
+                "Bitmap Heap Scan",
+                None,
+                "upstream_integrationlog_connection_id_0c5e7d91",
+                None,
+                None,
+                ("start_time DESC",),
+                "upstream_integrationlog",
+                None,
+                (),
+                False,
+                True,
+                False,
+                False,
+                "((connection_id = 1) AND ((status)::text = 'failed'::text))",
+            )
+        ],
+    ),
+]
+
 
 def _leading_of(data: dict[str, Any]) -> Any:
     if "indexes" in data:
@@ -1334,8 +1427,8 @@ def _leading_of(data: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize(
     ("relative", "expected"),
-    FIELDS + SCALE_FIELDS + MORE_FIELDS,
-    ids=[name for name, _ in FIELDS + SCALE_FIELDS + MORE_FIELDS],
+    FIELDS + SCALE_FIELDS + MORE_FIELDS + RANGE_FIELDS,
+    ids=[name for name, _ in FIELDS + SCALE_FIELDS + MORE_FIELDS + RANGE_FIELDS],
 )
 def test_findings_of_stored_plans_field_by_field(
     relative: str, expected: list[tuple[Any, ...]]

@@ -330,6 +330,42 @@ SCENARIOS: tuple[Scenario, ...] = (
         verbose=True,
     ),
     Scenario(
+        name="sorted_range_index_scan_filter",
+        description="The logs of one connection with more than ten records, newest first, "
+        "bitmap scans off: a plain Index Scan range (Index Cond and a Filter of its own) "
+        "sorted under a Limit. No full scan; with sorted ranges listed, the range is one.",
+        setup=INTEGRATION_LOG,
+        query='SELECT "upstream_integrationlog"."id", "upstream_integrationlog"."status" '
+        'FROM "upstream_integrationlog" WHERE ("upstream_integrationlog"."connection_id" = 1 '
+        'AND "upstream_integrationlog"."records_synced" > 10) '
+        'ORDER BY "upstream_integrationlog"."start_time" DESC LIMIT 20',
+        expected=(),
+        extra_settings={"enable_bitmapscan": "off"},
+    ),
+    Scenario(
+        name="bitmap_and_sorted_range",
+        description="Failed logs of one connection, newest first, with an index on each column, "
+        "5,000 analyzed rows and index scans off: a BitmapAnd of the two indexes feeds the "
+        "Bitmap Heap Scan, sorted under a Limit. No full scan.",
+        setup=(
+            *INTEGRATION_LOG,
+            'CREATE INDEX "upstream_integrationlog_status_9a1b2c3d" '
+            'ON "upstream_integrationlog" ("status")',
+            'INSERT INTO "upstream_integrationlog" '
+            '("connection_id", "status", "records_synced", "start_time") '
+            "SELECT g % 100, CASE WHEN g % 37 = 0 THEN 'failed' ELSE 'success' END, g, "
+            "'2025-01-01 00:00:00+00'::timestamptz + g * interval '1 minute' "
+            "FROM generate_series(1, 5000) g",
+            'ANALYZE "upstream_integrationlog"',
+        ),
+        query='SELECT "upstream_integrationlog"."id", "upstream_integrationlog"."status" '
+        'FROM "upstream_integrationlog" WHERE ("upstream_integrationlog"."connection_id" = 1 '
+        'AND "upstream_integrationlog"."status" = \'failed\') '
+        'ORDER BY "upstream_integrationlog"."start_time" DESC LIMIT 20',
+        expected=(),
+        extra_settings={"enable_indexscan": "off"},
+    ),
+    Scenario(
         name="delete_filter_unindexed",
         description="Cascade delete of an endpoint's deliveries (`DELETE ... endpoint_id IN`) "
         "with no index on the foreign key: a filtered Seq Scan under the Delete node.",
