@@ -23,6 +23,7 @@ from pytest_indexguard.plan import (
     root_plan,
     scanned_from_temporary_schema,
     signature,
+    top_level,
 )
 from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
 
@@ -2218,3 +2219,39 @@ def test_the_partitions_read_are_one_finding_on_their_parent() -> None:
         found.filter,
         narrower.filter,
     ]
+
+
+@pytest.mark.parametrize(
+    ("condition", "operator", "parts"),
+    [
+        # A literal is never split, nor are its parentheses counted, doubled quotes included.
+        ("((name)::text = 'x AND y'::text)", "AND", ["(name)::text = 'x AND y'::text"]),
+        (
+            "(((name)::text = 'a (b'::text) AND (id = 1))",
+            "AND",
+            ["((name)::text = 'a (b'::text)", "(id = 1)"],
+        ),
+        (
+            "(((name)::text = ''::text) AND (id = 1))",
+            "AND",
+            ["((name)::text = ''::text)", "(id = 1)"],
+        ),
+        (
+            "(((name)::text = 'O''Brien OR x'::text) OR ((city)::text = 'Paris'::text))",
+            "OR",
+            ["((name)::text = 'O''Brien OR x'::text)", "((city)::text = 'Paris'::text)"],
+        ),
+        (
+            "(((name)::text = 'O''Brien'::text) AND ((city)::text = 'Paris'::text))",
+            "AND",
+            ["((name)::text = 'O''Brien'::text)", "((city)::text = 'Paris'::text)"],
+        ),
+        # A literal left open (a truncated condition): the rest is one part.
+        ("((name)::text = 'x AND y", "AND", ["((name)::text = 'x AND y"]),
+        ("(a = 1) AND (b = 'x", "AND", ["(a = 1)", "(b = 'x"]),
+    ],
+)
+def test_literals_in_conditions_are_skipped_whole(
+    condition: str, operator: str, parts: list[str]
+) -> None:
+    assert top_level(condition, operator) == parts
