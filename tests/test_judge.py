@@ -106,6 +106,7 @@ def test_without_the_probes_answers_the_scans_stay() -> None:
         # One sub-plan in an OR is no OR of sub-plans; equality with a sub-plan's row is servable.
         ("((hashed SubPlan 1) OR (owner_id = 1))", None),
         ("(id = (SubPlan 1))", None),
+        ("", None),
     ],
 )
 def test_which_filters_no_index_serves(expression: str, kind: str | None) -> None:

@@ -2255,3 +2255,71 @@ def test_literals_in_conditions_are_skipped_whole(
     condition: str, operator: str, parts: list[str]
 ) -> None:
     assert top_level(condition, operator) == parts
+
+
+def test_a_finding_settled_early_does_not_stop_the_next() -> None:
+    # A sorted range given in order by the unsorted plan, one with no production to weigh, a
+    # join key's range through the primary key: each is settled, and the next one still is.
+    _, _, [email] = _judged("judge/pg18/unindexed_email.json")
+    ranged = _integration_log_range(18)
+    indexed = _plan("pg18/fk_lookup_indexed_ordered.json")
+    in_order = replace(ranged, table="upstream_webhookdelivery")
+    unsorted = _plan("pg18/sort_limit_indexed.json")
+    assert judge.settle([in_order, email], Schema(), indexed, {}, unsorted=unsorted) == [email]
+    assert judge.settle([ranged, email], Schema(), indexed, {}) == [email]
+    plan = _plan("pg18/nested_loop_unindexed_join_analyzed.json")
+    pkey = "upstream_webhookendpoint_pkey"
+    primary = Schema.of(
+        [IndexInfo("upstream_webhookendpoint", pkey, ("id",), True, True, False, keys=("id",))]
+    )
+    delivery, endpoint = analyze(plan, None, leading=primary.leading_of, joined_ranges=True)
+    assert judge.settle([endpoint, delivery], primary, plan, {}) == [delivery]
+
+
+@pytest.mark.parametrize(
+    ("filter_text", "few", "keeps_most"),
+    [
+        # Columns of a few values compared with equality, with no function and no OR.
+        ("((kind)::text = 'a'::text)", True, True),
+        ("((kind)::text = lower('A'::text))", True, False),
+        ("(((kind)::text = 'a'::text) OR ((kind)::text = 'b'::text))", True, False),
+        # Every conjunct excludes one value of a unique column.
+        ("((NOT (id = 5)) AND (NOT (id = 6)))", False, True),
+        # IS NOT NULL on columns production shows mostly set; unknown columns are not.
+        ("((last_login IS NOT NULL) AND (date_joined IS NOT NULL))", False, True),
+        ("((last_login IS NOT NULL) AND (email IS NOT NULL))", False, False),
+        ("(half IS NOT NULL)", False, False),
+    ],
+)
+def test_filters_that_keep_most_by_productions_shape(
+    filter_text: str, few: bool, keeps_most: bool
+) -> None:
+    schema = _catalog_of_the_judge_files()
+    finding = ScanFinding("auth_user", "Seq Scan", Rule.FILTER, filter=filter_text)
+    shapes = {
+        "last_login": ColumnShape(n_distinct=-1.0, null_frac=0.1),
+        "date_joined": ColumnShape(n_distinct=-1.0, null_frac=0.0),
+        "half": ColumnShape(n_distinct=2, null_frac=0.5),
+    }
+    production = judge.Production(rows={}, columns={"auth_user": shapes}, threshold=1)
+
+    def few_values(table: str, column: str) -> bool:
+        return few and column == "kind"
+
+    assert judge._keeps_most(finding, schema, few_values, production) is keeps_most
+    # A table production knows nothing of keeps nothing by its shape.
+    elsewhere = judge.Production(rows={}, columns={}, threshold=1)
+    if "NOT NULL" in filter_text:
+        assert judge._keeps_most(finding, schema, few_values, elsewhere) is False
+
+
+def test_a_probe_reads_the_table_under_the_findings_alias() -> None:
+    # The failed logs of a subquery (alias u0), with an index on status.
+    [log, _] = analyze(_plan("pg18/two_tables_filtered.json"))
+    status = IndexInfo(
+        "upstream_integrationlog", "log_status", ("status",), False, False, False, keys=("status",)
+    )
+    [probe] = judge.probes([log], Schema.of([status]))
+    assert probe.sql == (
+        'SELECT 1 FROM "upstream_integrationlog" AS "u0" WHERE (status)::text = \'failed\'::text'
+    )
