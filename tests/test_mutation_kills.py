@@ -2213,6 +2213,13 @@ def test_the_partitions_read_are_one_finding_on_their_parent() -> None:
         replace(found, table="upstream_webhookdelivery", index_name=None),
         other,
     ]
+    # An unfiltered read of a partition (information, no rule) is folded the same way.
+    [whole] = analyze(_plan("pg18/count_unfiltered.json"))
+    unfiltered = replace(whole, table="delivery_2024")
+    assert whole.rule is None
+    assert judge._on_parents([unfiltered, unfiltered], schema) == [
+        replace(unfiltered, table="upstream_webhookdelivery", index_name=None)
+    ]
     # Different filters of the partitions are different findings.
     narrower = replace(second, filter="(endpoint_id = 1)")
     assert [f.filter for f in judge._on_parents([first, narrower], schema)] == [
