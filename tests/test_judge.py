@@ -91,6 +91,23 @@ def test_without_the_probes_answers_the_scans_stay() -> None:
         ("((a.x = 1) OR (b.y = 2))", "or-across-tables"),
         ("((hashed SubPlan 1) OR (hashed SubPlan 2))", "or-across-tables"),
         ("((stock < 2) OR ((name)::text ~~ '%a%'::text))", "wildcard"),
+        # Found by mutation testing: each kind by its exact name.
+        ("((name)::text !~~ 'x%'::text)", "not-equal"),
+        ("((name)::text ~~ '_mm%'::text)", "wildcard"),
+        ("(lower((name)::text) ~~ '%amm%'::text)", "contains"),
+        ("((name)::text ~~ 'a%'::binary)", "binary-like"),
+        ("((name)::text ~ '^a'::text)", "regex"),
+        ("((status)::text <> ALL ('{active,draft}'::text[]))", "not-in"),
+        (
+            "(date_trunc('day'::text, created_at) = "
+            "'2024-01-01 00:00:00'::timestamp without time zone)",
+            "expression",
+        ),
+        ("(NOT ((name)::text ~~ 'a%'::text))", "negation"),
+        # One sub-plan in an OR is no OR of sub-plans; equality with a sub-plan's row is servable.
+        ("((hashed SubPlan 1) OR (owner_id = 1))", None),
+        ("(id = (SubPlan 1))", None),
+        ("", None),
     ],
 )
 def test_which_filters_no_index_serves(expression: str, kind: str | None) -> None:

@@ -56,7 +56,8 @@ def explain(conn: psycopg.Connection[Any], scenario: Scenario, schema: str = DEF
             cur.execute(statement)
         for name, value in scenario.settings.items():
             cur.execute("SELECT set_config(%s, %s, true)", (name, value))
-        cur.execute(f"EXPLAIN (FORMAT JSON) {scenario.query}")
+        options = "FORMAT JSON, VERBOSE" if scenario.verbose else "FORMAT JSON"
+        cur.execute(f"EXPLAIN ({options}) {scenario.query}")
         row = cur.fetchone()
     if row is None:  # pragma: no cover - EXPLAIN always returns its plan
         raise RuntimeError(f"EXPLAIN returned no row for {scenario.name}")

@@ -50,6 +50,9 @@ class Scenario:
     # Server major version -> why analyze() does not (yet) meet the expectation on that
     # version's plan. The plan tests mark these xfail(strict=True), so a fix shows up at once.
     known_gaps: Mapping[int, str] = field(default_factory=dict, hash=False)
+    # EXPLAIN (FORMAT JSON, VERBOSE): the plan names each relation's schema, as the plan the
+    # guard makes to verify a suggested index on a temporary copy of the table.
+    verbose: bool = False
 
     @property
     def settings(self) -> dict[str, str]:
@@ -297,6 +300,70 @@ SCENARIOS: tuple[Scenario, ...] = (
         'SELECT 1 AS "a" FROM "upstream_integrationlog" U0 '
         "WHERE U0.\"status\" = 'failed' LIMIT 1))",
         expected=(Expected(INTEGRATION_LOG_TABLE, "Seq Scan", Rule.FILTER),),
+    ),
+    Scenario(
+        name="initplan_pk_gated_filter_unindexed",
+        description="Failed logs gated by `Exists(customer pk=2)`: the reverse of "
+        "initplan_gated_pk_lookup. The InitPlan finds its row by the pkey, the logs are read "
+        "whole with an unindexed filter; the InitPlan's index condition restricts only its own "
+        "query.",
+        setup=(*CUSTOMER, *INTEGRATION_LOG),
+        query='SELECT "upstream_integrationlog"."id" FROM "upstream_integrationlog" '
+        'WHERE ("upstream_integrationlog"."status" = \'failed\' AND EXISTS('
+        'SELECT 1 AS "a" FROM "upstream_customer" U0 WHERE U0."id" = 2 LIMIT 1))',
+        expected=(Expected(INTEGRATION_LOG_TABLE, "Seq Scan", Rule.FILTER),),
+    ),
+    Scenario(
+        name="verbose_temporary_copy_indexed",
+        description="How the guard verifies a suggested index (explain/postgresql.verify_index): "
+        "a temporary copy of the customer table, with the candidate index, shadows the real one "
+        "(pg_temp comes first in the search path), and the VERBOSE plan reads the copy's schema "
+        "(pg_temp_N) through that index.",
+        setup=(
+            *CUSTOMER,
+            'CREATE TEMPORARY TABLE "upstream_customer" '
+            '(LIKE "upstream_customer" INCLUDING DEFAULTS INCLUDING INDEXES)',
+            'CREATE INDEX "indexguard_probe" ON pg_temp."upstream_customer" ("name")',
+        ),
+        query=f'{FROM_CUSTOMER} WHERE "upstream_customer"."name" = \'Acme\'',
+        expected=(),
+        verbose=True,
+    ),
+    Scenario(
+        name="sorted_range_index_scan_filter",
+        description="The logs of one connection with more than ten records, newest first, "
+        "bitmap scans off: a plain Index Scan range (Index Cond and a Filter of its own) "
+        "sorted under a Limit. No full scan; with sorted ranges listed, the range is one.",
+        setup=INTEGRATION_LOG,
+        query='SELECT "upstream_integrationlog"."id", "upstream_integrationlog"."status" '
+        'FROM "upstream_integrationlog" WHERE ("upstream_integrationlog"."connection_id" = 1 '
+        'AND "upstream_integrationlog"."records_synced" > 10) '
+        'ORDER BY "upstream_integrationlog"."start_time" DESC LIMIT 20',
+        expected=(),
+        extra_settings={"enable_bitmapscan": "off"},
+    ),
+    Scenario(
+        name="bitmap_and_sorted_range",
+        description="Failed logs of one connection, newest first, with an index on each column, "
+        "5,000 analyzed rows and index scans off: a BitmapAnd of the two indexes feeds the "
+        "Bitmap Heap Scan, sorted under a Limit. No full scan.",
+        setup=(
+            *INTEGRATION_LOG,
+            'CREATE INDEX "upstream_integrationlog_status_9a1b2c3d" '
+            'ON "upstream_integrationlog" ("status")',
+            'INSERT INTO "upstream_integrationlog" '
+            '("connection_id", "status", "records_synced", "start_time") '
+            "SELECT g % 100, CASE WHEN g % 37 = 0 THEN 'failed' ELSE 'success' END, g, "
+            "'2025-01-01 00:00:00+00'::timestamptz + g * interval '1 minute' "
+            "FROM generate_series(1, 5000) g",
+            'ANALYZE "upstream_integrationlog"',
+        ),
+        query='SELECT "upstream_integrationlog"."id", "upstream_integrationlog"."status" '
+        'FROM "upstream_integrationlog" WHERE ("upstream_integrationlog"."connection_id" = 1 '
+        'AND "upstream_integrationlog"."status" = \'failed\') '
+        'ORDER BY "upstream_integrationlog"."start_time" DESC LIMIT 20',
+        expected=(),
+        extra_settings={"enable_indexscan": "off"},
     ),
     Scenario(
         name="delete_filter_unindexed",
