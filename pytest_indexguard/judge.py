@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import (
+    aliases_in,
     analyze,
     from_another_plan,
     is_cross_table_or,
@@ -458,8 +459,7 @@ def _local(conjunct: str, alias: str) -> bool:
     plan, no sub-plans, no other table's columns."""
     if from_another_plan(conjunct):
         return False
-    qualifiers = set(re.findall(r'(?<![\w."$])"?([A-Za-z_][\w$]*)"?\.(?=["A-Za-z_])', conjunct))
-    return qualifiers <= {alias}
+    return set(aliases_in(conjunct)) <= {alias}  # string literals aside: 'a@example.org'
 
 
 def _expression_of(text: str, alias: str, column: str) -> str:

@@ -147,7 +147,7 @@ def _join_ors(
         ]
         if not ors:
             continue
-        sifted = set(_aliases_in(ors[0]))
+        sifted = set(aliases_in(ors[0]))
         for scan, joined in _read_for_the_join(node):
             table = scan.get("Relation Name")
             alias = scan.get("Alias")
@@ -295,7 +295,7 @@ def _joined_range(
     own = [
         c
         for c in [*values, *top_level(filter_text or "", "AND")]
-        if not set(_aliases_in(c)) - {alias} and "SubPlan" not in c and "$" not in c
+        if not set(aliases_in(c)) - {alias} and "SubPlan" not in c and "$" not in c
     ]
     if truth is not None:
         own = [c for c in own if truth(table, c) is not True]
@@ -324,7 +324,7 @@ def _compares_with_another(conjunct: str, alias: str) -> bool:
     another table's alias, and no parameter or sub-plan."""
     if from_another_plan(conjunct):
         return False
-    return bool(set(_aliases_in(conjunct)) - {alias})
+    return bool(set(aliases_in(conjunct)) - {alias})
 
 
 def from_another_plan(condition: str) -> bool:
@@ -347,7 +347,7 @@ def _inner_of_nested_loop(path: tuple[_Step, ...]) -> Mapping[str, Any] | None:
 _QUALIFIERS = re.compile(r'(?<![\w."$])"?([A-Za-z_][\w$]*)"?\.(?=["A-Za-z_])')
 
 
-def _aliases_in(text: str) -> list[str]:
+def aliases_in(text: str) -> list[str]:
     """The table aliases that qualify columns in a plan condition (string literals aside)."""
     return _QUALIFIERS.findall(_LITERAL.sub("''", text))
 
@@ -381,7 +381,7 @@ def _driver(loop: Mapping[str, Any], side: str) -> tuple[tuple[str, str], ...]:
             for conjunct in top_level(text, "AND"):
                 if from_another_plan(conjunct):
                     continue
-                named = set(_aliases_in(conjunct))
+                named = set(aliases_in(conjunct))
                 if not named <= aliases or _column_against_column(conjunct):
                     continue
                 entry = (str(table) if isinstance(table, str) and named <= {own} else "", conjunct)
@@ -449,7 +449,7 @@ def _filtered_range(
     own = [
         c
         for c in top_level(text, "AND")
-        if not set(_aliases_in(c)) - {alias} and not from_another_plan(c)
+        if not set(aliases_in(c)) - {alias} and not from_another_plan(c)
     ]
     if not own:
         return None
@@ -828,7 +828,7 @@ def _sort_under_limit(
         return None
     sort = steps[index].node
     keys = sort.get("Sort Key", ()) or ()
-    if through_join and not (keys and set(_aliases_in(str(keys[0]))) == {alias}):
+    if through_join and not (keys and set(aliases_in(str(keys[0]))) == {alias}):
         return None  # the order starts with another table's column
     index += 1
     while index < len(steps) and steps[index].node.get("Node Type") in _PASS_THROUGH:
