@@ -94,8 +94,24 @@ class Production:
         equality, _ = filter_columns(finding.index_condition, list(shapes))
         for column in equality:
             if column in shapes:
-                return shapes[column].rows_per_key(rows)
+                typical, busiest = shapes[column].rows_per_key(rows)
+                keys = _listed_keys(finding.index_condition, column)
+                if keys > 1:
+                    # col = ANY ('{...}'): every listed key's rows (every queue's tickets when
+                    # the list holds every queue).
+                    return min(typical * keys, rows), min(busiest + typical * (keys - 1), rows)
+                return typical, busiest
         return None
+
+
+def _listed_keys(condition: str, column: str) -> int:
+    """How many values ``column = ANY ('{...}')`` lists in an index condition (1 otherwise)."""
+    found = re.search(
+        rf'(?<![\w]){re.escape(column)}"?\)?\s*=\s*ANY\s*\(\s*\'\{{([^}}]*)\}}\'', condition
+    )
+    if found is None or not found.group(1).strip():
+        return 1
+    return len(found.group(1).split(","))
 
 
 def settle(
@@ -115,7 +131,10 @@ def settle(
     served = {
         probe.finding
         for probe, answer in answers.items()
-        if probe.kind != "join" and answer is not None and _serves(probe, answer, schema)
+        if probe.kind != "join"
+        and answer is not None
+        and _serves(probe, answer, schema)
+        and not (probe.kind == "or" and _busy_sides(probe, production))
     }
     joins = {
         probe.finding
@@ -429,6 +448,33 @@ def _led_elsewhere(finding: ScanFinding, schema: Schema) -> bool:
                 for index in schema.leading(finding.table, column)
             ):
                 return True
+    return False
+
+
+def _busy_sides(probe: Probe, production: Production | None) -> bool:
+    """Whether a side of the OR the indexes combine reads, in production, many rows of one key
+    to keep a few (``category_id IN (x) AND pinned > 0`` where that category holds 90% of the
+    threads): the BitmapOr reads them all, as a filtered range does (``settle``)."""
+    if production is None:
+        return False
+    table = probe.finding.table
+    rows = production.rows.get(table)
+    shapes = production.columns.get(table, {})
+    if not rows or not shapes:
+        return False
+    conjunct = probe.sql.split(" WHERE ", 1)[1]
+    for side in top_level(conjunct, "OR"):
+        parts = top_level(side, "AND")
+        if len(parts) < 2:
+            continue  # the key alone: every row it finds is wanted
+        equality, _ = filter_columns(side, list(shapes))
+        column = next((c for c in equality if c in shapes), None)
+        if column is None:
+            continue
+        typical, busiest = shapes[column].rows_per_key(rows)
+        keys = _listed_keys(side, column)
+        if min(busiest + typical * (keys - 1), rows) >= production.threshold:
+            return True
     return False
 
 

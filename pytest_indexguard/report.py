@@ -403,7 +403,7 @@ def verdict_lines(
                 f"{table_counts[k]} {k}" for k in (*Status.VIOLATIONS, "stale") if table_counts[k]
             )
             runs = table_counts["executions"]
-            suffix = f" ({runs} executions)" if runs else ""
+            suffix = f" ({count_of(runs, 'execution')})" if runs else ""
             lines.append(f"  {table}: {detail}{suffix}")
     else:
         lines.append("violations: none")
@@ -470,7 +470,7 @@ def _declare_block(settings: Settings, results: Results, test_rows: Mapping[str,
         "  indexguard_table_rows =",
     ]
     for table, count in sorted(rows.items()):
-        note = f"  # {count:,} rows in the test database" if count is not None else ""
+        note = f"  # {count_of(count, 'row')} in the test database" if count is not None else ""
         lines.append(f"      {table}=N{note}")
     lines.append(
         "  (N: the table's rows in production; `python -m pytest_indexguard stats "

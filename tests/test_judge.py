@@ -178,6 +178,33 @@ def test_a_sorted_index_range_is_judged_by_production_shape(major: int) -> None:
 
 
 @pytest.mark.parametrize("major", [15, 18])
+def test_a_list_of_every_key_is_no_restriction(major: int) -> None:
+    """``queue_id IN (<every queue>)``: the index range on the list keeps every ticket when the
+    list holds every queue of production (its distinct count, from a stats file or declared):
+    the filter is what an index must serve. A list of a few of many queues restricts."""
+    data = _load(JUDGE_DIR / f"pg{major}" / "every_queue_as_a_list.json")
+    plan, schema = data["plan"], _schema(data)
+    assert analyze(plan, None, leading=schema.leading_of, joined_ranges=True) == []
+    [found] = analyze(plan, None, sorted_ranges=True)
+    assert found.filtered_range
+    assert found.table == "rc_ticket"
+    table = "rc_ticket"
+
+    def production(queues: int) -> judge.Production:
+        shape = ColumnShape(n_distinct=queues)
+        return judge.Production(
+            rows={table: 500_000}, columns={table: {"queue_id": shape}}, threshold=1_000
+        )
+
+    # Ten queues, all ten listed: every ticket read per call.
+    [every] = judge.settle([found], schema, plan, {}, production(10))
+    assert (every.rule, every.sorted_rows) == (Rule.FILTER, (500_000, 500_000))
+    assert candidates(every, ModelIndex())[0].columns[0] == "queue_id"
+    # 100,000 queues, ten listed: 50 tickets a call.
+    assert judge.settle([found], schema, plan, {}, production(100_000)) == []
+
+
+@pytest.mark.parametrize("major", [15, 18])
 def test_an_or_across_two_aliases_of_a_link_table_names_the_tables_read_whole(major: int) -> None:
     """A supplier's products: the OR across two aliases of the small link table is checked by
     the top join. Production reads the products and their stock records whole (the driver, and
@@ -311,3 +338,42 @@ def test_filters_that_keep_most_of_the_table(
         few_values=lambda t, c: c in ("sex", "hidden", "is_active"),
     )
     assert bool(settled) is stands
+
+
+def test_an_or_the_indexes_combine_is_no_forgiveness_when_a_side_reads_a_busy_key() -> None:
+    """The pinned threads of a category: each side of the OR starts with the category's index
+    range, so the indexes combine; but when production's category holds most threads
+    (a stats file's frequency), each side reads them all for a few pinned ones."""
+    finding = ScanFinding(
+        table="thread",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="(((category_id = 3) AND (pinned > 0)) OR ((category_id = 3) AND (pinned = 2)))",
+        alias="thread",
+    )
+    conjunct = finding.filter or ""
+    probe = judge.Probe(
+        finding, "category_id,category_id", "or", f"SELECT 1 FROM thread WHERE {conjunct}"
+    )
+
+    def production(frequency: float) -> judge.Production:
+        shape = ColumnShape(n_distinct=50, max_frequency=frequency)
+        return judge.Production(
+            rows={"thread": 300_000}, columns={"thread": {"category_id": shape}}, threshold=1_000
+        )
+
+    assert judge._busy_sides(probe, production(0.9))  # 270,000 threads of one category
+    assert not judge._busy_sides(probe, None)  # unknown shape: the indexes serve it
+    small = judge.Production(
+        rows={"thread": 300_000},
+        columns={"thread": {"category_id": ColumnShape(n_distinct=100_000)}},
+        threshold=1_000,
+    )
+    assert not judge._busy_sides(probe, small)  # three threads a category
+    keys_alone = judge.Probe(
+        finding,
+        "id,parent_id",
+        "or",
+        "SELECT 1 FROM thread WHERE ((category_id = 3) OR (parent_id = 1))",
+    )
+    assert not judge._busy_sides(keys_alone, production(0.9))  # every row found is wanted

@@ -725,7 +725,11 @@ RECALL_CASES: tuple[StandardCase, ...] = (
 )
 
 NEW_CASES = (*NEW_CASES, *RECALL_CASES)
-SCENARIO_CASES: tuple[StandardCase, ...] = tuple(from_scenario(s) for s in SCENARIOS)
+# A VERBOSE scenario plans the guard's own verification (a temporary copy of a table with a
+# candidate index), not a statement of the application: nothing to hold against production.
+SCENARIO_CASES: tuple[StandardCase, ...] = tuple(
+    from_scenario(s) for s in SCENARIOS if not s.verbose
+)
 CASES: tuple[StandardCase, ...] = (*SCENARIO_CASES, *NEW_CASES)
 CASES_BY_NAME: Mapping[str, StandardCase] = {case.name: case for case in CASES}
 NEW_CASES_BY_NAME: Mapping[str, StandardCase] = {case.name: case for case in NEW_CASES}
