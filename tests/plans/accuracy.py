@@ -10,6 +10,21 @@ from pathlib import Path
 
 ARTIFACTS = (Path(__file__).parent / "artifacts.sql").read_text(encoding="utf-8")
 
+# A supplier's products (see the statements below); {extra}: more of the WHERE clause.
+_SUPPLIER = """SELECT DISTINCT "rc_product"."id",
+        "rc_product"."title", "rc_product"."updated" FROM "rc_product"
+        LEFT OUTER JOIN "rc_product" T3 ON ("rc_product"."id" = T3."parent_id")
+        LEFT OUTER JOIN "rc_stock" ON (T3."id" = "rc_stock"."product_id")
+        LEFT OUTER JOIN "rc_partner" ON ("rc_stock"."partner_id" = "rc_partner"."id")
+        LEFT OUTER JOIN "rc_partner_users"
+          ON ("rc_partner"."id" = "rc_partner_users"."partner_id")
+        LEFT OUTER JOIN "rc_stock" T8 ON ("rc_product"."id" = T8."product_id")
+        LEFT OUTER JOIN "rc_partner" T9 ON (T8."partner_id" = T9."id")
+        LEFT OUTER JOIN "rc_partner_users" T10 ON (T9."id" = T10."partner_id")
+        WHERE ("rc_product"."parent_id" IS NULL{extra}
+          AND ("rc_partner_users"."user_id" = 7 OR T10."user_id" = 7))
+        ORDER BY "rc_product"."updated" DESC LIMIT 20"""
+
 STATEMENTS: dict[str, str] = {
     # A four-table join under LIMIT 1 with an OR: member.project_id has an index.
     "join_order_member": """SELECT 1 AS "a" FROM "team_member"
@@ -142,33 +157,9 @@ STATEMENTS: dict[str, str] = {
     # table along two paths, an OR across its two aliases checked by the top join. At scale
     # production reads the products and their stock records whole and sifts them at the end
     # (1.1 s at 200,000 products); the small link table is what it sifts through.
-    "supplier_products_or_across_link_aliases": """SELECT DISTINCT "rc_product"."id",
-        "rc_product"."title", "rc_product"."updated" FROM "rc_product"
-        LEFT OUTER JOIN "rc_product" T3 ON ("rc_product"."id" = T3."parent_id")
-        LEFT OUTER JOIN "rc_stock" ON (T3."id" = "rc_stock"."product_id")
-        LEFT OUTER JOIN "rc_partner" ON ("rc_stock"."partner_id" = "rc_partner"."id")
-        LEFT OUTER JOIN "rc_partner_users"
-          ON ("rc_partner"."id" = "rc_partner_users"."partner_id")
-        LEFT OUTER JOIN "rc_stock" T8 ON ("rc_product"."id" = T8."product_id")
-        LEFT OUTER JOIN "rc_partner" T9 ON (T8."partner_id" = T9."id")
-        LEFT OUTER JOIN "rc_partner_users" T10 ON (T9."id" = T10."partner_id")
-        WHERE ("rc_product"."parent_id" IS NULL
-          AND ("rc_partner_users"."user_id" = 7 OR T10."user_id" = 7))
-        ORDER BY "rc_product"."updated" DESC LIMIT 20""",
+    "supplier_products_or_across_link_aliases": _SUPPLIER.format(extra=""),
     # Against it, the same restricted to one product: production starts there.
-    "supplier_product_by_id": """SELECT DISTINCT "rc_product"."id",
-        "rc_product"."title", "rc_product"."updated" FROM "rc_product"
-        LEFT OUTER JOIN "rc_product" T3 ON ("rc_product"."id" = T3."parent_id")
-        LEFT OUTER JOIN "rc_stock" ON (T3."id" = "rc_stock"."product_id")
-        LEFT OUTER JOIN "rc_partner" ON ("rc_stock"."partner_id" = "rc_partner"."id")
-        LEFT OUTER JOIN "rc_partner_users"
-          ON ("rc_partner"."id" = "rc_partner_users"."partner_id")
-        LEFT OUTER JOIN "rc_stock" T8 ON ("rc_product"."id" = T8."product_id")
-        LEFT OUTER JOIN "rc_partner" T9 ON (T8."partner_id" = T9."id")
-        LEFT OUTER JOIN "rc_partner_users" T10 ON (T9."id" = T10."partner_id")
-        WHERE ("rc_product"."parent_id" IS NULL AND "rc_product"."id" = 5
-          AND ("rc_partner_users"."user_id" = 7 OR T10."user_id" = 7))
-        ORDER BY "rc_product"."updated" DESC LIMIT 20""",
+    "supplier_product_by_id": _SUPPLIER.format(extra=' AND "rc_product"."id" = 5'),
     # Against it, a later column of a composite index that no index leads with.
     "later_column_no_index_leads": """SELECT * FROM "rc_thread"
         WHERE "rc_thread"."rank" = 5""",
