@@ -133,21 +133,26 @@ def _join_ors(
     # A table with a finding of its own keeps it (an index on its filter restricts the join);
     # a read through the join key alone is what this finding explains.
     named = {f.table for f in findings if f.rule is not None and f.rule is not Rule.JOIN}
+    joins = [
+        node for node, _ in _walk(root_plan(explain_output), ()) if node.get("Node Type") in _JOINS
+    ]
+    # The tables the statement sifts at its joins (a link table's user, a title's pattern):
+    # what production reads whole to sift them is named, not they.
+    sifted: set[str] = set()
+    ors_of: list[tuple[Mapping[str, Any], str]] = []
+    for node in joins:
+        for key in ("Filter", "Join Filter"):
+            text = node.get(key)
+            if not isinstance(text, str):
+                continue
+            for conjunct in top_level(text, "AND"):
+                crossing = is_cross_table_or(conjunct) and not from_another_plan(conjunct)
+                if key == "Filter" or crossing:
+                    sifted.update(aliases_in(conjunct))
+                if crossing:
+                    ors_of.append((node, conjunct))
     extra: list[ScanFinding] = []
-    for node, _ in _walk(root_plan(explain_output), ()):
-        if node.get("Node Type") not in _JOINS:
-            continue
-        texts = [node.get("Filter"), node.get("Join Filter")]
-        ors = [
-            conjunct
-            for text in texts
-            if isinstance(text, str)
-            for conjunct in top_level(text, "AND")
-            if is_cross_table_or(conjunct) and not from_another_plan(conjunct)
-        ]
-        if not ors:
-            continue
-        sifted = set(aliases_in(ors[0]))
+    for node, conjunct in ors_of:
         for scan, joined in _read_for_the_join(node):
             table = scan.get("Relation Name")
             alias = scan.get("Alias")
@@ -162,7 +167,7 @@ def _join_ors(
                     node_type=str(scan.get("Node Type")),
                     rule=Rule.UNSERVABLE,
                     index_name=scan.get("Index Name") or _bitmap_index_name(scan),
-                    filter=f"({ors[0]})",
+                    filter=f"({conjunct})",
                     alias=alias,
                     unservable="or-across-tables",
                     disabled=is_disabled(scan),
