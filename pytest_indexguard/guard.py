@@ -341,7 +341,8 @@ class Guard:
             statement.plan_lines = tuple(self._ask(lambda: backend.render(explained.plan), []))
         else:
             statement.plan = None
-        self._cache_variant(plans, statement, shape(params, many, patterned=_patterned(sql)))
+        patterned = _patterned(sql)
+        self._cache_variant(plans, statement, shape(params, many, patterned=patterned), patterned)
         return statement
 
     def _cache_variant(
@@ -349,12 +350,12 @@ class Guard:
         plans: dict[str, Statement],
         statement: Statement,
         key: tuple[tuple[str, ...], tuple[int, ...]],
+        patterned: bool,
     ) -> None:
         """Cache the statement by its SQL text, or, when its verdict may depend on the values
         (a pattern; a NULL among them), as the variant of its shape: whichever test first sends
         a NULL or a value, each gets the verdict of its own kind of value."""
         sql = statement.sql
-        patterned = _patterned(sql)
         existing = plans.get(sql)
         if not patterned and not key[1] and (existing is None or existing.variants is None):
             self._cache(plans, sql, statement)

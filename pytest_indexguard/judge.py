@@ -36,6 +36,7 @@ from pytest_indexguard.plan import (
     mentions,
     root_plan,
     signature,
+    tests_null,
     top_level,
     walk_nodes,
 )
@@ -87,21 +88,26 @@ class Production:
     def sorted_rows(self, finding: ScanFinding) -> tuple[int, int] | None:
         """Rows one call sorts, for a typical and for the busiest key of the index range's
         equality column; None when production's shape of that column is unknown."""
-        rows = self.rows.get(finding.table)
-        shapes = self.columns.get(finding.table, {})
-        if rows is None or not shapes or not finding.index_condition:
+        if not finding.index_condition:
             return None
-        equality, _ = filter_columns(finding.index_condition, list(shapes))
-        for column in equality:
-            if column in shapes:
-                typical, busiest = shapes[column].rows_per_key(rows)
-                keys = _listed_keys(finding.index_condition, column)
-                if keys > 1:
-                    # col = ANY ('{...}'): every listed key's rows (every queue's tickets when
-                    # the list holds every queue).
-                    return min(typical * keys, rows), min(busiest + typical * (keys - 1), rows)
-                return typical, busiest
-        return None
+        return self.rows_read(finding.table, finding.index_condition)
+
+    def rows_read(self, table: str, condition: str) -> tuple[int, int] | None:
+        """Rows a range on ``condition``'s first equality column of known shape reads per
+        call, for a typical and for the busiest key; with ``col = ANY ('{...}')``, every listed
+        key's rows (every queue's tickets when the list holds every queue). None when the
+        shape is unknown."""
+        rows = self.rows.get(table)
+        shapes = self.columns.get(table, {})
+        if rows is None or not shapes:
+            return None
+        equality, _ = filter_columns(condition, list(shapes))
+        column = next((c for c in equality if c in shapes), None)
+        if column is None:
+            return None
+        typical, busiest = shapes[column].rows_per_key(rows)
+        keys = _listed_keys(condition, column)
+        return min(typical * keys, rows), min(busiest + typical * (keys - 1), rows)
 
 
 def _listed_keys(condition: str, column: str) -> int:
@@ -457,23 +463,12 @@ def _busy_sides(probe: Probe, production: Production | None) -> bool:
     threads): the BitmapOr reads them all, as a filtered range does (``settle``)."""
     if production is None:
         return False
-    table = probe.finding.table
-    rows = production.rows.get(table)
-    shapes = production.columns.get(table, {})
-    if not rows or not shapes:
-        return False
     conjunct = probe.sql.split(" WHERE ", 1)[1]
     for side in top_level(conjunct, "OR"):
-        parts = top_level(side, "AND")
-        if len(parts) < 2:
+        if len(top_level(side, "AND")) < 2:
             continue  # the key alone: every row it finds is wanted
-        equality, _ = filter_columns(side, list(shapes))
-        column = next((c for c in equality if c in shapes), None)
-        if column is None:
-            continue
-        typical, busiest = shapes[column].rows_per_key(rows)
-        keys = _listed_keys(side, column)
-        if min(busiest + typical * (keys - 1), rows) >= production.threshold:
+        read = production.rows_read(probe.finding.table, side)
+        if read is not None and read[1] >= production.threshold:
             return True
     return False
 
@@ -584,7 +579,11 @@ def _restricted_elsewhere(plan: Any, schema: Schema) -> bool:
     while pending:
         node = pending.pop()
         condition = node.get("Index Cond")
-        if isinstance(condition, str) and not _joins(condition) and not _null_test(condition):
+        if (
+            isinstance(condition, str)
+            and not _joins(condition)
+            and not all(tests_null(c) for c in top_level(condition, "AND"))
+        ):
             return True
         pending.extend(
             child
@@ -593,15 +592,6 @@ def _restricted_elsewhere(plan: Any, schema: Schema) -> bool:
             and child.get("Parent Relationship") not in ("SubPlan", "InitPlan")
         )
     return False
-
-
-def _null_test(condition: str) -> bool:
-    """An index condition that only tests for NULL (``parent_id IS NULL``): the share it keeps
-    is production's data, most rows for a nullable foreign key; no restriction to rely on."""
-    return all(
-        re.search(r"\bIS\s+(?:NOT\s+)?NULL\s*\)*$", c.strip(), re.IGNORECASE)
-        for c in top_level(condition, "AND")
-    )
 
 
 def _joins(condition: str) -> bool:

@@ -195,7 +195,7 @@ def _read_for_the_join(join: Mapping[str, Any]) -> list[tuple[Mapping[str, Any],
         condition = scan.get("Index Cond") or scan.get("Recheck Cond")
         conjuncts = top_level(condition, "AND") if isinstance(condition, str) else []
         values = [
-            c for c in conjuncts if not _compares_with_another(c, alias) and not _tests_null(c)
+            c for c in conjuncts if not _compares_with_another(c, alias) and not tests_null(c)
         ]
         if values:
             return []  # found by an index on a value: not a read of everything
@@ -215,7 +215,7 @@ def _read_for_the_join(join: Mapping[str, Any]) -> list[tuple[Mapping[str, Any],
 _EQUALITY = re.compile(r"(?<![<>!])=(?!=)")
 
 
-def _tests_null(conjunct: str) -> bool:
+def tests_null(conjunct: str) -> bool:
     """``col IS NULL`` / ``IS NOT NULL``: keeps a share production's data decides, most rows
     for a nullable foreign key."""
     return re.search(r"\bIS\s+(?:NOT\s+)?NULL\s*\)*$", conjunct.strip(), re.IGNORECASE) is not None
