@@ -147,8 +147,39 @@ def settle(
         for probe, answer in answers.items()
         if probe.kind == "join" and answer is not None and _serves(probe, answer, schema)
     }
-    settled: list[ScanFinding] = []
     ordered = _ordered_by_an_index(unsorted, schema) if unsorted is not None else set()
+    context = _Settling(schema, plan, served, joins, ordered, production, few_values)
+    settled = _stand(findings, context, frozenset())
+    # Which side the tiny tables' plan drove a join from (statistics left by autovacuum or by
+    # earlier tests) must not decide which table is named: a joined read with a selective
+    # filter of its own is not spared by the other side's condition when that condition is
+    # itself a filter no index serves (``driven``).
+    unserved = frozenset(f.table for f in settled if f.rule in (Rule.FILTER, Rule.UNSERVABLE))
+    if unserved:
+        settled = _stand(findings, context, unserved)
+    return _on_parents(settled, schema)
+
+
+@dataclass(frozen=True)
+class _Settling:
+    """What ``settle`` decides each finding with."""
+
+    schema: Schema
+    plan: Any
+    served: set[ScanFinding]
+    joins: set[ScanFinding]
+    ordered: set[str]
+    production: Production | None
+    few_values: Callable[[str, str], bool] | None
+
+
+def _stand(
+    findings: Sequence[ScanFinding], context: _Settling, unserved: frozenset[str]
+) -> list[ScanFinding]:
+    """The findings that stand, ``unserved`` naming the tables whose own filter stands."""
+    schema, production, few_values = context.schema, context.production, context.few_values
+    served, joins, ordered = context.served, context.joins, context.ordered
+    settled: list[ScanFinding] = []
     for finding in findings:
         if finding.sorted_range and finding.table in ordered:
             continue  # an index gives the key's rows in order: the sort is the tiny table's
@@ -177,14 +208,21 @@ def settle(
             continue  # what production reads is what an index finds
         if _led_elsewhere(finding, schema):
             continue  # a tie on an empty table: production uses the index that leads with it
-        if finding.joined and _primary(finding, schema):
-            continue  # one row per row of the other side, whose own read is its own finding
+        if (
+            finding.joined
+            and _primary(finding, schema)
+            and (not _sifts_itself(finding) or driven(finding, few_values, production, unserved))
+        ):
+            # One row per row of the other side: its read is its own finding, unless a
+            # filter of this table's own could start the join instead (then only the other
+            # side's few rows spare it).
+            continue
         if finding in joins or finding.joined:
-            if driven(finding, few_values, production):
+            if driven(finding, few_values, production, unserved):
                 continue  # production starts from the other side's few rows, then the index
             if finding.rule is Rule.JOIN and not finding.sort_key:
                 continue  # restricted only by the join to a side that keeps most: no index helps
-        if finding.unservable == "or-across-tables" and _restricted_elsewhere(plan, schema):
+        if finding.unservable == "or-across-tables" and _restricted_elsewhere(context.plan, schema):
             continue  # the OR only sifts rows an index already found
         if finding.rule is Rule.FILTER and _keeps_most(finding, schema, few_values, production):
             continue  # production reads it whole because it needs most of it
@@ -202,7 +240,7 @@ def settle(
             settled.append(replace(finding, rule=Rule.UNSERVABLE, unservable=kind, trigram=trigram))
         else:
             settled.append(finding)
-    return _on_parents(settled, schema)
+    return settled
 
 
 def _keeps_most(
@@ -242,6 +280,7 @@ def driven(
     finding: ScanFinding,
     few_values: Callable[[str, str], bool] | None,
     production: Production | None,
+    unserved: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether the other side of the finding's join holds a selective condition of its own
     on a value (``ScanFinding.driver``, as the plan attributes conditions to tables): then
@@ -250,12 +289,23 @@ def driven(
     ``IN (SELECT id FROM queue)``), restricted only through this table (an OR across the two,
     ``exclude()`` across the join, a join condition), or by a test that keeps most of it (a flag,
     a field of a few choices, ``<>``, ``IS [NOT] NULL``, a range, whose share is production's
-    data)."""
+    data). Nor, when this table has a selective filter of its own, when that condition is a
+    filter no index serves (``unserved``, the tables whose own filter stands): either side may
+    then be the one production reads whole, whichever the tiny tables' plan started from, so
+    both are named, unless production's sizes (declared or from a stats file) show the other
+    side smaller: production starts there."""
+    alias = finding.alias or finding.table
+    rival = any(
+        _local(conjunct, alias) and _selective(finding.table, conjunct, few_values, production)
+        for conjunct in top_level(finding.filter or "", "AND")
+    )
     for table, condition in finding.driver:
         if not _selective(table, condition, few_values, production):
             continue
         mine = production.rows.get(finding.table) if production else None
         theirs = production.rows.get(table) if production and table else None
+        if table in unserved and rival and not (mine and theirs and theirs < mine):
+            continue  # either may be read whole; with production's sizes, the smaller is
         if production and mine and theirs and mine / theirs >= production.threshold:
             continue  # one row of a small table still leads to many of this one
         return True
@@ -503,6 +553,13 @@ def _local(conjunct: str, alias: str) -> bool:
     return set(aliases_in(conjunct)) <= {alias}  # string literals aside: 'a@example.org'
 
 
+def _sifts_itself(finding: ScanFinding) -> bool:
+    """Whether the finding's Filter tests the table's own columns (not only other tables'
+    through the join, as an OR across tables checked at the lookup does)."""
+    alias = finding.alias or finding.table
+    return any(_local(conjunct, alias) for conjunct in top_level(finding.filter or "", "AND"))
+
+
 def _expression_of(text: str, alias: str, column: str) -> str:
     """How the join condition uses the column: plain, or under a cast (which may disable an
     index, so the probe must carry it)."""
@@ -540,6 +597,8 @@ def _serves(probe: Probe, answer: Any, schema: Schema) -> bool:
             continue
         if _leads(schema, probe.finding.table, node.get("Index Name"), probe.column):
             return True
+        if schema.leading(probe.finding.table, probe.column):
+            return True  # a tie on an empty table, as in _led_elsewhere: the leading one serves
     return False
 
 
