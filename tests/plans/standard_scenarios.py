@@ -722,6 +722,32 @@ RECALL_CASES: tuple[StandardCase, ...] = (
         '\'alice\' AND "rc_account"."kind" = 1)',
         violations=frozenset(),
     ),
+    StandardCase(
+        name="lookup_filtered_by_its_own_contains",
+        description="`Order.objects.filter(customer__email__icontains=...)`: no index serves "
+        "the customers' filter, so production reads them whole; it cannot tell how many match, "
+        "so it hashes them and reads the orders whole too. The few rows' plan may start from the "
+        "orders and find each customer by its primary key, filtering there: that lookup is not "
+        "spared.",
+        setup=RECALL,
+        query='SELECT "rc_order"."id" FROM "rc_order" INNER JOIN "rc_customer" '
+        'ON ("rc_order"."customer_id" = "rc_customer"."id") '
+        "WHERE UPPER(\"rc_customer\".\"email\"::text) LIKE UPPER('%c123%')",
+        violations=frozenset({"rc_customer", "rc_order"}),
+    ),
+    StandardCase(
+        name="filters_no_index_serves_on_both_sides",
+        description="`filter(customer__email__iexact=x, ref=y)`: neither filter has an index. "
+        "Production starts from the orders (their statistics say one has that ref; an "
+        "expression's equality is a guess), reads them whole and finds the customer by its "
+        "primary key; on a few rows either may come first.",
+        setup=RECALL,
+        query='SELECT "rc_order"."id" FROM "rc_order" INNER JOIN "rc_customer" '
+        'ON ("rc_order"."customer_id" = "rc_customer"."id") '
+        "WHERE (UPPER(\"rc_customer\".\"email\"::text) = UPPER('a@example.org') "
+        "AND \"rc_order\".\"ref\" = 'r1')",
+        violations=frozenset({"rc_order"}),
+    ),
 )
 
 NEW_CASES = (*NEW_CASES, *RECALL_CASES)
