@@ -148,16 +148,21 @@ def settle(
         if probe.kind == "join" and answer is not None and _serves(probe, answer, schema)
     }
     ordered = _ordered_by_an_index(unsorted, schema) if unsorted is not None else set()
-    context = _Settling(schema, plan, served, joins, ordered, production, few_values)
-    settled = _stand(findings, context, frozenset())
     # Which side the tiny tables' plan drove a join from (statistics left by autovacuum or by
     # earlier tests) must not decide which table is named: a joined read with a selective
     # filter of its own is not spared by the other side's condition when that condition is
     # itself a filter no index serves (``driven``).
-    unserved = frozenset(f.table for f in settled if f.rule in (Rule.FILTER, Rule.UNSERVABLE))
-    if unserved:
-        settled = _stand(findings, context, unserved)
-    return _on_parents(settled, schema)
+    unserved = frozenset(
+        f.table
+        for f in findings
+        if f.rule in (Rule.FILTER, Rule.UNSERVABLE)
+        and not (f.sorted_range or f.filtered_range)
+        and _sifts_itself(f)
+        and f not in served
+        and not _partial(f, schema)
+    )
+    context = _Settling(schema, plan, served, joins, ordered, production, few_values, unserved)
+    return _on_parents(_stand(findings, context), schema)
 
 
 @dataclass(frozen=True)
@@ -171,14 +176,18 @@ class _Settling:
     ordered: set[str]
     production: Production | None
     few_values: Callable[[str, str], bool] | None
+    unserved: frozenset[str]  # tables with a filter of their own that no index serves
 
 
-def _stand(
-    findings: Sequence[ScanFinding], context: _Settling, unserved: frozenset[str]
-) -> list[ScanFinding]:
-    """The findings that stand, ``unserved`` naming the tables whose own filter stands."""
+def _stand(findings: Sequence[ScanFinding], context: _Settling) -> list[ScanFinding]:
+    """The findings that stand (``settle``)."""
     schema, production, few_values = context.schema, context.production, context.few_values
-    served, joins, ordered = context.served, context.joins, context.ordered
+    served, joins, ordered, unserved = (
+        context.served,
+        context.joins,
+        context.ordered,
+        context.unserved,
+    )
     settled: list[ScanFinding] = []
     for finding in findings:
         if finding.sorted_range and finding.table in ordered:
@@ -290,10 +299,10 @@ def driven(
     ``exclude()`` across the join, a join condition), or by a test that keeps most of it (a flag,
     a field of a few choices, ``<>``, ``IS [NOT] NULL``, a range, whose share is production's
     data). Nor, when this table has a selective filter of its own, when that condition is a
-    filter no index serves (``unserved``, the tables whose own filter stands): either side may
-    then be the one production reads whole, whichever the tiny tables' plan started from, so
-    both are named, unless production's sizes (declared or from a stats file) show the other
-    side smaller: production starts there."""
+    filter no index serves (``unserved``: tables read for such a filter): either side may then
+    be the one production reads whole, whichever the tiny tables' plan started from, so both
+    are named, unless production's sizes (declared or from a stats file) show the other side
+    smaller: production starts there."""
     alias = finding.alias or finding.table
     rival = any(
         _local(conjunct, alias) and _selective(finding.table, conjunct, few_values, production)

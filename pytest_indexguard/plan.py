@@ -319,7 +319,7 @@ def _joined_range(
         join_filter=condition,
         sort_key=tuple(str(key) for key in sort.get("Sort Key", ())) if sort else (),
         alias=alias,
-        driver=_driver(loop, "Outer"),
+        driver=_driver(loop, "Outer") + _above(path, loop),
         joined=True,
     )
 
@@ -393,6 +393,36 @@ def _driver(loop: Mapping[str, Any], side: str) -> tuple[tuple[str, str], ...]:
                 if entry not in found:
                     found.append(entry)
     return tuple(found)
+
+
+def _above(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The conditions on values of the other sides of the joins above ``loop`` that restrict
+    the rows on its side (``_driver``): on a few rows the plan may join a table found by its
+    unique code last, above a loop between two unrestricted ones, where production starts
+    from it. Not the other side of a side a join keeps whole (an outer or anti join's)."""
+    found: list[tuple[str, str]] = []
+    steps = [step.node for step in path]
+    if not any(node is loop for node in steps):
+        return ()
+    for step in reversed(path[: next(i for i, node in enumerate(steps) if node is loop)]):
+        if step.node.get("Node Type") not in _JOINS or step.relationship not in _SIDES:
+            continue
+        if step.relationship in _PRESERVED.get(str(step.node.get("Join Type")), ()):
+            continue
+        for entry in _driver(step.node, _SIDES[step.relationship]):
+            if entry not in found:
+                found.append(entry)
+    return tuple(found)
+
+
+_SIDES = {"Outer": "Inner", "Inner": "Outer"}
+# The sides of a join whose every row it keeps, whatever the other side holds.
+_PRESERVED = {
+    "Left": ("Outer",),
+    "Right": ("Inner",),
+    "Anti": ("Outer",),
+    "Full": ("Outer", "Inner"),
+}
 
 
 def _column_against_column(conjunct: str) -> bool:
@@ -601,6 +631,7 @@ def _finding(
             join = None  # the loop restricts other tables' rows, not this one's
         else:
             driver = _driver(join, "Inner" if relationship == "Outer" else "Outer")
+            driver += _above(path, join)
             if rule is None:
                 rule = Rule.JOIN
     unservable = None
@@ -671,9 +702,10 @@ def _restricting_nested_loop(
             if step.relationship == "Inner":
                 return step.node, "Inner"
             # An anti join keeps the outer rows that have no match: it must look at every one
-            # of them, whatever the indexes (NOT EXISTS over the whole table is its purpose).
-            anti = step.node.get("Join Type") == "Anti"
-            if step.relationship == "Outer" and not anti and _loop_restricts(step.node):
+            # of them, whatever the indexes (NOT EXISTS over the whole table is its purpose);
+            # a left join keeps every outer row, whatever its inner side's conditions.
+            kept = _PRESERVED.get(str(step.node.get("Join Type")), ())
+            if step.relationship == "Outer" and "Outer" not in kept and _loop_restricts(step.node):
                 return step.node, "Outer"
             return None, step.relationship
         through = {"Materialize", "Memoize"} if position == 0 else set()

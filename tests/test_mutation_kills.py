@@ -1663,7 +1663,8 @@ def test_a_join_key_range_through_the_primary_key_is_the_other_sides_read() -> N
         ("upstream_webhookendpoint", True),
     ]
     delivery, endpoint = findings
-    assert endpoint.filter and endpoint.driver == ()
+    assert endpoint.filter
+    assert endpoint.driver == ()
     settled = judge.settle(findings, primary, plan, {})
     assert [f.table for f in settled] == ["upstream_webhookdelivery", "upstream_webhookendpoint"]
     driven = replace(endpoint, driver=(("upstream_webhookdelivery", "(token = 'x')"),))

@@ -748,6 +748,17 @@ RECALL_CASES: tuple[StandardCase, ...] = (
         "AND \"rc_order\".\"ref\" = 'r1')",
         violations=frozenset({"rc_order"}),
     ),
+    StandardCase(
+        name="left_join_condition_restricts_no_row",
+        description="`annotate(mine=FilteredRelation('customer', condition=Q(customer__email=x)))"
+        ".filter(ref=y)`: the customer's unique e-mail sits in the LEFT JOIN's condition and "
+        "keeps every order; the orders' unindexed ref is read whole.",
+        setup=RECALL,
+        query='SELECT "rc_order"."id", mine."email" FROM "rc_order" LEFT OUTER JOIN '
+        '"rc_customer" mine ON ("rc_order"."customer_id" = mine."id" AND '
+        "(mine.\"email\" = 'a@example.org')) WHERE \"rc_order\".\"ref\" = 'r1'",
+        violations=frozenset({"rc_order"}),
+    ),
 )
 
 NEW_CASES = (*NEW_CASES, *RECALL_CASES)
