@@ -231,8 +231,18 @@ def _stand(findings: Sequence[ScanFinding], context: _Settling) -> list[ScanFind
                 continue  # production starts from the other side's few rows, then the index
             if finding.rule is Rule.JOIN and not finding.sort_key:
                 continue  # restricted only by the join to a side that keeps most: no index helps
-        if finding.unservable == "or-across-tables" and _restricted_elsewhere(context.plan, schema):
-            continue  # the OR only sifts rows an index already found
+        if finding.unservable == "or-across-tables" and (
+            _restricted_elsewhere(context.plan, schema)
+            or any(
+                other.table != finding.table
+                and other in served
+                and _selective(other.table, other.filter or "", few_values, production)
+                for other in findings
+            )
+        ):
+            # The OR only sifts rows an index already found, or would find at scale (a
+            # condition the few rows' plan filtered, which a probe showed an index serves).
+            continue
         if finding.rule is Rule.FILTER and _keeps_most(finding, schema, few_values, production):
             continue  # production reads it whole because it needs most of it
         filtered = finding.rule is Rule.FILTER and finding.filter

@@ -726,8 +726,15 @@ def _or_across_tables(path: tuple[_Step, ...]) -> str | None:
         if node_type in _JOINS:
             for key in ("Join Filter", "Filter"):
                 text = step.node.get(key)
-                if isinstance(text, str) and is_cross_table_or(text):
+                if not isinstance(text, str):
+                    continue
+                if is_cross_table_or(text):
                     return text
+                # Beside the join key, on tables analysed while empty: ``(o.customer_id =
+                # c.id) AND (c.email = x OR o.email = x)``.
+                for conjunct in top_level(text, "AND"):
+                    if is_cross_table_or(conjunct):
+                        return conjunct
             if node_type != "Nested Loop" or step.relationship != "Outer":
                 return None
             # The inner side's scans filter by an OR of their own columns (unqualified in the
