@@ -22,6 +22,7 @@ the same whichever driver fetched them, and the project's own typecasters are no
 from __future__ import annotations
 
 import contextlib
+import select
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -56,6 +57,11 @@ class Psycopg2:
             return "the transaction is aborted"
         if status not in (IDLE, INTRANS):
             return "the connection is busy"
+        if select.select([raw.fileno()], [], [], 0)[0]:
+            # Something the server sent unasked, most often that it is closing the connection:
+            # psycopg2 closes its connection on the guard's query then, and the statement would
+            # get "connection already closed" instead of the server's own error.
+            return "the server sent something unasked"
         return None
 
     def bind(self, raw: Any, sql: str, params: Any) -> str:
