@@ -142,6 +142,12 @@ def test_psycopg2_before_its_begin_the_transaction_is_left_to_the_statement() ->
         assert explained.round_trips == 1
         assert session.status() == IDLE
         assert session.raw.autocommit is False
+        # The same for the verification, which creates objects in a transaction of its own.
+        plan = postgresql.verify_index(
+            session.raw, "SELECT * FROM pg_class WHERE relpages = 42", "pg_class", ["relpages"]
+        )
+        assert postgresql.PROBE in json.dumps(plan)
+        assert (session.status(), session.raw.autocommit) == (IDLE, False)
         assert session.setting("enable_seqscan") == "on"  # this statement sends BEGIN
         assert session.status() == INTRANS
         session.raw.rollback()

@@ -50,7 +50,7 @@ class Psycopg2:
     def busy(self, raw: Any) -> str | None:
         if raw.closed:
             return "the connection is closed"
-        if raw.async_:
+        if getattr(raw, "async_", False):
             return "the connection is asynchronous"
         status = raw.get_transaction_status()
         if status == INERROR:
