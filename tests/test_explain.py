@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -164,6 +166,32 @@ def test_psycopg2_binds_as_it_executes() -> None:
         assert session.execute(text) == [("it's", 3, None)]
     finally:
         session.raw.close()
+
+
+NO_PSYCOPG_3 = """
+import os
+import sys
+
+import psycopg2
+
+from pytest_indexguard.explain import postgresql
+
+raw = psycopg2.connect(os.environ["DATABASE_URL"])
+raw.cursor().execute("SELECT 1")  # in a transaction
+assert postgresql.explain(raw, "SELECT 1", forced=True).round_trips == 2
+postgresql.schema(raw)
+postgresql.table_sizes(raw, ["pg_class"])
+found = sorted(name for name in sys.modules if name.split(".")[0] == "psycopg")
+assert not found, found
+"""
+
+
+def test_psycopg2_never_imports_psycopg_3() -> None:
+    """Not even where psycopg 3 is installed, as here."""
+    pytest.importorskip("psycopg2", reason="psycopg2 is not installed: pip install psycopg2-binary")
+    command = [sys.executable, "-c", NO_PSYCOPG_3]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def _prepared(conn: psycopg.Connection) -> int:
