@@ -319,3 +319,16 @@ def test_a_scan_is_not_named_after_an_index_of_its_sub_plan(session: Session) ->
     assert "perm_kind" in json.dumps(plan)  # the sub-plan reads perm through its index...
     assert scan.index_name is None  # ...which is not the scan of grp
     session.execute("ROLLBACK")
+
+
+def test_a_connection_of_another_driver_is_named_not_checked() -> None:
+    from types import SimpleNamespace
+
+    foreign = type("Connection", (), {"__module__": "pg8000.native"})()
+    backend = postgresql.PostgreSQL()
+    assert backend.unsupported(SimpleNamespace(connection=foreign)) == "PostgreSQL through pg8000"  # type: ignore[arg-type]
+    session = Session("psycopg2")
+    try:
+        assert backend.unsupported(SimpleNamespace(connection=session.raw)) is None  # type: ignore[arg-type]
+    finally:
+        session.raw.close()

@@ -366,7 +366,11 @@ class PostgreSQL:
 
     def unsupported(self, connection: BaseDatabaseWrapper) -> str | None:
         raw = connection.connection
-        if raw is not None and driver_name(raw) is None:
+        if raw is None:
+            return None
+        try:
+            driver_of(raw)  # imports the driver's side: psycopg 3's only for its connections
+        except (ImportError, boundary.NotExplained):
             return OTHER_DRIVER + type(raw).__module__.split(".")[0]
         return None
 
