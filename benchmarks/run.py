@@ -163,6 +163,7 @@ def _workload_rounds(args: argparse.Namespace, total: int, counts: list[int]) ->
     # seconds[config][k] = one value per round that ran it
     seconds: dict[str, dict[int, list[float]]] = {c: {k: [] for k in counts} for c in configs}
     references: dict[str, list[float]] = {}
+    drivers: dict[str, list[float]] = {}
     wrapper: dict[str, list[float]] = {}
     checks: list[dict[str, Any]] = []
     for round_no in range(args.rounds):
@@ -179,6 +180,8 @@ def _workload_rounds(args: argparse.Namespace, total: int, counts: list[int]) ->
                 _sanity(check, total, k)
         for name, value in workload.reference_round_trips(references_sample).items():
             references.setdefault(name, []).append(value)
+        for name, value in workload.by_driver(references_sample).items():
+            drivers.setdefault(name, []).append(value)
         for name, value in workload.wrapper_only(loads[counts[0]], violating).items():
             wrapper.setdefault(name, []).append(value)
         print(f"  round {round_no + 1}/{args.rounds} done", file=sys.stderr, flush=True)
@@ -186,6 +189,7 @@ def _workload_rounds(args: argparse.Namespace, total: int, counts: list[int]) ->
     return _workload_report(
         seconds=measured,
         references=references,
+        drivers=drivers,
         wrapper=wrapper,
         checks=checks,
         total=total,
@@ -207,6 +211,7 @@ def _workload_report(
     *,
     seconds: dict[str, dict[int, list[float]]],
     references: dict[str, list[float]],
+    drivers: dict[str, list[float]],
     wrapper: dict[str, list[float]],
     checks: list[dict[str, Any]],
     total: int,
@@ -275,6 +280,7 @@ def _workload_report(
     reference_spreads = {name: Spread.of(values) for name, values in references.items()}
     print("\nRound trips and the guard's steps for one distinct statement, µs per call:\n")
     print(table(["what", "µs"], [[n, s.format()] for n, s in reference_spreads.items()]))
+    by_driver = _by_driver_report(drivers)
     wrapper_spreads = {name: Spread.of(values) for name, values in wrapper.items()}
     print("\nThe guard's execute wrapper alone on a warm cache (no database), µs added per call:\n")
     print(
@@ -336,11 +342,51 @@ def _workload_report(
             c: {name: Spread.of(v).to_json() for name, v in d.items()} for c, d in derived.items()
         },
         "references_us": {n: s.to_json() for n, s in reference_spreads.items()},
+        "by_driver": by_driver,
         "wrapper_only_us": {n: s.to_json() for n, s in wrapper_spreads.items()},
         "distinct_over_bare_explain_in_workload": ratio.to_json(),
         "distinct_over_bare_explain_round_trip": ratio_standalone.to_json(),
         "guard_checks": checks,
         "raw_seconds": {c: {str(k): v for k, v in by_k.items()} for c, by_k in seconds.items()},
+    }
+
+
+def _by_driver_report(drivers: dict[str, list[float]]) -> dict[str, Any]:
+    """The guard's cost for a new statement through psycopg 3 and psycopg2, next to a bare
+    EXPLAIN through the same driver: measured side by side (``workload.by_driver``), the
+    ratios paired within each round."""
+    spreads = {name: Spread.of(values) for name, values in drivers.items()}
+    print(
+        "\nA new statement, by driver: the guard's whole work for it (bind, protected EXPLAIN, "
+        "judgement) and a bare EXPLAIN of it, in a transaction, side by side, µs per call:\n"
+    )
+    print(table(["what", "µs"], [[n, s.format()] for n, s in spreads.items()]))
+    ratios: dict[str, Spread] = {}
+    present = [
+        d for d in (workload.PSYCOPG3, workload.PSYCOPG2) if workload.bare_explain(d) in drivers
+    ]
+    for driver in present:
+        guard, bare = (
+            drivers[workload.guard_new_statement(driver)],
+            drivers[workload.bare_explain(driver)],
+        )
+        ratios[f"{driver}: the guard / bare EXPLAIN"] = Spread.of(
+            [g / b for g, b in zip(guard, bare, strict=True)]
+        )
+    if len(present) == 2:
+        guard2 = drivers[workload.guard_new_statement(workload.PSYCOPG2)]
+        guard3 = drivers[workload.guard_new_statement(workload.PSYCOPG3)]
+        ratios["the guard: psycopg2 / psycopg 3"] = Spread.of(
+            [a / b for a, b in zip(guard2, guard3, strict=True)]
+        )
+    else:
+        print("\npsycopg2 is not installed (pip install psycopg2-binary): its rows are left out")
+    print()
+    for name, spread in ratios.items():
+        print(f"- {name}: {spread.format(2)} (median [lowest..highest round])")
+    return {
+        "us": {n: s.to_json() for n, s in spreads.items()},
+        "ratios": {n: s.to_json() for n, s in ratios.items()},
     }
 
 

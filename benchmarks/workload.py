@@ -478,3 +478,162 @@ def run_real(workload: Sequence[Statement]) -> None:
             cursor.execute(sql, params)
             cursor.fetchall()
         transaction.set_rollback(True)
+
+
+# -- per distinct statement, by driver -----------------------------------------------------------
+
+PSYCOPG3 = "psycopg 3"
+PSYCOPG2 = "psycopg2"
+
+
+def guard_new_statement(driver: str) -> str:
+    return f"the guard, a new statement ({driver})"
+
+
+def bare_explain(driver: str) -> str:
+    return f"bare EXPLAIN ({driver})"
+
+
+# The ways psycopg2 could send the guard's check in a transaction; it returns only the last
+# result of a string. The guard sends the savepoint, the settings and the EXPLAIN as one string,
+# then the rollback (two round trips).
+PSYCOPG2_FIVE = "psycopg2 check as 5 executes (savepoint, settings, EXPLAIN, rollback, release)"
+PSYCOPG2_THREE = "psycopg2 check as 3 executes (savepoint | settings + EXPLAIN | rollback)"
+PSYCOPG2_TWO = (
+    "psycopg2 check as 2 executes (savepoint + settings + EXPLAIN | rollback), the guard's"
+)
+
+
+def psycopg2_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("psycopg2") is not None
+
+
+@dataclass
+class DriverConnection:
+    """What the guard reads of a Django connection (``guard.py``), around a raw connection of
+    either driver: so that one process can run the guard through psycopg 3 and psycopg2 side by
+    side, which Django itself cannot (it takes psycopg 3 whenever it can import it)."""
+
+    connection: Any
+    alias: str
+    vendor: str = "postgresql"
+    display_name: str = "PostgreSQL"
+    execute_wrappers: list[Any] = field(default_factory=list)
+
+
+def _psycopg2_connection() -> Any:
+    """A psycopg2 connection to Django's database, in a transaction (BEGIN sent), as a test's."""
+    import psycopg2
+    from django.db import connection
+
+    settings = connection.settings_dict
+    raw = psycopg2.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return raw
+
+
+def by_driver(distinct: Sequence[Statement]) -> dict[str, float]:
+    """µs per call of the guard's whole work for a statement it has not seen (parameters bound,
+    explained protected, the plan judged) and of a bare EXPLAIN of it, through each driver, in
+    a transaction as in a test; ``distinct`` are statements of different SQL texts, so every
+    call of the guard is a new statement. psycopg2's rows need psycopg2 installed."""
+    from pytest_indexguard.config import Settings
+    from pytest_indexguard.guard import Guard
+    from pytest_indexguard.policy import TestPolicy
+
+    raws = {PSYCOPG3: _raw()}
+    if psycopg2_installed():
+        raws[PSYCOPG2] = _psycopg2_connection()
+    bound = _bound(raws[PSYCOPG3], distinct)
+    actions: dict[str, Action] = {}
+    guards = []
+    for driver, raw in raws.items():
+        guard = Guard(Settings(enabled=True), Path.cwd())
+        guard.begin_test("bench", TestPolicy())
+        guard.capture.uninstall()
+        guards.append(guard)
+        stand_in: Any = DriverConnection(raw, alias=driver)
+        # The alias's index catalog is read with its first statement: not timed.
+        guard.observe(stand_in, f'SELECT 1 FROM "{TABLE}" WHERE "id" = %s', [1], False)
+        actions[guard_new_statement(driver)] = functools.partial(
+            _observe, guard, stand_in, distinct
+        )
+        actions[bare_explain(driver)] = functools.partial(_bare_explain, driver, raw, distinct)
+    if PSYCOPG2 in raws:
+        cursor = raws[PSYCOPG2].cursor()
+        actions[PSYCOPG2_FIVE] = functools.partial(_psycopg2_check, cursor, bound, 5)
+        actions[PSYCOPG2_THREE] = functools.partial(_psycopg2_check, cursor, bound, 3)
+        actions[PSYCOPG2_TWO] = functools.partial(_psycopg2_check, cursor, bound, 2)
+    from django.db import transaction
+
+    try:
+        with transaction.atomic():
+            _raw().cursor().execute("SELECT 1")  # BEGIN sent on Django's connection too
+            measured = interleaved(actions, len(distinct))
+            transaction.set_rollback(True)
+    finally:
+        for guard in guards:
+            guard.end_test()
+        if PSYCOPG2 in raws:
+            raws[PSYCOPG2].rollback()
+            raws[PSYCOPG2].close()
+    unchecked = [g.totals.unexplained for g in guards if g.totals.unexplained]
+    if unchecked:
+        raise RuntimeError(f"the guard could not explain the statements: {unchecked}")
+    return measured
+
+
+def _observe(guard: Any, stand_in: Any, distinct: Sequence[Statement], i: int) -> None:
+    sql, params = distinct[i]
+    guard.observe(stand_in, sql, params, False)
+
+
+def _bare_explain(driver: str, raw: Any, distinct: Sequence[Statement], i: int) -> Any:
+    """``BareExplain``'s work through either driver: bind, one EXPLAIN, the plan parsed."""
+    from pytest_indexguard.explain import postgresql
+
+    sql, params = distinct[i]
+    text = postgresql.driver_of(raw).bind(raw, sql, params)
+    if driver == PSYCOPG3:
+        result = raw.pgconn.exec_(f"EXPLAIN (FORMAT JSON) {text}".encode())
+        return json.loads(bytes(result.get_value(0, 0) or b"null"))
+    with raw.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {text}")
+        return cursor.fetchone()[0]  # psycopg2 parses json itself
+
+
+def _psycopg2_check(cursor: Any, bound: Sequence[str], executes: int, i: int) -> Any:
+    from pytest_indexguard.explain.postgresql import (
+        FORCED_SETTINGS,
+        ROLLBACK_TO_SAVEPOINT,
+        SAVEPOINT,
+    )
+
+    explain = f"EXPLAIN (FORMAT JSON) {bound[i]}"
+    if executes == 5:
+        strings = [
+            f"SAVEPOINT {SAVEPOINT}",
+            FORCED_SETTINGS,
+            explain,
+            f"ROLLBACK TO SAVEPOINT {SAVEPOINT}",
+            f"RELEASE SAVEPOINT {SAVEPOINT}",
+        ]
+    elif executes == 3:
+        strings = [f"SAVEPOINT {SAVEPOINT}", FORCED_SETTINGS + explain, ROLLBACK_TO_SAVEPOINT]
+    else:
+        strings = [f"SAVEPOINT {SAVEPOINT}; {FORCED_SETTINGS}{explain}", ROLLBACK_TO_SAVEPOINT]
+    plan = None
+    for string in strings:
+        cursor.execute(string)
+        if string.endswith(explain):
+            plan = cursor.fetchone()[0]
+    return plan

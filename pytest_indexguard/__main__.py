@@ -104,18 +104,17 @@ def _merge(arguments: argparse.Namespace) -> int:
 
 
 def _stats(arguments: argparse.Namespace) -> int:
-    try:
-        import psycopg
-    except ImportError:
+    from pytest_indexguard import stats as stats_module
+    from pytest_indexguard.files import OutputError, check_directory, write_atomically
+
+    driver = stats_module.driver()
+    if driver is None:
         print(
-            "stats: needs psycopg 3 to read the database: pip install 'pytest-indexguard[psycopg]' "
-            "(in a separate environment if your project uses psycopg2)",
+            "stats: needs psycopg 3 or psycopg2 to read the database: "
+            "pip install 'pytest-indexguard[psycopg]'",
             file=sys.stderr,
         )
         return 2
-
-    from pytest_indexguard import stats as stats_module
-    from pytest_indexguard.files import OutputError, check_directory, write_atomically
 
     refusal = stats_module.not_postgresql(arguments.database_url)
     if refusal is not None:
@@ -129,7 +128,7 @@ def _stats(arguments: argparse.Namespace) -> int:
             return 2
     try:
         data = stats_module.collect(arguments.database_url)
-    except psycopg.Error as exc:
+    except driver.Error as exc:
         where = stats_module.describe(arguments.database_url)
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"stats: cannot read {where}: {message}", file=sys.stderr)

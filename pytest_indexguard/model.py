@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 # Distinct statements are counted exactly up to this many, so memory stays bounded.
 DISTINCT_CAP = 200_000
-# Why an alias is not checked, when it is PostgreSQL through psycopg2 (the summary says how to
-# get it checked).
-PSYCOPG2 = "PostgreSQL through psycopg2"
+# Why an alias is not checked, when it is PostgreSQL through a driver the guard cannot drive
+# (followed by the driver's name; the summary says which drivers it can).
+OTHER_DRIVER = "PostgreSQL through "
 
 
 class Rule(str, Enum):

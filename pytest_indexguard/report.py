@@ -7,7 +7,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from pytest_indexguard.config import Settings
-from pytest_indexguard.model import DISTINCT_CAP, PSYCOPG2, Occurrence, Rule, ScanFinding, Status
+from pytest_indexguard.model import (
+    DISTINCT_CAP,
+    OTHER_DRIVER,
+    Occurrence,
+    Rule,
+    ScanFinding,
+    Status,
+)
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import cast_columns, mask_plan_expression, normalise, shorten
 from pytest_indexguard.suggest import Suggestion
@@ -373,8 +380,8 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
         lines.append(
             f"not checked: database '{alias}' ({vendor}): indexguard checks "
             + (
-                "connections made through psycopg 3 only (it leaves the project's driver alone)"
-                if vendor == PSYCOPG2
+                "PostgreSQL connections made through psycopg 3 or psycopg2"
+                if vendor.startswith(OTHER_DRIVER)
                 else "PostgreSQL, SQLite, MySQL and MariaDB"
             )
         )

@@ -46,17 +46,50 @@ _COLUMNS = """
 """
 
 
+def driver() -> Any:
+    """The driver ``stats`` connects with: psycopg 3, else psycopg2 (a psycopg2 project's
+    environment), else None."""
+    import importlib
+
+    for name in ("psycopg", "psycopg2"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
 def collect(database_url: str) -> dict[str, Any]:
     """Row estimates of every user table (partitioned tables: the sum of their partitions) and
     the shape of every analysed column."""
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as connection:
+    module = driver()
+    if module.__name__ == "psycopg2":
+        raw = module.connect(database_url)
+        try:
+            raw.autocommit = True
+            return collect_on(_Psycopg2(raw), describe(database_url))
+        finally:
+            raw.close()
+    with module.connect(database_url, autocommit=True) as connection:
         return collect_on(connection, describe(database_url))
 
 
+class _Psycopg2:
+    """What ``collect_on`` uses of a psycopg 3 connection, on a psycopg2 one."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.info = type("Info", (), {"server_version": raw.server_version})()
+
+    def execute(self, query: str) -> Any:
+        cursor = self.raw.cursor()
+        cursor.execute(query)
+        return cursor
+
+
 def collect_on(connection: Any, database: str) -> dict[str, Any]:
-    """The same, on an open psycopg connection (``database`` says which, for the file)."""
+    """The same, on an open psycopg 3 connection or one that answers like it (``database``
+    says which, for the file)."""
     # Imported here: reading a stats file must work on a project without psycopg 3.
     from pytest_indexguard.explain.postgresql import USER_TABLES, size_source, sizes_query
 

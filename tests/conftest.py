@@ -8,6 +8,7 @@ worker so that parallel workers never share a test database.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -100,6 +101,31 @@ def inner_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+
+
+# First on PYTHONPATH of a run that must use psycopg2: it hides psycopg 3 (see its sitecustomize).
+PSYCOPG2_ONLY = TESTS / "psycopg2_only"
+DRIVERS = ("psycopg", "psycopg2")
+
+
+def on_psycopg2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pytest runs started from here on (inner runs, their xdist workers and their own inner
+    runs) see no psycopg 3, as in a project on psycopg2: Django connects through psycopg2.
+    Skips, saying why, when psycopg2 is not installed."""
+    if importlib.util.find_spec("psycopg2") is None:
+        pytest.skip("psycopg2 is not installed: pip install psycopg2-binary (in the [dev] extra)")
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join(filter(None, [str(PSYCOPG2_ONLY), os.environ.get("PYTHONPATH")])),
+    )
+
+
+@pytest.fixture(params=DRIVERS)
+def driver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The PostgreSQL driver of the inner runs: psycopg 3 (the suite's own), then psycopg2."""
+    if request.param == "psycopg2":
+        on_psycopg2(monkeypatch)
+    return str(request.param)
 
 
 @pytest.fixture

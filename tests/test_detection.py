@@ -1,4 +1,5 @@
-"""What fails and what never fails, in real inner pytest runs against real PostgreSQL."""
+"""What fails and what never fails, in real inner pytest runs against real PostgreSQL (the main
+three through psycopg 3 and through psycopg2)."""
 
 from __future__ import annotations
 
@@ -111,7 +112,7 @@ def test_catalog_introspection(customer):
 """
 
 
-def test_statements_that_must_never_fail(django_project: DjangoProject) -> None:
+def test_statements_that_must_never_fail(driver: str, django_project: DjangoProject) -> None:
     django_project.write_tests(NEVER_FAIL)
     run = django_project.run("--indexguard")
     outcomes = run.outcomes()
@@ -180,7 +181,7 @@ def test_own_failure_keeps_its_message(order):
 """
 
 
-def test_statements_that_must_fail(django_project: DjangoProject) -> None:
+def test_statements_that_must_fail(driver: str, django_project: DjangoProject) -> None:
     django_project.write_tests(MUST_FAIL)
     run = django_project.run("--indexguard")
     outcomes = run.outcomes()
@@ -305,7 +306,9 @@ def test_many_distinct_statements(db):
 """
 
 
-def test_watched_tables_views_partitions_and_cache_bound(django_project: DjangoProject) -> None:
+def test_watched_tables_views_partitions_and_cache_bound(
+    driver: str, django_project: DjangoProject
+) -> None:
     django_project.write_tests(WATCHING)
     run = django_project.run(
         "--indexguard", "--indexguard-tables=shop_customer,ledger", "--indexguard-cache-size=5"

@@ -10,29 +10,23 @@ FAULTS = """
 import threading
 import time
 
-import psycopg
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections, transaction
 from shop.models import Customer
-
-
-def _dsn():
-    settings = connection.settings_dict
-    return psycopg.conninfo.make_conninfo(
-        dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or None, port=settings["PORT"] or None,
-    )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_lock_held_by_another_connection():
     locked = threading.Event()
 
-    def hold():
-        with psycopg.connect(_dsn()) as other:
-            other.execute("LOCK TABLE shop_customer IN ACCESS EXCLUSIVE MODE")
-            locked.set()
-            time.sleep(2)
+    def hold():  # on this thread's own connection, through the project's driver
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE shop_customer IN ACCESS EXCLUSIVE MODE")
+                locked.set()
+                time.sleep(2)
+        finally:
+            connection.close()
 
     holder = threading.Thread(target=hold)
     holder.start()
@@ -58,11 +52,23 @@ def test_a_statement_timeout_set_by_the_application():
 @pytest.mark.django_db(transaction=True)
 def test_the_server_goes_away():
     assert Customer.objects.count() == 0
-    pid = connection.connection.info.backend_pid
-    with psycopg.connect(_dsn(), autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
-    with pytest.raises(OperationalError):
-        list(Customer.objects.filter(city="Oslo"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            # Gone before the test goes on, as when the server went away between statements.
+            for _ in range(200):
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.01)
+    finally:
+        other.close()
+    with pytest.raises(OperationalError):  # a new statement: the guard meets the dead connection
+        list(Customer.objects.filter(city="Bergen", visits=0))
     connection.close()
 
 
@@ -78,7 +84,9 @@ def test_an_in_list_of_100000_values():
 """
 
 
-def test_faults_neither_hang_nor_change_outcomes(django_project: DjangoProject) -> None:
+def test_faults_neither_hang_nor_change_outcomes(
+    driver: str, django_project: DjangoProject
+) -> None:
     django_project.write_tests(FAULTS)
     without = django_project.run()
     run = django_project.run("--indexguard")

@@ -1,11 +1,12 @@
 """The sample app's own suite under the guard, the way its users run it: on the test session's
-PostgreSQL, and on SQLite (``DATABASE_URL=sqlite://``). The demo holds on both."""
+PostgreSQL (through psycopg 3, and through psycopg2 as a psycopg2 project has it), on SQLite
+(``DATABASE_URL=sqlite://``) and on MySQL/MariaDB when one answers. The demo holds on each."""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import SampleApp, reachable_mysql
+from conftest import SampleApp, on_psycopg2, reachable_mysql
 
 RETRY_TESTS = {
     "test_due_retries_are_the_due_retrying_deliveries_oldest_first",
@@ -37,11 +38,15 @@ SORT_VERIFIED = {
 }
 
 
-@pytest.fixture(params=sorted(SCANS))
+@pytest.fixture(params=[*sorted(SCANS), pytest.param("psycopg2", id="postgresql-psycopg2")])
 def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Which database the inner runs use; named before ``sample_app``, which reads it. The
-    session's PostgreSQL, SQLite (nothing to set up), and MySQL/MariaDB when a server answers
-    (skipped, saying why, when none does)."""
+    session's PostgreSQL (through psycopg 3, then through psycopg2: skipped, saying why, when
+    psycopg2 is not installed), SQLite (nothing to set up), and MySQL/MariaDB when a server
+    answers (skipped, saying why, when none does)."""
+    if request.param == "psycopg2":
+        on_psycopg2(monkeypatch)
+        return "postgresql"
     if request.param == "sqlite":
         monkeypatch.setenv("DATABASE_URL", "sqlite://")
     elif request.param == "mysql":

