@@ -23,7 +23,7 @@ the answers. Both are pure.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -129,11 +129,13 @@ def settle(
     *,
     unsorted: Any | None = None,
     few_values: Callable[[str, str], bool] | None = None,
+    joined_by_index: Iterable[ScanFinding] = (),
 ) -> list[ScanFinding]:
     """The findings that stand, with unservable filters under their own rule. ``answers`` holds
     each probe's plan (None when the probe could not be planned: the scan then stays). An index
     range sorted under a Limit stands when production would sort at least ``threshold`` rows
-    for its busiest key."""
+    for its busiest key. ``joined_by_index``: reads restricted by a join whose key an index of
+    theirs leads, known without a probe (a reader whose planner takes no probes)."""
     served = {
         probe.finding
         for probe, answer in answers.items()
@@ -146,7 +148,7 @@ def settle(
         probe.finding
         for probe, answer in answers.items()
         if probe.kind == "join" and answer is not None and _serves(probe, answer, schema)
-    }
+    } | set(joined_by_index)
     ordered = _ordered_by_an_index(unsorted, schema) if unsorted is not None else set()
     # Which side the tiny tables' plan drove a join from (statistics left by autovacuum or by
     # earlier tests) must not decide which table is named: a joined read with a selective

@@ -154,11 +154,19 @@ def test_unindexed_table_driving_the_join_is_a_join_violation() -> None:
             }
         },
     }
-    [finding] = analyze(driving)
+    finding, lookup = analyze(driving)
     assert (finding.table, finding.rule) == ("upstream_webhookattempt", Rule.JOIN)
     assert (
         finding.join_filter == "upstream_webhookdelivery.id = upstream_webhookattempt.delivery_id"
     )
+    # The delivery's own filter at its primary-key lookup: judged as PostgreSQL's lookups are
+    # (spared only when the attempts hold a selective condition, or an index serves it).
+    assert (lookup.table, lookup.rule, lookup.joined) == (
+        "upstream_webhookdelivery",
+        Rule.FILTER,
+        True,
+    )
+    assert (lookup.filter, lookup.index_name) == ("endpoint_id = 7", "PRIMARY")
 
 
 def test_or_across_tables_is_unservable() -> None:

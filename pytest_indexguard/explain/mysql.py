@@ -555,6 +555,7 @@ def analyze(
         and (
             node.get("access_type") in _FULL
             or (sorted_ranges and node.get("access_type") in _LOOKUPS and _sorts_this(place))
+            or _primary_lookup(node, place)
         )
     ]
     if not suspects:  # the common case: every table found through an index
@@ -582,9 +583,59 @@ def analyze(
                     aliases=aliases,
                 )
             )
+        elif _primary_lookup(node, place):
+            found = _filtered_lookup(node, place, table, alias, truth=truth, aliases=aliases)
+            if found is not None:
+                findings.append(found)
         elif limited:
             findings.append(_sorted_range(node, place, table, alias, order))
     return findings
+
+
+def _primary_lookup(node: Mapping[str, Any], place: _Place) -> bool:
+    """A later table of a join found by its primary key from an earlier table's rows
+    (``eq_ref`` on ``PRIMARY``)."""
+    return (
+        place.position > 0 and node.get("access_type") == "eq_ref" and node.get("key") == "PRIMARY"
+    )
+
+
+def _filtered_lookup(
+    node: Mapping[str, Any],
+    place: _Place,
+    table: str,
+    alias: str,
+    *,
+    truth: Callable[[str, str], bool | None] | None,
+    aliases: Mapping[str, str],
+) -> ScanFinding | None:
+    """A primary-key lookup per row of an earlier table that filters by this table's own
+    conditions (``o.customer_id = c.id AND c.email LIKE x``): production may start from this
+    table and read it whole, unless the earlier side holds a selective condition
+    (``ScanFinding.joined``, ``judge.settle``, as for PostgreSQL's primary-key lookups)."""
+    attached = node.get("attached_condition")
+    if not isinstance(attached, str) or attached.lstrip().startswith("trigcond("):
+        return None  # no filter, or the inner side of an outer join: judged after the join
+    local = [
+        conjunct
+        for conjunct in top_level(expression(attached), "AND")
+        if qualifiers(conjunct) <= {alias}
+        and not _or_across(conjunct)
+        and (truth is None or truth(table, conjunct) is not True)
+    ]
+    if not local:
+        return None
+    return ScanFinding(
+        table=table,
+        node_type=access_label("eq_ref"),
+        rule=Rule.FILTER,
+        index_name="PRIMARY",
+        filter=" AND ".join(unqualified(c, alias) for c in local),
+        join_filter=_lookup_condition(node, alias),
+        alias=alias,
+        driver=_driver(place.loop, alias, aliases),
+        joined=True,
+    )
 
 
 def _sorts_this(place: _Place) -> bool:
@@ -786,6 +837,8 @@ def _driver(
             texts = [node.get("attached_condition")]
             if isinstance(buffer, Mapping):
                 texts.append(buffer.get("attached_condition"))
+            if any(isinstance(t, str) and t.lstrip().startswith("trigcond(") for t in texts):
+                continue  # the inner side of an outer join: it keeps every row of the other
             for text in texts:
                 if not isinstance(text, str):
                     continue

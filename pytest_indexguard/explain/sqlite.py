@@ -80,7 +80,7 @@ from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import mentions, signature, top_level
 from pytest_indexguard.schema import IndexInfo, Schema
 from pytest_indexguard.sqltext import quote_identifier
-from pytest_indexguard.suggest import filter_columns, sql_keys
+from pytest_indexguard.suggest import filter_columns, join_columns, sql_keys
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -174,9 +174,27 @@ class SQLite:
         except Exception as exc:  # a statement this reader cannot follow: no verdict on it
             return boundary.Assessment(findings=[], errors=[exc])
         # No finding arrives with ``unservable`` set, so settle never reads ``plan`` as
-        # PostgreSQL's JSON; ``unservable()`` then classifies the filters.
+        # PostgreSQL's JSON; ``unservable()`` then classifies the filters. No probes: a read
+        # restricted by a join whose key an index leads could start from the other side.
+        schema = context.schema
+        keyed = [
+            f
+            for f in findings
+            if f.rule is Rule.JOIN
+            and f.join_filter
+            and any(
+                schema.leading(f.table, column)
+                for column in join_columns(f.join_filter, f.alias or f.table, [])
+            )
+        ]
         settled = judge.settle(
-            findings, context.schema, plan, {}, production, few_values=context.few_values
+            findings,
+            schema,
+            plan,
+            {},
+            production,
+            few_values=context.few_values,
+            joined_by_index=keyed,
         )
         return boundary.Assessment(findings=settled)
 
@@ -800,9 +818,9 @@ def _joined_search(
     ...)``) while the table has conditions of its own left: when the other side keeps most of
     its rows, that reads the table whole (``ScanFinding.joined``, ``judge.settle``)."""
     select, alias = loop.select, loop.alias
-    if select is None or not loop.condition or loop.rowid or "LEFT-JOIN" in loop.detail:
-        # A rowid lookup reads one row per row of the other side; the WHERE conditions of a
-        # LEFT JOIN's inner table (``IS NULL``: an anti join) are judged after the join.
+    if select is None or not loop.condition or "LEFT-JOIN" in loop.detail:
+        # The WHERE conditions of a LEFT JOIN's inner table (``IS NULL``: an anti join) are
+        # judged after the join.
         return None
     columns = re.findall(r"(\w+)\s*(?:=|>|<|>=|<=)\s*\?", loop.condition)
     if not columns:
@@ -813,7 +831,11 @@ def _joined_search(
     feeding: set[str] = set()
     for column in columns:
         for conjunct in joins:
-            if not _names_column(conjunct, key, column) or " OR " in conjunct.upper():
+            # A rowid lookup is fed by the join on the table's integer primary key, whatever
+            # the column's name: one row per row of the other side, filtered by this table's
+            # own conditions (judged as PostgreSQL's primary-key lookups are).
+            named = column == "rowid" and loop.rowid and _feeds_rowid(loop, own, conjunct)
+            if not (named or _names_column(conjunct, key, column)) or " OR " in conjunct.upper():
                 continue
             fed.add(column)
             driver.extend(_own_conditions(select, sorted(_qualifiers(conjunct) - {key}), truth))
@@ -845,6 +867,23 @@ def _joined_search(
         alias=alias,
         driver=tuple(dict.fromkeys(driver)),
         joined=True,
+    )
+
+
+def _feeds_rowid(loop: _Loop, own: Sequence[str], conjunct: str) -> bool:
+    """Whether the join condition ``conjunct`` gives a later table's rowid lookup its value:
+    it names a column of the table, and no condition of the table's own names that column
+    (``"id" = 5`` gives the value itself)."""
+    if loop.position == 0:
+        return False
+    columns = [
+        match.group(1)
+        for match in re.finditer(rf'{_alias_pattern(loop.alias)}\."?(\w+)"?', conjunct)
+    ]
+    return bool(columns) and not any(
+        re.search(rf"\b{re.escape(column)}\b", _mask(condition))
+        for condition in own
+        for column in columns
     )
 
 

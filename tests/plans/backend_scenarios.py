@@ -169,6 +169,24 @@ STATUSES = ", ".join(str(i) for i in range(4, 1204))
 
 RECALL_CASES: tuple[BackendCase, ...] = (
     BackendCase(
+        "left_join_condition_restricts_no_row",
+        "A `FilteredRelation`: the customer's unique e-mail in the LEFT JOIN's condition keeps "
+        "every order, so the orders' unindexed ref is read whole.",
+        'SELECT "rc_order"."id", mine."email" FROM "rc_order" LEFT OUTER JOIN "rc_customer" '
+        'mine ON ("rc_order"."customer_id" = mine."id" AND (mine."email" = '
+        "'a@example.org')) WHERE \"rc_order\".\"ref\" = 'r1'",
+        {"rc_order": "filter"},
+    ),
+    BackendCase(
+        "lookup_filtered_by_its_own_contains",
+        "`filter(customer__email__contains=x)`: no index serves the customers' filter, so they "
+        "are read whole, whichever table the few rows' plan starts from.",
+        'SELECT "rc_order"."id" FROM "rc_order" INNER JOIN "rc_customer" '
+        'ON ("rc_order"."customer_id" = "rc_customer"."id") '
+        'WHERE "rc_customer"."email" LIKE \'%c123%\'',
+        {"rc_customer": "unservable"},
+    ),
+    BackendCase(
         "select_related_sort",
         "`Item.objects.filter(is_active=True).select_related('brand').order_by('-created_at')"
         "[:20]`: the brands are unrestricted, so the items are read whole and sorted.",

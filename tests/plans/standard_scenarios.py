@@ -732,7 +732,7 @@ RECALL_CASES: tuple[StandardCase, ...] = (
         setup=RECALL,
         query='SELECT "rc_order"."id" FROM "rc_order" INNER JOIN "rc_customer" '
         'ON ("rc_order"."customer_id" = "rc_customer"."id") '
-        "WHERE UPPER(\"rc_customer\".\"email\"::text) LIKE UPPER('%c123%')",
+        'WHERE UPPER("rc_customer"."email"::text) LIKE UPPER(\'%c123%\')',
         violations=frozenset({"rc_customer", "rc_order"}),
     ),
     StandardCase(
@@ -744,8 +744,8 @@ RECALL_CASES: tuple[StandardCase, ...] = (
         setup=RECALL,
         query='SELECT "rc_order"."id" FROM "rc_order" INNER JOIN "rc_customer" '
         'ON ("rc_order"."customer_id" = "rc_customer"."id") '
-        "WHERE (UPPER(\"rc_customer\".\"email\"::text) = UPPER('a@example.org') "
-        "AND \"rc_order\".\"ref\" = 'r1')",
+        'WHERE (UPPER("rc_customer"."email"::text) = UPPER(\'a@example.org\') '
+        'AND "rc_order"."ref" = \'r1\')',
         violations=frozenset({"rc_order"}),
     ),
     StandardCase(
@@ -756,7 +756,7 @@ RECALL_CASES: tuple[StandardCase, ...] = (
         setup=RECALL,
         query='SELECT "rc_order"."id", mine."email" FROM "rc_order" LEFT OUTER JOIN '
         '"rc_customer" mine ON ("rc_order"."customer_id" = mine."id" AND '
-        "(mine.\"email\" = 'a@example.org')) WHERE \"rc_order\".\"ref\" = 'r1'",
+        '(mine."email" = \'a@example.org\')) WHERE "rc_order"."ref" = \'r1\'',
         violations=frozenset({"rc_order"}),
     ),
 )
