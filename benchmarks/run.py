@@ -31,7 +31,7 @@ from sampleproject.markdown import table
 
 TARGET_SUITE_RATIO = 1.10
 TARGET_REPEAT_US = 5.0
-TARGET_DISTINCT_RATIO = 1.5
+TARGET_DISTINCT_RATIO = 1.3
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

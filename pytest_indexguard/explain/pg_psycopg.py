@@ -10,7 +10,6 @@ result of every statement of the string. Imported only for a psycopg 3 connectio
 
 from __future__ import annotations
 
-import select
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,9 @@ if TYPE_CHECKING:
 class Psycopg:
     name = "psycopg 3"
 
+    def __init__(self) -> None:
+        self._binder: Any = None
+
     def busy(self, raw: Any) -> str | None:
         pgconn = raw.pgconn
         status = pgconn.transaction_status
@@ -38,10 +40,15 @@ class Psycopg:
         return None
 
     def bind(self, raw: Any, sql: str, params: Any) -> str:
-        from psycopg import ClientCursor
+        # One client-side cursor per connection, kept: making one copies the connection's
+        # adapters (Django registers its own), which costs more than the binding.
+        cursor = self._binder
+        if cursor is None or cursor.connection is not raw or raw.closed:
+            from psycopg import ClientCursor
 
-        with ClientCursor(raw) as cursor:
-            return cursor.mogrify(sql, params)
+            cursor = self._binder = ClientCursor(raw)
+        bound: str = cursor.mogrify(sql, params)
+        return bound
 
     def run(
         self, raw: Any, setup: str, queries: Sequence[str], *, block: bool = False
@@ -96,30 +103,19 @@ def _first_error(results: Sequence[PGresult], encoding: str) -> str | None:
 
 
 def _exchange(pgconn: PGconn, query: bytes) -> list[PGresult]:
-    """Send one query string and collect all its results, waiting on the socket the way psycopg
-    does for its non-blocking connections."""
-    pgconn.send_query(query)
-    while pgconn.flush() != 0:
-        readable = _wait(pgconn.socket, write=True)
-        if readable:
-            pgconn.consume_input()
-    results: list[PGresult] = []
-    while True:
-        while pgconn.is_busy():
-            _wait(pgconn.socket, write=False)
-            pgconn.consume_input()
-        result = pgconn.get_result()
-        if result is None:
-            return results
-        results.append(result)
-
-
-def _wait(fileno: int, *, write: bool) -> bool:
-    """Block until the socket is readable (or writable when ``write``); True if readable."""
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fileno, select.POLLIN | (select.POLLOUT if write else 0))
-        events = poller.poll()
-        return any(event & (select.POLLIN | select.POLLERR | select.POLLHUP) for _, event in events)
-    readable, _, _ = select.select([fileno], [fileno] if write else [], [])
-    return bool(readable)
+    """Send one query string and collect all its results. psycopg keeps its connections in
+    libpq's non-blocking mode and waits on the socket in Python; for the guard's exchange the
+    connection is blocking, so that libpq waits in C (cheaper per statement), and is put back
+    as it was."""
+    nonblocking = pgconn.nonblocking
+    if nonblocking:
+        pgconn.nonblocking = 0
+    try:
+        pgconn.send_query(query)
+        results: list[PGresult] = []
+        while (result := pgconn.get_result()) is not None:
+            results.append(result)
+        return results
+    finally:
+        if nonblocking:
+            pgconn.nonblocking = nonblocking
