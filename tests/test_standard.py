@@ -363,7 +363,9 @@ def test_recall_and_precision_against_the_standard(
     and in docs/how-it-decides.md. The disagreements are the known ones, each with its reason
     (``KNOWN_DISAGREEMENTS``): none beyond them."""
     figures = standard_figures(standard)
-    record_property("indexguard_standard", describe_figures(figures))
+    serving = sum(serves for _, serves in standard.served.values())
+    suggestions = f"suggestions created at scale: {serving} of {len(standard.served)} serve"
+    record_property("indexguard_standard", [*describe_figures(figures), suggestions])
     known = {name for name, entry in KNOWN_DISAGREEMENTS.items() if standard.major in entry.majors}
     disagreements = {
         case.name
