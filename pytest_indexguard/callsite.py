@@ -191,7 +191,10 @@ class CallSiteFinder:
             return None
         path = self._display(name)
         if os.path.isabs(path):  # outside the project (an installed app's template)
-            path = str(getattr(node.origin, "template_name", None) or path)  # type: ignore[union-attr]
+            name = getattr(node.origin, "template_name", None) or path  # type: ignore[union-attr]
+            # A plain str: str() of Django's SafeString (the name it was loaded by) is itself,
+            # which pytest-xdist cannot send to the controller.
+            path = str.__str__(str(name))
         contents = " ".join(str(getattr(token, "contents", "")).split())
         if len(contents) > 60:
             contents = contents[:57] + "..."

@@ -8,6 +8,7 @@ is registered only when the guard is on, so a session without ``--indexguard`` p
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -197,7 +198,9 @@ class GuardPlugin:
         item's properties from the teardown report)."""
         data = self.session.test_data(run)
         if data is not None:
-            report.indexguard = data  # type: ignore[attr-defined]
+            # execnet sends only plain types: a str subclass (Django's SafeString, a template's
+            # name) would stop the worker and lose the test's report.
+            report.indexguard = _plain(data) if self.is_worker else data  # type: ignore[attr-defined]
         counted = self.session.counted(data)
         if counted:
             item.user_properties.append(("indexguard_violations", counted))
@@ -218,7 +221,7 @@ class GuardPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:  # the controller reports
             workeroutput = session.config.workeroutput  # type: ignore[attr-defined]
-            workeroutput["indexguard"] = self.guard.summary().to_json()
+            workeroutput["indexguard"] = _plain(self.guard.summary().to_json())
             workeroutput["indexguard_gone"] = sorted(self.session.gone())
             return
         self.session.finish()
@@ -264,3 +267,8 @@ class XdistHooks:
         if data is not None:
             self.session.summary.merge(Summary.from_json(data))
         self.session.results.gone.update(output.get("indexguard_gone", ()))
+
+
+def _plain(data: Any) -> Any:
+    """``data`` (JSON-shaped) rebuilt from plain ``str``, ``int``, lists and dicts."""
+    return json.loads(json.dumps(data))

@@ -462,3 +462,37 @@ def test_a_filter_read_row_by_row_through_another_index_still_fails(
     # city, then the ORDER BY's name: the index the planner walked for that order.
     assert "no index on (city, name)" in section
     assert "(verified: planned with it, the full scan is gone)" in section
+
+
+OUTSIDE_TEMPLATE = """
+from pathlib import Path
+
+from django.template import Context, Engine
+from django.utils.safestring import mark_safe
+
+from shop.models import Customer
+
+# An installed app's template, outside the project, loaded by a SafeString name (as
+# django-tables2 loads its own): its rows are evaluated while it renders.
+OUTSIDE = Path(__file__).resolve().parent.parent / "outside-templates"
+
+
+def test_rows_of_an_installed_apps_template(db):
+    OUTSIDE.mkdir(exist_ok=True)
+    (OUTSIDE / "table.html").write_text("{% for row in rows %}{{ row.name }}{% endfor %}")
+    template = Engine(dirs=[str(OUTSIDE)]).get_template(mark_safe("table.html"))
+    Customer.objects.create(name="acme", city="Oslo")
+    rows = Customer.objects.filter(city="Oslo")
+    assert template.render(Context({"rows": rows})) == "acme"
+"""
+
+
+def test_a_violation_in_an_installed_apps_template_reaches_the_xdist_controller(
+    django_project: DjangoProject,
+) -> None:
+    """The template's name is Django's SafeString, which execnet cannot send: the worker's
+    report was lost, and the run passed with no test result."""
+    django_project.write_tests(OUTSIDE_TEMPLATE)
+    run = django_project.run("--indexguard", "-p", "xdist", "-n", "2")
+    assert run.outcomes() == {"test_rows_of_an_installed_apps_template": "failed"}
+    assert "table.html:1" in run.result.stdout.str()

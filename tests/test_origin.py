@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -571,3 +572,29 @@ def test_location_of_a_plain_call() -> None:
     assert location.call_site is not None
     assert location.call_site.path == "test_origin.py"
     assert location.call_site.function == "test_location_of_a_plain_call"
+
+
+def test_a_template_outside_the_project_is_named_by_a_plain_string(tmp_path: Path) -> None:
+    """An installed app's template is shown by the name it was loaded with, which may be
+    Django's SafeString (django-tables2 loads its templates so): a str subclass that
+    pytest-xdist cannot send to the controller, which then loses the test's report."""
+    import sys
+
+    from django.template import Engine
+    from django.utils.safestring import SafeString, mark_safe
+
+    installed = tmp_path / "site-packages" / "tables" / "templates"
+    installed.mkdir(parents=True)
+    (installed / "table.html").write_text("{% for row in rows %}{{ row }}{% endfor %}\n")
+    template = Engine(dirs=[str(installed)]).get_template(mark_safe("table.html"))
+    assert isinstance(template.origin.template_name, SafeString)
+    node = template.nodelist[0]  # the {% for %} tag
+
+    def rendering(self: object) -> Any:
+        return sys._getframe()
+
+    finder = CallSiteFinder(tmp_path / "project")
+    site = finder._template_site(rendering(node))
+    assert site is not None
+    assert (site.path, site.line, site.function) == ("table.html", 1, "{% for row in rows %}")
+    assert type(site.path) is str
