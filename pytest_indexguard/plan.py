@@ -705,7 +705,11 @@ def _restricting_nested_loop(
             # of them, whatever the indexes (NOT EXISTS over the whole table is its purpose);
             # a left join keeps every outer row, whatever its inner side's conditions.
             kept = _PRESERVED.get(str(step.node.get("Join Type")), ())
-            if step.relationship == "Outer" and "Outer" not in kept and _loop_restricts(step.node):
+            if (
+                step.relationship == "Outer"
+                and "Outer" not in kept
+                and (_loop_restricts(step.node) or _restricted_above(path, step.node))
+            ):
                 return step.node, "Outer"
             return None, step.relationship
         through = {"Materialize", "Memoize"} if position == 0 else set()
@@ -836,11 +840,44 @@ def _join_condition(loop: Mapping[str, Any], alias: Any) -> str | None:
 
 
 def _loop_restricts(loop: Mapping[str, Any]) -> bool:
+    """Whether the loop keeps fewer rows than its outer side gives: a Join Filter, a Filter on
+    its inner side, or an inner index condition on a value beside the join key."""
     if loop.get("Join Filter"):
         return True
     for child in loop.get("Plans", ()) or ():
         if isinstance(child, Mapping) and child.get("Parent Relationship") == "Inner":
-            return any("Filter" in node for node, _ in _walk(child, ()))
+            return any(
+                "Filter" in node or _values_in(node.get("Index Cond"))
+                for node, _ in _walk(child, ())
+            )
+    return False
+
+
+def _values_in(condition: Any) -> bool:
+    """An index condition with a conjunct on a value (``id = ANY ('{1,2}')``), beside one on
+    another table's column."""
+    if not isinstance(condition, str):
+        return False
+    conjuncts = top_level(condition, "AND")
+    return len(conjuncts) > 1 and any(
+        not from_another_plan(c) and not _column_against_column(c) for c in conjuncts
+    )
+
+
+def _restricted_above(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> bool:
+    """Whether a Nested Loop above ``loop``, reached through outer sides and pass-through
+    nodes, restricts the rows: on a few rows analysed, the plan may find the restricting table
+    (customers by their ids) last, above the loop that joins this table."""
+    index = next((i for i, step in enumerate(path) if step.node is loop), None)
+    if index is None:
+        return False
+    for step in reversed(path[:index]):
+        node_type = step.node.get("Node Type")
+        if node_type == "Nested Loop" and step.relationship == "Outer":
+            if _loop_restricts(step.node):
+                return True
+        elif node_type not in _PASS_THROUGH:
+            return False
     return False
 
 
