@@ -163,33 +163,6 @@ def settle(
         and f not in served
         and not _partial(f, schema)
     )
-    context = _Settling(schema, plan, served, joins, ordered, production, few_values, unserved)
-    return _on_parents(_stand(findings, context), schema)
-
-
-@dataclass(frozen=True)
-class _Settling:
-    """What ``settle`` decides each finding with."""
-
-    schema: Schema
-    plan: Any
-    served: set[ScanFinding]
-    joins: set[ScanFinding]
-    ordered: set[str]
-    production: Production | None
-    few_values: Callable[[str, str], bool] | None
-    unserved: frozenset[str]  # tables with a filter of their own that no index serves
-
-
-def _stand(findings: Sequence[ScanFinding], context: _Settling) -> list[ScanFinding]:
-    """The findings that stand (``settle``)."""
-    schema, production, few_values = context.schema, context.production, context.few_values
-    served, joins, ordered, unserved = (
-        context.served,
-        context.joins,
-        context.ordered,
-        context.unserved,
-    )
     settled: list[ScanFinding] = []
     for finding in findings:
         if finding.sorted_range and finding.table in ordered:
@@ -234,7 +207,7 @@ def _stand(findings: Sequence[ScanFinding], context: _Settling) -> list[ScanFind
             if finding.rule is Rule.JOIN and not finding.sort_key:
                 continue  # restricted only by the join to a side that keeps most: no index helps
         if finding.unservable == "or-across-tables" and (
-            _restricted_elsewhere(context.plan, schema)
+            _restricted_elsewhere(plan, schema)
             or any(
                 other.table != finding.table
                 and other in served
@@ -261,7 +234,7 @@ def _stand(findings: Sequence[ScanFinding], context: _Settling) -> list[ScanFind
             settled.append(replace(finding, rule=Rule.UNSERVABLE, unservable=kind, trigram=trigram))
         else:
             settled.append(finding)
-    return settled
+    return _on_parents(settled, schema)
 
 
 def _keeps_most(
