@@ -1,0 +1,1411 @@
+"""Rules of the suggestions and of the SQLite and MySQL/MariaDB plan readers that no other fast
+test pinned, found by mutation testing (mutmut, see docs/contributing.md): each test holds one
+path of ``suggest.py``, ``explain/sqlite.py`` or ``explain/mysql.py`` to its exact result.
+
+Every plan is a real one: PostgreSQL's stored in ``tests/plans/`` (captured from PostgreSQL 15
+and 18), SQLite's made here in process on the sample app's schema (``tests/plans/sqlite``), and
+MariaDB's stored in ``tests/plans/mariadb`` or made on the local server (skipped, saying why,
+when none answers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+from conftest import REPO, reachable_mysql
+from pytest_indexguard import plan as pg
+from pytest_indexguard.explain.mysql import MySQL
+from pytest_indexguard.explain.sqlite import SQLite
+from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.schema import IndexInfo, Schema
+from pytest_indexguard.suggest import (
+    ModelIndex,
+    Suggestion,
+    candidates,
+    filter_columns,
+    index_name,
+    sort_column,
+)
+
+PLANS = Path(__file__).parent / "plans"
+
+
+def _data(relative: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((PLANS / relative).read_text(encoding="utf-8"))
+    return data
+
+
+def _catalog(data: dict[str, Any]) -> Schema:
+    indexes = [
+        IndexInfo(**{**i, "columns": tuple(i["columns"]), "keys": tuple(i["keys"])})
+        for i in data["indexes"]
+    ]
+    return Schema.of(indexes, extensions=data["extensions"])
+
+
+def _pg_findings(relative: str) -> tuple[dict[str, Any], Schema | None, list[ScanFinding]]:
+    """A stored PostgreSQL plan read as the guard reads it, with its catalog when stored."""
+    data = _data(relative)
+    if "indexes" in data:
+        schema = _catalog(data)
+        found = pg.analyze(data["plan"], None, leading=schema.leading_of, joined_ranges=True)
+        return data, schema, found
+    return data, None, pg.analyze(data["plan"])
+
+
+def _suggested(relative: str, table: str, models: ModelIndex | None = None) -> list[Suggestion]:
+    data, schema, findings = _pg_findings(relative)
+    [finding] = [f for f in findings if f.table == table and f.is_violation]
+    sql = data.get("query") or data.get("statement")
+    return candidates(finding, models or ModelIndex(str(REPO)), sql, schema)
+
+
+# -- SQLite, in process ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sample_db() -> Iterator[sqlite3.Connection]:
+    """The sample app's schema with its indexes (``schema-full.sql``), as Django connects."""
+    from django.db.backends.sqlite3._functions import register
+
+    raw = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    register(raw)
+    script = (PLANS / "sqlite" / "schema-full.sql").read_text(encoding="utf-8")
+    raw.executescript(f"BEGIN;\n{script}COMMIT;")
+    yield raw
+    raw.close()
+
+
+def _sqlite_candidates(
+    raw: sqlite3.Connection, sql: str, models: ModelIndex | None = None
+) -> tuple[ScanFinding, list[Suggestion]]:
+    """The statement planned by SQLite (as the guard plans it: forced), its one violation, and
+    the suggestions for it, written for SQLite."""
+    from pytest_indexguard.explain.sqlite import analyze
+
+    backend = SQLite()
+    plan = backend.explain(raw, sql, forced=True).plan
+    [finding] = [f for f in analyze(plan) if f.is_violation]
+    found = candidates(
+        finding, models or ModelIndex(str(REPO)), sql, backend.schema(raw), dialect="sqlite"
+    )
+    return finding, found
+
+
+def _applies(raw: sqlite3.Connection, suggestion: Suggestion) -> None:
+    """The suggestion's DDL runs on the database, and its reverse removes the index."""
+    raw.execute(suggestion.sql())
+    assert suggestion.name in {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
+    raw.execute(suggestion.drop_sql())
+    assert suggestion.name not in {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
+
+
+CUSTOMER = '"upstream_customer"'
+DELIVERY = '"upstream_webhookdelivery"'
+LOG = '"upstream_integrationlog"'
+ENDPOINT = '"upstream_webhookendpoint"'
+
+
+def test_an_iexact_filter_sorted_under_a_limit_gets_an_expression_index_then_the_order(
+    sample_db: sqlite3.Connection,
+) -> None:
+    sql = (
+        f'SELECT {CUSTOMER}."id" FROM {CUSTOMER} WHERE UPPER({CUSTOMER}."name") = UPPER(\'acme\') '
+        f'ORDER BY {CUSTOMER}."created_at" DESC LIMIT 10'
+    )
+    _, (both, alone) = _sqlite_candidates(sample_db, sql)
+    assert both.columns == ("upper(name)", "-created_at")
+    assert both.fields == ("name", "-created_at")
+    assert (both.model, both.kind, both.dialect) == ("upstream.Customer", "model", "sqlite")
+    assert both.name == "customer_name_upper_c_b600_idx"
+    assert both.index_code() == (
+        'models.Index(Upper("name"), F("created_at").desc(), name="customer_name_upper_c_b600_idx")'
+    )
+    assert both.sql() == (
+        "CREATE INDEX customer_name_upper_c_b600_idx ON upstream_customer "
+        "((upper(name)), created_at DESC)"
+    )
+    assert both.drop_sql() == "DROP INDEX IF EXISTS customer_name_upper_c_b600_idx"
+    # Only PostgreSQL builds an index CONCURRENTLY: a plain AddIndex elsewhere.
+    assert both.migration_code() == f'migrations.AddIndex("customer", {both.index_code()})'
+    assert both.describe() == f"{both.index_code()} in upstream.Customer.Meta.indexes"
+    assert alone.columns == ("upper(name)",)
+    assert alone.name == "customer_name_upper_idx"
+    assert alone.index_code() == 'models.Index(Upper("name"), name="customer_name_upper_idx")'
+    for suggestion in (both, alone):
+        _applies(sample_db, suggestion)
+
+
+def test_a_range_after_a_function_argument_is_still_a_key(sample_db: sqlite3.Connection) -> None:
+    sql = (
+        f'SELECT {CUSTOMER}."id" FROM {CUSTOMER} WHERE UPPER({CUSTOMER}."name") = UPPER(\'acme\') '
+        f"AND {CUSTOMER}.\"created_at\" >= '2024-01-01'"
+    )
+    _, found = _sqlite_candidates(sample_db, sql)
+    assert [s.columns for s in found] == [("upper(name)", "created_at"), ("upper(name)",)]
+
+
+def test_between_names_its_column_once(sample_db: sqlite3.Connection) -> None:
+    sql = (
+        f'SELECT {DELIVERY}."id" FROM {DELIVERY} '
+        f"WHERE {DELIVERY}.\"created_at\" BETWEEN '2024-01-01' AND '2024-12-31'"
+    )
+    _, found = _sqlite_candidates(sample_db, sql)
+    assert [s.columns for s in found] == [("created_at",)]
+    _applies(sample_db, found[0])
+
+
+def test_a_condition_no_index_serves_does_not_hide_the_next(sample_db: sqlite3.Connection) -> None:
+    sql = (
+        f'SELECT {DELIVERY}."id" FROM {DELIVERY} '
+        f"WHERE {DELIVERY}.\"status\" <> 'failed' AND {DELIVERY}.\"event_type\" = 'x'"
+    )
+    _, found = _sqlite_candidates(sample_db, sql)
+    assert [s.columns for s in found] == [("event_type",)]
+
+
+def test_a_json_document_is_never_a_key(sample_db: sqlite3.Connection) -> None:
+    for operator in ("IS NULL", ">= '{}'"):
+        sql = (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} '
+            f'WHERE {DELIVERY}."payload" {operator} AND {DELIVERY}."event_type" >= \'x\''
+        )
+        _, found = _sqlite_candidates(sample_db, sql)
+        assert [s.columns for s in found] == [("event_type",)], operator
+
+
+def test_a_flag_follows_the_column_it_narrows(sample_db: sqlite3.Connection) -> None:
+    # "enabled" sorts before "metric": the order comes from the flag, not from the names.
+    rule = '"upstream_alertrule"'
+    sql = f'SELECT {rule}."id" FROM {rule} WHERE {rule}."enabled" AND {rule}."metric" = \'cpu\''
+    _, found = _sqlite_candidates(sample_db, sql)
+    assert [s.columns for s in found] == [("metric", "enabled")]
+
+
+def test_the_order_by_of_a_distinct_keeps_every_key(sample_db: sqlite3.Connection) -> None:
+    sql = (
+        f'SELECT DISTINCT {DELIVERY}."event_type", {DELIVERY}."attempts" FROM {DELIVERY} '
+        f'ORDER BY {DELIVERY}."created_at" DESC, {DELIVERY}."attempts" LIMIT 20'
+    )
+    finding, found = _sqlite_candidates(sample_db, sql)
+    assert finding.rule is Rule.SORT_LIMIT
+    assert [s.columns for s in found] == [("-created_at", "attempts")]
+
+
+def test_an_index_walked_for_its_order_gives_every_key_of_the_table(
+    sample_db: sqlite3.Connection,
+) -> None:
+    sample_db.execute(f'CREATE INDEX "delivery_created_idx" ON {DELIVERY} ("created_at")')
+    endpoint = '"upstream_webhookendpoint"'
+    sql = (
+        f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE {DELIVERY}."event_type" = \'x\' '
+        f'ORDER BY {DELIVERY}."created_at" ASC, {DELIVERY}."attempts" ASC'
+    )
+    finding, found = _sqlite_candidates(sample_db, sql)
+    assert finding.index_name == "delivery_created_idx"
+    assert [s.columns for s in found] == [("event_type", "created_at", "attempts"), ("event_type",)]
+    # Another table's key ends what this table's index can give, even when the column names
+    # match (both tables have an id).
+    joined = (
+        f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {endpoint} '
+        f'ON ({DELIVERY}."endpoint_id" = {endpoint}."id") WHERE {DELIVERY}."event_type" = \'x\' '
+        f'ORDER BY {DELIVERY}."created_at" ASC, {endpoint}."id" ASC'
+    )
+    _, found = _sqlite_candidates(sample_db, joined)
+    assert [s.columns for s in found] == [("event_type", "created_at"), ("event_type",)]
+
+
+def test_a_table_without_a_model_is_quoted_and_created_by_sql(
+    sample_db: sqlite3.Connection,
+) -> None:
+    sample_db.execute(
+        'CREATE TABLE "LegacyEvents" ("id" integer PRIMARY KEY, "label" text, "seen" text)'
+    )
+    legacy = '"LegacyEvents"'
+    sql = f'SELECT {legacy}."id" FROM {legacy} WHERE UPPER({legacy}."label") = \'A\''
+    _, [suggestion] = _sqlite_candidates(sample_db, sql)
+    assert (suggestion.model, suggestion.kind, suggestion.fields) == (
+        None,
+        "sql",
+        ("upper(label)",),
+    )
+    assert suggestion.sql() == (
+        'CREATE INDEX LegacyEvents_label_upper_idx ON "LegacyEvents" ((upper(label)))'
+    )
+    assert suggestion.migration_code() == suggestion.sql()
+    assert suggestion.describe() == (
+        f"{suggestion.sql()} (no Django migration creates this table's indexes)"
+    )
+    _applies(sample_db, suggestion)
+
+
+def test_a_composite_primary_key_leads_only_with_its_first_column(
+    sample_db: sqlite3.Connection,
+) -> None:
+    # A link table keyed by (group, member): looking rows up by the member alone reads it whole,
+    # and an index on the member serves that.
+    sample_db.execute(
+        'CREATE TABLE "legacy_membership" ("group_id" integer NOT NULL, '
+        '"member_id" integer NOT NULL, PRIMARY KEY ("group_id", "member_id"))'
+    )
+    sql = 'SELECT "legacy_membership"."group_id" FROM "legacy_membership" WHERE "member_id" = 3'
+    _, found = _sqlite_candidates(sample_db, sql)
+    assert [s.columns for s in found] == [("member_id",)]
+
+
+# -- SQLite's stored plans: what the reader takes from the statement ---------------------------
+
+
+class Read(NamedTuple):
+    """One full read (or sorted range) ``explain.sqlite.analyze`` lists, with what it took from
+    the statement for it: the alias, the conditions in the judgement's spelling, the order, and
+    for a search fed by a join key, the conditions of the tables that feed it."""
+
+    table: str
+    rule: str | None
+    alias: str | None = None
+    index_name: str | None = None
+    filter: str | None = None
+    join_filter: str | None = None
+    index_condition: str | None = None
+    sort_key: tuple[str, ...] = ()
+    joined: bool = False
+    driver: tuple[tuple[str, str], ...] = ()
+
+
+def _short(text: str | None) -> str | None:
+    """A long condition (an IN list of hundreds of values) by its start and its length."""
+    if text is None or len(text) <= 200:
+        return text
+    return f"{text[:40]}...({len(text)} characters)"
+
+
+def _read(finding: ScanFinding) -> Read:
+    return Read(
+        finding.table,
+        finding.rule.name if finding.rule else None,
+        None if finding.alias == finding.table else finding.alias,
+        finding.index_name,
+        _short(finding.filter),
+        _short(finding.join_filter),
+        finding.index_condition,
+        finding.sort_key,
+        finding.joined,
+        finding.driver,
+    )
+
+
+# Every stored SQLite plan, read: the scenarios of tests/plans/sqlite (capture_sqlite.py, on the
+# sample app's tables) and the plans SQLite made at scale (tests/plans/scale/sqlite,
+# capture_standard_backends.py).
+READ: dict[str, list[Read]] = {
+    "analysed_tiny_forced": [],
+    "analysed_tiny_planner": [
+        Read("upstream_integrationlog", "FILTER", filter='"connection_id" = ANY (2, 3)')
+    ],
+    "automatic_index": [
+        Read("upstream_webhookdelivery", None),
+        Read(
+            "upstream_integrationlog",
+            "JOIN",
+            join_filter='upstream_integrationlog."status" = upstream_webhookdelivery."status"',
+        ),
+    ],
+    "automatic_partial_index": [
+        Read(
+            "upstream_webhookdelivery",
+            "FILTER",
+            filter='"attempts" = 3',
+            join_filter='upstream_integrationlog."status" = upstream_webhookdelivery."status"',
+        ),
+        Read(
+            "upstream_integrationlog",
+            "FILTER",
+            filter="\"message\" = 'x'",
+            join_filter='upstream_integrationlog."status" = upstream_webhookdelivery."status"',
+        ),
+    ],
+    "bloom_filter": [
+        Read(
+            "upstream_webhookdelivery",
+            "JOIN",
+            join_filter=(
+                '(upstream_webhookdelivery."attempts" = upstream_webhookendpoint."id") AND '
+                '(upstream_webhookdelivery."payload" = upstream_integrationconnection."id")'
+            ),
+        )
+    ],
+    "co_routine": [
+        Read(
+            "upstream_integrationlog",
+            "FILTER",
+            filter="\"status\" = 'failed'",
+            sort_key=('"start_time" DESC',),
+        )
+    ],
+    "compound_union": [Read("upstream_integrationlog", "FILTER", filter="\"status\" = 'failed'")],
+    "correlated_subquery": [
+        Read("upstream_customer", None),
+        Read(
+            "upstream_webhookendpoint",
+            "JOIN",
+            alias="U0",
+            join_filter='U0."url" = (upstream_customer."name")',
+        ),
+    ],
+    "count_covering_index": [
+        Read(
+            "upstream_webhookdelivery",
+            None,
+            index_name="upstream_webhookdelivery_endpoint_id_ddedcdaf",
+        )
+    ],
+    "delete_filter": [Read("upstream_integrationlog", "FILTER", filter="\"status\" = 'running'")],
+    "exclude_not_equal": [
+        Read("upstream_integrationlog", "FILTER", filter="NOT (\"status\" = 'failed')")
+    ],
+    "exclude_not_in": [
+        Read("upstream_integrationlog", "FILTER", filter="\"status\" <> ALL ('failed', 'running')")
+    ],
+    "exclude_subquery": [
+        Read("upstream_integrationlog", "FILTER", filter="NOT ((SubPlan 1))"),
+        Read("upstream_webhookdelivery", "FILTER", alias="U0", filter="\"status\" = 'failed'"),
+    ],
+    "expression_index": [],
+    "few_valued": [Read("upstream_alertrule", "FILTER", filter='"enabled"')],
+    "filter_sort_limit": [
+        Read(
+            "upstream_integrationlog",
+            "FILTER",
+            filter="\"status\" = 'failed'",
+            sort_key=('"start_time" DESC',),
+        )
+    ],
+    "filter_sort_limit_indexed": [],
+    "filter_unindexed": [Read("upstream_integrationlog", "FILTER", filter="\"status\" = 'failed'")],
+    "group_by_count": [Read("upstream_integrationlog", None)],
+    "icontains": [Read("upstream_integrationlog", "FILTER", filter="\"message\" ~~ '%timeout%'")],
+    "index_order_filter": [
+        Read(
+            "upstream_webhookdelivery",
+            "FILTER",
+            index_name="upstream_webhookdelivery_endpoint_id_ddedcdaf",
+            filter="\"event_type\" = 'claim.updated'",
+        )
+    ],
+    "index_order_limit": [
+        Read(
+            "upstream_webhookdelivery",
+            None,
+            index_name="upstream_webhookdelivery_endpoint_id_ddedcdaf",
+        )
+    ],
+    "join_inner_unindexed": [
+        Read(
+            "upstream_webhookendpoint",
+            "JOIN",
+            join_filter='upstream_webhookendpoint."url" = upstream_customer."name"',
+        )
+    ],
+    "join_outer_pk": [
+        Read(
+            "upstream_integrationlog",
+            "JOIN",
+            join_filter='upstream_integrationlog."end_time" = upstream_webhookdelivery."id"',
+        )
+    ],
+    "join_outer_restricted": [
+        Read(
+            "upstream_integrationlog",
+            "JOIN",
+            join_filter='upstream_integrationlog."message" = upstream_webhookdelivery."event_type"',
+        )
+    ],
+    "left_join_anti": [Read("auth_user", None)],
+    "list_subquery": [
+        Read("upstream_webhookdelivery", "FILTER", alias="U0", filter="\"status\" = 'failed'")
+    ],
+    "materialize": [
+        Read("upstream_integrationlog", "FILTER", alias="U0", filter="\"status\" = 'failed'")
+    ],
+    "multi_index_or": [],
+    "not_exists": [Read("upstream_customer", "FILTER", filter="NOT EXISTS(SubPlan 1)")],
+    "offset_without_limit": [Read("upstream_integrationlog", None)],
+    "or_across_tables": [
+        Read(
+            "upstream_userprofile",
+            "FILTER",
+            filter="upstream_userprofile.\"role\" = 'admin' OR upstream_customer.\"name\" = 'Acme'",
+        )
+    ],
+    "or_unindexed": [
+        Read(
+            "upstream_webhookdelivery",
+            "FILTER",
+            filter="\"status\" = 'failed' OR \"event_type\" = 'x'",
+        )
+    ],
+    "partial_index": [
+        Read(
+            "upstream_integrationlog",
+            "FILTER",
+            index_name="intlog_failed_idx",
+            filter="\"status\" = 'failed'",
+        )
+    ],
+    "pk_lookup": [],
+    "random_order": [Read("upstream_integrationlog", "SORT_LIMIT", sort_key=("random() ASC",))],
+    "scalar_subquery_constant_row": [
+        Read("upstream_integrationlog", "FILTER", alias="U0", filter="\"status\" = 'failed'")
+    ],
+    "search_index_order": [],
+    "select_related_all": [Read("upstream_userprofile", None)],
+    "sort_limit_unfiltered": [
+        Read("upstream_integrationlog", "SORT_LIMIT", sort_key=('"end_time" DESC',))
+    ],
+    "sort_without_limit": [Read("upstream_integrationlog", None)],
+    "sorted_range": [
+        Read(
+            "upstream_integrationlog",
+            None,
+            index_name="upstream_integrationlog_connection_id_66f27c03",
+            index_condition="connection_id=?",
+            sort_key=('"start_time" DESC',),
+        )
+    ],
+    "startswith": [Read("upstream_customer", "FILTER", filter="\"name\" ~~ 'Ac%'")],
+    "unfiltered": [Read("upstream_integrationlog", None)],
+    "update_filter": [Read("upstream_webhookdelivery", "FILTER", filter="\"status\" = 'retrying'")],
+    "update_pk": [],
+    "view": [Read("upstream_integrationlog", None)],
+}
+
+SCALE_READ: dict[str, list[Read]] = {
+    "aggregate_ordered_by_its_value": [
+        Read("rc_ticket", None, index_name="rc_ticket_queue_id_7a2b9c1d")
+    ],
+    "aggregate_ordered_by_position": [
+        Read("rc_ticket", None, index_name="rc_ticket_queue_id_7a2b9c1d")
+    ],
+    "best_sellers": [Read("cat_orderline", None, index_name="cat_orderline_product_id_8c9d0e1f")],
+    "catalog_page_indexed": [
+        Read("cat_product", "FILTER", index_name="cat_product_created_desc", filter='"is_active"')
+    ],
+    "catalog_page_unindexed": [
+        Read("cat_brand", "JOIN", join_filter='cat_product."brand_id" = cat_brand."id"'),
+        Read(
+            "cat_product",
+            "FILTER",
+            index_name="cat_product_brand_id_0a1b2c3d",
+            filter='"is_active"',
+            join_filter="brand_id=?",
+            sort_key=('"created_at" DESC',),
+            joined=True,
+        ),
+    ],
+    "correlated_subquery_reads_a_whole_index": [
+        Read("rc_ticket", None),
+        Read("rc_flip", "JOIN", alias="U0", join_filter='U0."created" > (rc_ticket."created")'),
+    ],
+    "distinct_page_of_every_queue": [
+        Read("rc_queue", "JOIN", join_filter='rc_ticket."queue_id" = rc_queue."id"'),
+        Read(
+            "rc_ticket",
+            "SORT_LIMIT",
+            index_name="rc_ticket_queue_id_7a2b9c1d",
+            join_filter="queue_id=?",
+            sort_key=('"created" ASC',),
+            joined=True,
+        ),
+    ],
+    "driven_by_unique_email": [
+        Read(
+            "rc_order",
+            "FILTER",
+            index_name="rc_order_customer_id_3e4f5a6b",
+            filter="\"ref\" = 'r1'",
+            join_filter="customer_id=?",
+            joined=True,
+            driver=(("rc_customer", "\"email\" = 'a@example.org'"),),
+        )
+    ],
+    "driven_by_unique_username": [
+        Read(
+            "rc_account",
+            "FILTER",
+            index_name="sqlite_autoindex_rc_account_1",
+            filter='"kind" = 1',
+            join_filter="user_id=?",
+            joined=True,
+            driver=(("auth_user", "\"username\" = 'alice'"),),
+        )
+    ],
+    "every_queue": [
+        Read(
+            "rc_ticket",
+            "FILTER",
+            filter='((SubPlan 1)) AND ("created" >= \'2024-12-01\') AND (NOT ("status" = 3))',
+        )
+    ],
+    "every_queue_joined": [
+        Read("rc_queue", "JOIN", join_filter='rc_ticket."queue_id" = rc_queue."id"'),
+        Read(
+            "rc_ticket",
+            "FILTER",
+            index_name="rc_ticket_queue_id_7a2b9c1d",
+            filter='("created" >= \'2024-12-01\') AND (NOT ("status" = 3))',
+            join_filter="queue_id=?",
+            joined=True,
+        ),
+    ],
+    "exclude_across_join": [Read("rc_account", "FILTER", filter="\"warned_at\" < '2025-01-01'")],
+    "latest_good_reviews": [
+        Read("cat_review", "FILTER", filter='"rating" >= 4', sort_key=('"created_at" DESC',))
+    ],
+    "long_in_list_indexed": [],
+    "long_in_list_unindexed": [
+        Read(
+            "rc_ticket",
+            "FILTER",
+            filter='"status" = ANY (4, 5, 6, 7, 8, 9, 10, 11...(6117 characters)',
+        )
+    ],
+    "or_across_join": [
+        Read(
+            "rc_customer",
+            "FILTER",
+            filter=(
+                "rc_customer.\"email\" = 'a@example.org' OR rc_order.\"email\" = 'a@example.org'"
+            ),
+        )
+    ],
+    "queue_found_by_its_key": [
+        Read("rc_ticket", "FILTER", filter='((SubPlan 1)) AND (NOT ("status" = 3))'),
+        Read("rc_queue", "FILTER", alias="U0", filter="\"title\" = 'support'"),
+    ],
+    "queue_restricted_by_a_flag_only": [
+        Read("rc_ticket", "FILTER", filter="((SubPlan 1)) AND (\"created\" >= '2024-12-01')"),
+        Read("rc_queue", "FILTER", alias="U0", filter='"title" IS NOT NULL'),
+    ],
+    "reviews_of_a_long_list": [],
+    "select_related_sort": [
+        Read("rc_brand", "JOIN", join_filter='rc_item."brand_id" = rc_brand."id"'),
+        Read(
+            "rc_item",
+            "FILTER",
+            index_name="rc_item_brand_id_5d1e2f3a",
+            filter='"is_active"',
+            join_filter="brand_id=?",
+            sort_key=('"created_at" DESC',),
+            joined=True,
+        ),
+    ],
+    "stock_in_long_list": [
+        Read(
+            "cat_product",
+            "FILTER",
+            filter='"stock" = ANY (1, 2, 3, 4, 5, 6, 7, 8, 9...(6107 characters)',
+        )
+    ],
+}
+
+
+def _stored_sqlite(name: str) -> Any:
+    from pytest_indexguard.explain.sqlite import Plan
+
+    data = _data(f"sqlite/{name}.json")
+    rows = tuple((row[0], row[1], row[3]) for row in data["rows"])
+    return Plan(rows, data["text"], copy=data["planned_on_copy"])
+
+
+def test_every_stored_sqlite_plan_is_read() -> None:
+    assert set(READ) == {path.stem for path in (PLANS / "sqlite").glob("*.json")}
+    assert set(SCALE_READ) == {path.stem for path in (PLANS / "scale" / "sqlite").glob("*.json")}
+
+
+@pytest.mark.parametrize("name", sorted(READ))
+def test_what_the_sqlite_reader_takes_from_the_statement(name: str) -> None:
+    from pytest_indexguard.explain.sqlite import analyze
+
+    found = [_read(f) for f in analyze(_stored_sqlite(name), sorted_ranges=True)]
+    assert found == READ[name]
+
+
+@pytest.mark.parametrize("name", sorted(SCALE_READ))
+def test_what_the_sqlite_reader_takes_from_the_statements_at_scale(name: str) -> None:
+    from pytest_indexguard.explain.sqlite import Plan, analyze
+
+    data = _data(f"scale/sqlite/{name}.json")
+    plan = Plan(tuple((row[0], row[1], row[2]) for row in data["plan"]), data["statement"])
+    assert [_read(f) for f in analyze(plan, sorted_ranges=True)] == SCALE_READ[name]
+
+
+# Statements of every form the SQLite reader parses, planned here by SQLite: what it takes from
+# each for each full read.
+URL_IS_EVENT = 'upstream_webhookendpoint."url" = upstream_webhookdelivery."event_type"'
+DELIVERY_OF_ENDPOINT = 'upstream_webhookdelivery."endpoint_id" = upstream_webhookendpoint."id"'
+LIVE: dict[str, tuple[str, list[Read]]] = {
+    "insert_select_on_conflict": (
+        (
+            f'INSERT INTO {CUSTOMER} ("name", "created_at") SELECT '
+            f'{LOG}."message", {LOG}."start_time" FROM {LOG} WHERE '
+            f"{LOG}.\"message\" = 'x' ON CONFLICT DO NOTHING"
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
+    ),
+    "replace_select": (
+        (
+            f'REPLACE INTO {CUSTOMER} ("name", "created_at") SELECT '
+            f'{LOG}."message", {LOG}."start_time" FROM {LOG} WHERE '
+            f"{LOG}.\"message\" = 'x'"
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
+    ),
+    "insert_select_returning": (
+        (
+            f'INSERT INTO {CUSTOMER} ("name", "created_at") SELECT '
+            f'{LOG}."message", {LOG}."start_time" FROM {LOG} WHERE '
+            f'{LOG}."message" = \'x\' RETURNING "id"'
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
+    ),
+    "update_or_ignore": (
+        (f'UPDATE OR IGNORE {DELIVERY} SET "attempts" = 0 WHERE {DELIVERY}."event_type" = \'x\''),
+        [Read("upstream_webhookdelivery", "FILTER", filter="\"event_type\" = 'x'")],
+    ),
+    "not_indexed": (
+        (f'SELECT {LOG}."id" FROM {LOG} NOT INDEXED WHERE {LOG}."connection_id" = 1'),
+        [Read("upstream_integrationlog", "FILTER", filter='"connection_id" = 1')],
+    ),
+    "join_using": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {LOG} USING '
+            f'("id") WHERE {LOG}."message" = \'x\''
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
+    ),
+    "table_function": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG}, json_each(\'[1,2]\') AS "j" WHERE '
+            f'{LOG}."message" = "j"."value"'
+        ),
+        [Read("upstream_integrationlog", None)],
+    ),
+    "quoted_alias": (
+        (f'SELECT "a""b"."id" FROM {LOG} AS "a""b" WHERE "a""b"."message" = \'x\''),
+        [Read("upstream_integrationlog", "FILTER", alias='a"b', filter="\"message\" = 'x'")],
+    ),
+    "raw_sql": (
+        (
+            "select id from upstream_integrationlog -- newest\n where  message "
+            "= 'x' /* typed */ and status is not null"
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "FILTER",
+                filter="(message = 'x') AND (status IS NOT NULL)",
+            )
+        ],
+    ),
+    "not_between": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."start_time" NOT BETWEEN '
+            "'2024-01-01' AND '2025-01-01'"
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "FILTER",
+                index_name="intlog_conn_time_idx",
+                filter="NOT (\"start_time\" >= '2024-01-01' AND \"start_time\" <= '2025-01-01')",
+            )
+        ],
+    ),
+    "cte_columns": (
+        (
+            f'WITH "recent"("n") AS (SELECT {LOG}."id" FROM {LOG} WHERE '
+            f'{LOG}."message" = \'x\') SELECT "recent"."n" FROM "recent"'
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
+    ),
+    "cte_materialized": (
+        (
+            f'WITH "recent" AS MATERIALIZED (SELECT {LOG}."id" FROM {LOG} WHERE '
+            f'{LOG}."message" = \'x\') SELECT "recent"."id" FROM "recent", '
+            '"recent" AS "r2" WHERE "recent"."id" = "r2"."id"'
+        ),
+        [
+            Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'"),
+            Read("recent", None, alias="r2"),
+        ],
+    ),
+    "derived_table": (
+        (
+            f'SELECT "sub"."id" FROM (SELECT {LOG}."id" FROM {LOG} WHERE '
+            f'{LOG}."message" = \'x\' LIMIT 5) AS "sub"'
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
+    ),
+    "union_in_subquery": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE {DELIVERY}."id" IN '
+            f'(SELECT U0."id" FROM {LOG} U0 WHERE U0."message" = \'x\' UNION '
+            f'SELECT U1."id" FROM {ENDPOINT} U1 WHERE U1."url" = \'y\')'
+        ),
+        [
+            Read("upstream_integrationlog", "FILTER", alias="U0", filter="\"message\" = 'x'"),
+            Read("upstream_webhookendpoint", "FILTER", alias="U1", filter="\"url\" = 'y'"),
+        ],
+    ),
+    "group_order_aggregate": (
+        (
+            f'SELECT {LOG}."status", COUNT(*) AS "n" FROM {LOG} GROUP BY '
+            f'{LOG}."status" ORDER BY COUNT(*) DESC LIMIT 5'
+        ),
+        [Read("upstream_integrationlog", None, index_name="intlog_status_time_idx")],
+    ),
+    "group_order_column": (
+        (
+            f'SELECT {LOG}."message", COUNT(*) AS "n" FROM {LOG} GROUP BY '
+            f'{LOG}."message" ORDER BY {LOG}."message" DESC LIMIT 5'
+        ),
+        [Read("upstream_integrationlog", None)],
+    ),
+    "limit_minus_one": (
+        (f'SELECT {LOG}."id" FROM {LOG} ORDER BY {LOG}."end_time" DESC LIMIT -1 OFFSET 10'),
+        [Read("upstream_integrationlog", None)],
+    ),
+    "limit_offset_two_keys": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG} ORDER BY {LOG}."end_time" DESC, '
+            f'{LOG}."message" ASC LIMIT 10 OFFSET 5'
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "SORT_LIMIT",
+                sort_key=('"end_time" DESC', '"message" ASC'),
+            )
+        ],
+    ),
+    "left_join_is_null": (
+        (
+            f'SELECT {ENDPOINT}."id" FROM {ENDPOINT} LEFT OUTER JOIN {DELIVERY} '
+            f'ON ({ENDPOINT}."id" = {DELIVERY}."attempts") WHERE '
+            f'{DELIVERY}."id" IS NULL'
+        ),
+        [
+            Read(
+                "upstream_webhookendpoint",
+                None,
+                index_name="upstream_webhookendpoint_customer_id_cd82dc35",
+            ),
+            Read(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter='"id" IS NULL',
+                join_filter='upstream_webhookendpoint."id" = upstream_webhookdelivery."attempts"',
+            ),
+        ],
+    ),
+    "right_join": (
+        (
+            f'SELECT {ENDPOINT}."id" FROM {DELIVERY} RIGHT OUTER JOIN '
+            f'{ENDPOINT} ON ({ENDPOINT}."url" = {DELIVERY}."event_type") WHERE '
+            f'{ENDPOINT}."active"'
+        ),
+        [
+            Read(
+                "upstream_webhookdelivery",
+                "JOIN",
+                join_filter=URL_IS_EVENT,
+            ),
+            Read(
+                "upstream_webhookendpoint",
+                "FILTER",
+                filter='"active"',
+                join_filter=URL_IS_EVENT,
+            ),
+            Read(
+                "upstream_webhookendpoint",
+                "FILTER",
+                filter='"active"',
+                join_filter=URL_IS_EVENT,
+            ),
+        ],
+    ),
+    "joined_search_sorted": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f'{ENDPOINT}."url" = \'x\' ORDER BY {DELIVERY}."created_at" DESC '
+            "LIMIT 10"
+        ),
+        [
+            Read("upstream_webhookendpoint", "FILTER", filter="\"url\" = 'x'"),
+            Read(
+                "upstream_webhookdelivery",
+                "SORT_LIMIT",
+                index_name="webhook_endpoint_hist_idx",
+                join_filter="endpoint_id=?",
+                sort_key=('"created_at" DESC',),
+                joined=True,
+                driver=(("upstream_webhookendpoint", "\"url\" = 'x'"),),
+            ),
+        ],
+    ),
+    "exists_correlated": (
+        (
+            f'SELECT {CUSTOMER}."id" FROM {CUSTOMER} WHERE EXISTS(SELECT 1 AS '
+            f'"a" FROM {ENDPOINT} U0 WHERE U0."url" = ({CUSTOMER}."name") LIMIT '
+            "1)"
+        ),
+        [
+            Read("upstream_customer", "FILTER", filter="EXISTS(SubPlan 1)"),
+            Read(
+                "upstream_webhookendpoint",
+                "JOIN",
+                alias="U0",
+                join_filter='U0."url" = (upstream_customer."name")',
+            ),
+        ],
+    ),
+    "intersect": (
+        (
+            f'SELECT {LOG}."message" FROM {LOG} WHERE {LOG}."message" = \'x\' '
+            f'INTERSECT SELECT {DELIVERY}."event_type" FROM {DELIVERY} WHERE '
+            f"{DELIVERY}.\"event_type\" = 'y'"
+        ),
+        [
+            Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'"),
+            Read("upstream_webhookdelivery", "FILTER", filter="\"event_type\" = 'y'"),
+        ],
+    ),
+    "scalar_in_select": (
+        (
+            f'SELECT {CUSTOMER}."id", (SELECT COUNT(*) FROM {ENDPOINT} U0 WHERE '
+            f'U0."url" = {CUSTOMER}."name") AS "n" FROM {CUSTOMER} WHERE '
+            f"{CUSTOMER}.\"created_at\" > '2024'"
+        ),
+        [
+            Read("upstream_customer", "FILTER", filter="\"created_at\" > '2024'"),
+            Read(
+                "upstream_webhookendpoint",
+                "JOIN",
+                alias="U0",
+                join_filter='U0."url" = upstream_customer."name"',
+            ),
+        ],
+    ),
+    "not_like_regexp": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."message" NOT LIKE \'a%\' '
+            f"AND {LOG}.\"status\" NOT IN ('a', 'b')"
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "FILTER",
+                filter="(\"message\" !~~ 'a%') AND (\"status\" <> ALL ('a', 'b'))",
+            )
+        ],
+    ),
+    "random_lower": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG} WHERE LOWER({LOG}."message") = \'x\' '
+            "ORDER BY RANDOM() LIMIT 3"
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "FILTER",
+                filter="lower(\"message\") = 'x'",
+                sort_key=("random()",),
+            )
+        ],
+    ),
+    "literal_with_keywords": (
+        (f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."message" = \'a AND b OR c BETWEEN\''),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'a AND b OR c BETWEEN'")],
+    ),
+    "multi_index_or_subquery": (
+        (
+            f'SELECT {CUSTOMER}."id" FROM {CUSTOMER} WHERE {CUSTOMER}."id" IN '
+            f'(SELECT U0."customer_id" FROM {ENDPOINT} U0 WHERE '
+            '(U0."customer_id" = 1 OR U0."id" = 2))'
+        ),
+        [],
+    ),
+    "joined_search": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f"({ENDPOINT}.\"url\" = 'x' AND {DELIVERY}.\"event_type\" = 'failed')"
+        ),
+        [
+            Read(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="\"event_type\" = 'failed'",
+                join_filter=DELIVERY_OF_ENDPOINT,
+            )
+        ],
+    ),
+    "joined_search_in": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE '
+            f'({DELIVERY}."endpoint_id" IN (SELECT U0."id" FROM {ENDPOINT} U0 '
+            f"WHERE U0.\"url\" = 'x') AND {DELIVERY}.\"event_type\" = 'failed')"
+        ),
+        [
+            Read(
+                "upstream_webhookdelivery",
+                "FILTER",
+                index_name="webhook_endpoint_hist_idx",
+                filter="\"event_type\" = 'failed'",
+                join_filter="endpoint_id=?",
+                joined=True,
+                driver=(("upstream_webhookendpoint", "\"url\" = 'x'"),),
+            ),
+            Read("upstream_webhookendpoint", "FILTER", alias="U0", filter="\"url\" = 'x'"),
+        ],
+    ),
+    "joined_search_or": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f"({ENDPOINT}.\"url\" = 'x' AND ({DELIVERY}.\"event_type\" = 'failed' "
+            f'OR {DELIVERY}."attempts" > 3))'
+        ),
+        [
+            Read(
+                "upstream_webhookendpoint",
+                "FILTER",
+                filter="\"url\" = 'x'",
+                join_filter=DELIVERY_OF_ENDPOINT,
+            ),
+            Read(
+                "upstream_webhookdelivery",
+                "FILTER",
+                index_name="webhook_endpoint_hist_idx",
+                filter='("event_type" = \'failed\' OR "attempts" > 3)',
+                join_filter="endpoint_id=?",
+                joined=True,
+                driver=(("upstream_webhookendpoint", "\"url\" = 'x'"),),
+            ),
+        ],
+    ),
+    "joined_search_left": (
+        (
+            f'SELECT {ENDPOINT}."id" FROM {ENDPOINT} LEFT OUTER JOIN {DELIVERY} '
+            f'ON ({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f"({ENDPOINT}.\"url\" = 'x' AND {DELIVERY}.\"event_type\" = 'failed')"
+        ),
+        [
+            Read(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="\"event_type\" = 'failed'",
+                join_filter=DELIVERY_OF_ENDPOINT,
+            )
+        ],
+    ),
+    "joined_search_key_only": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f"{ENDPOINT}.\"url\" = 'x'"
+        ),
+        [Read("upstream_webhookendpoint", "FILTER", filter="\"url\" = 'x'")],
+    ),
+    "joined_pk": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f"{DELIVERY}.\"event_type\" = 'failed'"
+        ),
+        [Read("upstream_webhookdelivery", "FILTER", filter="\"event_type\" = 'failed'")],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIVE))
+def test_what_the_sqlite_reader_takes_from_every_form_of_statement(
+    name: str, sample_db: sqlite3.Connection
+) -> None:
+    from pytest_indexguard.explain.sqlite import analyze
+
+    sql, expected = LIVE[name]
+    plan = SQLite().explain(sample_db, sql, forced=True).plan
+    assert [_read(f) for f in analyze(plan, sorted_ranges=True)] == expected
+
+
+# -- PostgreSQL's stored plans -----------------------------------------------------------------
+
+# The suggestions for each violation of the stored plans, best first, with the catalog where one
+# was stored. Tables of the sample app have their models (field names known); the others not.
+EXPECTED = [
+    ("pg18/correlated_subquery_unindexed.json", "upstream_webhookdelivery", [("endpoint_id",)]),
+    (
+        "pg18/retry_queue_missing_index.json",
+        "upstream_webhookdelivery",
+        [("status", "next_attempt_at")],
+    ),
+    ("pg18/sort_limit_unindexed.json", "upstream_webhookdelivery", [("-created_at",)]),
+    ("judge/pg18/retry_queue.json", "tp_delivery", [("status", "next_attempt_at"), ("status",)]),
+    (
+        "judge/pg18/recall_select_related_sort.json",
+        "rc_item",
+        [("is_active", "-created_at"), ("is_active",)],
+    ),
+    ("judge/pg18/recall_every_queue.json", "rc_ticket", [("created",)]),
+    ("judge/pg18/or_of_subqueries.json", "team_project", []),
+    ("judge/pg18/unindexed_order.json", "tp_event", [("-created_at",)]),
+]
+
+
+@pytest.mark.parametrize(
+    ("relative", "table", "expected"), EXPECTED, ids=[e[0].split("/")[-1] for e in EXPECTED]
+)
+def test_the_suggestions_for_stored_plans(
+    relative: str, table: str, expected: list[tuple[str, ...]]
+) -> None:
+    assert [s.columns for s in _suggested(relative, table)] == expected
+
+
+def test_fields_of_a_model_keep_the_direction() -> None:
+    [suggestion] = _suggested("pg18/sort_limit_unindexed.json", "upstream_webhookdelivery")
+    assert suggestion.fields == ("-created_at",)
+    assert suggestion.migration_code() == (
+        'AddIndexConcurrently("webhookdelivery", models.Index(fields=["-created_at"], '
+        'name="webhookdeliv_created_0d1f_idx"))'
+    )
+    [joined] = _suggested("pg18/correlated_subquery_unindexed.json", "upstream_webhookdelivery")
+    assert joined.fields == ("endpoint",)
+
+
+def test_an_iexact_on_a_model_of_an_installed_app() -> None:
+    [suggestion] = _suggested("judge/pg18/iexact_and_flag.json", "auth_user")
+    assert suggestion.columns == ("upper(email)", "is_active")
+    assert suggestion.fields == ("email", "is_active")
+    assert (suggestion.kind, suggestion.app) == ("external", "upstream")
+    assert suggestion.index_code() == (
+        f'models.Index(Upper("email"), F("is_active"), name="{suggestion.name}")'
+    )
+    assert suggestion.sql() == (
+        f"CREATE INDEX CONCURRENTLY {suggestion.name} ON auth_user ((upper(email)), is_active)"
+    )
+    # Without a rootdir every app is the project's: Meta.indexes, even for auth.User.
+    [own] = candidates(
+        _pg_findings("judge/pg18/iexact_and_flag.json")[2][0], ModelIndex(), None, None
+    )
+    assert (own.kind, own.app) == ("model", None)
+    assert own.describe() == f"{own.index_code()} in auth.User.Meta.indexes"
+
+
+def test_where_the_project_is_decides_which_apps_it_owns(tmp_path: Path) -> None:
+    [email] = [
+        f for f in _pg_findings("judge/pg18/unindexed_email.json")[2] if f.table == "auth_user"
+    ]
+    # No app under the rootdir: each model belongs to an installed app, and no app of the
+    # project is there to hold the migration.
+    [nowhere] = candidates(email, ModelIndex(str(tmp_path)))
+    assert (nowhere.kind, nowhere.app) == ("external", None)
+    assert nowhere.describe() == (
+        f"{nowhere.sql()} (auth.User belongs to an installed app the project cannot edit: add it "
+        "in a migration of one of your apps, with atomic = False)"
+    )
+    # A directory whose name starts like the rootdir's is not under it.
+    assert ModelIndex(str(REPO / "sample")).kind("upstream_customer") == ("external", None)
+    assert ModelIndex(str(REPO)).kind("upstream_customer") == ("model", None)
+    # A virtualenv inside the project: what it installed is still not the project's.
+    import django
+
+    venv = Path(django.__file__).resolve().parents[2]
+    assert "site-packages" in django.__file__
+    assert ModelIndex(str(venv)).kind("auth_user")[0] == "external"
+
+
+def test_what_the_registry_says_about_tables_and_columns() -> None:
+    models = ModelIndex(str(REPO))
+    # Django's automatic many-to-many tables are models too, of their app.
+    assert models.kind("auth_user_groups") == ("external", "upstream")
+    assert models.columns("auth_user_groups") == ["id", "user_id", "group_id"]
+    assert models.kind("no_such_table") == ("sql", None)
+    assert not models.indexable("upstream_webhookdelivery", "payload")
+    assert not models.indexable("upstream_notificationchannel", "config")
+    assert models.indexable("upstream_webhookdelivery", "status")
+    assert models.primary_key("upstream_webhookdelivery") == "id"
+
+
+def test_index_names() -> None:
+    # The app's prefix goes, the rest of the table's name stays.
+    assert index_name("auth_user_groups", ["user"]) == "user_groups_user_idx"
+    assert index_name("events", ["status"]) == "events_status_idx"
+    # Twelve characters of the table fit with no digest; thirteen do not (or two tables would
+    # share the name).
+    assert index_name("shop_notification", ["kind"]) == "notification_kind_idx"
+    assert index_name("shop_notifications", ["kind"]) != "notification_kind_idx"
+    # The readable part may be 26 characters (the name then is Django's 30); one more and a
+    # digest shortens it.
+    assert index_name("shop_customer", ["city", "name", "created"]) == (
+        "customer_city_name_created_idx"
+    )
+    longer = index_name("shop_customer", ["state", "name", "created"])
+    assert len(longer) <= 30, longer
+    # Seven characters of a column are kept whole; an eighth is a shortening.
+    assert index_name("shop_order", ["created"]) == "order_created_idx"
+    assert index_name("shop_customer", ["address1"]) != index_name("shop_customer", ["address2"])
+    assert index_name("shop_customer", ["upper(message)"]) == "customer_message_upper_idx"
+    assert index_name("shop_customer", ["upper(address1)"]) != (
+        index_name("shop_customer", ["upper(address2)"])
+    )
+    assert index_name("shop_customer", ["upper(address1)"]).startswith("customer_address_upp")
+    # One direction throughout does not count, shortened names included.
+    assert index_name("shop_order", ["created_at"]) == index_name("shop_order", ["-created_at"])
+    # A shortened readable part never ends in a separator before the digest.
+    name = index_name("upstream_webhookdelivery", ["created", "status"])
+    assert name.startswith("webhookdeliv_created_"), name
+    assert "__" not in name, name
+
+
+def test_partitioned_table_suggestion() -> None:
+    suggestion = Suggestion(
+        table="events",
+        columns=("status",),
+        model=None,
+        fields=("status",),
+        name="events_status_idx",
+        partitioned=True,
+    )
+    assert suggestion.sql() == "CREATE INDEX events_status_idx ON events (status)"
+    assert suggestion.drop_sql() == "DROP INDEX IF EXISTS events_status_idx"
+    assert suggestion.describe() == (
+        "CREATE INDEX events_status_idx ON events (status) (a partitioned table: CONCURRENTLY "
+        "is not possible on it; to avoid the lock, create the index ON ONLY the table, then "
+        "CONCURRENTLY on each partition, and ATTACH those)"
+    )
+
+
+def test_sort_keys_that_name_no_plain_column() -> None:
+    # An expression's key gives no column, whether or not the table's columns are known.
+    assert sort_column("(lower((name)::text))", []) is None
+    assert sort_column("(lower((name)::text))", ["name"]) is None
+
+
+def test_filter_columns_of_a_table_without_a_model() -> None:
+    # Without the model's columns, every identifier of the filter but keywords and type names.
+    _, _, [finding] = _pg_findings("judge/pg18/retry_queue.json")
+    assert filter_columns(str(finding.filter), []) == (["status"], ["next_attempt_at"])
+
+
+# -- MariaDB, on the local server --------------------------------------------------------------
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+SCRATCH = f"indexguard_mutkill_{WORKER}"
+
+
+@pytest.fixture(scope="module")
+def mariadb() -> Iterator[Any]:
+    """A database of its own on the local MariaDB (``INDEXGUARD_MYSQL_URL``), dropped after."""
+    from plans.capture_mysql import connect
+
+    url = reachable_mysql()
+    conn = connect(url)
+    with conn.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{SCRATCH}`")
+        cursor.execute(f"CREATE DATABASE `{SCRATCH}` CHARACTER SET utf8mb4")
+        cursor.execute(f"USE `{SCRATCH}`")
+    yield conn
+    with conn.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{SCRATCH}`")
+    conn.close()
+
+
+def _mariadb_findings(conn: Any, sql: str) -> tuple[MySQL, list[ScanFinding]]:
+    from pytest_indexguard.explain.mysql import analyze
+
+    backend = MySQL()
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT VERSION()")
+        backend.identify(str(cursor.fetchone()[0]))
+    return backend, analyze(backend.explain(conn, sql, forced=True).plan)
+
+
+def test_mysql_ddl_names_a_mixed_case_table_in_backticks(mariadb: Any) -> None:
+    with mariadb.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE `LegacyEvents` (`id` bigint AUTO_INCREMENT PRIMARY KEY, "
+            "`label` varchar(20) NOT NULL, `status` varchar(20) NOT NULL)"
+        )
+    sql = (
+        "SELECT `LegacyEvents`.`id` FROM `LegacyEvents` "
+        "WHERE `LegacyEvents`.`status` = 'x' AND `LegacyEvents`.`label` > 'a'"
+    )
+    backend, [finding] = _mariadb_findings(mariadb, sql)
+    assert (finding.rule, finding.filter) == (Rule.FILTER, "status = 'x' AND label > 'a'")
+    found = candidates(finding, ModelIndex(str(REPO)), sql, backend.schema(mariadb), "mysql")
+    assert [s.columns for s in found] == [("status", "label"), ("status",)]
+    suggestion = found[0]
+    assert suggestion.sql() == (
+        "CREATE INDEX LegacyEvents_status_label_idx ON `LegacyEvents` (status, label)"
+    )
+    assert suggestion.drop_sql() == "DROP INDEX LegacyEvents_status_label_idx ON `LegacyEvents`"
+    # The DDL runs as written, and its reverse removes the index (MySQL names the table).
+    with mariadb.cursor() as cursor:
+        cursor.execute(suggestion.sql())
+        cursor.execute("SHOW INDEX FROM `LegacyEvents`")
+        assert suggestion.name in {row[2] for row in cursor.fetchall()}
+        cursor.execute(suggestion.drop_sql())
+        cursor.execute("SHOW INDEX FROM `LegacyEvents`")
+        assert suggestion.name not in {row[2] for row in cursor.fetchall()}
+
+
+# -- SQLite: the backend's round trips on a live database --------------------------------------
+
+
+def _analysed(raw: sqlite3.Connection) -> None:
+    """Rows and statistics in the log table, as after a test database's ANALYZE."""
+    raw.executemany(
+        f'INSERT INTO {LOG} ("connection_id", "status", "start_time", "message") '
+        "VALUES (1, 'ok', '2025-01-01', ?)",
+        [(f"m{n}",) for n in range(20)],
+    )
+    raw.execute("ANALYZE")
+
+
+MESSAGE_X = f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."message" = \'x\''
+
+
+def test_explain_says_where_it_planned_and_what_failed(sample_db: sqlite3.Connection) -> None:
+    from pytest_indexguard.explain import NotExplained
+
+    backend = SQLite()
+    plain = backend.explain(sample_db, MESSAGE_X, forced=True)
+    assert (plain.round_trips, plain.plan.copy, plain.plan.text) == (1, False, MESSAGE_X)
+    _analysed(sample_db)
+    # With statistics, a plan with a full read is planned again on the statistics-free copy.
+    copied = backend.explain(sample_db, MESSAGE_X, forced=True)
+    assert (copied.round_trips, copied.plan.copy, copied.plan.text) == (3, True, MESSAGE_X)
+    with pytest.raises(NotExplained, match=r"^no such table: nowhere$"):
+        backend.explain(sample_db, "SELECT * FROM nowhere", forced=True)
+
+
+def test_the_copy_is_kept_per_schema_and_serves_every_thread(
+    sample_db: sqlite3.Connection,
+) -> None:
+    import threading
+
+    backend = SQLite()
+    _analysed(sample_db)
+    assert backend._copy(sample_db) is backend._copy(sample_db)
+    planned: list[bool] = []
+
+    def explain() -> None:
+        planned.append(backend.explain(sample_db, MESSAGE_X, forced=True).plan.copy)
+
+    thread = threading.Thread(target=explain)
+    thread.start()
+    thread.join()
+    assert planned == [True]
+    # Four schemas' copies at most (one per database alias, usually): the oldest goes.
+    for number in range(5):
+        sample_db.execute(f'CREATE TABLE "extra_{number}" ("id" integer PRIMARY KEY)')
+        backend._copy(sample_db)
+    assert len(backend._copies) == 4
+
+
+def test_a_virtual_tables_shadow_tables_do_not_stop_the_copy(
+    sample_db: sqlite3.Connection,
+) -> None:
+    sample_db.execute('CREATE VIRTUAL TABLE "notes" USING fts5("body")')
+    _analysed(sample_db)
+    plan = SQLite().explain(sample_db, MESSAGE_X, forced=True).plan
+    assert plan.copy
+    assert [f.table for f in _sqlite_analyze(plan) if f.is_violation] == ["upstream_integrationlog"]
+
+
+def _sqlite_analyze(plan: Any) -> list[ScanFinding]:
+    from pytest_indexguard.explain.sqlite import analyze
+
+    found: list[ScanFinding] = analyze(plan)
+    return found
+
+
+def test_the_schema_of_keys_written_by_hand(sample_db: sqlite3.Connection) -> None:
+    # A migration's RunSQL may write keywords in lower case and expression keys with a
+    # direction and a predicate.
+    sample_db.executescript(
+        'CREATE TABLE "legacy_tag" ("code" text PRIMARY KEY, "label" text, "rank" integer);\n'
+        'create index "tag_label_lower" on "legacy_tag" (lower("label") desc, "rank") '
+        'where "rank" is not null;\n'
+    )
+    indexes = {i.name: i for i in SQLite().schema(sample_db).on("legacy_tag")}
+    assert indexes["tag_label_lower"] == IndexInfo(
+        table="legacy_tag",
+        name="tag_label_lower",
+        columns=('lower("label") DESC', "rank"),
+        unique=False,
+        primary=False,
+        partial=True,
+        keys=(None, "rank"),
+        predicate='"rank" is not null',
+    )
+    assert indexes["sqlite_autoindex_legacy_tag_1"] == IndexInfo(
+        table="legacy_tag",
+        name="sqlite_autoindex_legacy_tag_1",
+        columns=("code",),
+        unique=True,
+        primary=True,
+        partial=False,
+        keys=("code",),
+    )
+    # A rowid table's INTEGER PRIMARY KEY is the table's own B-tree.
+    [rowid] = [i for i in SQLite().schema(sample_db).on("upstream_customer") if i.primary]
+    assert rowid == IndexInfo(
+        table="upstream_customer",
+        name="upstream_customer.rowid",
+        columns=("id",),
+        unique=True,
+        primary=True,
+        partial=False,
+        keys=("id",),
+    )
+
+
+def test_verify_says_why_it_could_not(sample_db: sqlite3.Connection) -> None:
+    backend = SQLite()
+    plan = backend.explain(sample_db, MESSAGE_X, forced=True).plan
+    [finding] = _sqlite_analyze(plan)
+    wrong = Suggestion("upstream_integrationlog", ("nope",), None, ("nope",), "log_nope_idx")
+    verification = backend.verify(sample_db, MESSAGE_X, finding, wrong)
+    assert verification.fixes is None
+    assert verification.round_trips == 1
+    assert verification.note == "not verified: no such column: nope"
+
+
+def test_bind_by_name_asks_sqlite_for_what_it_cannot_write_itself(
+    sample_db: sqlite3.Connection,
+) -> None:
+    backend = SQLite()
+    text = backend.bind(sample_db, "SELECT %(a)s, %(b)s, %(c)s", {"a": 2.5, "b": False, "c": True})
+    assert text == "SELECT 2.5, 0, 1"
+
+
+def test_watched_tables_only_in_the_assessment(sample_db: sqlite3.Connection) -> None:
+    from pytest_indexguard.explain import Context
+
+    backend = SQLite()
+    plan = backend.explain(sample_db, MESSAGE_X, forced=True).plan
+    schema = backend.schema(sample_db)
+    everything = backend.assess(sample_db, MESSAGE_X, plan, Context(schema)).findings
+    assert [f.table for f in everything] == ["upstream_integrationlog"]
+    unwatched = Context(schema, watched=lambda table: table != "upstream_integrationlog")
+    assert backend.assess(sample_db, MESSAGE_X, plan, unwatched).findings == []
