@@ -2692,3 +2692,23 @@ def test_a_django_connection_to_mariadb(mariadb: Any, django_db_blocker: Any) ->
     handler.close_all()
     assert backend.name.startswith("MariaDB 1")
     assert backend.version >= (10, 6)
+
+
+def test_a_table_named_with_its_schema_is_the_table(sample_db: sqlite3.Connection) -> None:
+    # Raw SQL may name the schema (main, temp, an attached database); SQLite's plan then says
+    # "SCAN main.upstream_integrationlog", and the statement's conditions are that table's.
+    from pytest_indexguard.explain.sqlite import analyze
+
+    sample_db.execute("ATTACH DATABASE ':memory:' AS archive")
+    sample_db.execute("CREATE TABLE archive.events (id integer PRIMARY KEY, kind text)")
+    for sql, table, condition in (
+        ("SELECT id FROM main.upstream_integrationlog WHERE message = 'x'", LOG, "message"),
+        ("SELECT id FROM archive.events WHERE kind = 'x'", "events", "kind"),
+    ):
+        plan = SQLite().explain(sample_db, sql, forced=True).plan
+        [finding] = analyze(plan)
+        assert (finding.table, finding.rule, finding.filter) == (
+            table.strip('"'),
+            Rule.FILTER,
+            f"{condition} = 'x'",
+        )

@@ -689,10 +689,14 @@ def _first_access(
 
 
 def _shown(detail: str) -> str:
-    """The name an access row shows: the alias when the statement gives one."""
+    """The name an access row shows: the alias when the statement gives one, else the table
+    (without the schema SQLite shows when the statement names one: ``main.t``, ``archive.t``)."""
     found = _ACCESS.match(detail)
     assert found is not None
-    return str(found.group("alias") or found.group("name"))
+    if found.group("alias"):
+        return str(found.group("alias"))
+    name = str(found.group("name"))
+    return name if name.startswith("(") else name.rsplit(".", 1)[-1]
 
 
 def _loop(
