@@ -2240,6 +2240,8 @@ EXPECTED = [
     ),
     ("judge/pg18/recall_every_queue.json", "rc_ticket", [("created",)]),
     ("judge/pg18/or_of_subqueries.json", "team_project", []),
+    # A cast to a type that is no keyword (::interval) names no column.
+    ("judge/pg18/or_across_tables.json", "team_profile", []),
     ("judge/pg18/unindexed_order.json", "tp_event", [("-created_at",)]),
 ]
 
@@ -2712,3 +2714,121 @@ def test_a_table_named_with_its_schema_is_the_table(sample_db: sqlite3.Connectio
             Rule.FILTER,
             f"{condition} = 'x'",
         )
+
+
+# -- suggestions: more of the registry, more plans ---------------------------------------------
+
+
+def test_unmanaged_and_proxy_models_and_their_fields(
+    sample_db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An unmanaged model (a legacy table) has no migration to hold an index: plain SQL. A proxy
+    # shares its table and changes nothing; a model after it is read all the same.
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    ten = [(str(n), str(n)) for n in range(10)]
+    with isolate_apps("upstream") as registry:
+
+        class Legacy(models.Model):
+            code = models.CharField(max_length=10)
+            blob = models.BinaryField()
+            ten_choices = models.CharField(max_length=2, choices=ten)
+            eleven_choices = models.CharField(max_length=2, choices=[*ten, ("x", "x")])
+
+            class Meta:
+                app_label = "upstream"
+                db_table = "upstream_legacy"
+                managed = False
+
+        class LegacyView(Legacy):
+            class Meta:
+                app_label = "upstream"
+                proxy = True
+
+        class Later(models.Model):
+            day = models.DateField()
+
+            class Meta:
+                app_label = "upstream"
+                db_table = "upstream_later"
+
+        monkeypatch.setattr("django.apps.apps", registry)
+        index = ModelIndex(str(REPO))
+        assert index.kind("upstream_legacy") == ("sql", None)
+        assert index.kind("upstream_later") == ("model", None)
+        assert not index.indexable("upstream_legacy", "blob")
+        assert index.is_low_cardinality("upstream_legacy", "ten_choices")
+        assert not index.is_low_cardinality("upstream_legacy", "eleven_choices")
+        sample_db.execute(
+            'CREATE TABLE "upstream_legacy" ("id" integer PRIMARY KEY, "code" text, "blob" blob, '
+            '"ten_choices" text, "eleven_choices" text)'
+        )
+        sql = 'SELECT "id" FROM "upstream_legacy" WHERE "code" = \'x\' AND "blob" = X\'00\''
+        _, [suggestion] = _sqlite_candidates(sample_db, sql, index)
+        assert (suggestion.columns, suggestion.model, suggestion.kind) == (
+            ("code",),
+            "upstream.Legacy",
+            "sql",
+        )
+        assert suggestion.migration_code() == suggestion.sql()
+        assert suggestion.describe() == (
+            f"{suggestion.sql()} (no Django migration creates this table's indexes)"
+        )
+        assert Later._meta.db_table == LegacyView._meta.db_table.replace("legacy", "later")
+
+
+def test_a_field_of_a_few_values_alone_is_never_suggested_even_in_descending_order(
+    sample_db: sqlite3.Connection,
+) -> None:
+    profile = '"upstream_userprofile"'
+    finding, found = _sqlite_candidates(
+        sample_db, f'SELECT {profile}."id" FROM {profile} ORDER BY {profile}."role" DESC LIMIT 10'
+    )
+    assert (finding.rule, finding.sort_key) == (Rule.SORT_LIMIT, ('"role" DESC',))
+    assert found == []
+    # Beside a range, the flag goes last; the range alone is still a candidate.
+    rule = '"upstream_alertrule"'
+    _, found = _sqlite_candidates(
+        sample_db,
+        f'SELECT {rule}."id" FROM {rule} WHERE {rule}."threshold" > 5 '
+        f'ORDER BY {rule}."comparison" DESC LIMIT 10',
+    )
+    assert [s.columns for s in found] == [("threshold", "-comparison"), ("threshold",)]
+
+
+def test_an_or_of_the_same_iexact_names_its_expression_once(sample_db: sqlite3.Connection) -> None:
+    _, found = _sqlite_candidates(
+        sample_db,
+        f'SELECT {CUSTOMER}."id" FROM {CUSTOMER} WHERE UPPER({CUSTOMER}."name") = UPPER(\'a\') '
+        f"OR UPPER({CUSTOMER}.\"name\") = UPPER('b')",
+    )
+    assert [s.columns for s in found] == [("upper(name)",)]
+
+
+def test_mariadb_suggestions_for_a_sorted_range_and_a_join_driven_read() -> None:
+    from pytest_indexguard import judge
+    from pytest_indexguard.explain.mysql import analyze, schema_of, settle
+    from pytest_indexguard.schema import ColumnShape
+
+    catalog = schema_of(_data("mariadb/catalog_initial.json")["statistics"])
+    delivery = "upstream_webhookdelivery"
+    production = judge.Production(
+        rows={delivery: 1_000_000},
+        columns={delivery: {"endpoint_id": ColumnShape(3000, 0.0, None, 0.06)}},
+        threshold=1000,
+    )
+    plan = _stored_mariadb("mariadb/delivery_history_initial")
+    [ranged] = settle(analyze(plan, sorted_ranges=True), catalog, production)
+    assert ranged.rule is Rule.SORT_RANGE
+    found = candidates(ranged, ModelIndex(str(REPO)), plan["statement"], catalog, "mysql")
+    assert [s.columns for s in found] == [("endpoint_id", "-created_at")]
+    # A filter on the table a join reaches: its own column, not the join key.
+    plan = _stored_mariadb("scale/mariadb/exclude_across_join")
+    [account] = analyze(plan)
+    assert (account.rule, account.join_filter) == (
+        Rule.FILTER,
+        "auth_user.id = rc_account.user_id",
+    )
+    found = candidates(account, ModelIndex(str(REPO)), plan["statement"], None, "mysql")
+    assert [s.columns for s in found] == [("warned_at",)]
