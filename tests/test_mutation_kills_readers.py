@@ -651,6 +651,27 @@ def test_what_the_sqlite_reader_takes_from_the_statements_at_scale(name: str) ->
 URL_IS_EVENT = 'upstream_webhookendpoint."url" = upstream_webhookdelivery."event_type"'
 DELIVERY_OF_ENDPOINT = 'upstream_webhookdelivery."endpoint_id" = upstream_webhookendpoint."id"'
 LIVE: dict[str, tuple[str, list[Read]]] = {
+    "derived_table_first": (
+        (
+            f'SELECT "sub"."n", {DELIVERY}."id" FROM (SELECT COUNT(*) AS "n" '
+            f'FROM {ENDPOINT}) AS "sub" INNER JOIN {DELIVERY} ON '
+            f'({DELIVERY}."attempts" = "sub"."n") WHERE {DELIVERY}."event_type" '
+            "= 'x'"
+        ),
+        [
+            Read(
+                "upstream_webhookendpoint",
+                None,
+                index_name="upstream_webhookendpoint_customer_id_cd82dc35",
+            ),
+            Read(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="\"event_type\" = 'x'",
+                join_filter='upstream_webhookdelivery."attempts" = sub."n"',
+            ),
+        ],
+    ),
     "insert_select_on_conflict": (
         (
             f'INSERT INTO {CUSTOMER} ("name", "created_at") SELECT '
@@ -2519,18 +2540,18 @@ def test_the_schema_of_keys_written_by_hand(sample_db: sqlite3.Connection) -> No
     # direction and a predicate.
     sample_db.executescript(
         'CREATE TABLE "legacy_tag" ("code" text PRIMARY KEY, "label" text, "rank" integer);\n'
-        'create index "tag_label_lower" on "legacy_tag" (lower("label") desc, "rank") '
+        'create index "tag_label_lower" on "legacy_tag" ("rank", lower("label") desc) '
         'where "rank" is not null;\n'
     )
     indexes = {i.name: i for i in SQLite().schema(sample_db).on("legacy_tag")}
     assert indexes["tag_label_lower"] == IndexInfo(
         table="legacy_tag",
         name="tag_label_lower",
-        columns=('lower("label") DESC', "rank"),
+        columns=("rank", 'lower("label") DESC'),
         unique=False,
         primary=False,
         partial=True,
-        keys=(None, "rank"),
+        keys=("rank", None),
         predicate='"rank" is not null',
     )
     assert indexes["sqlite_autoindex_legacy_tag_1"] == IndexInfo(
@@ -2832,3 +2853,72 @@ def test_mariadb_suggestions_for_a_sorted_range_and_a_join_driven_read() -> None
     )
     found = candidates(account, ModelIndex(str(REPO)), plan["statement"], None, "mysql")
     assert [s.columns for s in found] == [("warned_at",)]
+
+
+# -- SQLite: more of the reader's entry points -------------------------------------------------
+
+
+def test_analyze_reads_the_rows_of_explain_query_plan_as_the_cursor_returns_them(
+    sample_db: sqlite3.Connection,
+) -> None:
+    from pytest_indexguard.explain.sqlite import Plan, analyze
+
+    sql = MESSAGE_X
+    rows = sample_db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+    assert len(rows[0]) == 4  # id, parent, notused, detail
+    plan = Plan(tuple((row[0], row[1], row[3]) for row in rows), sql)
+    assert analyze(rows, sql) == analyze(plan)
+    [finding] = analyze(rows, sql)
+    assert (finding.table, finding.rule, finding.filter) == (
+        "upstream_integrationlog",
+        Rule.FILTER,
+        "\"message\" = 'x'",
+    )
+
+
+def test_only_a_plan_with_a_full_read_or_a_sort_is_planned_again_without_statistics(
+    sample_db: sqlite3.Connection,
+) -> None:
+    # Statistics for the log table only: the others plan as without them, and only plans that
+    # read a table whole (or may) are planned again on the copy.
+    _analysed(sample_db)
+    backend = SQLite()
+    statements = {
+        f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE {DELIVERY}."endpoint_id" = 1': False,
+        f'SELECT MAX({DELIVERY}."endpoint_id") FROM {DELIVERY}': True,  # a SEARCH with no key
+        "SELECT 1": False,  # SCAN CONSTANT ROW
+        f'SELECT {DELIVERY}."id", {ENDPOINT}."url" FROM {DELIVERY} LEFT OUTER JOIN {ENDPOINT} '
+        f'ON ({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE {DELIVERY}."id" = 1': False,
+        f'SELECT {DELIVERY}."id" FROM {DELIVERY} '
+        f'WHERE ({DELIVERY}."endpoint_id" = 1 OR {DELIVERY}."id" = 2)': False,  # MULTI-INDEX OR
+    }
+    for sql, copied in statements.items():
+        assert backend.explain(sample_db, sql, forced=True).plan.copy is copied, sql
+
+
+def test_an_index_that_only_orders_the_rows_does_not_fix_a_filters_full_read(
+    sample_db: sqlite3.Connection,
+) -> None:
+    backend = SQLite()
+    sql = (
+        f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE {DELIVERY}."event_type" = \'x\' '
+        f'ORDER BY {DELIVERY}."created_at"'
+    )
+    [finding] = _sqlite_analyze(backend.explain(sample_db, sql, forced=True).plan)
+    assert finding.rule is Rule.FILTER
+
+    def fixes(*columns: str) -> bool | None:
+        candidate = Suggestion(DELIVERY.strip('"'), columns, None, columns, "probe_idx")
+        return backend.verify(sample_db, sql, finding, candidate).fixes
+
+    assert fixes("created_at") is False  # walked whole in its order, the filter on every row
+    assert fixes("event_type", "created_at") is True
+
+
+def test_a_value_sqlite_quotes_itself_is_bound_as_it_quotes_it(
+    sample_db: sqlite3.Connection,
+) -> None:
+    # A text with a NUL character: SQLite's QUOTE() writes what SQLite compares.
+    value = "a\x00b"
+    expected = sample_db.execute("SELECT QUOTE(?)", [value]).fetchone()[0]
+    assert SQLite().bind(sample_db, "SELECT %s", [value]) == f"SELECT {expected}"
