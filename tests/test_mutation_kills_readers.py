@@ -2922,3 +2922,22 @@ def test_a_value_sqlite_quotes_itself_is_bound_as_it_quotes_it(
     value = "a\x00b"
     expected = sample_db.execute("SELECT QUOTE(?)", [value]).fetchone()[0]
     assert SQLite().bind(sample_db, "SELECT %s", [value]) == f"SELECT {expected}"
+
+
+def test_a_quoted_cte_name_finds_its_own_select(sample_db: sqlite3.Connection) -> None:
+    # django-cte writes WITH "name" AS (...): SQLite's plan says MATERIALIZE name. The CTE's
+    # read of a table is judged by the CTE's conditions, not by those of the statement's main
+    # SELECT reading the same table.
+    from pytest_indexguard.explain.sqlite import analyze
+
+    sql = (
+        f'WITH "r" AS MATERIALIZED (SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."message" = \'x\') '
+        f'SELECT {LOG}."id" FROM {LOG}, "r" WHERE {LOG}."id" = "r"."id" AND {LOG}."status" = \'y\''
+    )
+    plan = SQLite().explain(sample_db, sql, forced=True).plan
+    assert [detail for _, _, detail in plan.rows][:2] == [
+        "MATERIALIZE r",
+        "SCAN upstream_integrationlog",
+    ]
+    [cte_read] = [f for f in analyze(plan) if f.is_violation]
+    assert (cte_read.table, cte_read.filter) == ("upstream_integrationlog", "\"message\" = 'x'")
