@@ -277,6 +277,7 @@ class Read(NamedTuple):
     sort_key: tuple[str, ...] = ()
     joined: bool = False
     driver: tuple[tuple[str, str], ...] = ()
+    node_type: str = "SCAN"
 
 
 def _short(text: str | None) -> str | None:
@@ -298,6 +299,7 @@ def _read(finding: ScanFinding) -> Read:
         finding.sort_key,
         finding.joined,
         finding.driver,
+        finding.node_type,
     )
 
 
@@ -315,6 +317,7 @@ READ: dict[str, list[Read]] = {
             "upstream_integrationlog",
             "JOIN",
             join_filter='upstream_integrationlog."status" = upstream_webhookdelivery."status"',
+            node_type="SCAN for an AUTOMATIC INDEX",
         ),
     ],
     "automatic_partial_index": [
@@ -329,6 +332,7 @@ READ: dict[str, list[Read]] = {
             "FILTER",
             filter="\"message\" = 'x'",
             join_filter='upstream_integrationlog."status" = upstream_webhookdelivery."status"',
+            node_type="SCAN for an AUTOMATIC INDEX",
         ),
     ],
     "bloom_filter": [
@@ -336,8 +340,9 @@ READ: dict[str, list[Read]] = {
             "upstream_webhookdelivery",
             "JOIN",
             join_filter=(
-                '(upstream_webhookdelivery."attempts" = upstream_webhookendpoint."id") AND '
-                '(upstream_webhookdelivery."payload" = upstream_integrationconnection."id")'
+                '(upstream_webhookdelivery."attempts" = upstream_webhookendpoint."id") '
+                'AND (upstream_webhookdelivery."payload" = '
+                'upstream_integrationconnection."id")'
             ),
         )
     ],
@@ -424,7 +429,9 @@ READ: dict[str, list[Read]] = {
         Read(
             "upstream_integrationlog",
             "JOIN",
-            join_filter='upstream_integrationlog."message" = upstream_webhookdelivery."event_type"',
+            join_filter=(
+                'upstream_integrationlog."message" = upstream_webhookdelivery."event_type"'
+            ),
         )
     ],
     "left_join_anti": [Read("auth_user", None)],
@@ -441,7 +448,9 @@ READ: dict[str, list[Read]] = {
         Read(
             "upstream_userprofile",
             "FILTER",
-            filter="upstream_userprofile.\"role\" = 'admin' OR upstream_customer.\"name\" = 'Acme'",
+            filter=(
+                "upstream_userprofile.\"role\" = 'admin' OR upstream_customer.\"name\" = 'Acme'"
+            ),
         )
     ],
     "or_unindexed": [
@@ -477,6 +486,7 @@ READ: dict[str, list[Read]] = {
             index_name="upstream_integrationlog_connection_id_66f27c03",
             index_condition="connection_id=?",
             sort_key=('"start_time" DESC',),
+            node_type="SEARCH",
         )
     ],
     "startswith": [Read("upstream_customer", "FILTER", filter="\"name\" ~~ 'Ac%'")],
@@ -507,11 +517,18 @@ SCALE_READ: dict[str, list[Read]] = {
             join_filter="brand_id=?",
             sort_key=('"created_at" DESC',),
             joined=True,
+            node_type="SEARCH",
         ),
     ],
     "correlated_subquery_reads_a_whole_index": [
         Read("rc_ticket", None),
-        Read("rc_flip", "JOIN", alias="U0", join_filter='U0."created" > (rc_ticket."created")'),
+        Read(
+            "rc_flip",
+            "JOIN",
+            alias="U0",
+            join_filter='U0."created" > (rc_ticket."created")',
+            node_type="SEARCH",
+        ),
     ],
     "distinct_page_of_every_queue": [
         Read("rc_queue", "JOIN", join_filter='rc_ticket."queue_id" = rc_queue."id"'),
@@ -522,6 +539,7 @@ SCALE_READ: dict[str, list[Read]] = {
             join_filter="queue_id=?",
             sort_key=('"created" ASC',),
             joined=True,
+            node_type="SEARCH",
         ),
     ],
     "driven_by_unique_email": [
@@ -533,6 +551,7 @@ SCALE_READ: dict[str, list[Read]] = {
             join_filter="customer_id=?",
             joined=True,
             driver=(("rc_customer", "\"email\" = 'a@example.org'"),),
+            node_type="SEARCH",
         )
     ],
     "driven_by_unique_username": [
@@ -544,6 +563,7 @@ SCALE_READ: dict[str, list[Read]] = {
             join_filter="user_id=?",
             joined=True,
             driver=(("auth_user", "\"username\" = 'alice'"),),
+            node_type="SEARCH",
         )
     ],
     "every_queue": [
@@ -562,6 +582,7 @@ SCALE_READ: dict[str, list[Read]] = {
             filter='("created" >= \'2024-12-01\') AND (NOT ("status" = 3))',
             join_filter="queue_id=?",
             joined=True,
+            node_type="SEARCH",
         ),
     ],
     "exclude_across_join": [Read("rc_account", "FILTER", filter="\"warned_at\" < '2025-01-01'")],
@@ -604,6 +625,7 @@ SCALE_READ: dict[str, list[Read]] = {
             join_filter="brand_id=?",
             sort_key=('"created_at" DESC',),
             joined=True,
+            node_type="SEARCH",
         ),
     ],
     "stock_in_long_list": [
@@ -651,103 +673,13 @@ def test_what_the_sqlite_reader_takes_from_the_statements_at_scale(name: str) ->
 URL_IS_EVENT = 'upstream_webhookendpoint."url" = upstream_webhookdelivery."event_type"'
 DELIVERY_OF_ENDPOINT = 'upstream_webhookdelivery."endpoint_id" = upstream_webhookendpoint."id"'
 LIVE: dict[str, tuple[str, list[Read]]] = {
-    "derived_table_first": (
+    "cte_and_main_read_one_table": (
         (
-            f'SELECT "sub"."n", {DELIVERY}."id" FROM (SELECT COUNT(*) AS "n" '
-            f'FROM {ENDPOINT}) AS "sub" INNER JOIN {DELIVERY} ON '
-            f'({DELIVERY}."attempts" = "sub"."n") WHERE {DELIVERY}."event_type" '
-            "= 'x'"
-        ),
-        [
-            Read(
-                "upstream_webhookendpoint",
-                None,
-                index_name="upstream_webhookendpoint_customer_id_cd82dc35",
-            ),
-            Read(
-                "upstream_webhookdelivery",
-                "FILTER",
-                filter="\"event_type\" = 'x'",
-                join_filter='upstream_webhookdelivery."attempts" = sub."n"',
-            ),
-        ],
-    ),
-    "insert_select_on_conflict": (
-        (
-            f'INSERT INTO {CUSTOMER} ("name", "created_at") SELECT '
-            f'{LOG}."message", {LOG}."start_time" FROM {LOG} WHERE '
-            f"{LOG}.\"message\" = 'x' ON CONFLICT DO NOTHING"
+            f'WITH "r" AS MATERIALIZED (SELECT {LOG}."id" FROM {LOG} WHERE '
+            f'{LOG}."message" = \'x\') SELECT {LOG}."id" FROM {LOG}, "r" WHERE '
+            f'{LOG}."id" = "r"."id" AND {LOG}."status" = \'y\''
         ),
         [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
-    ),
-    "replace_select": (
-        (
-            f'REPLACE INTO {CUSTOMER} ("name", "created_at") SELECT '
-            f'{LOG}."message", {LOG}."start_time" FROM {LOG} WHERE '
-            f"{LOG}.\"message\" = 'x'"
-        ),
-        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
-    ),
-    "insert_select_returning": (
-        (
-            f'INSERT INTO {CUSTOMER} ("name", "created_at") SELECT '
-            f'{LOG}."message", {LOG}."start_time" FROM {LOG} WHERE '
-            f'{LOG}."message" = \'x\' RETURNING "id"'
-        ),
-        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
-    ),
-    "update_or_ignore": (
-        (f'UPDATE OR IGNORE {DELIVERY} SET "attempts" = 0 WHERE {DELIVERY}."event_type" = \'x\''),
-        [Read("upstream_webhookdelivery", "FILTER", filter="\"event_type\" = 'x'")],
-    ),
-    "not_indexed": (
-        (f'SELECT {LOG}."id" FROM {LOG} NOT INDEXED WHERE {LOG}."connection_id" = 1'),
-        [Read("upstream_integrationlog", "FILTER", filter='"connection_id" = 1')],
-    ),
-    "join_using": (
-        (
-            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {LOG} USING '
-            f'("id") WHERE {LOG}."message" = \'x\''
-        ),
-        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
-    ),
-    "table_function": (
-        (
-            f'SELECT {LOG}."id" FROM {LOG}, json_each(\'[1,2]\') AS "j" WHERE '
-            f'{LOG}."message" = "j"."value"'
-        ),
-        [Read("upstream_integrationlog", None)],
-    ),
-    "quoted_alias": (
-        (f'SELECT "a""b"."id" FROM {LOG} AS "a""b" WHERE "a""b"."message" = \'x\''),
-        [Read("upstream_integrationlog", "FILTER", alias='a"b', filter="\"message\" = 'x'")],
-    ),
-    "raw_sql": (
-        (
-            "select id from upstream_integrationlog -- newest\n where  message "
-            "= 'x' /* typed */ and status is not null"
-        ),
-        [
-            Read(
-                "upstream_integrationlog",
-                "FILTER",
-                filter="(message = 'x') AND (status IS NOT NULL)",
-            )
-        ],
-    ),
-    "not_between": (
-        (
-            f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."start_time" NOT BETWEEN '
-            "'2024-01-01' AND '2025-01-01'"
-        ),
-        [
-            Read(
-                "upstream_integrationlog",
-                "FILTER",
-                index_name="intlog_conn_time_idx",
-                filter="NOT (\"start_time\" >= '2024-01-01' AND \"start_time\" <= '2025-01-01')",
-            )
-        ],
     ),
     "cte_columns": (
         (
@@ -774,53 +706,12 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
         ),
         [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
     ),
-    "union_in_subquery": (
+    "derived_table_first": (
         (
-            f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE {DELIVERY}."id" IN '
-            f'(SELECT U0."id" FROM {LOG} U0 WHERE U0."message" = \'x\' UNION '
-            f'SELECT U1."id" FROM {ENDPOINT} U1 WHERE U1."url" = \'y\')'
-        ),
-        [
-            Read("upstream_integrationlog", "FILTER", alias="U0", filter="\"message\" = 'x'"),
-            Read("upstream_webhookendpoint", "FILTER", alias="U1", filter="\"url\" = 'y'"),
-        ],
-    ),
-    "group_order_aggregate": (
-        (
-            f'SELECT {LOG}."status", COUNT(*) AS "n" FROM {LOG} GROUP BY '
-            f'{LOG}."status" ORDER BY COUNT(*) DESC LIMIT 5'
-        ),
-        [Read("upstream_integrationlog", None, index_name="intlog_status_time_idx")],
-    ),
-    "group_order_column": (
-        (
-            f'SELECT {LOG}."message", COUNT(*) AS "n" FROM {LOG} GROUP BY '
-            f'{LOG}."message" ORDER BY {LOG}."message" DESC LIMIT 5'
-        ),
-        [Read("upstream_integrationlog", None)],
-    ),
-    "limit_minus_one": (
-        (f'SELECT {LOG}."id" FROM {LOG} ORDER BY {LOG}."end_time" DESC LIMIT -1 OFFSET 10'),
-        [Read("upstream_integrationlog", None)],
-    ),
-    "limit_offset_two_keys": (
-        (
-            f'SELECT {LOG}."id" FROM {LOG} ORDER BY {LOG}."end_time" DESC, '
-            f'{LOG}."message" ASC LIMIT 10 OFFSET 5'
-        ),
-        [
-            Read(
-                "upstream_integrationlog",
-                "SORT_LIMIT",
-                sort_key=('"end_time" DESC', '"message" ASC'),
-            )
-        ],
-    ),
-    "left_join_is_null": (
-        (
-            f'SELECT {ENDPOINT}."id" FROM {ENDPOINT} LEFT OUTER JOIN {DELIVERY} '
-            f'ON ({ENDPOINT}."id" = {DELIVERY}."attempts") WHERE '
-            f'{DELIVERY}."id" IS NULL'
+            f'SELECT "sub"."n", {DELIVERY}."id" FROM (SELECT COUNT(*) AS "n" '
+            f'FROM {ENDPOINT}) AS "sub" INNER JOIN {DELIVERY} ON '
+            f'({DELIVERY}."attempts" = "sub"."n") WHERE {DELIVERY}."event_type" '
+            "= 'x'"
         ),
         [
             Read(
@@ -831,54 +722,8 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
             Read(
                 "upstream_webhookdelivery",
                 "FILTER",
-                filter='"id" IS NULL',
-                join_filter='upstream_webhookendpoint."id" = upstream_webhookdelivery."attempts"',
-            ),
-        ],
-    ),
-    "right_join": (
-        (
-            f'SELECT {ENDPOINT}."id" FROM {DELIVERY} RIGHT OUTER JOIN '
-            f'{ENDPOINT} ON ({ENDPOINT}."url" = {DELIVERY}."event_type") WHERE '
-            f'{ENDPOINT}."active"'
-        ),
-        [
-            Read(
-                "upstream_webhookdelivery",
-                "JOIN",
-                join_filter=URL_IS_EVENT,
-            ),
-            Read(
-                "upstream_webhookendpoint",
-                "FILTER",
-                filter='"active"',
-                join_filter=URL_IS_EVENT,
-            ),
-            Read(
-                "upstream_webhookendpoint",
-                "FILTER",
-                filter='"active"',
-                join_filter=URL_IS_EVENT,
-            ),
-        ],
-    ),
-    "joined_search_sorted": (
-        (
-            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
-            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
-            f'{ENDPOINT}."url" = \'x\' ORDER BY {DELIVERY}."created_at" DESC '
-            "LIMIT 10"
-        ),
-        [
-            Read("upstream_webhookendpoint", "FILTER", filter="\"url\" = 'x'"),
-            Read(
-                "upstream_webhookdelivery",
-                "SORT_LIMIT",
-                index_name="webhook_endpoint_hist_idx",
-                join_filter="endpoint_id=?",
-                sort_key=('"created_at" DESC',),
-                joined=True,
-                driver=(("upstream_webhookendpoint", "\"url\" = 'x'"),),
+                filter="\"event_type\" = 'x'",
+                join_filter='upstream_webhookdelivery."attempts" = sub."n"',
             ),
         ],
     ),
@@ -898,6 +743,48 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
             ),
         ],
     ),
+    "group_order_aggregate": (
+        (
+            f'SELECT {LOG}."status", COUNT(*) AS "n" FROM {LOG} GROUP BY '
+            f'{LOG}."status" ORDER BY COUNT(*) DESC LIMIT 5'
+        ),
+        [Read("upstream_integrationlog", None, index_name="intlog_status_time_idx")],
+    ),
+    "group_order_column": (
+        (
+            f'SELECT {LOG}."message", COUNT(*) AS "n" FROM {LOG} GROUP BY '
+            f'{LOG}."message" ORDER BY {LOG}."message" DESC LIMIT 5'
+        ),
+        [Read("upstream_integrationlog", None)],
+    ),
+    "grouped_sorted_by_another_key": (
+        (
+            f'SELECT {LOG}."message", {LOG}."status", COUNT(*) AS "n" FROM '
+            f'{LOG} GROUP BY {LOG}."message", {LOG}."status" ORDER BY '
+            f'{LOG}."status" DESC LIMIT 5'
+        ),
+        [Read("upstream_integrationlog", "SORT_LIMIT", sort_key=('"status" DESC',))],
+    ),
+    "indexed_by_lower_case": (
+        ("select id from upstream_integrationlog not indexed where connection_id = 1"),
+        [Read("upstream_integrationlog", "FILTER", filter="connection_id = 1")],
+    ),
+    "insert_select_on_conflict": (
+        (
+            f'INSERT INTO {CUSTOMER} ("name", "created_at") SELECT '
+            f'{LOG}."message", {LOG}."start_time" FROM {LOG} WHERE '
+            f"{LOG}.\"message\" = 'x' ON CONFLICT DO NOTHING"
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
+    ),
+    "insert_select_returning": (
+        (
+            f'INSERT INTO {CUSTOMER} ("name", "created_at") SELECT '
+            f'{LOG}."message", {LOG}."start_time" FROM {LOG} WHERE '
+            f'{LOG}."message" = \'x\' RETURNING "id"'
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
+    ),
     "intersect": (
         (
             f'SELECT {LOG}."message" FROM {LOG} WHERE {LOG}."message" = \'x\' '
@@ -909,60 +796,20 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
             Read("upstream_webhookdelivery", "FILTER", filter="\"event_type\" = 'y'"),
         ],
     ),
-    "scalar_in_select": (
+    "join_using": (
         (
-            f'SELECT {CUSTOMER}."id", (SELECT COUNT(*) FROM {ENDPOINT} U0 WHERE '
-            f'U0."url" = {CUSTOMER}."name") AS "n" FROM {CUSTOMER} WHERE '
-            f"{CUSTOMER}.\"created_at\" > '2024'"
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {LOG} USING '
+            f'("id") WHERE {LOG}."message" = \'x\''
         ),
-        [
-            Read("upstream_customer", "FILTER", filter="\"created_at\" > '2024'"),
-            Read(
-                "upstream_webhookendpoint",
-                "JOIN",
-                alias="U0",
-                join_filter='U0."url" = upstream_customer."name"',
-            ),
-        ],
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
     ),
-    "not_like_regexp": (
+    "joined_pk": (
         (
-            f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."message" NOT LIKE \'a%\' '
-            f"AND {LOG}.\"status\" NOT IN ('a', 'b')"
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f"{DELIVERY}.\"event_type\" = 'failed'"
         ),
-        [
-            Read(
-                "upstream_integrationlog",
-                "FILTER",
-                filter="(\"message\" !~~ 'a%') AND (\"status\" <> ALL ('a', 'b'))",
-            )
-        ],
-    ),
-    "random_lower": (
-        (
-            f'SELECT {LOG}."id" FROM {LOG} WHERE LOWER({LOG}."message") = \'x\' '
-            "ORDER BY RANDOM() LIMIT 3"
-        ),
-        [
-            Read(
-                "upstream_integrationlog",
-                "FILTER",
-                filter="lower(\"message\") = 'x'",
-                sort_key=("random()",),
-            )
-        ],
-    ),
-    "literal_with_keywords": (
-        (f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."message" = \'a AND b OR c BETWEEN\''),
-        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'a AND b OR c BETWEEN'")],
-    ),
-    "multi_index_or_subquery": (
-        (
-            f'SELECT {CUSTOMER}."id" FROM {CUSTOMER} WHERE {CUSTOMER}."id" IN '
-            f'(SELECT U0."customer_id" FROM {ENDPOINT} U0 WHERE '
-            '(U0."customer_id" = 1 OR U0."id" = 2))'
-        ),
-        [],
+        [Read("upstream_webhookdelivery", "FILTER", filter="\"event_type\" = 'failed'")],
     ),
     "joined_search": (
         (
@@ -994,8 +841,32 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
                 join_filter="endpoint_id=?",
                 joined=True,
                 driver=(("upstream_webhookendpoint", "\"url\" = 'x'"),),
+                node_type="SEARCH",
             ),
             Read("upstream_webhookendpoint", "FILTER", alias="U0", filter="\"url\" = 'x'"),
+        ],
+    ),
+    "joined_search_key_only": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f"{ENDPOINT}.\"url\" = 'x'"
+        ),
+        [Read("upstream_webhookendpoint", "FILTER", filter="\"url\" = 'x'")],
+    ),
+    "joined_search_left": (
+        (
+            f'SELECT {ENDPOINT}."id" FROM {ENDPOINT} LEFT OUTER JOIN {DELIVERY} '
+            f'ON ({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f"({ENDPOINT}.\"url\" = 'x' AND {DELIVERY}.\"event_type\" = 'failed')"
+        ),
+        [
+            Read(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="\"event_type\" = 'failed'",
+                join_filter=DELIVERY_OF_ENDPOINT,
+            )
         ],
     ),
     "joined_search_or": (
@@ -1020,13 +891,44 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
                 join_filter="endpoint_id=?",
                 joined=True,
                 driver=(("upstream_webhookendpoint", "\"url\" = 'x'"),),
+                node_type="SEARCH",
             ),
         ],
     ),
-    "joined_search_left": (
+    "joined_search_ordered_without_limit": (
         (
-            f'SELECT {ENDPOINT}."id" FROM {ENDPOINT} LEFT OUTER JOIN {DELIVERY} '
-            f'ON ({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f'{ENDPOINT}."url" = \'x\' ORDER BY {DELIVERY}."created_at" DESC'
+        ),
+        [Read("upstream_webhookendpoint", "FILTER", filter="\"url\" = 'x'")],
+    ),
+    "joined_search_sorted": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
+            f'{ENDPOINT}."url" = \'x\' ORDER BY {DELIVERY}."created_at" DESC '
+            "LIMIT 10"
+        ),
+        [
+            Read("upstream_webhookendpoint", "FILTER", filter="\"url\" = 'x'"),
+            Read(
+                "upstream_webhookdelivery",
+                "SORT_LIMIT",
+                index_name="webhook_endpoint_hist_idx",
+                join_filter="endpoint_id=?",
+                sort_key=('"created_at" DESC',),
+                joined=True,
+                driver=(("upstream_webhookendpoint", "\"url\" = 'x'"),),
+                node_type="SEARCH",
+            ),
+        ],
+    ),
+    "joined_search_two_join_conditions": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
+            f'({DELIVERY}."attempts" > {ENDPOINT}."customer_id" AND '
+            f'{DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
             f"({ENDPOINT}.\"url\" = 'x' AND {DELIVERY}.\"event_type\" = 'failed')"
         ),
         [
@@ -1034,25 +936,275 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
                 "upstream_webhookdelivery",
                 "FILTER",
                 filter="\"event_type\" = 'failed'",
-                join_filter=DELIVERY_OF_ENDPOINT,
+                join_filter=(
+                    '(upstream_webhookdelivery."attempts" > '
+                    'upstream_webhookendpoint."customer_id") AND '
+                    '(upstream_webhookdelivery."endpoint_id" = '
+                    'upstream_webhookendpoint."id")'
+                ),
             )
         ],
     ),
-    "joined_search_key_only": (
+    "left_join_is_null": (
         (
-            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
-            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
-            f"{ENDPOINT}.\"url\" = 'x'"
+            f'SELECT {ENDPOINT}."id" FROM {ENDPOINT} LEFT OUTER JOIN {DELIVERY} '
+            f'ON ({ENDPOINT}."id" = {DELIVERY}."attempts") WHERE '
+            f'{DELIVERY}."id" IS NULL'
         ),
-        [Read("upstream_webhookendpoint", "FILTER", filter="\"url\" = 'x'")],
+        [
+            Read(
+                "upstream_webhookendpoint",
+                None,
+                index_name="upstream_webhookendpoint_customer_id_cd82dc35",
+            ),
+            Read(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter='"id" IS NULL',
+                join_filter='upstream_webhookendpoint."id" = upstream_webhookdelivery."attempts"',
+                node_type="SCAN for an AUTOMATIC INDEX",
+            ),
+        ],
     ),
-    "joined_pk": (
+    "like_inside_a_literal": (
+        (f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."message" = \'a LIKE b IN (c)\''),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'a LIKE b IN (c)'")],
+    ),
+    "limit_minus_one": (
+        (f'SELECT {LOG}."id" FROM {LOG} ORDER BY {LOG}."end_time" DESC LIMIT -1 OFFSET 10'),
+        [Read("upstream_integrationlog", None)],
+    ),
+    "limit_offset_two_keys": (
         (
-            f'SELECT {DELIVERY}."id" FROM {DELIVERY} INNER JOIN {ENDPOINT} ON '
-            f'({DELIVERY}."endpoint_id" = {ENDPOINT}."id") WHERE '
-            f"{DELIVERY}.\"event_type\" = 'failed'"
+            f'SELECT {LOG}."id" FROM {LOG} ORDER BY {LOG}."end_time" DESC, '
+            f'{LOG}."message" ASC LIMIT 10 OFFSET 5'
         ),
-        [Read("upstream_webhookdelivery", "FILTER", filter="\"event_type\" = 'failed'")],
+        [
+            Read(
+                "upstream_integrationlog",
+                "SORT_LIMIT",
+                sort_key=('"end_time" DESC', '"message" ASC'),
+            )
+        ],
+    ),
+    "limit_with_a_comma": (
+        ("SELECT id FROM upstream_integrationlog ORDER BY end_time DESC LIMIT 5, 10"),
+        [Read("upstream_integrationlog", "SORT_LIMIT", sort_key=("end_time DESC",))],
+    ),
+    "literal_with_keywords": (
+        (f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."message" = \'a AND b OR c BETWEEN\''),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'a AND b OR c BETWEEN'")],
+    ),
+    "multi_index_or_subquery": (
+        (
+            f'SELECT {CUSTOMER}."id" FROM {CUSTOMER} WHERE {CUSTOMER}."id" IN '
+            f'(SELECT U0."customer_id" FROM {ENDPOINT} U0 WHERE '
+            '(U0."customer_id" = 1 OR U0."id" = 2))'
+        ),
+        [],
+    ),
+    "nested_subqueries": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE '
+            f'{DELIVERY}."endpoint_id" IN (SELECT U0."id" FROM {ENDPOINT} U0 '
+            f'WHERE U0."customer_id" IN (SELECT U1."id" FROM {CUSTOMER} U1 '
+            f'WHERE U1."created_at" > \'2024\')) AND {DELIVERY}."attempts" IN '
+            f'(SELECT U2."connection_id" FROM {LOG} U2 WHERE U2."message" = \'x\')'
+        ),
+        [
+            Read(
+                "upstream_webhookdelivery",
+                "FILTER",
+                index_name="webhook_endpoint_hist_idx",
+                filter="(SubPlan 3)",
+                join_filter="endpoint_id=?",
+                joined=True,
+                driver=(("upstream_webhookendpoint", "(SubPlan 1)"),),
+                node_type="SEARCH",
+            ),
+            Read("upstream_customer", "FILTER", alias="U1", filter="\"created_at\" > '2024'"),
+            Read("upstream_integrationlog", "FILTER", alias="U2", filter="\"message\" = 'x'"),
+        ],
+    ),
+    "not_between": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."start_time" NOT BETWEEN '
+            "'2024-01-01' AND '2025-01-01'"
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "FILTER",
+                index_name="intlog_conn_time_idx",
+                filter="NOT (\"start_time\" >= '2024-01-01' AND \"start_time\" <= '2025-01-01')",
+            )
+        ],
+    ),
+    "not_indexed": (
+        (f'SELECT {LOG}."id" FROM {LOG} NOT INDEXED WHERE {LOG}."connection_id" = 1'),
+        [Read("upstream_integrationlog", "FILTER", filter='"connection_id" = 1')],
+    ),
+    "not_like_regexp": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."message" NOT LIKE \'a%\' '
+            f"AND {LOG}.\"status\" NOT IN ('a', 'b')"
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "FILTER",
+                filter="(\"message\" !~~ 'a%') AND (\"status\" <> ALL ('a', 'b'))",
+            )
+        ],
+    ),
+    "or_of_another_table": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG} INNER JOIN {DELIVERY} ON '
+            f'({LOG}."message" = {DELIVERY}."event_type") WHERE '
+            f'({DELIVERY}."status" = \'a\' OR {DELIVERY}."attempts" = 2)'
+        ),
+        [
+            Read("upstream_webhookdelivery", "FILTER", filter='"status" = \'a\' OR "attempts" = 2'),
+            Read(
+                "upstream_integrationlog",
+                "JOIN",
+                join_filter=(
+                    'upstream_integrationlog."message" = upstream_webhookdelivery."event_type"'
+                ),
+                node_type="SCAN for an AUTOMATIC INDEX",
+            ),
+        ],
+    ),
+    "quoted_alias": (
+        (f'SELECT "a""b"."id" FROM {LOG} AS "a""b" WHERE "a""b"."message" = \'x\''),
+        [Read("upstream_integrationlog", "FILTER", alias='a"b', filter="\"message\" = 'x'")],
+    ),
+    "random_lower": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG} WHERE LOWER({LOG}."message") = \'x\' '
+            "ORDER BY RANDOM() LIMIT 3"
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "FILTER",
+                filter="lower(\"message\") = 'x'",
+                sort_key=("random()",),
+            )
+        ],
+    ),
+    "raw_sql": (
+        (
+            "select id from upstream_integrationlog -- newest\n where  message "
+            "= 'x' /* typed */ and status is not null"
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "FILTER",
+                filter="(message = 'x') AND (status IS NOT NULL)",
+            )
+        ],
+    ),
+    "replace_select": (
+        (
+            f'REPLACE INTO {CUSTOMER} ("name", "created_at") SELECT '
+            f'{LOG}."message", {LOG}."start_time" FROM {LOG} WHERE '
+            f"{LOG}.\"message\" = 'x'"
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
+    ),
+    "right_join": (
+        (
+            f'SELECT {ENDPOINT}."id" FROM {DELIVERY} RIGHT OUTER JOIN '
+            f'{ENDPOINT} ON ({ENDPOINT}."url" = {DELIVERY}."event_type") WHERE '
+            f'{ENDPOINT}."active"'
+        ),
+        [
+            Read(
+                "upstream_webhookdelivery",
+                "JOIN",
+                join_filter=URL_IS_EVENT,
+            ),
+            Read(
+                "upstream_webhookendpoint",
+                "FILTER",
+                filter='"active"',
+                join_filter=URL_IS_EVENT,
+            ),
+            Read(
+                "upstream_webhookendpoint",
+                "FILTER",
+                filter='"active"',
+                join_filter=URL_IS_EVENT,
+            ),
+        ],
+    ),
+    "scalar_in_select": (
+        (
+            f'SELECT {CUSTOMER}."id", (SELECT COUNT(*) FROM {ENDPOINT} U0 WHERE '
+            f'U0."url" = {CUSTOMER}."name") AS "n" FROM {CUSTOMER} WHERE '
+            f"{CUSTOMER}.\"created_at\" > '2024'"
+        ),
+        [
+            Read("upstream_customer", "FILTER", filter="\"created_at\" > '2024'"),
+            Read(
+                "upstream_webhookendpoint",
+                "JOIN",
+                alias="U0",
+                join_filter='U0."url" = upstream_customer."name"',
+            ),
+        ],
+    ),
+    "table_function": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG}, json_each(\'[1,2]\') AS "j" WHERE '
+            f'{LOG}."message" = "j"."value"'
+        ),
+        [Read("upstream_integrationlog", None)],
+    ),
+    "two_betweens": (
+        (
+            f'SELECT {LOG}."id" FROM {LOG} WHERE {LOG}."start_time" BETWEEN '
+            f"'2024' AND '2025' AND {LOG}.\"end_time\" BETWEEN '2026' AND '2027'"
+        ),
+        [
+            Read(
+                "upstream_integrationlog",
+                "FILTER",
+                filter=(
+                    '("start_time" >= \'2024\') AND ("start_time" <= \'2025\') AND ("end_time" '
+                    ">= '2026') AND (\"end_time\" <= '2027')"
+                ),
+            )
+        ],
+    ),
+    "union_in_subquery": (
+        (
+            f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE {DELIVERY}."id" IN '
+            f'(SELECT U0."id" FROM {LOG} U0 WHERE U0."message" = \'x\' UNION '
+            f'SELECT U1."id" FROM {ENDPOINT} U1 WHERE U1."url" = \'y\')'
+        ),
+        [
+            Read("upstream_integrationlog", "FILTER", alias="U0", filter="\"message\" = 'x'"),
+            Read("upstream_webhookendpoint", "FILTER", alias="U1", filter="\"url\" = 'y'"),
+        ],
+    ),
+    "update_lower_case": (
+        ("update or ignore upstream_webhookdelivery set attempts = 0 where event_type = 'x'"),
+        [Read("upstream_webhookdelivery", "FILTER", filter="event_type = 'x'")],
+    ),
+    "update_or_ignore": (
+        (f'UPDATE OR IGNORE {DELIVERY} SET "attempts" = 0 WHERE {DELIVERY}."event_type" = \'x\''),
+        [Read("upstream_webhookdelivery", "FILTER", filter="\"event_type\" = 'x'")],
+    ),
+    "window_order_by": (
+        (
+            f'SELECT {LOG}."id", ROW_NUMBER() OVER (ORDER BY '
+            f'{LOG}."start_time") AS "n" FROM {LOG} WHERE {LOG}."message" = \'x\' '
+            "LIMIT 5"
+        ),
+        [Read("upstream_integrationlog", "FILTER", filter="\"message\" = 'x'")],
     ),
 }
 
