@@ -3092,3 +3092,11 @@ def test_a_quoted_cte_name_finds_its_own_select(sample_db: sqlite3.Connection) -
     ]
     [cte_read] = [f for f in analyze(plan) if f.is_violation]
     assert (cte_read.table, cte_read.filter) == ("upstream_integrationlog", "\"message\" = 'x'")
+
+
+def test_a_sort_key_in_parentheses_names_its_column(sample_db: sqlite3.Connection) -> None:
+    finding, found = _sqlite_candidates(
+        sample_db, f'SELECT {LOG}."id" FROM {LOG} ORDER BY ({LOG}."end_time") DESC LIMIT 10'
+    )
+    assert finding.rule is Rule.SORT_LIMIT
+    assert [s.columns for s in found] == [("-end_time",)]
