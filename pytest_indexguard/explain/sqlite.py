@@ -707,10 +707,14 @@ def _first_access(
 
 
 def _shown(detail: str) -> str:
-    """The name an access row shows: the alias when the statement gives one."""
+    """The name an access row shows: the alias when the statement gives one, else the table
+    (without the schema SQLite shows when the statement names one: ``main.t``, ``archive.t``)."""
     found = _ACCESS.match(detail)
     assert found is not None
-    return str(found.group("alias") or found.group("name"))
+    if found.group("alias"):
+        return str(found.group("alias"))
+    name = str(found.group("name"))
+    return name if name.startswith("(") else name.rsplit(".", 1)[-1]
 
 
 def _loop(
@@ -1153,7 +1157,9 @@ class _Statement:
         self.selects: list[_Select] = []
         names: dict[int, str] = {}
         for number, (start, end) in enumerate(regions):
-            self.selects.extend(_parts(levels, (start, end), number, regions=regions, names=names))
+            self.selects.extend(
+                _parts(levels, (start, end), number, regions=regions, names=names, text=self.text)
+            )
         # A CTE is read by its name like a table; its own SELECT's reads are what count.
         self.ctes = {_unquote(self.text[a:b]).lower() for a, b in _cte_names(masked, regions)}
         numbered = sorted((s for s in self.selects if s.kind == "select"), key=lambda s: s.end)
@@ -1201,6 +1207,7 @@ def _parts(
     *,
     regions: Sequence[tuple[int, int]],
     names: dict[int, str],
+    text: str,
 ) -> list[_Select]:
     """The SELECTs of one parenthesised query (or the statement): after its CTEs, the parts
     of a compound, the SELECT of an INSERT, or an UPDATE or a DELETE."""
@@ -1209,7 +1216,7 @@ def _parts(
     body = next(iter(levels.top(_BODY, start, end)), None)
     if body is None:
         return []
-    _name_ctes(masked, start, body.start(), regions, names)
+    _name_ctes(masked, text, start, body.start(), regions=regions, names=names)
     keyword = body.group(0).upper()
     if keyword in ("UPDATE", "DELETE"):
         return [_Select(body.start(), end, region, 0, kind=keyword.lower())]
@@ -1252,17 +1259,20 @@ def _cte_names(masked: str, regions: Sequence[tuple[int, int]]) -> list[tuple[in
 
 def _name_ctes(
     masked: str,
+    text: str,
     start: int,
     body: int,
+    *,
     regions: Sequence[tuple[int, int]],
     names: dict[int, str],
 ) -> None:
-    """The names of the CTEs defined before ``body``, by their query's region."""
+    """The names of the CTEs defined before ``body``, by their query's region, as the plan
+    shows them (unquoted: ``MATERIALIZE name`` for ``WITH "name" AS ...``)."""
     for number, (inner, _) in enumerate(regions):
         if start < inner <= body:
             found = _cte(masked, start, inner)
             if found is not None:
-                names[number] = found.group(1)
+                names[number] = _unquote(text[found.start(1) : found.end(1)])
 
 
 def _read(
