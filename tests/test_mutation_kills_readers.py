@@ -337,14 +337,47 @@ READ: dict[str, list[Read]] = {
     ],
     "bloom_filter": [
         Read(
-            "upstream_webhookdelivery",
-            "JOIN",
+            table="upstream_webhookdelivery",
+            rule="JOIN",
+            alias=None,
+            index_name=None,
+            filter=None,
             join_filter=(
-                '(upstream_webhookdelivery."attempts" = upstream_webhookendpoint."id") '
-                'AND (upstream_webhookdelivery."payload" = '
-                'upstream_integrationconnection."id")'
+                '(upstream_webhookdelivery."attempts" = upstream_webhookendpoint."id") AND '
+                '(upstream_webhookdelivery."payload" = upstream_integrationconnection."id")'
             ),
-        )
+            index_condition=None,
+            sort_key=(),
+            joined=False,
+            driver=(),
+            node_type="SCAN",
+        ),
+        Read(
+            table="upstream_webhookendpoint",
+            rule="FILTER",
+            alias=None,
+            index_name=None,
+            filter='"active"',
+            join_filter="rowid=?",
+            index_condition=None,
+            sort_key=(),
+            joined=True,
+            driver=(),
+            node_type="SEARCH",
+        ),
+        Read(
+            table="upstream_integrationconnection",
+            rule="FILTER",
+            alias=None,
+            index_name=None,
+            filter="\"provider\" = 'p1'",
+            join_filter="rowid=?",
+            index_condition=None,
+            sort_key=(),
+            joined=True,
+            driver=(),
+            node_type="SEARCH",
+        ),
     ],
     "co_routine": [
         Read(
@@ -420,10 +453,31 @@ READ: dict[str, list[Read]] = {
     ],
     "join_outer_pk": [
         Read(
-            "upstream_integrationlog",
-            "JOIN",
+            table="upstream_integrationlog",
+            rule="JOIN",
+            alias=None,
+            index_name=None,
+            filter=None,
             join_filter='upstream_integrationlog."end_time" = upstream_webhookdelivery."id"',
-        )
+            index_condition=None,
+            sort_key=(),
+            joined=False,
+            driver=(),
+            node_type="SCAN",
+        ),
+        Read(
+            table="upstream_webhookdelivery",
+            rule="FILTER",
+            alias=None,
+            index_name=None,
+            filter="\"status\" = 'failed'",
+            join_filter="rowid=?",
+            index_condition=None,
+            sort_key=(),
+            joined=True,
+            driver=(),
+            node_type="SEARCH",
+        ),
     ],
     "join_outer_restricted": [
         Read(
@@ -497,6 +551,36 @@ READ: dict[str, list[Read]] = {
 }
 
 SCALE_READ: dict[str, list[Read]] = {
+    "lookup_filtered_by_its_own_contains": [
+        Read(
+            table="rc_customer",
+            rule="FILTER",
+            alias=None,
+            index_name=None,
+            filter="\"email\" ~~ '%c123%'",
+            join_filter=None,
+            index_condition=None,
+            sort_key=(),
+            joined=False,
+            driver=(),
+            node_type="SCAN",
+        ),
+    ],
+    "left_join_condition_restricts_no_row": [
+        Read(
+            table="rc_order",
+            rule="FILTER",
+            alias=None,
+            index_name=None,
+            filter="\"ref\" = 'r1'",
+            join_filter=None,
+            index_condition=None,
+            sort_key=(),
+            joined=False,
+            driver=(),
+            node_type="SCAN",
+        ),
+    ],
     "aggregate_ordered_by_its_value": [
         Read("rc_ticket", None, index_name="rc_ticket_queue_id_7a2b9c1d")
     ],
@@ -819,11 +903,31 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
         ),
         [
             Read(
-                "upstream_webhookdelivery",
-                "FILTER",
+                table="upstream_webhookdelivery",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
                 filter="\"event_type\" = 'failed'",
                 join_filter=DELIVERY_OF_ENDPOINT,
-            )
+                index_condition=None,
+                sort_key=(),
+                joined=False,
+                driver=(),
+                node_type="SCAN",
+            ),
+            Read(
+                table="upstream_webhookendpoint",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="\"url\" = 'x'",
+                join_filter="rowid=?",
+                index_condition=None,
+                sort_key=(),
+                joined=True,
+                driver=(("upstream_webhookdelivery", "\"event_type\" = 'failed'"),),
+                node_type="SEARCH",
+            ),
         ],
     ),
     "joined_search_in": (
@@ -862,11 +966,31 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
         ),
         [
             Read(
-                "upstream_webhookdelivery",
-                "FILTER",
+                table="upstream_webhookdelivery",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
                 filter="\"event_type\" = 'failed'",
                 join_filter=DELIVERY_OF_ENDPOINT,
-            )
+                index_condition=None,
+                sort_key=(),
+                joined=False,
+                driver=(),
+                node_type="SCAN",
+            ),
+            Read(
+                table="upstream_webhookendpoint",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="\"url\" = 'x'",
+                join_filter="rowid=?",
+                index_condition=None,
+                sort_key=(),
+                joined=True,
+                driver=(("upstream_webhookdelivery", "\"event_type\" = 'failed'"),),
+                node_type="SEARCH",
+            ),
         ],
     ),
     "joined_search_or": (
@@ -933,16 +1057,34 @@ LIVE: dict[str, tuple[str, list[Read]]] = {
         ),
         [
             Read(
-                "upstream_webhookdelivery",
-                "FILTER",
+                table="upstream_webhookdelivery",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
                 filter="\"event_type\" = 'failed'",
                 join_filter=(
                     '(upstream_webhookdelivery."attempts" > '
-                    'upstream_webhookendpoint."customer_id") AND '
-                    '(upstream_webhookdelivery."endpoint_id" = '
-                    'upstream_webhookendpoint."id")'
+                    f'upstream_webhookendpoint."customer_id") AND ({DELIVERY_OF_ENDPOINT})'
                 ),
-            )
+                index_condition=None,
+                sort_key=(),
+                joined=False,
+                driver=(),
+                node_type="SCAN",
+            ),
+            Read(
+                table="upstream_webhookendpoint",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="\"url\" = 'x'",
+                join_filter="rowid=?",
+                index_condition=None,
+                sort_key=(),
+                joined=True,
+                driver=(("upstream_webhookdelivery", "\"event_type\" = 'failed'"),),
+                node_type="SEARCH",
+            ),
         ],
     ),
     "left_join_is_null": (
@@ -1269,6 +1411,55 @@ def _stored_mariadb(name: str) -> dict[str, Any]:
 
 # Every stored MariaDB plan: the reads analyze() lists, and render()'s lines.
 MARIADB_READ: dict[str, tuple[list[MyRead], list[str]]] = {
+    "scale/mariadb/lookup_filtered_by_its_own_contains": (
+        [
+            MyRead(
+                table="rc_customer",
+                node_type="Full index scan",
+                rule="FILTER",
+                alias=None,
+                index_name="email",
+                filter="email ~~ '%c123%'",
+                join_filter="rc_order.customer_id = rc_customer.id",
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            ),
+        ],
+        [
+            "select #1: index on rc_customer using email rows=30253",
+            "     attached_condition: rc_customer.email like ?",
+            "select #1: ref on rc_order using rc_order_customer_id_3e4f5a6b rows=1",
+            "     attached_condition: rc_order.customer_id = rc_customer.`id`",
+        ],
+    ),
+    "scale/mariadb/left_join_condition_restricts_no_row": (
+        [
+            MyRead(
+                table="rc_order",
+                node_type="Full table scan",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="ref = 'r1'",
+                join_filter="rc_order.customer_id = mine.id",
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            ),
+        ],
+        [
+            "select #1: ALL on rc_order rows=99799",
+            "     attached_condition: rc_order.ref = ?",
+            "select #1: const on rc_customer mine using email rows=1",
+            "     attached_condition: "
+            "trigcond(rc_order.customer_id = mine.`id` and mine.email = ?)",
+        ],
+    ),
     "mariadb/aggregate_group_by": (
         [MyRead("upstream_webhookdelivery", "Full table scan", None)],
         ["select #1: ALL on upstream_webhookdelivery rows=10"],

@@ -875,10 +875,18 @@ def _joined_search(
 
 
 def _feeds_rowid(loop: _Loop, own: Sequence[str], conjunct: str) -> bool:
-    """Whether the join condition ``conjunct`` gives a later table's rowid lookup its value:
-    it names a column of the table, and no condition of the table's own names that column
-    (``"id" = 5`` gives the value itself)."""
-    if loop.position == 0:
+    """Whether the join condition ``conjunct`` gives a later table's rowid lookup its value
+    from another table: it names a column of the table, no condition of the table's own names
+    that column (``"id" = 5`` gives the value itself), and the other side is a table, not a
+    derived table or a CTE (whose rows are restricted inside it)."""
+    select = loop.select
+    if loop.position == 0 or select is None:
+        return False
+    others = _qualifiers(conjunct) - {loop.alias.lower()}
+    ctes = loop.statement.ctes if loop.statement else set()
+    if not others or any(
+        o in ctes or not (select.sources.get(o) or select.sources.get(o.lower())) for o in others
+    ):
         return False
     columns = [
         match.group(1)
