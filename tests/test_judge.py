@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from plans.accuracy import EXPECTED, STATEMENTS
+from plans.stored import catalog
 from pytest_indexguard import judge
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import analyze, is_cross_table_or, top_level
@@ -26,12 +27,7 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-def _schema(data: dict[str, Any]) -> Schema:
-    indexes = [
-        IndexInfo(**{**i, "columns": tuple(i["columns"]), "keys": tuple(i["keys"])})
-        for i in data["indexes"]
-    ]
-    return Schema.of(indexes, extensions=data["extensions"])
+_schema = catalog
 
 
 def test_every_statement_is_stored_for_both_versions() -> None:

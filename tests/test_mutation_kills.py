@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from plans.stored import catalog as stored_catalog
 from pytest_indexguard import judge
 from pytest_indexguard import schema as catalog
 from pytest_indexguard.model import Rule, ScanFinding
@@ -40,12 +41,7 @@ def _plan(relative: str) -> Any:
     return _data(relative)["plan"]
 
 
-def _catalog(data: dict[str, Any]) -> Schema:
-    indexes = [
-        IndexInfo(**{**i, "columns": tuple(i["columns"]), "keys": tuple(i["keys"])})
-        for i in data["indexes"]
-    ]
-    return Schema.of(indexes, extensions=data["extensions"])
+_catalog = stored_catalog
 
 
 def _judged(relative: str) -> tuple[dict[str, Any], Schema, list[ScanFinding]]:

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from conftest import REPO, reachable_mysql
+from plans.stored import catalog
 from pytest_indexguard import plan as pg
 from pytest_indexguard.explain.mysql import MySQL
 from pytest_indexguard.explain.sqlite import SQLite
@@ -41,12 +42,7 @@ def _data(relative: str) -> dict[str, Any]:
     return data
 
 
-def _catalog(data: dict[str, Any]) -> Schema:
-    indexes = [
-        IndexInfo(**{**i, "columns": tuple(i["columns"]), "keys": tuple(i["keys"])})
-        for i in data["indexes"]
-    ]
-    return Schema.of(indexes, extensions=data["extensions"])
+_catalog = catalog
 
 
 def _pg_findings(relative: str) -> tuple[dict[str, Any], Schema | None, list[ScanFinding]]:

@@ -1,0 +1,16 @@
+"""Reading what ``capture_judge.py`` and the other captures store: the index catalog of a file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_indexguard.schema import IndexInfo, Schema
+
+
+def catalog(data: dict[str, Any]) -> Schema:
+    """The schema of a stored capture's ``indexes`` and ``extensions``."""
+    indexes = [
+        IndexInfo(**{**i, "columns": tuple(i["columns"]), "keys": tuple(i["keys"])})
+        for i in data["indexes"]
+    ]
+    return Schema.of(indexes, extensions=data["extensions"])
