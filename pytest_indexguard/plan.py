@@ -401,10 +401,7 @@ def _above(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> tuple[tuple[str,
     unique code last, above a loop between two unrestricted ones, where production starts
     from it. Not the other side of a side a join keeps whole (an outer or anti join's)."""
     found: list[tuple[str, str]] = []
-    steps = [step.node for step in path]
-    if not any(node is loop for node in steps):
-        return ()
-    for step in reversed(path[: next(i for i, node in enumerate(steps) if node is loop)]):
+    for step in _above_loop(path, loop):
         if step.node.get("Node Type") not in _JOINS or step.relationship not in _SIDES:
             continue
         if step.relationship in _PRESERVED.get(str(step.node.get("Join Type")), ()):
@@ -413,6 +410,12 @@ def _above(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> tuple[tuple[str,
             if entry not in found:
                 found.append(entry)
     return tuple(found)
+
+
+def _above_loop(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> list[_Step]:
+    """The steps of ``path`` above ``loop``, nearest first (none when it is not on the path)."""
+    index = next((i for i, step in enumerate(path) if step.node is loop), None)
+    return [] if index is None else list(reversed(path[:index]))
 
 
 _SIDES = {"Outer": "Inner", "Inner": "Outer"}
@@ -868,10 +871,7 @@ def _restricted_above(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> bool:
     """Whether a Nested Loop above ``loop``, reached through outer sides and pass-through
     nodes, restricts the rows: on a few rows analysed, the plan may find the restricting table
     (customers by their ids) last, above the loop that joins this table."""
-    index = next((i for i, step in enumerate(path) if step.node is loop), None)
-    if index is None:
-        return False
-    for step in reversed(path[:index]):
+    for step in _above_loop(path, loop):
         node_type = step.node.get("Node Type")
         if node_type == "Nested Loop" and step.relationship == "Outer":
             if _loop_restricts(step.node):

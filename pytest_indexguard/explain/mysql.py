@@ -592,6 +592,12 @@ def analyze(
     return findings
 
 
+def _outer_joined(condition: Any) -> bool:
+    """An attached condition MariaDB and MySQL wrap in ``trigcond()``: the inner side of an
+    outer join, whose condition keeps every row of the other side."""
+    return isinstance(condition, str) and condition.lstrip().startswith("trigcond(")
+
+
 def _primary_lookup(node: Mapping[str, Any], place: _Place) -> bool:
     """A later table of a join found by its primary key from an earlier table's rows
     (``eq_ref`` on ``PRIMARY``)."""
@@ -614,7 +620,7 @@ def _filtered_lookup(
     table and read it whole, unless the earlier side holds a selective condition
     (``ScanFinding.joined``, ``judge.settle``, as for PostgreSQL's primary-key lookups)."""
     attached = node.get("attached_condition")
-    if not isinstance(attached, str) or attached.lstrip().startswith("trigcond("):
+    if not isinstance(attached, str) or _outer_joined(attached):
         return None  # no filter, or the inner side of an outer join: judged after the join
     local = [
         conjunct
@@ -837,7 +843,7 @@ def _driver(
             texts = [node.get("attached_condition")]
             if isinstance(buffer, Mapping):
                 texts.append(buffer.get("attached_condition"))
-            if any(isinstance(t, str) and t.lstrip().startswith("trigcond(") for t in texts):
+            if any(_outer_joined(t) for t in texts):
                 continue  # the inner side of an outer join: it keeps every row of the other
             for text in texts:
                 if not isinstance(text, str):

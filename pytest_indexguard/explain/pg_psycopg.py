@@ -40,8 +40,9 @@ class Psycopg:
         return None
 
     def bind(self, raw: Any, sql: str, params: Any) -> str:
-        # One client-side cursor per connection, kept: making one copies the connection's
-        # adapters (Django registers its own), which costs more than the binding.
+        # The client-side cursor of the last connection bound through, kept: making one
+        # copies the connection's adapters (Django registers its own), which costs more than
+        # the binding. Another connection (another alias, another thread's) gets a new one.
         cursor = self._binder
         if cursor is None or cursor.connection is not raw or raw.closed:
             from psycopg import ClientCursor
