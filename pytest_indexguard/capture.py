@@ -48,9 +48,15 @@ class Observer(Protocol):
     active: bool
 
     def observe(
-        self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool
+        self,
+        connection: BaseDatabaseWrapper,
+        sql: str,
+        params: Any,
+        many: bool,
+        cursor: bool = False,
     ) -> object | None:
-        """Judge the statement before it runs; what to record once it has run, if anything."""
+        """Judge the statement before it runs; what to record once it has run, if anything.
+        ``cursor``: it is read through a server-side cursor (``QuerySet.iterator()``)."""
 
     def executed(self, connection: BaseDatabaseWrapper, pending: object) -> None:
         """The statement ran without an error: record what ``observe`` found."""
@@ -90,7 +96,9 @@ class Capture:
                     # and pass the list on, so the statement still gets every parameter set.
                     params = list(params)
                 try:
-                    pending = observer.observe(context["connection"], sql, params, many)
+                    pending = observer.observe(
+                        context["connection"], sql, params, many, server_side(context)
+                    )
                 except Exception as error:  # reported at the end, never raised here
                     observer.internal_error(error)
             elif changes_schema(sql):
@@ -143,6 +151,14 @@ class Capture:
             # statement, and ours runs before any of them can fail it.
             connection.execute_wrappers.insert(0, self)
             self._installed.add(connection)
+
+
+def server_side(context: dict[str, Any]) -> bool:
+    """Whether the statement is sent through a server-side cursor: Django opens one, named,
+    for ``QuerySet.iterator()`` on PostgreSQL (unless ``DISABLE_SERVER_SIDE_CURSORS``); psycopg
+    3's server cursor and psycopg2's named cursor carry the name, client cursors none."""
+    wrapper = context.get("cursor")
+    return bool(getattr(getattr(wrapper, "cursor", None), "name", None))
 
 
 def first_parameters(params: Any, many: bool) -> Any:

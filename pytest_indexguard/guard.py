@@ -62,6 +62,9 @@ T = TypeVar("T")
 # statements. A statement the database could not explain is not cached: the error may belong
 # to one execution's parameters, and the next execution is tried again.
 _NOT_CHECKED = Statement(alias="", sql="", findings=(), plan=None)
+# Where a statement read through a server-side cursor is cached: apart from the same SQL read
+# at once, whose plan differs.
+CURSOR_KEY = "\x00cursor\x00"
 # Rows sorted per call that make a sorted index range a violation, when production's shape is
 # known and no --indexguard-min-rows says otherwise.
 SORT_THRESHOLD = 1_000
@@ -159,14 +162,20 @@ class Guard:
     # -- the execute wrapper's side -----------------------------------------------------------
 
     def observe(
-        self, connection: BaseDatabaseWrapper, sql: str, params: Any, many: bool
+        self,
+        connection: BaseDatabaseWrapper,
+        sql: str,
+        params: Any,
+        many: bool,
+        cursor: bool = False,
     ) -> Statement | None:
         """Judge a statement before it runs (from the cache, or with one round trip); return it
-        when it has violations to record once it has run (``executed``)."""
+        when it has violations to record once it has run (``executed``). ``cursor``: read
+        through a server-side cursor, which the database may plan otherwise (cached apart)."""
         plans = self.plans.get(connection.alias)
         if plans is None:
             plans = self.plans[connection.alias] = {}
-        statement = plans.get(sql)
+        statement = plans.get(CURSOR_KEY + sql if cursor else sql)
         if statement is not None:
             if statement.variants is not None:
                 statement = statement.variants.get(
@@ -175,7 +184,7 @@ class Guard:
             elif statement is not _NOT_CHECKED and _has_null(params, many):
                 statement = None  # planned with values: a NULL may be planned otherwise
         if statement is None:
-            statement = self._inspect(connection, plans, sql, params, many)
+            statement = self._inspect(connection, plans, sql, params, many, cursor=cursor)
             if statement is None:
                 return None
         if statement is _NOT_CHECKED:
@@ -273,13 +282,16 @@ class Guard:
         sql: str,
         params: Any,
         many: bool,
+        *,
+        cursor: bool = False,
     ) -> Statement | None:
         alias = connection.alias
         key = (alias, sql)
+        cached = CURSOR_KEY + sql if cursor else sql
         raw = connection.connection
         backend = self._backend(connection) if raw is not None else None
         if backend is None:
-            self._cache(plans, sql, _NOT_CHECKED)
+            self._cache(plans, cached, _NOT_CHECKED)
             return _NOT_CHECKED
         if not is_explainable(sql):
             if changes_schema(sql):
@@ -290,12 +302,12 @@ class Guard:
             return None
         if ";" in sql and _several_statements(sql):
             self._unexplained(key, "several statements in one string")
-            self._cache(plans, sql, _NOT_CHECKED)
+            self._cache(plans, cached, _NOT_CHECKED)
             return _NOT_CHECKED
         watch = self._watch(alias, backend, raw)
         if watch.names is not None and not any(name in sql for name in watch.names):
             self.totals.skipped_unwatched += 1
-            self._cache(plans, sql, _NOT_CHECKED)
+            self._cache(plans, cached, _NOT_CHECKED)
             return _NOT_CHECKED
         bound = first_parameters(params, many)
         if many and bound is None:
@@ -306,6 +318,8 @@ class Guard:
             return None
         try:
             text = (sql if bound is None else backend.bind(raw, sql, bound)).strip().rstrip(";")
+            if cursor:
+                text = backend.declared(text)
             explained = backend.explain(raw, text, forced=self.forced)
         except NotExplained as exc:
             self.totals.round_trips += 1
@@ -330,6 +344,7 @@ class Guard:
             findings=tuple(assessment.findings),
             plan=explained.plan,
             vendor=connection.vendor,
+            cursor=cursor,
         )
         self.totals.informational.update(
             f.table for f in statement.findings if not f.is_violation and not f.sorted_range
@@ -355,7 +370,7 @@ class Guard:
         """Cache the statement by its SQL text, or, when its verdict may depend on the values
         (a pattern; a NULL among them), as the variant of its shape: whichever test first sends
         a NULL or a value, each gets the verdict of its own kind of value."""
-        sql = statement.sql
+        sql = CURSOR_KEY + statement.sql if statement.cursor else statement.sql
         existing = plans.get(sql)
         if not patterned and not key[1] and (existing is None or existing.variants is None):
             self._cache(plans, sql, statement)
@@ -368,7 +383,8 @@ class Guard:
                 variants[((), ())] = existing  # planned with values, none of them NULL
             holder = Statement(
                 alias=statement.alias,
-                sql=sql,
+                sql=statement.sql,
+                cursor=statement.cursor,
                 findings=(),
                 plan=None,
                 variants=variants,

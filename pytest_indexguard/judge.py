@@ -130,12 +130,15 @@ def settle(
     unsorted: Any | None = None,
     few_values: Callable[[str, str], bool] | None = None,
     joined_by_index: Iterable[ScanFinding] = (),
+    cursor: bool = False,
 ) -> list[ScanFinding]:
     """The findings that stand, with unservable filters under their own rule. ``answers`` holds
     each probe's plan (None when the probe could not be planned: the scan then stays). An index
     range sorted under a Limit stands when production would sort at least ``threshold`` rows
     for its busiest key. ``joined_by_index``: reads restricted by a join whose key an index of
-    theirs leads, known without a probe (a reader whose planner takes no probes)."""
+    theirs leads, known without a probe (a reader whose planner takes no probes). ``cursor``:
+    the plan is a server-side cursor's (``QuerySet.iterator()``), which production plans to
+    return its first rows fast (``_walked_for_a_cursor``)."""
     served = {
         probe.finding
         for probe, answer in answers.items()
@@ -188,6 +191,10 @@ def settle(
         if not finding.is_violation:
             settled.append(finding)
             continue
+        if cursor and finding in served and _walked_for_a_cursor(finding, few_values, production):
+            # The cursor walks the whole index and filters every row.
+            settled.append(replace(finding, cursor_walk=True))
+            continue
         if _partial(finding, schema) or finding in served:
             continue  # what production reads is what an index finds
         if _led_elsewhere(finding, schema):
@@ -235,6 +242,38 @@ def settle(
         else:
             settled.append(finding)
     return _on_parents(settled, schema)
+
+
+def _walked_for_a_cursor(
+    finding: ScanFinding,
+    few_values: Callable[[str, str], bool] | None,
+    production: Production | None,
+) -> bool:
+    """A whole index walked in order with a Filter another index serves, in a server-side
+    cursor's plan: PostgreSQL plans a cursor to return its first tenth fast
+    (``cursor_tuple_fraction``), so at scale it walks the index of the ORDER BY and filters
+    every row rather than sort what the filter's index finds, unless that index finds very few
+    rows (measured on PostgreSQL 15 at 100,000 rows: 327 rows of a category walked the primary
+    key, 274 rows of a date range and 9 of an endpoint were found by their index). Spared: an
+    equality on a column of many values (a foreign key's rows per parent), unless production's
+    statistics show its busiest key over ``_CURSOR_SHARE`` of the table. A range, or a column of
+    a few values (``status``, a flag), leaves the walk: the iterator reads the table whole."""
+    if finding.joined or finding.index_condition or not finding.index_name or not finding.filter:
+        return False
+    if finding.node_type not in ("Index Scan", "Index Only Scan"):
+        return False
+    if not _selective(finding.table, finding.filter, few_values, production):
+        return True
+    if production is None:
+        return False
+    estimate = production.rows_read(finding.table, finding.filter)
+    rows = production.rows.get(finding.table)
+    return estimate is not None and rows is not None and estimate[1] >= _CURSOR_SHARE * rows
+
+
+# The share of a table above which a cursor's plan walks the index of its order rather than
+# sort what a filter's index finds (0.33% walked, 0.27% did not, at 100,000 rows).
+_CURSOR_SHARE = 0.003
 
 
 def _keeps_most(

@@ -77,6 +77,9 @@ class ScanFinding:
     # An index range whose only condition is the join key (``Index Cond: (queue_id = q.id)``):
     # restricted only through the other side, so it reads the table whole unless that side is.
     joined: bool = False
+    # A whole index walked in order by a server-side cursor's plan, with a Filter another index
+    # serves: the cursor does not use that index (``judge._walked_for_a_cursor``).
+    cursor_walk: bool = False
 
     @property
     def is_violation(self) -> bool:
@@ -121,6 +124,8 @@ class Statement:
     # Django's vendor of the connection ("postgresql", "sqlite", "mysql"): the advice the
     # reports give is that database's.
     vendor: str = "postgresql"
+    # Read through a server-side cursor (``QuerySet.iterator()``), and planned as one.
+    cursor: bool = False
 
     def __post_init__(self) -> None:
         self.violations = tuple(f for f in self.findings if f.is_violation)
@@ -277,6 +282,7 @@ class ViolationRecord(TypedDict):
     join_filter: str | None
     sort_key: list[str]
     unservable: str | None
+    cursor: bool
     status: str
     allowed_by: str | None
     marker: str | None

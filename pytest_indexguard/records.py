@@ -43,6 +43,7 @@ def _record(test: str, occurrence: Occurrence) -> ViolationRecord:
         "join_filter": mask_plan_expression(finding.join_filter) if finding.join_filter else None,
         "sort_key": list(finding.sort_key),
         "unservable": finding.unservable,
+        "cursor": occurrence.statement.cursor,
         "status": occurrence.status,
         "allowed_by": decision.allowed_by,
         "marker": decision.mark.describe() if decision.mark else None,

@@ -35,6 +35,19 @@ RULES: dict[Rule, str] = {
 }
 
 
+# A whole index a cursor walks in order, filtering rows another index would find.
+CURSOR_WALK = "is walked whole in order and filters every row: the cursor skips the filter's index"
+CURSOR_FIX = (
+    "an index on the filter's columns then the order serves the cursor; or iterate without "
+    "order_by(), or ordered by the filtered column"
+)
+# Why a statement read through ``QuerySet.iterator()`` is judged by the cursor's plan.
+CURSOR_NOTE = (
+    "read through a server-side cursor (QuerySet.iterator()): judged by the plan PostgreSQL "
+    "makes for a cursor, which favours returning the first rows fast"
+)
+
+
 def failure_message(
     occurrences: Sequence[Occurrence], *, verbose: int, runner: Runner = "pytest"
 ) -> str:
@@ -119,7 +132,8 @@ def _block(
     statement = first.statement
     suggestion = first.suggestion
     assert finding.rule is not None
-    headline = f"[{number}] {finding.table}: {finding.scan_label} {RULES[finding.rule]}"
+    rule = CURSOR_WALK if finding.cursor_walk else RULES[finding.rule]
+    headline = f"[{number}] {finding.table}: {finding.scan_label} {rule}"
     if suggestion is not None and suggestion.verified is not False:
         headline += f"; no index on ({', '.join(suggestion.columns)})"
     lines = [headline]
@@ -132,6 +146,10 @@ def _block(
         lines.append(f"    range:   {finding.index_name or 'an index'} finds {condition}")
     if finding.sort_key:
         lines.append(f"    order:   {', '.join(finding.sort_key)} (under a LIMIT)")
+    if statement.cursor:
+        lines.append(f"    cursor:  {CURSOR_NOTE}")
+        if finding.cursor_walk:
+            lines.append(f"             {CURSOR_FIX}")
     if finding.sorted_rows is not None:
         typical, busiest = finding.sorted_rows
         verb = "reads:  " if finding.filtered_range else "sorts:  "

@@ -48,6 +48,7 @@ GROUP_FIELDS = (
     "join_filter",
     "sort_key",
     "unservable",
+    "cursor",
     "status",
     "suggestion",
     "plan",

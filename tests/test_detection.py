@@ -496,3 +496,68 @@ def test_a_violation_in_an_installed_apps_template_reaches_the_xdist_controller(
     run = django_project.run("--indexguard", "-p", "xdist", "-n", "2")
     assert run.outcomes() == {"test_rows_of_an_installed_apps_template": "failed"}
     assert "table.html:1" in run.result.stdout.str()
+
+
+CURSORS = """
+import pytest
+from shop.models import Customer, Invoice, Order
+
+
+@pytest.fixture
+def rows(db):
+    customer = Customer.objects.create(name="acme", city="Oslo")
+    order = Order.objects.create(customer=customer)
+    for number in range(3):
+        Invoice.objects.create(order=order, number=str(number), paid=number == 1)
+
+
+def test_range_read_at_once(rows):
+    assert len(list(Customer.objects.filter(name__gte="a").order_by("id"))) == 1
+
+
+def test_range_read_through_a_cursor(rows):
+    assert len(list(Customer.objects.filter(name__gte="a").order_by("id").iterator())) == 1
+
+
+def test_key_read_through_a_cursor(rows):
+    assert len(list(Customer.objects.filter(name="acme").order_by("id").iterator())) == 1
+
+
+def test_flag_read_at_once(rows):
+    assert len(list(Invoice.objects.filter(paid=True).order_by("id"))) == 1
+
+
+def test_flag_read_through_a_cursor(rows):
+    assert len(list(Invoice.objects.filter(paid=True).order_by("id").iterator(chunk_size=1))) == 1
+
+
+def test_unordered_flag_read_through_a_cursor(rows):
+    assert len(list(Invoice.objects.filter(paid=True).iterator())) == 1
+"""
+
+
+def test_a_cursor_is_judged_by_the_plan_of_a_cursor(
+    driver: str, django_project: DjangoProject
+) -> None:
+    # QuerySet.iterator() reads through a server-side cursor, which PostgreSQL plans to return
+    # its first rows fast: at scale it walks the primary key for ORDER BY id and filters every
+    # row, where the same SELECT read at once sorts what the filter's index finds.
+    django_project.write_tests(CURSORS)
+    run = django_project.run("--indexguard")
+    assert run.outcomes() == {
+        "test_range_read_at_once": "passed",
+        "test_range_read_through_a_cursor": "failed",
+        "test_key_read_through_a_cursor": "passed",
+        "test_flag_read_at_once": "passed",
+        "test_flag_read_through_a_cursor": "failed",
+        "test_unordered_flag_read_through_a_cursor": "passed",
+    }, run.output
+    section = run.section("test_range_read_through_a_cursor")
+    assert (
+        "shop_customer: Index Scan using shop_customer_pkey is walked whole in order and filters "
+        "every row: the cursor skips the filter's index" in section
+    ), section
+    assert "cursor:  read through a server-side cursor (QuerySet.iterator())" in section
+    flag = run.section("test_flag_read_through_a_cursor")
+    assert "shop_invoice: Index Scan using shop_invoice_pkey" in flag, flag
+    assert "no index on (paid, id)" in flag, flag

@@ -87,6 +87,19 @@ KNOWN_DISAGREEMENTS: Mapping[str, Disagreement] = {
         "read keeps most of the table. Only production's statistics tell (a stats file's "
         "null_frac under a half settles it: tests/test_judge.py)"
     ),
+    "cursor_narrow_range_found_by_its_index": Disagreement(
+        "a range under a cursor walked in order: the guard names it, since how many rows a "
+        "range holds is production's data and a month of them (cursor_range_walks_the_primary_"
+        "key) is read whole; twelve hours' worth (0.3%) is few enough for the cursor to sort "
+        "what the index finds"
+    ),
+    "cursor_category_walks_the_primary_key": Disagreement(
+        "an equality on a foreign key under a cursor walked in order: the guard lets it go, "
+        "as a parent's few children (cursor_foreign_key_of_few_rows) are found by their index; "
+        "a category's 0.3% of the products is enough for the cursor to walk the primary key. "
+        "Only production's shape tells (a stats file's n_distinct, or indexguard_distinct: "
+        "tests/test_judge.py)"
+    ),
 }
 
 # Where the standard, read from PostgreSQL at scale, differs from a case's declared label.

@@ -118,6 +118,12 @@ class Backend(Protocol):
         """The plan of ``text``, in one protected round trip. ``forced``: planned as for large
         tables (the guard's default), however few rows the test database holds."""
 
+    def declared(self, text: str) -> str:
+        """``text`` as the database plans it when it is read through a server-side cursor
+        (Django's ``QuerySet.iterator()``): the statement ``explain``, ``assess`` and
+        ``verify`` are then given. A backend whose Django connection opens no such cursor
+        returns ``text``."""
+
     def assess(self, raw: Any, text: str, plan: Any, context: Context) -> Assessment:
         """The verdict on ``text`` whose plan is ``plan``: the full scans of the watched tables
         production would really do (rules in ``judge.py``)."""

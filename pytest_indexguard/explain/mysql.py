@@ -134,6 +134,9 @@ class MySQL:
 
     # -- explaining -----------------------------------------------------------------------------
 
+    def declared(self, text: str) -> str:
+        return text  # Django's MySQL/MariaDB backend reads ``iterator()`` through a plain cursor
+
     def explain(self, raw: Any, text: str, *, forced: bool) -> boundary.Explained:
         if _SESSION_STATE.search(text):
             raise boundary.NotExplained("it reads session state an EXPLAIN before it would change")

@@ -140,6 +140,9 @@ class SQLite:
             return sql % dict(zip(names, values, strict=True))
         return sql % tuple(_literals(raw, list(params)))
 
+    def declared(self, text: str) -> str:
+        return text  # Django's SQLite backend reads ``iterator()`` through a plain cursor
+
     def explain(self, raw: Any, text: str, *, forced: bool) -> boundary.Explained:
         """Planned on the test's connection; ``forced`` with statistics present, on the
         statistics-free copy of the schema (see the module's docstring)."""

@@ -31,7 +31,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .scenarios import FORCED_SETTINGS, INTEGRATION_LOG, SCENARIOS, Mode, Scenario
+from pytest_indexguard.explain.postgresql import CURSOR
+
+from .scenarios import (
+    DELIVERY,
+    DELIVERY_CREATED_INDEX,
+    DELIVERY_ENDPOINT_INDEX,
+    FORCED_SETTINGS,
+    FROM_DELIVERY,
+    INTEGRATION_LOG,
+    SCENARIOS,
+    Mode,
+    Scenario,
+    webhooks,
+)
 
 
 @dataclass(frozen=True)
@@ -761,7 +774,53 @@ RECALL_CASES: tuple[StandardCase, ...] = (
     ),
 )
 
-NEW_CASES = (*NEW_CASES, *RECALL_CASES)
+# Statements read through a server-side cursor (``QuerySet.iterator()``): PostgreSQL plans them
+# to return their first rows fast, and the guard plans them the same way (``CURSOR``).
+DELIVERIES_BY_CREATION = webhooks(DELIVERY_ENDPOINT_INDEX, DELIVERY_CREATED_INDEX)
+BY_DELIVERY_ID = 'ORDER BY "upstream_webhookdelivery"."id" ASC'
+CURSOR_CASES = (
+    StandardCase(
+        name="cursor_foreign_key_of_few_rows",
+        description="`Delivery.objects.filter(endpoint=e).order_by('id').iterator()`: an "
+        "endpoint has a few deliveries, which its index finds and a sort orders, cursor or not.",
+        setup=DELIVERIES_BY_CREATION,
+        query=f'{CURSOR}{FROM_DELIVERY} WHERE "upstream_webhookdelivery"."endpoint_id" = 2 '
+        f"{BY_DELIVERY_ID}",
+        violations=_none(),
+    ),
+    StandardCase(
+        name="cursor_range_walks_the_primary_key",
+        description="`filter(created_at__gte=dec_1).order_by('id').iterator()`: a month of "
+        "deliveries (9% of them). The same SELECT sorts what the created_at index finds; the "
+        "cursor, planned to return its first rows fast, walks the primary key in order and "
+        "filters every row: the table is read whole.",
+        setup=DELIVERIES_BY_CREATION,
+        query=f'{CURSOR}{FROM_DELIVERY} WHERE "upstream_webhookdelivery"."created_at" >= '
+        f"'2024-12-01 00:00:00+00:00'::timestamptz {BY_DELIVERY_ID}",
+        violations=frozenset({DELIVERY}),
+    ),
+    StandardCase(
+        name="cursor_narrow_range_found_by_its_index",
+        description="The same cursor for the last twelve hours (0.3% of the deliveries): "
+        "few enough that the cursor too sorts what the created_at index finds.",
+        setup=DELIVERIES_BY_CREATION,
+        query=f'{CURSOR}{FROM_DELIVERY} WHERE "upstream_webhookdelivery"."created_at" >= '
+        f"'2024-12-31 12:00:00+00:00'::timestamptz {BY_DELIVERY_ID}",
+        violations=_none(),
+    ),
+    StandardCase(
+        name="cursor_category_walks_the_primary_key",
+        description="`Product.objects.filter(category=c).order_by('id').iterator()`: a "
+        "category holds 0.3% of the products, enough for the cursor to walk the primary key "
+        "and filter all of them (the SELECT alone sorts what the category index finds).",
+        setup=PRODUCTS_INDEXED,
+        query=f'{CURSOR}{FROM_PRODUCT} WHERE "shop_product"."category_id" = 2 '
+        'ORDER BY "shop_product"."id" ASC',
+        violations=frozenset({PRODUCT}),
+    ),
+)
+
+NEW_CASES = (*NEW_CASES, *RECALL_CASES, *CURSOR_CASES)
 # A VERBOSE scenario plans the guard's own verification (a temporary copy of a table with a
 # candidate index), not a statement of the application: nothing to hold against production.
 SCENARIO_CASES: tuple[StandardCase, ...] = tuple(
