@@ -131,6 +131,7 @@ def settle(
     few_values: Callable[[str, str], bool] | None = None,
     joined_by_index: Iterable[ScanFinding] = (),
     cursor: bool = False,
+    every_key: Mapping[ScanFinding, str] | None = None,
 ) -> list[ScanFinding]:
     """The findings that stand, with unservable filters under their own rule. ``answers`` holds
     each probe's plan (None when the probe could not be planned: the scan then stays). An index
@@ -138,7 +139,9 @@ def settle(
     for its busiest key. ``joined_by_index``: reads restricted by a join whose key an index of
     theirs leads, known without a probe (a reader whose planner takes no probes). ``cursor``:
     the plan is a server-side cursor's (``QuerySet.iterator()``), which production plans to
-    return its first rows fast (``_walked_for_a_cursor``)."""
+    return its first rows fast (``_walked_for_a_cursor``). ``every_key``: index ranges on a list
+    that names every row of the table their foreign key references (in the test database),
+    with what it covers: read whole, whatever production's shape."""
     served = {
         probe.finding
         for probe, answer in answers.items()
@@ -170,23 +173,33 @@ def settle(
     for finding in findings:
         if finding.sorted_range and finding.table in ordered:
             continue  # an index gives the key's rows in order: the sort is the tiny table's
+        listed = (every_key or {}).get(finding)
         if finding.sorted_range:
             estimate = production.sorted_rows(finding) if production is not None else None
             threshold = production.threshold if production is not None else 0
             if estimate is not None and estimate[1] >= threshold:
                 settled.append(replace(finding, rule=Rule.SORT_RANGE, sorted_rows=estimate))
+            elif estimate is None and listed is not None:
+                settled.append(replace(finding, rule=Rule.SORT_RANGE, every_key=listed))
             continue
         if finding.filtered_range:
             estimate = production.sorted_rows(finding) if production is not None else None
             threshold = production.threshold if production is not None else 0
+            many = estimate[1] >= threshold if estimate is not None else listed is not None
             if (
-                estimate is not None
-                and estimate[1] >= threshold
+                many
                 and finding.filter
                 and unservable(finding.filter) is None
                 and not _filter_indexed(finding, schema)
             ):
-                settled.append(replace(finding, rule=Rule.FILTER, sorted_rows=estimate))
+                settled.append(
+                    replace(
+                        finding,
+                        rule=Rule.FILTER,
+                        sorted_rows=estimate,
+                        every_key=listed if estimate is None else None,
+                    )
+                )
             continue
         if not finding.is_violation:
             settled.append(finding)

@@ -80,6 +80,9 @@ class ScanFinding:
     # A whole index walked in order by a server-side cursor's plan, with a Filter another index
     # serves: the cursor does not use that index (``judge._walked_for_a_cursor``).
     cursor_walk: bool = False
+    # An index range on a list that names every row of the table its foreign key references,
+    # in the test database ("helpdesk_queue (all 3 of its rows ...)"): it reads every row.
+    every_key: str | None = None
 
     @property
     def is_violation(self) -> bool:

@@ -144,6 +144,11 @@ def _block(
     if finding.index_condition and (finding.rule is Rule.SORT_RANGE or finding.filtered_range):
         condition = mask_plan_expression(finding.index_condition)
         lines.append(f"    range:   {finding.index_name or 'an index'} finds {condition}")
+    if finding.every_key:
+        lines.append(
+            f"    keys:    the list names every row of {finding.every_key}: in production the "
+            "range reads every row of the table"
+        )
     if finding.sort_key:
         lines.append(f"    order:   {', '.join(finding.sort_key)} (under a LIMIT)")
     if statement.cursor:

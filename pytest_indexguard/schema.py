@@ -55,6 +55,8 @@ class Schema:
     parents: Mapping[str, str] = field(default_factory=dict)
     extensions: frozenset[str] = frozenset()
     not_null: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Single-column foreign keys: (table, column) -> (referenced table, referenced column).
+    references: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _by_name: dict[str, IndexInfo] = field(default_factory=dict, repr=False, compare=False)
     _by_table: dict[str, list[IndexInfo]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -70,8 +72,10 @@ class Schema:
         parents: Mapping[str, str] | None = None,
         extensions: Iterable[str] = (),
         not_null: Iterable[tuple[str, str]] = (),
+        references: Mapping[tuple[str, str], tuple[str, str]] | None = None,
     ) -> Schema:
-        """``not_null`` holds (table, column) pairs."""
+        """``not_null`` holds (table, column) pairs; ``references`` the single-column foreign
+        keys, (table, column) -> (referenced table, referenced column)."""
         required: dict[str, set[str]] = {}
         for table, column in not_null:
             required.setdefault(table, set()).add(column)
@@ -80,6 +84,7 @@ class Schema:
             parents=dict(parents or {}),
             extensions=frozenset(extensions),
             not_null={table: frozenset(columns) for table, columns in required.items()},
+            references=dict(references or {}),
         )
 
     def index(self, name: str | None) -> IndexInfo | None:

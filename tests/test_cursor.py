@@ -19,12 +19,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from plans import live_judge
 from pytest_indexguard import judge
-from pytest_indexguard.explain import Context
-from pytest_indexguard.explain.postgresql import CURSOR, PostgreSQL, explain
-from pytest_indexguard.explain.postgresql import schema as catalog_of
+from pytest_indexguard.explain.postgresql import CURSOR
 from pytest_indexguard.model import Rule, ScanFinding
-from pytest_indexguard.schema import ColumnShape, Schema
+from pytest_indexguard.schema import ColumnShape
 from pytest_indexguard.suggest import ModelIndex, candidates
 
 SCHEMA = f"indexguard_cursor_{os.getpid()}"
@@ -59,19 +58,9 @@ def judged(
     production: judge.Production | None = None,
     few_values: Callable[[str, str], bool] | None = None,
 ) -> list[ScanFinding]:
-    """The findings that stand for ``statement`` on the tiny table, rolled back after."""
-    with conn.transaction(force_rollback=True), conn.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{SCHEMA}"')
-        cur.execute("SELECT set_config('search_path', %s, true)", (SCHEMA,))
-        for sql in DDL:
-            cur.execute(sql)
-        catalog = catalog_of(conn)
-        schema = Schema.of([i for i in catalog.indexes if i.table == "product"], {}, ())
-        plan = explain(conn, statement, forced=True).plan
-        context = Context(schema=schema, production=production, few_values=few_values)
-        assessed = PostgreSQL().assess(conn, statement, plan, context)
-    assert not assessed.errors
-    return assessed.findings
+    return live_judge.judged(
+        conn, SCHEMA, DDL, statement, production=production, few_values=few_values
+    )
 
 
 def _categories(n_distinct: float) -> judge.Production:

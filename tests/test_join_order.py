@@ -19,12 +19,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from plans import live_judge
 from plans.standard_scenarios import CASES as STANDARD_CASES
 from plans.standard_scenarios import StandardCase
-from pytest_indexguard.explain import Context
-from pytest_indexguard.explain.postgresql import PostgreSQL, explain
-from pytest_indexguard.explain.postgresql import schema as catalog_of
-from pytest_indexguard.schema import Schema
 
 SCHEMA = f"indexguard_join_order_{os.getpid()}"
 
@@ -127,25 +124,8 @@ def judged(
     conn: psycopg.Connection[Any], ddl: Sequence[str], then: Sequence[str], statement: str
 ) -> dict[str, str]:
     """``statement`` judged after ``ddl`` and ``then`` (rows, ANALYZE), rolled back after."""
-    with conn.transaction(force_rollback=True), conn.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{SCHEMA}"')
-        cur.execute("SELECT set_config('search_path', %s, true)", (SCHEMA,))
-        for sql in (*ddl, *then):
-            cur.execute(sql)
-        ours = {
-            row[0]
-            for row in cur.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (SCHEMA,)
-            ).fetchall()
-        }
-        catalog = catalog_of(conn)
-        schema = Schema.of(
-            [i for i in catalog.indexes if i.table in ours], catalog.parents, catalog.extensions
-        )
-        plan = explain(conn, statement, forced=True).plan
-        assessed = PostgreSQL().assess(conn, statement, plan, Context(schema=schema))
-    assert not assessed.errors
-    return {f.table: f.rule.value for f in assessed.findings if f.rule}
+    findings = live_judge.judged(conn, SCHEMA, [*ddl, *then], statement)
+    return {f.table: f.rule.value for f in findings if f.rule}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -183,6 +163,12 @@ STILL_MOVES = {
 }
 
 
+# Cases whose verdict rests on the rows the test database holds, by design: judged in the states
+# with rows only. A list of every queue is known as such from the queues there are; with none,
+# a statement that names them cannot have come from the application.
+NEEDS_ROWS = frozenset({"recall_every_queue_as_a_list"})
+
+
 def _state(case: StandardCase, state: str) -> tuple[list[str], list[str]]:
     ddl = [s for s in case.setup if not (_ROWS.match(s) or _ANALYSE.match(s))]
     rows = [s for s in case.setup if _ROWS.match(s)]
@@ -206,5 +192,6 @@ def test_a_standard_case_keeps_its_verdict_in_every_statistics_state(
 ) -> None:
     if case.name in STILL_MOVES:
         request.applymarker(pytest.mark.xfail(reason=STILL_MOVES[case.name], strict=True))
-    found = {state: judged(server, *_state(case, state), case.query) for state in CASE_STATES}
+    states = [s for s in CASE_STATES if s != "analysed empty" or case.name not in NEEDS_ROWS]
+    found = {state: judged(server, *_state(case, state), case.query) for state in states}
     assert len({frozenset(v) for v in found.values()}) == 1, found

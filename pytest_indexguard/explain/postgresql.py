@@ -14,6 +14,7 @@ imported only for a connection of its driver: a psycopg2 project never imports p
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,6 +30,7 @@ from pytest_indexguard.plan import (
     root_plan,
     scanned_from_temporary_schema,
     signature,
+    top_level,
 )
 from pytest_indexguard.schema import IndexInfo, Schema
 from pytest_indexguard.sqltext import mask_plan_expression, quote_identifier
@@ -262,6 +264,16 @@ _PARENTS = f"""
     WHERE p.relkind = 'p' AND {USER_TABLES}
 """
 _EXTENSIONS = "SELECT extname FROM pg_extension"
+_FOREIGN_KEYS = f"""
+    SELECT c.relname, a.attname, r.relname, ra.attname
+    FROM pg_constraint k
+    JOIN pg_class c ON c.oid = k.conrelid
+    JOIN pg_class r ON r.oid = k.confrelid
+    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+    JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1]
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE k.contype = 'f' AND cardinality(k.conkey) = 1 AND {USER_TABLES}
+"""
 _NOT_NULL = f"""
     SELECT c.relname, a.attname
     FROM pg_attribute a
@@ -279,10 +291,12 @@ def indexes(raw: Any) -> list[IndexInfo]:
 
 def schema(raw: Any) -> Schema:
     """The indexes of the user tables, the parent of each partition, the extensions, the NOT
-    NULL columns: one round trip, inside the protected exchange like every other query of the
-    guard."""
+    NULL columns, the single-column foreign keys: one round trip, inside the protected exchange
+    like every other query of the guard."""
     rows, _ = _protected(
-        raw, "", [_INDEXES.format(where=USER_TABLES), _PARENTS, _EXTENSIONS, _NOT_NULL]
+        raw,
+        "",
+        [_INDEXES.format(where=USER_TABLES), _PARENTS, _EXTENSIONS, _NOT_NULL, _FOREIGN_KEYS],
     )
 
     def cells(result: Rows, width: int) -> list[list[str]]:
@@ -309,7 +323,8 @@ def schema(raw: Any) -> Schema:
     parents = {child: parent for child, parent in cells(rows[1], 2)}
     extensions = [name for (name,) in cells(rows[2], 1)]
     not_null = [(table, column) for table, column in cells(rows[3], 2)]
-    return Schema.of(found, parents, extensions, not_null)
+    references = {(t, c): (rt, rc) for t, c, rt, rc in cells(rows[4], 4)}
+    return Schema.of(found, parents, extensions, not_null, references)
 
 
 def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
@@ -334,6 +349,59 @@ def views_and_partitions(raw: Any, tables: Iterable[str]) -> tuple[set[str], set
 
 
 PROBE = "indexguard_probe"
+
+
+def _ranged(finding: ScanFinding) -> bool:
+    return finding.sorted_range or finding.filtered_range
+
+
+# ``column = ANY ('{1,2,3}'::bigint[])`` in an index condition: Django's ``filter(fk__in=...)``.
+_ANY_LIST = re.compile(
+    r"""^\(*"?(?P<column>[\w$]+)"?\s*=\s*ANY\s*"""
+    r"""\(\s*'(?P<keys>\{[^}']*\})'::(?P<type>[\w ]+)\[\]\s*\)\)*$"""
+)
+
+
+def every_key(raw: Any, findings: Sequence[ScanFinding], schema: Schema) -> dict[ScanFinding, str]:
+    """The index ranges whose condition lists every row of the table a foreign key references,
+    as the test database holds it (``queue_id IN (<every queue>)``: the tickets of every queue a
+    user may see), each with what the list covers. Such a range keeps no row out in production:
+    it reads the whole table, however its plan looks. One round trip, only for ranges on a list
+    of two keys or more of a foreign key."""
+    questions: list[tuple[ScanFinding, str]] = []
+    queries: list[str] = []
+    for finding in findings:
+        if not _ranged(finding) or not finding.index_condition:
+            continue
+        for conjunct in top_level(finding.index_condition, "AND"):
+            match = _ANY_LIST.match(conjunct.strip())
+            if match is None:
+                continue
+            keys = {k.strip() for k in match["keys"].strip("{}").split(",") if k.strip()}
+            column = match["column"]
+            reference = schema.references.get((finding.table, column)) or schema.references.get(
+                (schema.parent(finding.table), column)
+            )
+            if reference is None or len(keys) < 2:
+                continue
+            target, key = reference
+            listed = f"{_quote_literal(match['keys'])}::{match['type']}[]"
+            questions.append((finding, target))
+            queries.append(
+                f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {quote_identifier(target)} "
+                f"LIMIT {len(keys) + 1}) AS bounded), (SELECT count(*) FROM "
+                f"{quote_identifier(target)} WHERE {quote_identifier(key)} = ANY ({listed}))"
+            )
+            break
+    if not queries:
+        return {}
+    results, _ = _protected(raw, "", queries)
+    found: dict[ScanFinding, str] = {}
+    for (finding, target), rows in zip(questions, results, strict=True):
+        total, matched = (int(value or 0) for value in rows[0])
+        if total == matched >= 2:  # keys the table does not hold (yet) change nothing
+            found[finding] = f"{target} (all {total} of its rows in the test database)"
+    return found
 
 
 def verify_index(
@@ -404,10 +472,19 @@ class PostgreSQL:
             plan,
             context.watched,
             leading=schema.leading_of,
-            sorted_ranges=production is not None,
+            sorted_ranges=True,
             truth=schema.truth,
             joined_ranges=True,
         )
+        every: dict[ScanFinding, str] = {}
+        try:
+            every = every_key(raw, findings, schema)
+        except Exception as exc:  # judge the ranges as if the lists were not known
+            result.errors.append(exc)
+        if production is None:
+            # An index range is judged by production's shape: without it, only a list of every
+            # key (``every_key``) says how much it reads.
+            findings = [f for f in findings if not _ranged(f) or f in every]
         questions = judge.probes(findings, schema)
         unsorted = None
         if any(f.sorted_range for f in findings):
@@ -433,6 +510,7 @@ class PostgreSQL:
             unsorted=unsorted,
             few_values=context.few_values,
             cursor=text.startswith(CURSOR),
+            every_key=every,
         )
         return result
 

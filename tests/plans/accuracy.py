@@ -148,7 +148,8 @@ STATEMENTS: dict[str, str] = {
         AND "rc_ticket"."created" > '2024-12-05T00:00:00+00:00'::timestamptz)""",
     # The tickets of the queues a user may see, as a list of their ids (every queue, for a
     # staff member), created lately and not closed: at scale every ticket is read for the
-    # day's. With production's shape (ten queues) a violation, judged in tests/test_judge.py.
+    # day's. A violation when the list names every queue the test database holds (live, in
+    # tests/test_accuracy.py) or with production's shape (ten queues, tests/test_judge.py).
     "every_queue_as_a_list": """SELECT "rc_ticket"."id" FROM "rc_ticket"
         WHERE ("rc_ticket"."queue_id" IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
           AND "rc_ticket"."created" >= '2024-12-05T00:00:00+00:00'::timestamptz
@@ -202,3 +203,8 @@ EXPECTED: dict[str, str | None] = {
     "every_queue_as_a_list": None,
     "later_column_no_index_leads": "filter",
 }
+
+# Verdicts judged live only: they rest on the test database's rows, which a stored plan does not
+# hold (tests/test_judge.py replays the plans without them and expects EXPECTED's verdict). The
+# list names every queue the test database holds (two): every ticket is read at scale.
+LIVE_EXPECTED: dict[str, str | None] = {**EXPECTED, "every_queue_as_a_list": "filter"}

@@ -690,6 +690,18 @@ RECALL_CASES: tuple[StandardCase, ...] = (
         violations=frozenset({"rc_ticket"}),
     ),
     StandardCase(
+        name="recall_every_queue_as_a_list",
+        description="M2 again, the queues the user may see evaluated first: `queue_id IN (1, "
+        "..., 10)` names every queue there is (the test database's two, production's ten). "
+        "The queue_id index finds every ticket; the month and the status are what an index "
+        "must serve.",
+        setup=RECALL,
+        query='SELECT COUNT(*) AS "__count" FROM "rc_ticket" WHERE ("rc_ticket"."queue_id" IN '
+        '(1, 2, 3, 4, 5, 6, 7, 8, 9, 10) AND "rc_ticket"."created" >= '
+        '\'2024-12-01T00:00:00+00:00\'::timestamptz AND NOT ("rc_ticket"."status" = 3))',
+        violations=frozenset({"rc_ticket"}),
+    ),
+    StandardCase(
         name="recall_or_across_join",
         description="M3: `Order.objects.filter(Q(customer__email=x) | Q(email=x)).count()`: an "
         "OR across the foreign key; the orders are read whole, the customers hashed.",

@@ -1,0 +1,90 @@
+"""An index range on a list of keys that names every row of the table its foreign key
+references: ``filter(queue__in=<every queue the user may see>)``, sent as ``queue_id IN (1, 2,
+3)``. At scale it keeps no ticket out (500,000 tickets read for a day's: issue's ticket
+tracker), like ``queue_id IN (SELECT id FROM queue)``; a list of some of the queues restricts.
+Judged live on the server of ``DATABASE_URL`` by the PostgreSQL backend, without production's
+shape: the test database's own rows tell that the list names every queue."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from plans import live_judge
+from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.suggest import ModelIndex, candidates
+
+SCHEMA = f"indexguard_listed_keys_{os.getpid()}"
+SETUP = (
+    "CREATE TABLE queue (id bigserial PRIMARY KEY, title varchar(100) NOT NULL)",
+    "CREATE TABLE ticket (id bigserial PRIMARY KEY, "
+    "queue_id bigint NOT NULL REFERENCES queue (id), status integer NOT NULL, "
+    "created timestamptz NOT NULL, title varchar(200) NOT NULL)",
+    "CREATE INDEX ticket_queue_id ON ticket (queue_id)",
+    "CREATE INDEX ticket_status ON ticket (status)",
+    "INSERT INTO queue (title) SELECT 'queue ' || g FROM generate_series(1, 3) g",
+    "INSERT INTO ticket (queue_id, status, created, title) SELECT 1 + g % 3, 1 + g % 4, "
+    "'2025-01-01'::timestamptz - g * interval '1 hour', 'ticket ' || g "
+    "FROM generate_series(1, 12) g",
+)
+EVERY = "queue_id IN (1, 2, 3)"
+# Every queue and more: keys the table does not hold do not restrict either.
+BEYOND = "queue_id IN (1, 2, 3, 4, 5)"
+SOME = "queue_id IN (1, 2)"
+A_DAY = "created >= '2024-12-31' AND NOT status = 4"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[psycopg.Connection[Any]]:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.skip("DATABASE_URL names no PostgreSQL server")
+    with psycopg.connect(url, autocommit=True) as conn:
+        yield conn
+
+
+def judged(conn: psycopg.Connection[Any], statement: str) -> list[ScanFinding]:
+    return live_judge.judged(conn, SCHEMA, SETUP, statement)
+
+
+def test_every_queue_filtered_by_a_day_reads_every_ticket(
+    server: psycopg.Connection[Any],
+) -> None:
+    [found] = judged(server, f"SELECT id FROM ticket WHERE {EVERY} AND {A_DAY}")
+    assert (found.table, found.rule) == ("ticket", Rule.FILTER)
+    assert found.every_key == "queue (all 3 of its rows in the test database)"
+    # The key first, then the filter's column: one index for both.
+    assert candidates(found, ModelIndex())[0].columns[:2] == ("queue_id", "created")
+
+
+def test_every_queue_and_more_reads_every_ticket(server: psycopg.Connection[Any]) -> None:
+    [found] = judged(server, f"SELECT id FROM ticket WHERE {BEYOND} AND {A_DAY}")
+    assert found.every_key == "queue (all 3 of its rows in the test database)"
+
+
+def test_every_queue_sorted_for_a_page_reads_every_ticket(
+    server: psycopg.Connection[Any],
+) -> None:
+    [found] = judged(server, f"SELECT id FROM ticket WHERE {EVERY} ORDER BY created DESC LIMIT 25")
+    assert (found.table, found.rule) == ("ticket", Rule.SORT_RANGE)
+    assert found.every_key is not None
+
+
+def test_some_queues_restrict(server: psycopg.Connection[Any]) -> None:
+    assert judged(server, f"SELECT id FROM ticket WHERE {SOME} AND {A_DAY}") == []
+    assert (
+        judged(server, f"SELECT id FROM ticket WHERE {SOME} ORDER BY created DESC LIMIT 25") == []
+    )
+
+
+def test_a_list_on_a_column_that_references_nothing_is_not_judged(
+    server: psycopg.Connection[Any],
+) -> None:
+    # status is no foreign key: how many rows its values hold is production's data (a range
+    # on its index, judged with production's shape only).
+    statement = f"SELECT id FROM ticket WHERE status IN (1, 2, 3) AND {A_DAY}"
+    assert judged(server, statement) == []
