@@ -20,12 +20,15 @@ known.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_indexguard import judge
@@ -333,7 +336,13 @@ class Guard:
         if len(self.totals.distinct) < DISTINCT_CAP:
             self.totals.distinct.add(statement_digest(alias, sql))
         schema = self._schema(alias, backend, raw)
-        context = Context(schema, watch.watches, self.production, self.models.is_low_cardinality)
+        context = Context(
+            schema,
+            watch.watches,
+            self.production,
+            self.models.is_low_cardinality,
+            prefetching=prefetching,
+        )
         assessment = backend.assess(raw, text, explained.plan, context)
         self.totals.round_trips += assessment.round_trips
         for error in assessment.errors:
@@ -614,6 +623,22 @@ _INSERT_INTO = re.compile(r'\s*INSERT\s+INTO\s+[`"]?([^\s`"(]+)', re.IGNORECASE)
 _PATTERN_PARAMETER = re.compile(
     r"(?:\bLIKE|\bSIMILAR\s+TO|~~?\*?)\s*(?:UPPER\(|LOWER\()?\s*%s", re.IGNORECASE
 )
+
+
+_QUERY_MODULE = os.path.join("django", "db", "models", "query.py")
+
+
+def prefetching() -> bool:
+    """Whether the statement being judged is a prefetch of related rows: Django's
+    ``prefetch_one_level`` (``prefetch_related``, ``prefetch_related_objects``) is on the
+    stack."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "prefetch_one_level" and code.co_filename.endswith(_QUERY_MODULE):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def shape(params: Any, many: bool, patterned: bool) -> tuple[tuple[str, ...], tuple[int, ...]]:

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from plans import live_judge
+from pytest_indexguard.guard import prefetching
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.suggest import ModelIndex, candidates
 
@@ -47,8 +48,10 @@ def server() -> Iterator[psycopg.Connection[Any]]:
         yield conn
 
 
-def judged(conn: psycopg.Connection[Any], statement: str) -> list[ScanFinding]:
-    return live_judge.judged(conn, SCHEMA, SETUP, statement)
+def judged(
+    conn: psycopg.Connection[Any], statement: str, *, prefetch: bool = False
+) -> list[ScanFinding]:
+    return live_judge.judged(conn, SCHEMA, SETUP, statement, prefetching=lambda: prefetch)
 
 
 def test_every_queue_filtered_by_a_day_reads_every_ticket(
@@ -88,3 +91,31 @@ def test_a_list_on_a_column_that_references_nothing_is_not_judged(
     # on its index, judged with production's shape only).
     statement = f"SELECT id FROM ticket WHERE status IN (1, 2, 3) AND {A_DAY}"
     assert judged(server, statement) == []
+
+
+def test_a_prefetchs_list_is_the_outer_querys(server: psycopg.Connection[Any]) -> None:
+    # Prefetch("tickets", queryset=Ticket.objects.filter(...)) of every queue the outer query
+    # returned: a page of them in production, which that query's own verdict bounds.
+    statement = f"SELECT id FROM ticket WHERE {EVERY} AND {A_DAY}"
+    assert judged(server, statement, prefetch=True) == []
+
+
+def test_a_prefetch_is_told_by_djangos_prefetch_on_the_stack() -> None:
+    from django.db.models import Prefetch
+    from django.db.models.query import prefetch_one_level
+
+    seen: list[bool] = []
+
+    class Prefetcher:
+        """Stands for a related manager: records what the guard would see, then stops."""
+
+        def get_prefetch_querysets(self, instances: Any, querysets: Any = None) -> Any:
+            seen.append(prefetching())
+            raise LookupError
+
+        get_prefetch_queryset = get_prefetch_querysets  # Django 4.2's name
+
+    with pytest.raises(LookupError):
+        prefetch_one_level([object()], Prefetcher(), Prefetch("tickets"), 0)
+    assert seen == [True]
+    assert prefetching() is False

@@ -72,6 +72,10 @@ class Context:
     watched: Callable[[str], bool] | None = None
     production: Production | None = None
     few_values: Callable[[str, str], bool] | None = None
+    # Whether the statement is a prefetch of related rows (``prefetch_related``): its list of
+    # keys is what the outer query returned, which that query's own verdict bounds. Asked only
+    # when a list of keys would decide.
+    prefetching: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_indexguard import explain as boundary
@@ -362,12 +362,18 @@ _ANY_LIST = re.compile(
 )
 
 
-def every_key(raw: Any, findings: Sequence[ScanFinding], schema: Schema) -> dict[ScanFinding, str]:
+def every_key(
+    raw: Any,
+    findings: Sequence[ScanFinding],
+    schema: Schema,
+    prefetching: Callable[[], bool] | None = None,
+) -> dict[ScanFinding, str]:
     """The index ranges whose condition lists every row of the table a foreign key references,
     as the test database holds it (``queue_id IN (<every queue>)``: the tickets of every queue a
     user may see), each with what the list covers. Such a range keeps no row out in production:
     it reads the whole table, however its plan looks. One round trip, only for ranges on a list
-    of two keys or more of a foreign key."""
+    of two keys or more of a foreign key. Not for a prefetch (``prefetching``): its keys are
+    the rows the outer query returned (a page of them, in production), judged on their own."""
     questions: list[tuple[ScanFinding, str]] = []
     queries: list[str] = []
     for finding in findings:
@@ -393,7 +399,7 @@ def every_key(raw: Any, findings: Sequence[ScanFinding], schema: Schema) -> dict
                 f"{quote_identifier(target)} WHERE {quote_identifier(key)} = ANY ({listed}))"
             )
             break
-    if not queries:
+    if not queries or (prefetching is not None and prefetching()):
         return {}
     results, _ = _protected(raw, "", queries)
     found: dict[ScanFinding, str] = {}
@@ -478,7 +484,7 @@ class PostgreSQL:
         )
         every: dict[ScanFinding, str] = {}
         try:
-            every = every_key(raw, findings, schema)
+            every = every_key(raw, findings, schema, context.prefetching)
         except Exception as exc:  # judge the ranges as if the lists were not known
             result.errors.append(exc)
         if production is None:

@@ -25,6 +25,7 @@ def judged(
     *,
     production: Production | None = None,
     few_values: Callable[[str, str], bool] | None = None,
+    prefetching: Callable[[], bool] | None = None,
 ) -> list[ScanFinding]:
     """The findings that stand for ``statement`` after ``setup`` (tables, indexes, rows,
     ANALYZE) in a schema of its own, rolled back after. The catalog is the guard's own
@@ -49,7 +50,9 @@ def judged(
             {k: v for k, v in catalog.references.items() if k[0] in ours},
         )
         plan = explain(conn, statement, forced=True).plan
-        context = Context(schema=schema, production=production, few_values=few_values)
+        context = Context(
+            schema=schema, production=production, few_values=few_values, prefetching=prefetching
+        )
         assessed = PostgreSQL().assess(conn, statement, plan, context)
     assert not assessed.errors, assessed.errors
     return assessed.findings
