@@ -528,6 +528,7 @@ def test_flag_read_at_once(rows):
 
 
 def test_flag_read_through_a_cursor(rows):
+    # A flag is rare (found by its index at scale) or most of the table: either way spared.
     assert len(list(Invoice.objects.filter(paid=True).order_by("id").iterator(chunk_size=1))) == 1
 
 
@@ -549,7 +550,7 @@ def test_a_cursor_is_judged_by_the_plan_of_a_cursor(
         "test_range_read_through_a_cursor": "failed",
         "test_key_read_through_a_cursor": "passed",
         "test_flag_read_at_once": "passed",
-        "test_flag_read_through_a_cursor": "failed",
+        "test_flag_read_through_a_cursor": "passed",
         "test_unordered_flag_read_through_a_cursor": "passed",
     }, run.output
     section = run.section("test_range_read_through_a_cursor")
@@ -558,6 +559,4 @@ def test_a_cursor_is_judged_by_the_plan_of_a_cursor(
         "every row: the cursor skips the filter's index" in section
     ), section
     assert "cursor:  read through a server-side cursor (QuerySet.iterator())" in section
-    flag = run.section("test_flag_read_through_a_cursor")
-    assert "shop_invoice: Index Scan using shop_invoice_pkey" in flag, flag
-    assert "no index on (paid, id)" in flag, flag
+    assert "iterate without order_by(), or ordered by the filtered column" in section
