@@ -721,6 +721,9 @@ def _joins(condition: str) -> bool:
 
 _COLUMN = r'\(*(?:"?[A-Za-z_][\w$]*"?\.)?"?[A-Za-z_][\w$]*"?\)*(?:::[\w ]+(?:\[\])?\)*)*'
 _FUNCTION = r"[a-z_]+\(+" + _COLUMN + r"\)*(?:::[\w ]+\)*)*"
+# A key or containment test of a JSON, hstore or array column (``has_keys``, ``contains``,
+# ``overlap``): ``data ?& '{a,b}'::text[]``. A GIN index serves it, never a B-tree one.
+_CONTAINMENT = re.compile(r"""(?<=[\w")\]])\s+(?:\?[|&]?|@>|<@|&&)\s+['(A-Za-z]""")
 _SERVABLE = re.compile(
     rf"^\(*(?:{_FUNCTION}|{_COLUMN})\s*(?:=|<=|>=|<|>|=\s*ANY|IS NULL)\s*",
     re.IGNORECASE,
@@ -782,6 +785,8 @@ def _conjunct_kind(conjunct: str) -> str | None:
         return "not-null"
     if _COMPUTED.search(text):
         return "expression"
+    if _CONTAINMENT.search(text):
+        return "containment"
     if _SERVABLE.match(text):
         return None
     if re.fullmatch(rf"(?:NOT\s+)?{_COLUMN}", text, re.IGNORECASE):

@@ -241,6 +241,9 @@ _REWRITES = {
     "a repair or consistency pass reads the table whole by design (accept it with an allow "
     "marker), otherwise keep the compared value in a column and filter on that",
     "regex": "a regular expression: no B-tree index serves it",
+    "containment": "a key or containment test of a JSON, hstore or array field (has_key, "
+    "has_keys, contains, overlap: ?, ?&, ?|, @>, <@, &&): no B-tree index serves it; a GIN "
+    'index does (django.contrib.postgres.indexes.GinIndex(fields=["field"], name="..."))',
     "wildcard": "a pattern with a leading wildcard: no B-tree index serves it",
     "contains": "a case-insensitive substring match (icontains): no B-tree index serves it",
     "binary-like": "LIKE BINARY (startswith, contains on MySQL/MariaDB): no index on a "

@@ -100,6 +100,12 @@ def test_without_the_probes_answers_the_scans_stay() -> None:
             "expression",
         ),
         ("(NOT ((name)::text ~~ 'a%'::text))", "negation"),
+        # hstore has_keys, JSON contains, array overlap: a GIN index serves them, no B-tree.
+        ("(data ?& '{bio,website}'::text[])", "containment"),
+        ("(meta @> '{\"a\": 1}'::jsonb)", "containment"),
+        ("((tags)::text[] && '{x}'::text[])", "containment"),
+        # A placeholder is no operator (SQLite's and MySQL's plan texts keep them).
+        ("(city = ?)", None),
         # One sub-plan in an OR is no OR of sub-plans; equality with a sub-plan's row is servable.
         ("((hashed SubPlan 1) OR (owner_id = 1))", None),
         ("(id = (SubPlan 1))", None),
