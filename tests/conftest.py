@@ -97,7 +97,7 @@ INNER_ADDOPTS = "-p no:hypothesispytest"
 
 @pytest.fixture
 def inner_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{WORKER}")
+    monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{WORKER}_{os.getpid()}")
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
@@ -171,7 +171,7 @@ def sample_app(
     url = urlsplit(os.environ["DATABASE_URL"])
     if url.scheme != "sqlite":  # SQLite's test databases are in memory, one per process
         monkeypatch.setenv(
-            "DATABASE_URL", urlunsplit(url._replace(path=f"/indexguard_sample_{WORKER}"))
+            "DATABASE_URL", urlunsplit(url._replace(path=f"/indexguard_sample_{WORKER}_{os.getpid()}"))
         )
     monkeypatch.chdir(SAMPLE_APP)
     return SampleApp(pytester, SAMPLE_APP)

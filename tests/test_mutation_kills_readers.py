@@ -2744,7 +2744,7 @@ def test_filter_columns_of_a_table_without_a_model() -> None:
 # -- MariaDB, on the local server --------------------------------------------------------------
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-SCRATCH = f"indexguard_mutkill_{WORKER}"
+SCRATCH = f"indexguard_mutkill_{WORKER}_{os.getpid()}"
 
 
 @pytest.fixture(scope="module")
