@@ -3019,6 +3019,31 @@ def test_the_mariadb_backend_on_a_live_connection(
     assert type(raised.value).__name__ == "InterfaceError"
 
 
+@pytest.mark.parametrize("table", ["Legacy Events", "odd`name", 'say "hi"'])
+def test_a_table_named_with_a_space_or_a_quote_keeps_its_filter(mariadb: Any, table: str) -> None:
+    # MariaDB writes such a table's conditions as `Legacy Events`.`status`; the reader used to
+    # take that qualifier for another table's, and reported the filtered read as unfiltered.
+    quoted = "`" + table.replace("`", "``") + "`"
+    with mariadb.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
+        cursor.execute(
+            f"CREATE TABLE {quoted} (`id` bigint AUTO_INCREMENT PRIMARY KEY, "
+            "`status` varchar(20) NOT NULL, `n` int NOT NULL)"
+        )
+        cursor.execute(
+            f"INSERT INTO {quoted} (`status`, `n`) VALUES "
+            + ", ".join(f"('s{i % 7}', {i})" for i in range(50))
+        )
+    sql = f"SELECT {quoted}.`id` FROM {quoted} WHERE {quoted}.`status` = 'x' AND {quoted}.`n` > 3"
+    _, [finding] = _mariadb_findings(mariadb, sql)
+    assert (finding.table, finding.alias) == (table, table)
+    assert (finding.rule, finding.filter, finding.join_filter) == (
+        Rule.FILTER,
+        "status = 'x' AND n > 3",
+        None,
+    )
+
+
 def _mariadb_connection() -> Any:
     from plans.capture_mysql import connect
 
