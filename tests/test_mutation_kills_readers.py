@@ -2244,6 +2244,225 @@ MARIADB_READ: dict[str, tuple[list[MyRead], list[str]]] = {
             "No tables used",
         ],
     ),
+    "mariadb/correlated_count_unindexed": (
+        [
+            MyRead(
+                "upstream_webhookattempt",
+                node_type="Full table scan",
+                rule="JOIN",
+                alias="U0",
+                index_name=None,
+                filter=None,
+                join_filter="U0.delivery_id = upstream_webhookdelivery.id",
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            )
+        ],
+        [
+            "select #1: ref on upstream_webhookdelivery using webhook_endpoint_hist_idx rows=1",
+            "  select #5: ALL on upstream_webhookattempt U0 rows=10",
+            "       attached_condition: U0.delivery_id = upstream_webhookdelivery.`id`",
+        ],
+    ),
+    "mariadb/join_two_key_parts": (
+        [
+            MyRead(
+                "upstream_customer",
+                node_type="Full table scan",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="created_at > '2026-01-01'",
+                join_filter=(
+                    "upstream_alertrule.customer_id = upstream_customer.id AND "
+                    "upstream_alertrule.name = upstream_customer.name"
+                ),
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            )
+        ],
+        [
+            "select #1: ALL on upstream_customer rows=3",
+            "     attached_condition: upstream_customer.created_at > ?",
+            (
+                "select #1: eq_ref on upstream_alertrule using "
+                "upstream_alertrule_customer_id_name_00c2bf83_uniq rows=1"
+            ),
+            "     attached_condition: upstream_alertrule.`name` = upstream_customer.`name`",
+        ],
+    ),
+    "mariadb/left_join_unindexed": (
+        [
+            MyRead(
+                "upstream_webhookattempt",
+                node_type="Full table scan",
+                rule="JOIN",
+                alias=None,
+                index_name=None,
+                filter=None,
+                join_filter="upstream_webhookattempt.delivery_id = upstream_webhookdelivery.id",
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(("upstream_webhookdelivery", "endpoint_id = ?"),),
+            )
+        ],
+        [
+            "select #1: ref on upstream_webhookdelivery using webhook_endpoint_hist_idx rows=1",
+            "select #1: ALL on upstream_webhookattempt (join buffer) rows=10",
+            (
+                "     join condition: trigcond(upstream_webhookattempt.delivery_id = "
+                "upstream_webhookdelivery.`id`)"
+            ),
+        ],
+    ),
+    "mariadb/join_by_expression": (
+        [],
+        [
+            "select #1: ref on upstream_webhookdelivery using webhook_retry_idx rows=1",
+            "     index_condition: upstream_webhookdelivery.`status` = ?",
+            "select #1: eq_ref on upstream_webhookendpoint using PRIMARY rows=1",
+            (
+                "     attached_condition: upstream_webhookendpoint.`id` = "
+                "upstream_webhookdelivery.attempts + ?"
+            ),
+        ],
+    ),
+    "mariadb/union_filters_unindexed": (
+        [
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="Full table scan",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="event_type = 'a'",
+                join_filter=None,
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            ),
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="Full table scan",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="attempts = 3",
+                join_filter=None,
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            ),
+        ],
+        [
+            "select #1: ALL on upstream_webhookdelivery rows=10",
+            "     attached_condition: upstream_webhookdelivery.event_type = ?",
+            "  select #5: ALL on upstream_webhookdelivery rows=10",
+            "       attached_condition: upstream_webhookdelivery.attempts = ?",
+        ],
+    ),
+    "mariadb/sorted_fk_filtered": (
+        [
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="ref",
+                rule=None,
+                alias=None,
+                index_name="upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_",
+                filter="endpoint_id = 7 AND event_type = 'invoice.paid'",
+                join_filter=None,
+                index_condition="endpoint_id = ?",
+                unservable=None,
+                sort_key=("upstream_webhookdelivery.created_at DESC",),
+                sorted_range=True,
+                driver=(),
+            )
+        ],
+        [
+            (
+                "select #1: ref on upstream_webhookdelivery using "
+                "upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_ (filesort) rows=1"
+            ),
+            (
+                "     attached_condition: upstream_webhookdelivery.endpoint_id <=> ? and "
+                "upstream_webhookdelivery.event_type = ?"
+            ),
+        ],
+    ),
+    "mariadb/sort_over_join": (
+        [
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="Full table scan",
+                rule="JOIN",
+                alias=None,
+                index_name=None,
+                filter=None,
+                join_filter="upstream_webhookendpoint.id = upstream_webhookdelivery.endpoint_id",
+                index_condition=None,
+                unservable=None,
+                sort_key=("upstream_webhookdelivery.attempts DESC",),
+                sorted_range=False,
+                driver=(("upstream_webhookendpoint", "customer_id = 3"),),
+            ),
+            MyRead(
+                "upstream_webhookendpoint",
+                node_type="eq_ref",
+                rule="FILTER",
+                alias=None,
+                index_name="PRIMARY",
+                filter="customer_id = 3",
+                join_filter="upstream_webhookendpoint.id = upstream_webhookdelivery.endpoint_id",
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            ),
+        ],
+        [
+            "select #1: ALL on upstream_webhookdelivery (filesort) rows=10",
+            "select #1: eq_ref on upstream_webhookendpoint using PRIMARY rows=1",
+            "     attached_condition: upstream_webhookendpoint.customer_id = ?",
+        ],
+    ),
+    "mariadb/sort_by_joined_table": (
+        [
+            MyRead(
+                "upstream_webhookendpoint",
+                node_type="Full table scan",
+                rule="SORT_LIMIT",
+                alias=None,
+                index_name=None,
+                filter=None,
+                join_filter=None,
+                index_condition=None,
+                unservable=None,
+                sort_key=("upstream_webhookendpoint.created_at DESC",),
+                sorted_range=False,
+                driver=(),
+            )
+        ],
+        [
+            "select #1: ALL on upstream_webhookendpoint (filesort) rows=8",
+            (
+                "select #1: ref on upstream_webhookdelivery using "
+                "upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_ rows=1"
+            ),
+        ],
+    ),
 }
 
 
@@ -2536,6 +2755,53 @@ SETTLED: dict[str, list[Settled]] = {
             "event_type = 'invoice.paid'",
             None,
         )
+    ],
+    "correlated_count_unindexed@initial": [
+        Settled("upstream_webhookattempt", "JOIN", None, None, None, None)
+    ],
+    "correlated_count_unindexed@indexed": [
+        Settled("upstream_webhookattempt", "JOIN", None, None, None, None)
+    ],
+    "join_two_key_parts@initial": [
+        Settled("upstream_customer", "FILTER", None, None, "created_at > '2026-01-01'", None)
+    ],
+    "join_two_key_parts@indexed": [
+        Settled("upstream_customer", "FILTER", None, None, "created_at > '2026-01-01'", None)
+    ],
+    "left_join_unindexed@initial": [
+        Settled("upstream_webhookattempt", "JOIN", None, None, None, None)
+    ],
+    "left_join_unindexed@indexed": [
+        Settled("upstream_webhookattempt", "JOIN", None, None, None, None)
+    ],
+    "join_by_expression@initial": [],
+    "join_by_expression@indexed": [],
+    "union_filters_unindexed@initial": [
+        Settled("upstream_webhookdelivery", "FILTER", None, None, "event_type = 'a'", None),
+        Settled("upstream_webhookdelivery", "FILTER", None, None, "attempts = 3", None),
+    ],
+    "union_filters_unindexed@indexed": [
+        Settled("upstream_webhookdelivery", "FILTER", None, None, "event_type = 'a'", None),
+        Settled("upstream_webhookdelivery", "FILTER", None, None, "attempts = 3", None),
+    ],
+    "sorted_fk_filtered@initial": [
+        Settled(
+            "upstream_webhookdelivery",
+            "SORT_RANGE",
+            "upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_",
+            "endpoint_id = ?",
+            "endpoint_id = 7 AND event_type = 'invoice.paid'",
+            (333, 60000),
+        )
+    ],
+    "sorted_fk_filtered@indexed": [],
+    "sort_over_join@initial": [],
+    "sort_over_join@indexed": [],
+    "sort_by_joined_table@initial": [
+        Settled("upstream_webhookendpoint", "SORT_LIMIT", None, None, None, None)
+    ],
+    "sort_by_joined_table@indexed": [
+        Settled("upstream_webhookendpoint", "SORT_LIMIT", None, None, None, None)
     ],
 }
 
