@@ -14,9 +14,11 @@ verdict. Used for the survivors of the third pass (docs/contributing.md), where 
 per mutant took too long on two shared cores.
 
 With ``HARNESS_STATS=mutmut-stats.json`` (written by ``mutmut run`` before its first mutant), each
-mutant runs only the tests that reach its function, fastest first, as mutmut itself does, and a
-mutant no test reaches is "no tests" (not killed). Fixtures wider than a module are kept from
-one mutant to the next (the fourth pass ran every mutant of the five files this way)."""
+mutant runs only the tests that reach its function, as mutmut itself does, and a mutant no test
+reaches is "no tests" (not killed). Module fixtures are kept from one test and one mutant to the
+next; a failure is confirmed on fixtures set up afresh, and a test that fails without the mutant
+too (state left behind) does not stop the others (the fourth pass ran every mutant of the five
+files this way)."""
 
 import contextlib
 import json
@@ -33,14 +35,27 @@ OUT = os.environ["HARNESS_OUT"]
 STATS = os.environ.get("HARNESS_STATS")
 
 
-class _SessionOnly:
-    """A stand-in next item that keeps the session's fixtures and tears the rest down."""
+class _Chain:
+    """A stand-in next item: the nodes whose fixtures are kept when a test is torn down."""
 
-    def __init__(self, session: pytest.Session) -> None:
-        self._chain = [session]
+    def __init__(self, chain: list) -> None:
+        self._chain = chain
 
-    def listchain(self) -> list[pytest.Session]:
+    def listchain(self) -> list:
         return self._chain
+
+
+def _run(session, item):
+    """One test, its module's and wider fixtures kept for the next (torn down when it needs
+    other ones)."""
+    session._setupstate.teardown_exact(item)
+    reports = runtestprotocol(item, nextitem=_Chain(item.listchain()[:-1]), log=False)
+    return any(r.failed for r in reports)
+
+
+def _fresh(session):
+    with contextlib.suppress(Exception):
+        session._setupstate.teardown_exact(_Chain([session]))
 
 
 class Hang(Exception):
@@ -52,29 +67,31 @@ def _alarm(signum, frame):
 
 
 def _fails(session, item, mutant):
+    """The test alone, on fixtures set up afresh, with ``mutant`` switched on."""
+    _fresh(session)
     os.environ["MUTANT_UNDER_TEST"] = mutant
     try:
-        reports = runtestprotocol(item, nextitem=_SessionOnly(session), log=False)
+        return _run(session, item)
     finally:
-        with contextlib.suppress(Exception):
-            session._setupstate.teardown_exact(_SessionOnly(session))
-    return any(r.failed for r in reports)
+        _fresh(session)
 
 
 def _selection(items):
-    """Each function's tests, fastest first (``HARNESS_STATS``), or every item for all."""
+    """Each function's tests (``HARNESS_STATS``), or every item for all."""
     if not STATS:
         return lambda name: items
     with open(STATS, encoding="utf-8") as f:
         stats = json.load(f)
     by_id = {item.nodeid: item for item in items}
-    duration = stats["duration_by_test"]
     tests = stats["tests_by_mangled_function_name"]
 
+    position = {item.nodeid: i for i, item in enumerate(items)}
+
     def select(name):
+        # In collection order, so that a module's fixtures serve its tests in one go.
         function = name.rsplit("__mutmut_", 1)[0]
         ids = [i for i in tests.get(function, ()) if i in by_id]
-        return [by_id[i] for i in sorted(ids, key=lambda i: duration.get(i, 0.0))]
+        return [by_id[i] for i in sorted(ids, key=position.__getitem__)]
 
     return select
 
@@ -87,47 +104,32 @@ def pytest_runtestloop(session):
     signal.signal(signal.SIGALRM, _alarm)
     start = time.time()
     for count, name in enumerate(NAMES):
-        os.environ["MUTANT_UNDER_TEST"] = name
-        verdict = "survived"
-        failing = None
         chosen = select(name)
-        if not chosen:
-            results[name] = "no tests"
-            continue
+        verdict = "survived" if chosen else "no tests"
         signal.alarm(60)
         try:
-            for i, item in enumerate(chosen):
-                last = i + 1 == len(chosen)
-                nextitem = _SessionOnly(session) if last else chosen[i + 1]
-                reports = runtestprotocol(item, nextitem=nextitem, log=False)
-                if any(r.failed for r in reports):
-                    failing = item
+            for item in chosen:
+                os.environ["MUTANT_UNDER_TEST"] = name
+                if not _run(session, item):
+                    continue
+                # A failure counts when the test alone passes without the mutant and fails
+                # with it; otherwise (a test that leaves state behind) the others go on.
+                if not _fails(session, item, "") and _fails(session, item, name):
+                    verdict = "killed"
                     break
+                verdict = "unconfirmed " + item.nodeid
         except Hang:
             verdict = "timeout"
+            _fresh(session)
         finally:
             signal.alarm(0)
-            with contextlib.suppress(Exception):
-                session._setupstate.teardown_exact(_SessionOnly(session))
-        if failing is not None:
-            signal.alarm(60)
-            try:
-                if _fails(session, failing, ""):
-                    verdict = "unconfirmed " + failing.nodeid
-                elif _fails(session, failing, name):
-                    verdict = "killed"
-                else:
-                    verdict = "unconfirmed " + failing.nodeid
-            except Hang:
-                verdict = "timeout"
-            finally:
-                signal.alarm(0)
         results[name] = verdict
         if count % 10 == 0:
             with open(OUT, "w") as f:
                 json.dump(results, f)
             print(f"{count}/{len(NAMES)} {time.time() - start:.0f}s", flush=True)
     os.environ["MUTANT_UNDER_TEST"] = ""
+    _fresh(session)
     with open(OUT, "w") as f:
         json.dump(results, f)
     return True
