@@ -3043,6 +3043,7 @@ def _mariadb_findings(conn: Any, sql: str) -> tuple[MySQL, list[ScanFinding]]:
 
 def test_mysql_ddl_names_a_mixed_case_table_in_backticks(mariadb: Any) -> None:
     with mariadb.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS `LegacyEvents`")
         cursor.execute(
             "CREATE TABLE `LegacyEvents` (`id` bigint AUTO_INCREMENT PRIMARY KEY, "
             "`label` varchar(20) NOT NULL, `status` varchar(20) NOT NULL)"
@@ -3242,6 +3243,8 @@ def test_the_mariadb_backend_on_a_live_connection(
     from pytest_indexguard.explain import NotExplained
 
     with mariadb.cursor() as cursor:
+        cursor.execute("DROP VIEW IF EXISTS `notes`")
+        cursor.execute("DROP TABLE IF EXISTS `it's`")
         cursor.execute(
             "CREATE TABLE `it's` (`id` bigint AUTO_INCREMENT PRIMARY KEY, `note` varchar(20))"
         )
