@@ -2464,6 +2464,83 @@ MARIADB_READ: dict[str, tuple[list[MyRead], list[str]]] = {
             ),
         ],
     ),
+    "mariadb/enabled_channels_page": (
+        [
+            MyRead(
+                "upstream_notificationchannel",
+                node_type="range",
+                rule=None,
+                alias=None,
+                index_name="notifchan_cust_enabled_idx",
+                filter=None,
+                join_filter=None,
+                index_condition="customer_id = 3 AND channel_type = 'email' AND enabled",
+                unservable=None,
+                sort_key=("upstream_notificationchannel.name",),
+                sorted_range=True,
+                driver=(),
+            )
+        ],
+        [
+            (
+                "select #1: range on upstream_notificationchannel using "
+                "notifchan_cust_enabled_idx (filesort) rows=5"
+            ),
+            (
+                "     index_condition: upstream_notificationchannel.customer_id = ? and "
+                "upstream_notificationchannel.channel_type = ? and "
+                "upstream_notificationchannel.enabled <> ?"
+            ),
+        ],
+    ),
+    "mariadb/busiest_range_with_filter": (
+        [
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="range",
+                rule=None,
+                alias=None,
+                index_name="webhook_endpoint_hist_idx",
+                filter="event_type = 'invoice.created'",
+                join_filter=None,
+                index_condition="endpoint_id > 0",
+                unservable=None,
+                sort_key=("upstream_webhookdelivery.attempts DESC",),
+                sorted_range=True,
+                driver=(),
+            )
+        ],
+        [
+            (
+                "select #1: range on upstream_webhookdelivery using webhook_endpoint_hist_idx "
+                "(filesort) rows=10"
+            ),
+            "     index_condition: upstream_webhookdelivery.endpoint_id > ?",
+            "     attached_condition: upstream_webhookdelivery.event_type = ?",
+        ],
+    ),
+    "mariadb/logs_of_connections_page": (
+        [
+            MyRead(
+                "upstream_integrationlog",
+                node_type="Full table scan",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="connection_id = ANY (1,2,3,4,5,6,7,8)",
+                join_filter=None,
+                index_condition=None,
+                unservable=None,
+                sort_key=("upstream_integrationlog.end_time DESC",),
+                sorted_range=False,
+                driver=(),
+            )
+        ],
+        [
+            "select #1: ALL on upstream_integrationlog (filesort) rows=10",
+            "     attached_condition: upstream_integrationlog.connection_id in (...)",
+        ],
+    ),
 }
 
 
@@ -2803,6 +2880,48 @@ SETTLED: dict[str, list[Settled]] = {
     ],
     "sort_by_joined_table@indexed": [
         Settled("upstream_webhookendpoint", "SORT_LIMIT", None, None, None, None)
+    ],
+    "enabled_channels_page@initial": [
+        Settled(
+            "upstream_notificationchannel",
+            "SORT_RANGE",
+            "notifchan_cust_enabled_idx",
+            "customer_id = 3 AND channel_type = 'email' AND enabled",
+            None,
+            (333, 60000),
+        )
+    ],
+    "enabled_channels_page@indexed": [
+        Settled(
+            "upstream_notificationchannel",
+            "SORT_RANGE",
+            "notifchan_cust_enabled_idx",
+            "customer_id = 3 AND channel_type = 'email' AND enabled",
+            None,
+            (333, 60000),
+        )
+    ],
+    "busiest_range_with_filter@initial": [],
+    "busiest_range_with_filter@indexed": [],
+    "logs_of_connections_page@initial": [
+        Settled(
+            "upstream_integrationlog",
+            "SORT_RANGE",
+            "upstream_integration_connection_id_66f27c03_fk_upstream_",
+            "connection_id = ANY (1,2,3,4,5,6,7,8)",
+            None,
+            (333, 60000),
+        )
+    ],
+    "logs_of_connections_page@indexed": [
+        Settled(
+            "upstream_integrationlog",
+            "SORT_RANGE",
+            "intlog_conn_time_idx",
+            "connection_id = ANY (1,2,3,4,5,6,7,8)",
+            None,
+            (333, 60000),
+        )
     ],
 }
 

@@ -532,6 +532,32 @@ SCENARIOS: tuple[Scenario, ...] = (
         "`upstream_webhookendpoint`.`created_at` DESC LIMIT 5",
         Expected(ENDPOINT, "ALL", Rule.SORT_LIMIT),
     ),
+    _s(
+        "enabled_channels_page",
+        "The first page of a customer's enabled channels of one type: a range of "
+        "notifchan_cust_enabled_idx on all three of its columns, sorted by name for the LIMIT.",
+        "indexed",
+        f"{ENABLED_CHANNELS} LIMIT 5",
+    ),
+    _s(
+        "busiest_range_with_filter",
+        "Deliveries of every endpoint of one event type, most attempts first: a range of "
+        "webhook_endpoint_hist_idx, filtered by the event type and sorted for the LIMIT.",
+        "indexed",
+        f"SELECT {_D}.`id` FROM {_D} WHERE {_D}.`endpoint_id` > 0 AND {_D}.`event_type` = "
+        f"'invoice.created' ORDER BY {_D}.`attempts` DESC LIMIT 5",
+    ),
+    _s(
+        "logs_of_connections_page",
+        "The last-ended logs of eight connections: on ten rows read whole, filtered and sorted "
+        "for the LIMIT; connection_id leads intlog_conn_time_idx, which finds them at scale "
+        "(the judgement drops the read; with production's shape, a sorted range).",
+        "indexed",
+        f"SELECT {_L}.`id` FROM {_L} WHERE {_L}.`connection_id` IN (1, 2, 3, 4, 5, 6, 7, 8) "
+        f"ORDER BY {_L}.`end_time` DESC LIMIT 5",
+        Expected(LOG, "ALL", Rule.FILTER),
+        settled=(),
+    ),
     # --- no index could help ---------------------------------------------------------------
     _s(
         "unfiltered",
