@@ -97,7 +97,7 @@ INNER_ADDOPTS = "-p no:hypothesispytest"
 
 @pytest.fixture
 def inner_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{WORKER}")
+    monkeypatch.setenv("INDEXGUARD_INNER_DB", f"indexguard_inner_{WORKER}_{os.getpid()}")
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
@@ -170,9 +170,8 @@ def sample_app(
     """The sample app's own suite, run as its users run it (its pytest.ini, its conftest)."""
     url = urlsplit(os.environ["DATABASE_URL"])
     if url.scheme != "sqlite":  # SQLite's test databases are in memory, one per process
-        monkeypatch.setenv(
-            "DATABASE_URL", urlunsplit(url._replace(path=f"/indexguard_sample_{WORKER}"))
-        )
+        path = f"/indexguard_sample_{WORKER}_{os.getpid()}"
+        monkeypatch.setenv("DATABASE_URL", urlunsplit(url._replace(path=path)))
     monkeypatch.chdir(SAMPLE_APP)
     return SampleApp(pytester, SAMPLE_APP)
 

@@ -22,6 +22,7 @@ from conftest import REPO, reachable_mysql
 from plans.stored import catalog
 from pytest_indexguard import plan as pg
 from pytest_indexguard.explain.mysql import MySQL
+from pytest_indexguard.explain.mysql import analyze as analyze_mysql
 from pytest_indexguard.explain.sqlite import SQLite
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.schema import IndexInfo, Schema
@@ -2244,6 +2245,302 @@ MARIADB_READ: dict[str, tuple[list[MyRead], list[str]]] = {
             "No tables used",
         ],
     ),
+    "mariadb/correlated_count_unindexed": (
+        [
+            MyRead(
+                "upstream_webhookattempt",
+                node_type="Full table scan",
+                rule="JOIN",
+                alias="U0",
+                index_name=None,
+                filter=None,
+                join_filter="U0.delivery_id = upstream_webhookdelivery.id",
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            )
+        ],
+        [
+            "select #1: ref on upstream_webhookdelivery using webhook_endpoint_hist_idx rows=1",
+            "  select #5: ALL on upstream_webhookattempt U0 rows=10",
+            "       attached_condition: U0.delivery_id = upstream_webhookdelivery.`id`",
+        ],
+    ),
+    "mariadb/join_two_key_parts": (
+        [
+            MyRead(
+                "upstream_customer",
+                node_type="Full table scan",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="created_at > '2026-01-01'",
+                join_filter=(
+                    "upstream_alertrule.customer_id = upstream_customer.id AND "
+                    "upstream_alertrule.name = upstream_customer.name"
+                ),
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            )
+        ],
+        [
+            "select #1: ALL on upstream_customer rows=3",
+            "     attached_condition: upstream_customer.created_at > ?",
+            (
+                "select #1: eq_ref on upstream_alertrule using "
+                "upstream_alertrule_customer_id_name_00c2bf83_uniq rows=1"
+            ),
+            "     attached_condition: upstream_alertrule.`name` = upstream_customer.`name`",
+        ],
+    ),
+    "mariadb/left_join_unindexed": (
+        [
+            MyRead(
+                "upstream_webhookattempt",
+                node_type="Full table scan",
+                rule="JOIN",
+                alias=None,
+                index_name=None,
+                filter=None,
+                join_filter="upstream_webhookattempt.delivery_id = upstream_webhookdelivery.id",
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(("upstream_webhookdelivery", "endpoint_id = ?"),),
+            )
+        ],
+        [
+            "select #1: ref on upstream_webhookdelivery using webhook_endpoint_hist_idx rows=1",
+            "select #1: ALL on upstream_webhookattempt (join buffer) rows=10",
+            (
+                "     join condition: trigcond(upstream_webhookattempt.delivery_id = "
+                "upstream_webhookdelivery.`id`)"
+            ),
+        ],
+    ),
+    "mariadb/join_by_expression": (
+        [],
+        [
+            "select #1: ref on upstream_webhookdelivery using webhook_retry_idx rows=1",
+            "     index_condition: upstream_webhookdelivery.`status` = ?",
+            "select #1: eq_ref on upstream_webhookendpoint using PRIMARY rows=1",
+            (
+                "     attached_condition: upstream_webhookendpoint.`id` = "
+                "upstream_webhookdelivery.attempts + ?"
+            ),
+        ],
+    ),
+    "mariadb/union_filters_unindexed": (
+        [
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="Full table scan",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="event_type = 'a'",
+                join_filter=None,
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            ),
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="Full table scan",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="attempts = 3",
+                join_filter=None,
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            ),
+        ],
+        [
+            "select #1: ALL on upstream_webhookdelivery rows=10",
+            "     attached_condition: upstream_webhookdelivery.event_type = ?",
+            "  select #5: ALL on upstream_webhookdelivery rows=10",
+            "       attached_condition: upstream_webhookdelivery.attempts = ?",
+        ],
+    ),
+    "mariadb/sorted_fk_filtered": (
+        [
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="ref",
+                rule=None,
+                alias=None,
+                index_name="upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_",
+                filter="endpoint_id = 7 AND event_type = 'invoice.paid'",
+                join_filter=None,
+                index_condition="endpoint_id = ?",
+                unservable=None,
+                sort_key=("upstream_webhookdelivery.created_at DESC",),
+                sorted_range=True,
+                driver=(),
+            )
+        ],
+        [
+            (
+                "select #1: ref on upstream_webhookdelivery using "
+                "upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_ (filesort) rows=1"
+            ),
+            (
+                "     attached_condition: upstream_webhookdelivery.endpoint_id <=> ? and "
+                "upstream_webhookdelivery.event_type = ?"
+            ),
+        ],
+    ),
+    "mariadb/sort_over_join": (
+        [
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="Full table scan",
+                rule="JOIN",
+                alias=None,
+                index_name=None,
+                filter=None,
+                join_filter="upstream_webhookendpoint.id = upstream_webhookdelivery.endpoint_id",
+                index_condition=None,
+                unservable=None,
+                sort_key=("upstream_webhookdelivery.attempts DESC",),
+                sorted_range=False,
+                driver=(("upstream_webhookendpoint", "customer_id = 3"),),
+            ),
+            MyRead(
+                "upstream_webhookendpoint",
+                node_type="eq_ref",
+                rule="FILTER",
+                alias=None,
+                index_name="PRIMARY",
+                filter="customer_id = 3",
+                join_filter="upstream_webhookendpoint.id = upstream_webhookdelivery.endpoint_id",
+                index_condition=None,
+                unservable=None,
+                sort_key=(),
+                sorted_range=False,
+                driver=(),
+            ),
+        ],
+        [
+            "select #1: ALL on upstream_webhookdelivery (filesort) rows=10",
+            "select #1: eq_ref on upstream_webhookendpoint using PRIMARY rows=1",
+            "     attached_condition: upstream_webhookendpoint.customer_id = ?",
+        ],
+    ),
+    "mariadb/sort_by_joined_table": (
+        [
+            MyRead(
+                "upstream_webhookendpoint",
+                node_type="Full table scan",
+                rule="SORT_LIMIT",
+                alias=None,
+                index_name=None,
+                filter=None,
+                join_filter=None,
+                index_condition=None,
+                unservable=None,
+                sort_key=("upstream_webhookendpoint.created_at DESC",),
+                sorted_range=False,
+                driver=(),
+            )
+        ],
+        [
+            "select #1: ALL on upstream_webhookendpoint (filesort) rows=8",
+            (
+                "select #1: ref on upstream_webhookdelivery using "
+                "upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_ rows=1"
+            ),
+        ],
+    ),
+    "mariadb/enabled_channels_page": (
+        [
+            MyRead(
+                "upstream_notificationchannel",
+                node_type="range",
+                rule=None,
+                alias=None,
+                index_name="notifchan_cust_enabled_idx",
+                filter=None,
+                join_filter=None,
+                index_condition="customer_id = 3 AND channel_type = 'email' AND enabled",
+                unservable=None,
+                sort_key=("upstream_notificationchannel.name",),
+                sorted_range=True,
+                driver=(),
+            )
+        ],
+        [
+            (
+                "select #1: range on upstream_notificationchannel using "
+                "notifchan_cust_enabled_idx (filesort) rows=5"
+            ),
+            (
+                "     index_condition: upstream_notificationchannel.customer_id = ? and "
+                "upstream_notificationchannel.channel_type = ? and "
+                "upstream_notificationchannel.enabled <> ?"
+            ),
+        ],
+    ),
+    "mariadb/busiest_range_with_filter": (
+        [
+            MyRead(
+                "upstream_webhookdelivery",
+                node_type="range",
+                rule=None,
+                alias=None,
+                index_name="webhook_endpoint_hist_idx",
+                filter="event_type = 'invoice.created'",
+                join_filter=None,
+                index_condition="endpoint_id > 0",
+                unservable=None,
+                sort_key=("upstream_webhookdelivery.attempts DESC",),
+                sorted_range=True,
+                driver=(),
+            )
+        ],
+        [
+            (
+                "select #1: range on upstream_webhookdelivery using webhook_endpoint_hist_idx "
+                "(filesort) rows=10"
+            ),
+            "     index_condition: upstream_webhookdelivery.endpoint_id > ?",
+            "     attached_condition: upstream_webhookdelivery.event_type = ?",
+        ],
+    ),
+    "mariadb/logs_of_connections_page": (
+        [
+            MyRead(
+                "upstream_integrationlog",
+                node_type="Full table scan",
+                rule="FILTER",
+                alias=None,
+                index_name=None,
+                filter="connection_id = ANY (1,2,3,4,5,6,7,8)",
+                join_filter=None,
+                index_condition=None,
+                unservable=None,
+                sort_key=("upstream_integrationlog.end_time DESC",),
+                sorted_range=False,
+                driver=(),
+            )
+        ],
+        [
+            "select #1: ALL on upstream_integrationlog (filesort) rows=10",
+            "     attached_condition: upstream_integrationlog.connection_id in (...)",
+        ],
+    ),
 }
 
 
@@ -2537,6 +2834,95 @@ SETTLED: dict[str, list[Settled]] = {
             None,
         )
     ],
+    "correlated_count_unindexed@initial": [
+        Settled("upstream_webhookattempt", "JOIN", None, None, None, None)
+    ],
+    "correlated_count_unindexed@indexed": [
+        Settled("upstream_webhookattempt", "JOIN", None, None, None, None)
+    ],
+    "join_two_key_parts@initial": [
+        Settled("upstream_customer", "FILTER", None, None, "created_at > '2026-01-01'", None)
+    ],
+    "join_two_key_parts@indexed": [
+        Settled("upstream_customer", "FILTER", None, None, "created_at > '2026-01-01'", None)
+    ],
+    "left_join_unindexed@initial": [
+        Settled("upstream_webhookattempt", "JOIN", None, None, None, None)
+    ],
+    "left_join_unindexed@indexed": [
+        Settled("upstream_webhookattempt", "JOIN", None, None, None, None)
+    ],
+    "join_by_expression@initial": [],
+    "join_by_expression@indexed": [],
+    "union_filters_unindexed@initial": [
+        Settled("upstream_webhookdelivery", "FILTER", None, None, "event_type = 'a'", None),
+        Settled("upstream_webhookdelivery", "FILTER", None, None, "attempts = 3", None),
+    ],
+    "union_filters_unindexed@indexed": [
+        Settled("upstream_webhookdelivery", "FILTER", None, None, "event_type = 'a'", None),
+        Settled("upstream_webhookdelivery", "FILTER", None, None, "attempts = 3", None),
+    ],
+    "sorted_fk_filtered@initial": [
+        Settled(
+            "upstream_webhookdelivery",
+            "SORT_RANGE",
+            "upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_",
+            "endpoint_id = ?",
+            "endpoint_id = 7 AND event_type = 'invoice.paid'",
+            (333, 60000),
+        )
+    ],
+    "sorted_fk_filtered@indexed": [],
+    "sort_over_join@initial": [],
+    "sort_over_join@indexed": [],
+    "sort_by_joined_table@initial": [
+        Settled("upstream_webhookendpoint", "SORT_LIMIT", None, None, None, None)
+    ],
+    "sort_by_joined_table@indexed": [
+        Settled("upstream_webhookendpoint", "SORT_LIMIT", None, None, None, None)
+    ],
+    "enabled_channels_page@initial": [
+        Settled(
+            "upstream_notificationchannel",
+            "SORT_RANGE",
+            "notifchan_cust_enabled_idx",
+            "customer_id = 3 AND channel_type = 'email' AND enabled",
+            None,
+            (333, 60000),
+        )
+    ],
+    "enabled_channels_page@indexed": [
+        Settled(
+            "upstream_notificationchannel",
+            "SORT_RANGE",
+            "notifchan_cust_enabled_idx",
+            "customer_id = 3 AND channel_type = 'email' AND enabled",
+            None,
+            (333, 60000),
+        )
+    ],
+    "busiest_range_with_filter@initial": [],
+    "busiest_range_with_filter@indexed": [],
+    "logs_of_connections_page@initial": [
+        Settled(
+            "upstream_integrationlog",
+            "SORT_RANGE",
+            "upstream_integration_connection_id_66f27c03_fk_upstream_",
+            "connection_id = ANY (1,2,3,4,5,6,7,8)",
+            None,
+            (333, 60000),
+        )
+    ],
+    "logs_of_connections_page@indexed": [
+        Settled(
+            "upstream_integrationlog",
+            "SORT_RANGE",
+            "intlog_conn_time_idx",
+            "connection_id = ANY (1,2,3,4,5,6,7,8)",
+            None,
+            (333, 60000),
+        )
+    ],
 }
 
 
@@ -2744,7 +3130,7 @@ def test_filter_columns_of_a_table_without_a_model() -> None:
 # -- MariaDB, on the local server --------------------------------------------------------------
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-SCRATCH = f"indexguard_mutkill_{WORKER}"
+SCRATCH = f"indexguard_mutkill_{WORKER}_{os.getpid()}"
 
 
 @pytest.fixture(scope="module")
@@ -2776,6 +3162,7 @@ def _mariadb_findings(conn: Any, sql: str) -> tuple[MySQL, list[ScanFinding]]:
 
 def test_mysql_ddl_names_a_mixed_case_table_in_backticks(mariadb: Any) -> None:
     with mariadb.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS `LegacyEvents`")
         cursor.execute(
             "CREATE TABLE `LegacyEvents` (`id` bigint AUTO_INCREMENT PRIMARY KEY, "
             "`label` varchar(20) NOT NULL, `status` varchar(20) NOT NULL)"
@@ -2975,6 +3362,8 @@ def test_the_mariadb_backend_on_a_live_connection(
     from pytest_indexguard.explain import NotExplained
 
     with mariadb.cursor() as cursor:
+        cursor.execute("DROP VIEW IF EXISTS `notes`")
+        cursor.execute("DROP TABLE IF EXISTS `it's`")
         cursor.execute(
             "CREATE TABLE `it's` (`id` bigint AUTO_INCREMENT PRIMARY KEY, `note` varchar(20))"
         )
@@ -3017,6 +3406,138 @@ def test_the_mariadb_backend_on_a_live_connection(
     with pytest.raises(Exception, match=r"^\(0, ''\)$") as raised:
         backend.explain(closed, sql, forced=True)
     assert type(raised.value).__name__ == "InterfaceError"
+
+
+@pytest.mark.parametrize("table", ["Legacy Events", "odd`name", 'say "hi"'])
+def test_a_table_named_with_a_space_or_a_quote_keeps_its_filter(mariadb: Any, table: str) -> None:
+    # MariaDB writes such a table's conditions as `Legacy Events`.`status`; the reader used to
+    # take that qualifier for another table's, and reported the filtered read as unfiltered.
+    quoted = "`" + table.replace("`", "``") + "`"
+    with mariadb.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
+        cursor.execute(
+            f"CREATE TABLE {quoted} (`id` bigint AUTO_INCREMENT PRIMARY KEY, "
+            "`status` varchar(20) NOT NULL, `n` int NOT NULL)"
+        )
+        cursor.execute(
+            f"INSERT INTO {quoted} (`status`, `n`) VALUES "
+            + ", ".join(f"('s{i % 7}', {i})" for i in range(50))
+        )
+    sql = f"SELECT {quoted}.`id` FROM {quoted} WHERE {quoted}.`status` = 'x' AND {quoted}.`n` > 3"
+    _, [finding] = _mariadb_findings(mariadb, sql)
+    assert (finding.table, finding.alias) == (table, table)
+    assert (finding.rule, finding.filter, finding.join_filter) == (
+        Rule.FILTER,
+        "status = 'x' AND n > 3",
+        None,
+    )
+
+
+def test_table_sizes_of_several_tables_with_odd_names(mariadb: Any) -> None:
+    # One round trip lists them, one more counts the small ones; a backtick and a backslash in
+    # a name are quoted for the server as it reads them, and an empty table counts zero rows.
+    names = {"tick`tock": 2, "back\\slash": 4, "bare_empty": 0}
+    with mariadb.cursor() as cursor:
+        for name, rows in names.items():
+            quoted = "`" + name.replace("`", "``") + "`"
+            cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
+            cursor.execute(f"CREATE TABLE {quoted} (`id` bigint AUTO_INCREMENT PRIMARY KEY)")
+            for _ in range(rows):
+                cursor.execute(f"INSERT INTO {quoted} () VALUES ()")
+    backend = MySQL()
+    assert backend.table_sizes(mariadb, [*names, "missing"]) == {
+        "tick`tock": (2, "counted"),
+        "back\\slash": (4, "counted"),
+        "bare_empty": (0, "counted"),
+    }
+
+
+def test_assess_on_mariadb_weighs_what_the_context_says(mariadb: Any) -> None:
+    # MySQL.assess hands the context on: the watched tables, production's shape (which also
+    # lists an index range sorted for a LIMIT, for that shape to judge) and the columns of few
+    # values (a filter on one keeps most of the table: production reads it whole too).
+    from pytest_indexguard import judge
+    from pytest_indexguard.explain import Context
+    from pytest_indexguard.schema import ColumnShape
+
+    with mariadb.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS `queue`")
+        cursor.execute(
+            "CREATE TABLE `queue` (`id` bigint AUTO_INCREMENT PRIMARY KEY, `owner_id` bigint "
+            "NOT NULL, `kind` varchar(10) NOT NULL, `created_at` int NOT NULL, "
+            "KEY `queue_owner` (`owner_id`))"
+        )
+        cursor.executemany(
+            "INSERT INTO `queue` (`owner_id`, `kind`, `created_at`) VALUES (%s, %s, %s)",
+            [(i % 4, "ab"[i % 2], i) for i in range(40)],
+        )
+        cursor.execute("ANALYZE TABLE `queue`")
+        cursor.fetchall()
+    backend, _ = _mariadb_findings(mariadb, "SELECT 1")
+    schema = backend.schema(mariadb)
+
+    def assessed(sql: str, **context: Any) -> list[tuple[str, str | None, str | None]]:
+        plan = backend.explain(mariadb, sql, forced=True).plan
+        found = backend.assess(mariadb, sql, plan, Context(schema, **context)).findings
+        return [(f.table, f.rule.name if f.rule else None, f.filter) for f in found]
+
+    filtered = "SELECT `queue`.`id` FROM `queue` WHERE `queue`.`kind` = 'a'"
+    assert assessed(filtered) == [("queue", "FILTER", "kind = 'a'")]
+    assert assessed(filtered, watched=lambda table: table != "queue") == []
+    assert assessed(filtered, few_values=lambda table, column: column == "kind") == []
+    assert assessed(filtered, few_values=lambda table, column: column == "owner_id") == [
+        ("queue", "FILTER", "kind = 'a'")
+    ]
+    ranged = (
+        "SELECT `queue`.`id` FROM `queue` WHERE `queue`.`owner_id` = 2 "
+        "ORDER BY `queue`.`created_at` DESC LIMIT 5"
+    )
+    plan = backend.explain(mariadb, ranged, forced=True).plan
+    assert assessed(ranged) == []
+    production = judge.Production(
+        rows={"queue": 1_000_000},
+        columns={"queue": {"owner_id": ColumnShape(4, 0.0, None, 0.25)}},
+        threshold=1000,
+    )
+    [found] = backend.assess(mariadb, ranged, plan, Context(schema, production=production)).findings
+    assert (found.table, found.rule, found.index_name, found.sorted_rows) == (
+        "queue",
+        Rule.SORT_RANGE,
+        "queue_owner",
+        (250_000, 250_000),
+    )
+
+
+def test_what_the_mysql_backend_says_without_a_round_trip() -> None:
+    backend = MySQL()
+    note = backend.verify(None, "SELECT 1", None, None).note  # type: ignore[arg-type]
+    assert note == "not verified: DDL on MySQL/MariaDB commits the test's transaction"
+    # MySQL 8.0.13 and later: functional key parts and invisible indexes.
+    for version, extra in (
+        ("8.0.12", "NULL, IS_VISIBLE = 'NO'"),
+        ("8.0.13", "EXPRESSION, IS_VISIBLE = 'NO'"),
+        ("8.4.3", "EXPRESSION, IS_VISIBLE = 'NO'"),
+        ("10.11.6-MariaDB", "NULL, IGNORED = 'YES'"),
+    ):
+        backend.identify(version)
+        assert f"SUB_PART, INDEX_TYPE, {extra} FROM" in backend.statistics_query(), version
+
+
+def test_the_mysql_8_form_of_the_explain_runs_on_mariadb_too(mariadb: Any) -> None:
+    # MySQL 8's statement carries its settings as SET_VAR hints, which MariaDB reads as a
+    # comment: the same plan comes back, the statement as it was given.
+    with mariadb.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS `hinted`")
+        cursor.execute("CREATE TABLE `hinted` (`id` bigint PRIMARY KEY, `n` int NOT NULL)")
+    sql = "SELECT `hinted`.`id` FROM `hinted` WHERE `hinted`.`n` = 3"
+    backend = MySQL()
+    backend.identify("8.4.3")
+    assert not backend.mariadb
+    explained = backend.explain(mariadb, sql, forced=True)
+    assert explained.plan["statement"] == sql
+    assert explained.plan["server"] == "MySQL 8.4"
+    [finding] = analyze_mysql(explained.plan)
+    assert (finding.table, finding.rule, finding.filter) == ("hinted", Rule.FILTER, "n = 3")
 
 
 def _mariadb_connection() -> Any:

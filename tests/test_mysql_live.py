@@ -3,7 +3,7 @@
 These tests need a MySQL 8 or MariaDB 10.6+ server: ``INDEXGUARD_MYSQL_URL``
 (default ``mysql://root@127.0.0.1:3306/test``, the machine's MariaDB) and PyMySQL. Without them
 every test here is skipped, saying why. Each test works in a database of its own
-(``indexguard_live_<xdist worker>``), dropped at the end.
+(``indexguard_live_<xdist worker>_<process id>``), dropped at the end.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pytest_indexguard.policy import Decision
 from pytest_indexguard.report import failure_message
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-DATABASE = f"indexguard_live_{WORKER}"
+DATABASE = f"indexguard_live_{WORKER}_{os.getpid()}"
 SESSION = ("max_seeks_for_key", "lock_wait_timeout", "innodb_lock_wait_timeout")
 
 
@@ -311,7 +311,7 @@ def _check_django_connection(connection: Any) -> None:
 def test_verdicts_of_every_scenario_on_the_live_server(server: str) -> None:
     # The plans themselves may vary from run to run on ten-row tables (InnoDB refreshes its
     # statistics in the background); the verdicts must not.
-    records = dict(plans(server, prefix=f"indexguard_live_plans_{WORKER}"))
+    records = dict(plans(server, prefix=f"indexguard_live_plans_{WORKER}_{os.getpid()}"))
     for scenario in SCENARIOS:
         record = records[scenario.name]
         schema = schema_of(records[f"catalog_{scenario.state}"]["statistics"])

@@ -54,7 +54,7 @@ def test_sqlite_join_key_spares_a_read_only_when_the_other_side_is_restricted(
 
 
 MYSQL_SCHEMA = [mysql_ddl(statement) for statement in (*RECALL_DDL, *RECALL_ROWS)]
-MYSQL_DATABASE = f"indexguard_recall_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+MYSQL_DATABASE = f"indexguard_recall_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 @pytest.fixture(scope="module")

@@ -172,7 +172,7 @@ def tiny_mariadb() -> Iterator[Tiny]:
     guard = MySQL()
 
     def connect(indexes: tuple[str, ...]) -> Any:
-        name = f"std_tiny_{WORKER}_{len(created)}"
+        name = f"std_tiny_{WORKER}_{os.getpid()}_{len(created)}"
         raw = mysql_connect(url)
         with raw.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")

@@ -1107,14 +1107,23 @@ def unqualified(text: str, alias: str) -> str:
     """The scanned table's own columns without their qualifier, as a PostgreSQL scan node's
     Filter and Index Cond show them (other tables' columns keep theirs)."""
     value, strings = _mask_strings(text)
-    pattern = rf'(?<![\w."$])"?{re.escape(alias)}"?\.(?=["A-Za-z_])'
+    quoted = '"' + alias.replace('"', '""') + '"'
+    pattern = rf'(?<![\w."$])(?:{re.escape(quoted)}|{re.escape(alias)})\.(?=["A-Za-z_])'
     return _unmask(re.sub(pattern, "", value), strings)
 
 
+# A qualifier: a plain name, or a quoted one (``_plain``: a name with a space, a backtick, a
+# double quote or a capital letter), followed by the dot before its column.
+_QUALIFIER = re.compile(r'(?<![\w."$])(?:"((?:[^"]|"")+)"|([A-Za-z_][\w$]*))\.(?=["A-Za-z_])')
+
+
 def qualifiers(text: str) -> set[str]:
-    """The table aliases a condition names (``alias.column``)."""
+    """The table aliases a condition names (``alias.column``), unquoted."""
     value, _ = _mask_strings(text)
-    return set(re.findall(r'(?<![\w."])"?([A-Za-z_][\w$]*)"?\.(?=["A-Za-z_])', value))
+    return {
+        quoted.replace('""', '"') if quoted else plain
+        for quoted, plain in _QUALIFIER.findall(value)
+    }
 
 
 # -- the judgement ---------------------------------------------------------------------------------

@@ -438,6 +438,54 @@ SCENARIOS: tuple[Scenario, ...] = (
         f"`upstream_webhookendpoint` ON ({_D}.`endpoint_id` = `upstream_webhookendpoint`.`id`)",
         Expected(ENDPOINT, "ALL", None),
     ),
+    _s(
+        "correlated_count_unindexed",
+        "A count of each delivery's attempts in the select list: a dependent sub-query (alias "
+        "U0, its own query block) that reads the attempts whole for every delivery, since "
+        "delivery_id has no index.",
+        "indexed",
+        f"SELECT {_D}.`id`, (SELECT COUNT(*) FROM `upstream_webhookattempt` U0 WHERE "
+        f"U0.`delivery_id` = {_D}.`id`) AS `n` FROM {_D} WHERE {_D}.`endpoint_id` = 7",
+        Expected(ATTEMPT, "ALL", Rule.JOIN),
+    ),
+    _s(
+        "join_two_key_parts",
+        "Rules found by both columns of the unique (customer_id, name) index per customer; "
+        "the customers are read whole and filtered by an unindexed column.",
+        "indexed",
+        "SELECT `upstream_alertrule`.`id` FROM `upstream_customer` INNER JOIN "
+        "`upstream_alertrule` ON (`upstream_alertrule`.`customer_id` = `upstream_customer`.`id` "
+        "AND `upstream_alertrule`.`name` = `upstream_customer`.`name`) WHERE "
+        "`upstream_customer`.`created_at` > '2026-01-01'",
+        Expected(CUSTOMER, "ALL", Rule.FILTER),
+    ),
+    _s(
+        "left_join_unindexed",
+        "An endpoint's deliveries with their attempts, if any: a LEFT JOIN on the unindexed "
+        "delivery_id, the attempts read whole through a join buffer (trigcond).",
+        "indexed",
+        f"SELECT {_D}.`id`, `upstream_webhookattempt`.`response_code` FROM {_D} LEFT OUTER JOIN "
+        f"`upstream_webhookattempt` ON (`upstream_webhookattempt`.`delivery_id` = {_D}.`id`) "
+        f"WHERE {_D}.`endpoint_id` = 7",
+        Expected(ATTEMPT, "ALL", Rule.JOIN),
+    ),
+    _s(
+        "join_by_expression",
+        "Endpoints found by their primary key from an expression of the delivery's columns "
+        "(ref func): no full read.",
+        "indexed",
+        f"SELECT {_D}.`id` FROM {_D} INNER JOIN `upstream_webhookendpoint` ON "
+        f"(`upstream_webhookendpoint`.`id` = {_D}.`attempts` + 1) WHERE {_D}.`status` = 'failed'",
+    ),
+    _s(
+        "union_filters_unindexed",
+        "A UNION of two filtered full reads: each query block is judged.",
+        "indexed",
+        f"(SELECT {_D}.`id` FROM {_D} WHERE {_D}.`event_type` = 'a') UNION "
+        f"(SELECT {_D}.`id` FROM {_D} WHERE {_D}.`attempts` = 3)",
+        Expected(DELIVERY, "ALL", Rule.FILTER),
+        Expected(DELIVERY, "ALL", Rule.FILTER),
+    ),
     # --- ORDER BY ... LIMIT -------------------------------------------------------------------
     _s(
         "sort_limit_unindexed",
@@ -452,6 +500,63 @@ SCENARIOS: tuple[Scenario, ...] = (
         "initial",
         f"{FROM_DELIVERY} ORDER BY {_D}.`created_at` DESC",
         Expected(DELIVERY, "ALL", None),
+    ),
+    _s(
+        "sorted_fk_filtered",
+        "An endpoint's newest deliveries of one event type with the foreign-key index only: a "
+        "ref lookup, filtered, whose rows are sorted (a sorted range beside a filter).",
+        "initial",
+        f"SELECT {_D}.`id` FROM {_D} WHERE ({_D}.`endpoint_id` = 7 AND {_D}.`event_type` = "
+        f"'invoice.paid') ORDER BY {_D}.`created_at` DESC LIMIT 5",
+    ),
+    _s(
+        "sort_over_join",
+        "A customer's deliveries by attempts, through their endpoints: the deliveries read "
+        "whole and sorted, each endpoint found by its primary key and filtered; the "
+        "foreign-key index on endpoint_id serves the join, the endpoints' index the filter.",
+        "indexed",
+        f"SELECT {_D}.`id` FROM {_D} INNER JOIN `upstream_webhookendpoint` ON "
+        f"({_D}.`endpoint_id` = `upstream_webhookendpoint`.`id`) WHERE "
+        f"`upstream_webhookendpoint`.`customer_id` = 3 ORDER BY {_D}.`attempts` DESC LIMIT 5",
+        Expected(DELIVERY, "ALL", Rule.JOIN),
+        Expected(ENDPOINT, "eq_ref", Rule.FILTER),
+        settled=(),
+    ),
+    _s(
+        "sort_by_joined_table",
+        "Deliveries ordered by their endpoint's creation time: the endpoints read whole and "
+        "sorted for the LIMIT, no index on created_at.",
+        "initial",
+        f"SELECT {_D}.`id` FROM {_D} INNER JOIN `upstream_webhookendpoint` ON "
+        f"({_D}.`endpoint_id` = `upstream_webhookendpoint`.`id`) ORDER BY "
+        "`upstream_webhookendpoint`.`created_at` DESC LIMIT 5",
+        Expected(ENDPOINT, "ALL", Rule.SORT_LIMIT),
+    ),
+    _s(
+        "enabled_channels_page",
+        "The first page of a customer's enabled channels of one type: a range of "
+        "notifchan_cust_enabled_idx on all three of its columns, sorted by name for the LIMIT.",
+        "indexed",
+        f"{ENABLED_CHANNELS} LIMIT 5",
+    ),
+    _s(
+        "busiest_range_with_filter",
+        "Deliveries of every endpoint of one event type, most attempts first: a range of "
+        "webhook_endpoint_hist_idx, filtered by the event type and sorted for the LIMIT.",
+        "indexed",
+        f"SELECT {_D}.`id` FROM {_D} WHERE {_D}.`endpoint_id` > 0 AND {_D}.`event_type` = "
+        f"'invoice.created' ORDER BY {_D}.`attempts` DESC LIMIT 5",
+    ),
+    _s(
+        "logs_of_connections_page",
+        "The last-ended logs of eight connections: on ten rows read whole, filtered and sorted "
+        "for the LIMIT; connection_id leads intlog_conn_time_idx, which finds them at scale "
+        "(the judgement drops the read; with production's shape, a sorted range).",
+        "indexed",
+        f"SELECT {_L}.`id` FROM {_L} WHERE {_L}.`connection_id` IN (1, 2, 3, 4, 5, 6, 7, 8) "
+        f"ORDER BY {_L}.`end_time` DESC LIMIT 5",
+        Expected(LOG, "ALL", Rule.FILTER),
+        settled=(),
     ),
     # --- no index could help ---------------------------------------------------------------
     _s(
