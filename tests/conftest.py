@@ -12,8 +12,10 @@ import importlib.util
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -241,6 +243,20 @@ class Recordings:
             content = path.read_bytes() if path.exists() else b""
             self._done[workers] = Recording(run, path, content)
         return self._done[workers]
+
+
+@pytest.fixture(scope="module")
+def live_postgres() -> Iterator[Any]:
+    """An autocommit connection to the PostgreSQL server of ``DATABASE_URL`` (read when the
+    fixture runs: the sample project's settings export it when they start the embedded
+    server), for tests that judge statements live (``plans/live_judge.py``); a skip without."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.skip("DATABASE_URL names no PostgreSQL server")
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        yield conn
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ the server of ``DATABASE_URL``."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -28,13 +27,9 @@ HAS_KEYS = "SELECT id FROM profile WHERE fields ?& '{bio,website}'::text[]"
 OVERLAP = "SELECT id FROM profile WHERE tags && '{t2}'::text[]"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[psycopg.Connection[Any]]:
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.skip("DATABASE_URL names no PostgreSQL server")
-    with psycopg.connect(url, autocommit=True) as conn:
-        yield conn
+@pytest.fixture
+def server(live_postgres: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    return live_postgres
 
 
 @pytest.mark.parametrize("statement", [CONTAINS, HAS_KEYS, OVERLAP])

@@ -13,7 +13,7 @@ statistics show busy.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -42,13 +42,9 @@ BY_STATUS = SELECT + "status = 'draft' ORDER BY id"
 BY_RANGE = SELECT + "created >= '2024-12-01' ORDER BY id"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[psycopg.Connection[Any]]:
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.skip("DATABASE_URL names no PostgreSQL server")
-    with psycopg.connect(url, autocommit=True) as conn:
-        yield conn
+@pytest.fixture
+def server(live_postgres: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    return live_postgres
 
 
 def judged(

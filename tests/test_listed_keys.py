@@ -8,7 +8,6 @@ shape: the test database's own rows tell that the list names every queue."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -39,13 +38,9 @@ SOME = "queue_id IN (1, 2)"
 A_DAY = "created >= '2024-12-31' AND NOT status = 4"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[psycopg.Connection[Any]]:
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.skip("DATABASE_URL names no PostgreSQL server")
-    with psycopg.connect(url, autocommit=True) as conn:
-        yield conn
+@pytest.fixture
+def server(live_postgres: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    return live_postgres
 
 
 def judged(
