@@ -20,6 +20,7 @@ known.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 import sys
@@ -68,6 +69,9 @@ _NOT_CHECKED = Statement(alias="", sql="", findings=(), plan=None)
 # Where a statement read through a server-side cursor is cached: apart from the same SQL read
 # at once, whose plan differs.
 CURSOR_KEY = "\x00cursor\x00"
+# At most this many variants of one statement are kept (``Statement.variants``); beyond them
+# a statement with other values is judged again at each execution, never by another's verdict.
+VARIANTS_CAP = 1_000
 # Rows sorted per call that make a sorted index range a violation, when production's shape is
 # known and no --indexguard-min-rows says otherwise.
 SORT_THRESHOLD = 1_000
@@ -182,7 +186,7 @@ class Guard:
         if statement is not None:
             if statement.variants is not None:
                 statement = statement.variants.get(
-                    shape(params, many, patterned=statement.patterned)
+                    shape(params, many, patterned=statement.patterned, keyed=statement.keyed)
                 )
             elif statement is not _NOT_CHECKED and _has_null(params, many):
                 statement = None  # planned with values: a NULL may be planned otherwise
@@ -366,7 +370,14 @@ class Guard:
         else:
             statement.plan = None
         patterned = _patterned(sql)
-        self._cache_variant(plans, statement, shape(params, many, patterned=patterned), patterned)
+        keyed = assessment.keyed
+        self._cache_variant(
+            plans,
+            statement,
+            shape(params, many, patterned=patterned, keyed=keyed),
+            patterned,
+            keyed,
+        )
         return statement
 
     def _cache_variant(
@@ -375,17 +386,25 @@ class Guard:
         statement: Statement,
         key: tuple[tuple[str, ...], tuple[int, ...]],
         patterned: bool,
+        keyed: bool = False,
     ) -> None:
         """Cache the statement by its SQL text, or, when its verdict may depend on the values
-        (a pattern; a NULL among them), as the variant of its shape: whichever test first sends
-        a NULL or a value, each gets the verdict of its own kind of value."""
+        (a pattern; a NULL among them; a list of keys), as the variant of its shape: whichever
+        test first sends a NULL or a value, or a list of every key or of some, each gets the
+        verdict of its own values."""
         sql = CURSOR_KEY + statement.sql if statement.cursor else statement.sql
         existing = plans.get(sql)
-        if not patterned and not key[1] and (existing is None or existing.variants is None):
+        plain = not patterned and not keyed and not key[1]
+        if plain and (existing is None or existing.variants is None):
             self._cache(plans, sql, statement)
             return
         if existing is not None and existing.variants is not None:
             holder = existing
+            if keyed and not holder.keyed:
+                # Variants cached by the kind of their values are looked up by their values
+                # from now on: each is judged again once, then found.
+                holder.keyed = True
+                existing.variants.clear()
         else:
             variants: dict[tuple[tuple[str, ...], tuple[int, ...]], Statement] = {}
             if existing is not None and existing is not _NOT_CHECKED:
@@ -398,10 +417,14 @@ class Guard:
                 plan=None,
                 variants=variants,
                 patterned=patterned,
+                keyed=keyed,
             )
+            if keyed:
+                variants.clear()  # the plain entry was cached without its values
             self._cache(plans, sql, holder)
         assert holder.variants is not None
-        holder.variants[key] = statement
+        if len(holder.variants) < VARIANTS_CAP:
+            holder.variants[key] = statement
 
     def _schema(self, alias: str, backend: Backend, raw: Any) -> Schema:
         """The alias's index catalog, read once (and again after a schema change); without
@@ -641,14 +664,20 @@ def prefetching() -> bool:
     return False
 
 
-def shape(params: Any, many: bool, patterned: bool) -> tuple[tuple[str, ...], tuple[int, ...]]:
+def shape(
+    params: Any, many: bool, patterned: bool, keyed: bool = False
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """What of the parameters' values a plan may depend on: the kind of each pattern, and
-    which values are NULL."""
+    which values are NULL; for a verdict that rests on a list of keys (``Statement.keyed``),
+    the values themselves and whether the statement is a prefetch."""
     first = first_parameters(params, many)
     values = list(first.values()) if isinstance(first, dict) else first
     nulls: tuple[int, ...] = ()
     if isinstance(values, list | tuple) and None in values:
         nulls = tuple(i for i, value in enumerate(values) if value is None)
+    if keyed:
+        digest = hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+        return (("values", digest, "prefetch" if prefetching() else ""), nulls)
     return (pattern_shape(params, many) if patterned else (), nulls)
 
 

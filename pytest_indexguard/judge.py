@@ -179,7 +179,11 @@ def settle(
             threshold = production.threshold if production is not None else 0
             if estimate is not None and estimate[1] >= threshold:
                 settled.append(replace(finding, rule=Rule.SORT_RANGE, sorted_rows=estimate))
-            elif estimate is None and listed is not None:
+            elif (
+                estimate is None
+                and listed is not None
+                and not _walked_past_the_list(finding, unsorted, schema, few_values)
+            ):
                 settled.append(replace(finding, rule=Rule.SORT_RANGE, every_key=listed))
             continue
         if finding.filtered_range:
@@ -257,6 +261,54 @@ def settle(
         else:
             settled.append(finding)
     return _on_parents(settled, schema)
+
+
+def _walked_past_the_list(
+    finding: ScanFinding,
+    unsorted: Any | None,
+    schema: Schema,
+    few_values: Callable[[str, str], bool] | None,
+) -> bool:
+    """Whether a sorted range on a list of every key (``every_key``) is, at scale, a walk of an
+    index in the sort's order that stops at the LIMIT: planned with sorts off, the statement
+    reads the table through an index in order and filters nothing but the list and conditions
+    that keep most rows (``<>``, ``IS NOT NULL``, a flag). The list keeps every row, so the
+    first rows walked are the page (``queue_id IN (<every queue>) ORDER BY id DESC LIMIT 25``:
+    0.06 ms at 500,000 tickets). A filter of its own that keeps few rows stands: the walk
+    then reads until it finds them (159 ms for the oldest month, walked from the newest)."""
+    if unsorted is None:
+        return False
+    listed = {_bare(c) for c in top_level(finding.index_condition or "", "AND")}
+    unique = [i.leading for i in schema.on(finding.table) if i.unique and len(i.keys) == 1]
+    for walk in analyze(unsorted, None, leading=schema.leading_of, sorted_ranges=True):
+        if (
+            walk.table != finding.table
+            or walk.index_name is None
+            or walk.index_condition
+            or walk.sorted_range
+            or walk.sort_key
+        ):
+            continue
+        rest = [c for c in top_level(walk.filter or "", "AND") if _bare(c) not in listed]
+        if all(
+            _conjunct_kind(c) in _KEEPS_MOST_KINDS
+            or _excludes_one(c, unique)
+            or (few_values is not None and _few_valued(c, finding.table, few_values))
+            for c in rest
+        ):
+            return True
+    return False
+
+
+def _bare(condition: str) -> str:
+    """A condition without the parentheses around it."""
+    text = condition.strip()
+    while text.startswith("(") and text.endswith(")") and len(top_level(text, "AND")) == 1:
+        inner = text[1:-1].strip()
+        if inner.count("(") != inner.count(")"):
+            break
+        text = inner
+    return text
 
 
 def _walked_for_a_cursor(
@@ -752,12 +804,7 @@ def _conjunct_kind(conjunct: str) -> str | None:
             return "or-across-tables"
         kinds = [unservable(branch) for branch in branches]
         return next((k for k in kinds if k is not None), None)
-    text = conjunct.strip()
-    while text.startswith("(") and text.endswith(")") and len(top_level(text, "AND")) == 1:
-        inner = text[1:-1].strip()
-        if inner.count("(") != inner.count(")"):
-            break
-        text = inner
+    text = _bare(conjunct)
     pattern = _PATTERN.match(text)
     if pattern:
         operator, value = pattern.group(1), pattern.group(2)

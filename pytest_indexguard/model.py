@@ -129,6 +129,9 @@ class Statement:
     vendor: str = "postgresql"
     # Read through a server-side cursor (``QuerySet.iterator()``), and planned as one.
     cursor: bool = False
+    # Its verdict rests on the values of a list of keys (``explain.Assessment.keyed``): the
+    # cache entry holds one Statement per list of values (``guard.shape``).
+    keyed: bool = False
 
     def __post_init__(self) -> None:
         self.violations = tuple(f for f in self.findings if f.is_violation)

@@ -152,6 +152,20 @@ class DjangoProject:
     def write_tests(self, source: str, name: str = "test_inner") -> None:
         self.pytester.makepyfile(**{name: source})
 
+    def add_app(self, name: str, models: str) -> None:
+        """An installed app of its own models, without migrations (its tables are made from
+        the models when the test database is created)."""
+        root = self.pytester.path
+        (root / name).mkdir()
+        (root / name / "__init__.py").write_text("")
+        (root / name / "models.py").write_text(models)
+        settings = root / "settings.py"
+        settings.write_text(
+            settings.read_text().replace(
+                'INSTALLED_APPS = ["shop",', f'INSTALLED_APPS = ["{name}", "shop",'
+            )
+        )
+
     def as_shipped(self) -> None:
         """Judge test code's statements as the plugin does by default: they do not fail."""
         ini = self.pytester.path / "pytest.ini"

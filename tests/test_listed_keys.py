@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from conftest import DjangoProject
 from plans import live_judge
 from pytest_indexguard.guard import prefetching
 from pytest_indexguard.model import Rule, ScanFinding
@@ -72,6 +73,31 @@ def test_every_queue_sorted_for_a_page_reads_every_ticket(
     assert found.every_key is not None
 
 
+@pytest.mark.parametrize("beside", ["", " AND NOT status = 4"])
+def test_every_queue_walked_in_the_order_of_an_index_stops_at_the_page(
+    server: psycopg.Connection[Any], beside: str
+) -> None:
+    # At 500,000 tickets the primary key is walked backwards and the list keeps every row: the
+    # first 25 walked are the page (0.06 ms; 0.04 ms with the exclusion beside it).
+    statement = f"SELECT id FROM ticket WHERE {EVERY}{beside} ORDER BY id DESC LIMIT 25"
+    assert judged(server, statement) == []
+
+
+def test_every_queue_walked_for_a_filter_of_its_own_stands(
+    server: psycopg.Connection[Any],
+) -> None:
+    # The walk reads until the range finds its rows: the oldest month of 500,000 tickets,
+    # walked from the newest, 159 ms (491,073 rows removed by the filter).
+    statement = (
+        f"SELECT id FROM ticket WHERE {EVERY} AND created < '2020-02-01' ORDER BY id DESC LIMIT 25"
+    )
+    [found] = judged(server, statement)
+    assert (found.rule, found.every_key) == (
+        Rule.SORT_RANGE,
+        "queue (all 3 of its rows in the test database)",
+    )
+
+
 def test_some_queues_restrict(server: psycopg.Connection[Any]) -> None:
     assert judged(server, f"SELECT id FROM ticket WHERE {SOME} AND {A_DAY}") == []
     assert (
@@ -114,3 +140,63 @@ def test_a_prefetch_is_told_by_djangos_prefetch_on_the_stack() -> None:
         prefetch_one_level([object()], Prefetcher(), Prefetch("tickets"), 0)
     assert seen == [True]
     assert prefetching() is False
+
+
+# The same statement text, ``queue_id IN (%s, %s, %s)``, once with every queue of the test
+# database and once with three of four: each execution is judged by its own list, whichever
+# test runs first (the verdict of the first list met used to stand for every later one).
+DESK = """
+from django.db import models
+
+
+class Queue(models.Model):
+    title = models.CharField(max_length=100)
+
+
+class Ticket(models.Model):
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE)
+    status = models.IntegerField(default=1)
+    created = models.DateTimeField()
+"""
+
+ORDER_TESTS = """
+import datetime
+
+import pytest
+from desk.models import Queue, Ticket
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def _queues(count):
+    queues = [Queue.objects.create(title=f"q{{i}}") for i in range(count)]
+    for queue in queues:
+        Ticket.objects.create(queue=queue, created=DAY)
+    return queues
+
+
+def test_{every}_every_queue():
+    queues = _queues(3)
+    list(Ticket.objects.filter(queue__in=queues, created__gte=DAY).exclude(status=4))
+
+
+def test_{some}_some_queues():
+    queues = _queues(4)
+    list(Ticket.objects.filter(queue__in=queues[:3], created__gte=DAY).exclude(status=4))
+"""
+
+
+@pytest.mark.parametrize("first", ["every", "some"])
+def test_a_list_is_judged_by_its_own_keys_whichever_test_runs_first(
+    django_project: DjangoProject, first: str
+) -> None:
+    desk = django_project
+    desk.add_app("desk", DESK)
+    names = {"every": "a", "some": "b"} if first == "every" else {"every": "b", "some": "a"}
+    desk.write_tests(ORDER_TESTS.format(**names))
+    run = desk.run("--indexguard", "-p", "no:randomly")
+    outcomes = run.outcomes()
+    assert outcomes[f"test_{names['every']}_every_queue"] == "failed", run.output
+    assert outcomes[f"test_{names['some']}_some_queues"] == "passed", run.output
+    assert "keys:" in run.section(f"test_{names['every']}_every_queue")

@@ -61,6 +61,10 @@ class Assessment:
     round_trips: int = 0
     # What went wrong on the way (the verdict then rests on what was known): for the summary.
     errors: list[BaseException] = field(default_factory=list)
+    # The verdict rests on the values of a list of keys (whether it names every row of the
+    # table its foreign key references) or on whether the statement is a prefetch: another
+    # execution with other values is judged again.
+    keyed: bool = False
 
 
 @dataclass(frozen=True)

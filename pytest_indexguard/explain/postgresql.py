@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_indexguard import explain as boundary
@@ -363,20 +364,20 @@ _ANY_LIST = re.compile(
 )
 
 
-def every_key(
-    raw: Any,
-    findings: Sequence[ScanFinding],
-    schema: Schema,
-    prefetching: Callable[[], bool] | None = None,
-) -> dict[ScanFinding, str]:
-    """The index ranges whose condition lists every row of the table a foreign key references,
-    as the test database holds it (``queue_id IN (<every queue>)``: the tickets of every queue a
-    user may see), each with what the list covers. Such a range keeps no row out in production:
-    it reads the whole table, however its plan looks. One round trip, only for ranges on a list
-    of two keys or more of a foreign key. Not for a prefetch (``prefetching``): its keys are
-    the rows the outer query returned (a page of them, in production), judged on their own."""
-    questions: list[tuple[ScanFinding, str]] = []
-    queries: list[str] = []
+@dataclass(frozen=True)
+class ListedKeys:
+    """An index range on a list of keys of a foreign key, and the query that tells whether the
+    list names every row of the referenced table (``target``)."""
+
+    finding: ScanFinding
+    target: str
+    query: str
+
+
+def listed_keys(findings: Sequence[ScanFinding], schema: Schema) -> list[ListedKeys]:
+    """The index ranges on a list of two keys or more of a foreign key (``queue_id IN (1, 2,
+    3)``): how much each reads depends on the listed values."""
+    questions: list[ListedKeys] = []
     for finding in findings:
         if not _ranged(finding) or not finding.index_condition:
             continue
@@ -393,21 +394,37 @@ def every_key(
                 continue
             target, key = reference
             listed = f"{_quote_literal(match['keys'])}::{match['type']}[]"
-            questions.append((finding, target))
-            queries.append(
+            query = (
                 f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {quote_identifier(target)} "
                 f"LIMIT {len(keys) + 1}) AS bounded), (SELECT count(*) FROM "
                 f"{quote_identifier(target)} WHERE {quote_identifier(key)} = ANY ({listed}))"
             )
+            questions.append(ListedKeys(finding, target, query))
             break
-    if not queries or (prefetching is not None and prefetching()):
+    return questions
+
+
+def every_key(
+    raw: Any,
+    questions: Sequence[ListedKeys],
+    prefetching: Callable[[], bool] | None = None,
+) -> dict[ScanFinding, str]:
+    """The index ranges (``listed_keys``) whose list names every row of the table the foreign
+    key references, as the test database holds it (``queue_id IN (<every queue>)``: the tickets
+    of every queue a user may see), each with what the list covers. Such a range keeps no row
+    out in production: it reads the whole table, however its plan looks. One round trip. Not
+    for a prefetch (``prefetching``): its keys are the rows the outer query returned (a page of
+    them, in production), judged on their own."""
+    if not questions or (prefetching is not None and prefetching()):
         return {}
-    results, _ = _protected(raw, "", queries)
+    results, _ = _protected(raw, "", [question.query for question in questions])
     found: dict[ScanFinding, str] = {}
-    for (finding, target), rows in zip(questions, results, strict=True):
+    for question, rows in zip(questions, results, strict=True):
         total, matched = (int(value or 0) for value in rows[0])
         if total == matched >= 2:  # keys the table does not hold (yet) change nothing
-            found[finding] = f"{target} (all {total} of its rows in the test database)"
+            found[question.finding] = (
+                f"{question.target} (all {total} of its rows in the test database)"
+            )
     return found
 
 
@@ -484,8 +501,10 @@ class PostgreSQL:
             joined_ranges=True,
         )
         every: dict[ScanFinding, str] = {}
+        listed = listed_keys(findings, schema)
+        result.keyed = bool(listed)
         try:
-            every = every_key(raw, findings, schema, context.prefetching)
+            every = every_key(raw, listed, context.prefetching)
         except Exception as exc:  # judge the ranges as if the lists were not known
             result.errors.append(exc)
         if production is None:
