@@ -47,7 +47,26 @@ def start_embedded_server() -> str:
         pgdata = tempfile.mkdtemp(prefix="indexguard-pg-")
         server = get_server(pgdata, cleanup_mode="delete")
         _exit_cleanly_on_sigterm()
-        return str(server.get_uri())
+        url = str(server.get_uri())
+        _throwaway(url)
+        return url
+
+
+# A server whose data is removed at exit need not survive a crash: no flush to disk at each
+# commit, checkpoint and CREATE DATABASE (every test database, every inner run's). Plans do not
+# depend on these settings.
+THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+def _throwaway(url: str) -> None:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg2-only environments reuse a started server
+        return
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, value in THROWAWAY_SETTINGS.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = {value}")
+        conn.execute("SELECT pg_reload_conf()")
 
 
 def _exit_cleanly_on_sigterm() -> None:

@@ -702,6 +702,27 @@ RECALL_CASES: tuple[StandardCase, ...] = (
         violations=frozenset({"rc_ticket"}),
     ),
     StandardCase(
+        name="recall_every_queue_page_by_created",
+        description="The newest tickets of every queue the user may see, the queues evaluated "
+        "first: `filter(queue__in=queues).order_by('-created')[:25]`. The list keeps every "
+        "ticket and no index gives the order: every ticket is read and sorted for the page.",
+        setup=RECALL,
+        query='SELECT "rc_ticket"."id", "rc_ticket"."queue_id", "rc_ticket"."status", '
+        '"rc_ticket"."created" FROM "rc_ticket" WHERE "rc_ticket"."queue_id" IN (1, 2, 3, 4, '
+        '5, 6, 7, 8, 9, 10) ORDER BY "rc_ticket"."created" DESC LIMIT 25',
+        violations=frozenset({"rc_ticket"}),
+    ),
+    StandardCase(
+        name="every_queue_page_by_newest_id",
+        description="The same list under `order_by('-id')[:25]`: the primary key is walked "
+        "backwards and the list keeps every ticket, so the first 25 walked are the page.",
+        setup=RECALL,
+        query='SELECT "rc_ticket"."id", "rc_ticket"."queue_id", "rc_ticket"."status", '
+        '"rc_ticket"."created" FROM "rc_ticket" WHERE "rc_ticket"."queue_id" IN (1, 2, 3, 4, '
+        '5, 6, 7, 8, 9, 10) ORDER BY "rc_ticket"."id" DESC LIMIT 25',
+        violations=frozenset(),
+    ),
+    StandardCase(
         name="recall_or_across_join",
         description="M3: `Order.objects.filter(Q(customer__email=x) | Q(email=x)).count()`: an "
         "OR across the foreign key; the orders are read whole, the customers hashed.",
