@@ -99,8 +99,10 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 # What inner pytest runs (and their xdist workers) get in PYTEST_ADDOPTS instead of the outer
 # session's. Hypothesis's pytest plugin, installed for tests/test_property.py, imports all of
-# Hypothesis in its terminal summary (about a second per process); no inner run uses it.
-INNER_ADDOPTS = "-p no:hypothesispytest"
+# Hypothesis in its terminal summary (about a second per process); django-perf-rec's, installed
+# for benchmarks/run.py, imports Django's cache and test machinery at start (0.2 s). No inner run
+# uses either.
+INNER_ADDOPTS = "-p no:hypothesispytest -p no:django_perf_rec"
 
 
 @pytest.fixture
