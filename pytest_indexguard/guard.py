@@ -676,8 +676,10 @@ def shape(
     if isinstance(values, list | tuple) and None in values:
         nulls = tuple(i for i, value in enumerate(values) if value is None)
     if keyed:
-        digest = hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
-        return (("values", digest, "prefetch" if prefetching() else ""), nulls)
+        if prefetching():  # a prefetch's list is never judged as every key: one verdict
+            return (("prefetch",), nulls)
+        listed = repr(tuple(values) if isinstance(values, list | tuple) else values)
+        return (("values", hashlib.blake2b(listed.encode(), digest_size=16).hexdigest()), nulls)
     return (pattern_shape(params, many) if patterned else (), nulls)
 
 

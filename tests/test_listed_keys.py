@@ -15,7 +15,7 @@ import pytest
 
 from conftest import DjangoProject
 from plans import live_judge
-from pytest_indexguard.guard import prefetching
+from pytest_indexguard.guard import prefetching, shape
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.suggest import ModelIndex, candidates
 
@@ -140,6 +140,33 @@ def test_a_prefetch_is_told_by_djangos_prefetch_on_the_stack() -> None:
         prefetch_one_level([object()], Prefetcher(), Prefetch("tickets"), 0)
     assert seen == [True]
     assert prefetching() is False
+
+
+def test_a_list_is_cached_per_values_and_a_prefetch_once() -> None:
+    from django.db.models import Prefetch
+    from django.db.models.query import prefetch_one_level
+
+    assert shape([1, 2, 3], False, False, keyed=True) == shape((1, 2, 3), False, False, keyed=True)
+    assert shape([1, 2, 3], False, False, keyed=True) != shape([1, 2, 4], False, False, keyed=True)
+    # Without a list to judge, the values are not the shape.
+    assert shape([1, 2, 3], False, False) == shape([1, 2, 4], False, False)
+    seen: list[object] = []
+
+    class Prefetcher:
+        """Stands for a related manager: records the shapes the guard would cache, then stops."""
+
+        def get_prefetch_querysets(self, instances: Any, querysets: Any = None) -> Any:
+            seen.append(shape([1, 2, 3], False, False, keyed=True))
+            seen.append(shape([7, 8, 9], False, False, keyed=True))
+            raise LookupError
+
+        get_prefetch_queryset = get_prefetch_querysets  # Django 4.2's name
+
+    with pytest.raises(LookupError):
+        prefetch_one_level([object()], Prefetcher(), Prefetch("tickets"), 0)
+    # A prefetch's list is never judged as every key: one verdict for any list.
+    assert seen[0] == seen[1]
+    assert seen[0] != shape([1, 2, 3], False, False, keyed=True)
 
 
 # The same statement text, ``queue_id IN (%s, %s, %s)``, once with every queue of the test
