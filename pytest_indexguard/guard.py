@@ -431,7 +431,11 @@ class Guard:
         it, the verdict rests on the plan alone."""
         found = self.schemas.get(alias)
         if found is None:
-            found = self.schemas[alias] = self._ask(lambda: backend.schema(raw), Schema())
+            found = self._ask(lambda: backend.schema(raw), Schema())
+            # The models' foreign keys, for a database that has no constraints for them.
+            found = self.schemas[alias] = found.with_references(
+                self._ask(self.models.references, {})
+            )
         return found
 
     def _cache(self, plans: dict[str, Statement], sql: str, statement: Statement) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -86,6 +86,13 @@ class Schema:
             not_null={table: frozenset(columns) for table, columns in required.items()},
             references=dict(references or {}),
         )
+
+    def with_references(self, references: Mapping[tuple[str, str], tuple[str, str]]) -> Schema:
+        """This catalog with foreign keys it lacks added (those it has win)."""
+        missing = {k: v for k, v in references.items() if k not in self.references}
+        if not missing:
+            return self
+        return replace(self, references={**missing, **self.references})
 
     def index(self, name: str | None) -> IndexInfo | None:
         return self._by_name.get(name) if name else None

@@ -234,6 +234,7 @@ class ModelIndex:
         self._primary: dict[str, str] = {}
         self._kinds: dict[str, str] = {}
         self._project_app: str | None = None
+        self._references: dict[tuple[str, str], tuple[str, str]] = {}
 
     def _load(self) -> dict[str, tuple[str, dict[str, str]]]:
         if self._tables is None:
@@ -257,6 +258,12 @@ class ModelIndex:
                             self._booleans.add((meta.db_table, str(f.column)))
                         elif getattr(f, "choices", None) and len(list(f.choices or ())) <= 10:
                             self._few_values.add((meta.db_table, str(f.column)))
+                        target = getattr(f, "target_field", None) if f.many_to_one else None
+                        if target is not None and getattr(target, "column", None):
+                            self._references[(meta.db_table, str(f.column))] = (
+                                str(target.model._meta.db_table),
+                                str(target.column),
+                            )
                 if meta.db_table in tables:
                     continue
                 tables[meta.db_table] = (meta.label, columns)
@@ -301,6 +308,13 @@ class ModelIndex:
     def primary_key(self, table: str) -> str | None:
         self._load()
         return self._primary.get(table)
+
+    def references(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """The models' foreign keys, (table, column) -> (referenced table, column): what a
+        database without foreign key constraints (MyISAM, a SQLite table made without them)
+        does not say."""
+        self._load()
+        return dict(self._references)
 
     def kind(self, table: str) -> tuple[str, str | None]:
         """How an index on ``table`` gets created: "model", "external" or "generated" (with

@@ -166,9 +166,7 @@ STILL_MOVES = {
 # Cases whose verdict rests on the rows the test database holds, by design: judged in the states
 # with rows only. A list of every queue is known as such from the queues there are; with none,
 # a statement that names them cannot have come from the application.
-NEEDS_ROWS = frozenset(
-    {"recall_every_queue_as_a_list", "recall_every_queue_page_by_created"}
-)
+NEEDS_ROWS = frozenset({"recall_every_queue_as_a_list", "recall_every_queue_page_by_created"})
 
 
 def _state(case: StandardCase, state: str) -> tuple[list[str], list[str]]:

@@ -654,6 +654,15 @@ SCALE_READ: dict[str, list[Read]] = {
             filter='((SubPlan 1)) AND ("created" >= \'2024-12-01\') AND (NOT ("status" = 3))',
         )
     ],
+    "every_queue_as_a_list": [
+        Read(
+            "rc_ticket",
+            "FILTER",
+            filter='("queue_id" = ANY (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)) AND ("created" >= '
+            "'2024-12-01') AND (NOT (\"status\" = 3))",
+            node_type="SCAN",
+        )
+    ],
     "every_queue_joined": [
         Read("rc_queue", "JOIN", join_filter='rc_ticket."queue_id" = rc_queue."id"'),
         Read(
@@ -2071,6 +2080,22 @@ MARIADB_READ: dict[str, tuple[list[MyRead], list[str]]] = {
             ("select #1: ref on rc_ticket using rc_ticket_queue_id_7a2b9c1d rows=5553"),
             "     index_condition: rc_ticket.queue_id = U0.`id`",
             ("     attached_condition: rc_ticket.created >= ? and rc_ticket.`status` <> ?"),
+        ],
+    ),
+    "scale/mariadb/every_queue_as_a_list": (
+        [
+            MyRead(
+                "rc_ticket",
+                "Full table scan",
+                "FILTER",
+                filter="queue_id = ANY (1,2,3,4,5,6,7,8,9,10) AND created >= '2024-12-01' "
+                "AND status <> 3",
+            )
+        ],
+        [
+            "select #1: ALL on rc_ticket rows=99960",
+            "     attached_condition: rc_ticket.queue_id in (...) and rc_ticket.created >= ? and "
+            "rc_ticket.`status` <> ?",
         ],
     ),
     "scale/mariadb/every_queue_joined": (

@@ -26,6 +26,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -34,12 +35,14 @@ from conftest import reachable_mysql
 from plans.backend_oracle import BackendVerdict, judge
 from plans.backend_scenarios import (
     CASES,
+    CASES_BY_NAME,
     DDL,
     TINY_ROWS,
     BackendCase,
     judged,
     mysql_ddl,
     mysql_statement,
+    references,
     states,
 )
 from plans.capture_standard_backends import (
@@ -346,3 +349,52 @@ def test_statements_are_split_where_the_oracle_counts_them() -> None:
     assert page.aliases == {"rc_ticket": "rc_ticket", "rc_queue": "rc_queue"}
     assert searched_columns("SEARCH t USING INDEX i (a=? AND b>?)") == ["a", "b"]
     assert searched_columns("SEARCH t USING INTEGER PRIMARY KEY (rowid=?)") == ["id"]
+
+
+# --- lists of keys ------------------------------------------------------------------------------
+
+EVERY_QUEUE = CASES_BY_NAME["every_queue_as_a_list"]
+
+
+@per_backend
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        # Some of the queues (the tiny tables hold two): the list restricts, production's shape
+        # would tell by how much.
+        ("(1, 5)", {}),
+        ("(2)", {}),
+        # Every queue and keys the table does not hold: no restriction.
+        ("(1, 2, 3)", {"rc_ticket": "filter"}),
+    ],
+)
+def test_a_list_restricts_unless_it_names_every_queue(
+    tiny: Tiny, backend: str, keys: str, expected: dict[str, str]
+) -> None:
+    case = replace(
+        EVERY_QUEUE,
+        name=f"every_queue_as_a_list {keys}",
+        statement=EVERY_QUEUE.statement.replace("(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)", keys),
+    )
+    assert case.statement != EVERY_QUEUE.statement
+    assert tiny.verdict(case) == expected
+
+
+@per_backend
+def test_a_list_of_every_queue_is_named_in_the_finding(tiny: Tiny, backend: str) -> None:
+    from pytest_indexguard.explain import Context
+
+    raw = tiny._connect(())
+    try:
+        statement = statement_for(backend, EVERY_QUEUE)
+        plan = tiny._guard.explain(raw, statement, forced=True).plan
+        context = Context(schema=tiny._guard.schema(raw).with_references(references()))
+        assessed = tiny._guard.assess(raw, statement, plan, context)
+        [found] = assessed.findings
+        assert found.every_key == "rc_queue (all 2 of its rows in the test database)"
+        assert assessed.keyed
+        # A prefetch's list is the rows its outer query returned: never every key.
+        prefetch = replace(context, prefetching=lambda: True)
+        assert tiny._guard.assess(raw, statement, plan, prefetch).findings == []
+    finally:
+        raw.close()

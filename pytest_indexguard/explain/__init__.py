@@ -41,6 +41,27 @@ def counted(rows: int) -> tuple[int, str]:
     return rows, "counted" if rows < COUNT_BOUND else f"counted, at least {COUNT_BOUND:,}"
 
 
+def every_key_query(target: str, key_in_list: str, keys: int) -> str:
+    """The query that tells whether a list of ``keys`` keys names every row of the table
+    ``target`` (quoted) a foreign key references: its rows, counted up to one more than the
+    list holds, and those the list names (``key_in_list``, the backend's own ``key IN (...)``).
+    A list of every key is no restriction: the tickets of every queue a user may see are every
+    ticket in production."""
+    return (
+        f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT {keys + 1}) AS bounded), "
+        f"(SELECT count(*) FROM {target} WHERE {key_in_list})"
+    )
+
+
+def every_key(target: str, total: Any, matched: Any) -> str | None:
+    """What a list covers, from ``every_key_query``'s answer, when it names every row of
+    ``target``; None otherwise. Keys the table does not hold (yet) change nothing."""
+    total, matched = int(total or 0), int(matched or 0)
+    if total == matched >= 2:
+        return f"{target} (all {total} of its rows in the test database)"
+    return None
+
+
 class NotExplained(Exception):
     """The statement could not be explained; the message says why, in a few words."""
 

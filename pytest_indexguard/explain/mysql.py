@@ -46,7 +46,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pytest_indexguard import explain as boundary
@@ -173,10 +173,33 @@ class MySQL:
             # count, and a catalog the FROM list names by an alias is none of them.
             tables = {t for t in alias_map(text).values() if not self.internal(t)}
             findings = [f for f in findings if f.table in tables]
+        questions = listed_keys(findings, context.schema)
+        every: dict[tuple[ScanFinding, str], str] = {}
+        errors: list[BaseException] = []
+        prefetching = context.prefetching
+        if questions and not (prefetching is not None and prefetching()):
+            try:
+                answers = _run(raw, [question.query for question in questions])
+            except Exception as exc:  # judge the lists as restricting
+                errors.append(exc)
+            else:
+                for question, rows in zip(questions, answers, strict=True):
+                    covered = boundary.every_key(question.target, *rows[0])
+                    if covered is not None:
+                        every[(question.finding, question.column)] = covered
+        if context.production is None:
+            # A range on a list is judged by production's shape: without it, only a list of
+            # every key says how much it reads.
+            listed = {finding for finding, _ in every}
+            findings = [f for f in findings if not f.filtered_range or f in listed]
         settled = settle(
-            findings, context.schema, context.production, few_values=context.few_values
+            findings,
+            context.schema,
+            context.production,
+            few_values=context.few_values,
+            every_key=every,
         )
-        return boundary.Assessment(findings=settled)
+        return boundary.Assessment(findings=settled, errors=errors, keyed=bool(questions))
 
     def verify(
         self, raw: Any, text: str, finding: ScanFinding, candidate: Suggestion
@@ -559,6 +582,7 @@ def analyze(
             node.get("access_type") in _FULL
             or (sorted_ranges and node.get("access_type") in _LOOKUPS and _sorts_this(place))
             or _primary_lookup(node, place)
+            or _listed_range(node)
         )
     ]
     if not suspects:  # the common case: every table found through an index
@@ -590,9 +614,61 @@ def analyze(
             found = _filtered_lookup(node, place, table, alias, truth=truth, aliases=aliases)
             if found is not None:
                 findings.append(found)
-        elif limited:
-            findings.append(_sorted_range(node, place, table, alias, order))
+        elif sorted_ranges and node.get("access_type") in _LOOKUPS and _sorts_this(place):
+            if limited:
+                findings.append(_sorted_range(node, place, table, alias, order))
+        elif not limited:
+            found = _filtered_range(node, table, alias, truth=truth)
+            if found is not None:
+                findings.append(found)
     return findings
+
+
+def _listed_range(node: Mapping[str, Any]) -> bool:
+    """An index range on a list of values (``queue_id in (1,2,3)``) that also filters rows."""
+    condition = node.get("index_condition")
+    return (
+        node.get("access_type") == "range"
+        and isinstance(node.get("attached_condition"), str)
+        and isinstance(condition, str)
+        and " in (" in condition.lower()
+    )
+
+
+def _filtered_range(
+    node: Mapping[str, Any],
+    table: str,
+    alias: str,
+    *,
+    truth: Callable[[str, str], bool | None] | None,
+) -> ScanFinding | None:
+    """An index range on a list of values whose rows a filter of the table's own sifts
+    (``queue_id IN (1, 2, 3) AND created >= x``), as PostgreSQL's ``filtered_range``: how much
+    it reads is production's shape, or every row when the list names every row of the table
+    the key references (``listed_keys``, ``judge.settle``)."""
+    attached = node.get("attached_condition")
+    condition = node.get("index_condition")
+    if not isinstance(attached, str) or not isinstance(condition, str) or _outer_joined(attached):
+        return None
+    own = [
+        conjunct
+        for conjunct in top_level(expression(attached), "AND")
+        if qualifiers(conjunct) <= {alias}
+        and not _or_across(conjunct)
+        and (truth is None or truth(table, conjunct) is not True)
+    ]
+    if not own:
+        return None
+    return ScanFinding(
+        table=table,
+        node_type=access_label("range"),
+        rule=None,
+        index_name=str(node.get("key")) if node.get("key") else None,
+        filter=" AND ".join(unqualified(c, alias) for c in own),
+        alias=alias,
+        index_condition=unqualified(expression(condition), alias),
+        filtered_range=True,
+    )
 
 
 def _outer_joined(condition: Any) -> bool:
@@ -1135,16 +1211,29 @@ def settle(
     production: judge.Production | None = None,
     *,
     few_values: Callable[[str, str], bool] | None = None,
+    every_key: Mapping[tuple[ScanFinding, str], str] | None = None,
 ) -> list[ScanFinding]:
     """``judge.settle`` on a MySQL plan's findings, with the catalog standing in for the
     probes PostgreSQL answers: a full scan is the tiny table's choice when an index leads with
     a column its filter compares as written (equality, range, ``IN``, ``IS NULL``, a prefix
     ``LIKE``), its join key, or its first sort key. MySQL is not asked: a cast or collation that
-    disables such an index is not detected here."""
+    disables such an index is not detected here. ``every_key``: (finding, column) whose list
+    of keys names every row of the table the column references (``listed_keys``): that
+    column's index spares nothing, the finding is judged by its other columns."""
     unserved = []
     for finding in findings:
         if not finding.is_violation or finding.rule is Rule.UNSERVABLE:
             unserved.append(finding)
+            continue
+        listed = [
+            (column, covered)
+            for (found, column), covered in (every_key or {}).items()
+            if found == finding
+        ]
+        if listed:
+            skip = {column for column, _ in listed}
+            if _served_by_index(finding, schema, skip=skip) is None:
+                unserved.append(replace(finding, every_key=listed[0][1]))
             continue
         column = _served_by_index(finding, schema)
         if (
@@ -1163,8 +1252,56 @@ def settle(
             ranged = _as_sorted_range(finding, column, schema)
             if ranged is not None:
                 unserved.append(ranged)
-    kept = judge.settle(unserved, schema, _NO_PG_PLAN, {}, production, few_values=few_values)
+    ranges = {
+        found: covered for (found, _), covered in (every_key or {}).items() if found.filtered_range
+    }
+    kept = judge.settle(
+        unserved, schema, _NO_PG_PLAN, {}, production, few_values=few_values, every_key=ranges
+    )
     return [f for f in kept if not (f.sorted_range and _ordered_by(f, schema))]
+
+
+@dataclass(frozen=True)
+class ListedKeys:
+    """A filter's list of keys of a foreign key (``queue_id = ANY (1,2,3)``, as ``expression``
+    writes ``queue_id IN (1, 2, 3)``), and the query that tells whether it names every row of
+    the referenced table (``target``)."""
+
+    finding: ScanFinding
+    column: str
+    target: str
+    query: str
+
+
+_ANY_LIST = re.compile(
+    r"^\(*\s*`?(?P<column>[\w$]+)`?\s*=\s*ANY\s*\((?P<keys>[^()]*)\)\s*\)*$", re.IGNORECASE
+)
+_LITERAL = re.compile(r"-?\d+(?:\.\d+)?|'(?:[^'\\]|\\.|'')*'")
+
+
+def listed_keys(findings: Sequence[ScanFinding], schema: Schema) -> list[ListedKeys]:
+    """The full reads whose filter compares a foreign key with a list of two keys or more
+    that an index of the key would serve: how much that index spares depends on the values."""
+    questions = []
+    for finding in findings:
+        listing = finding.index_condition if finding.filtered_range else finding.filter
+        if not (finding.is_violation or finding.filtered_range) or not listing:
+            continue
+        for conjunct in top_level(listing, "AND"):
+            match = _ANY_LIST.match(conjunct.strip())
+            if match is None:
+                continue
+            column = match["column"]
+            keys = _LITERAL.findall(match["keys"])
+            reference = schema.references.get((finding.table, column))
+            if reference is None or len(keys) < 2 or not schema.leading(finding.table, column):
+                continue
+            target, key = reference
+            query = boundary.every_key_query(
+                quote_name(target), f"{quote_name(key)} IN ({', '.join(keys)})", len(keys)
+            )
+            questions.append(ListedKeys(finding, column, target, query))
+    return questions
 
 
 def _by_join_key_only(finding: ScanFinding, column: str) -> bool:
@@ -1208,8 +1345,11 @@ def _as_sorted_range(finding: ScanFinding, column: str, schema: Schema) -> ScanF
 _NO_PG_PLAN: Mapping[str, Any] = {"Plan": {"Node Type": "Result"}}
 
 
-def _served_by_index(finding: ScanFinding, schema: Schema) -> str | None:
-    """A column of the finding that leads a usable index of its table, compared as written."""
+def _served_by_index(
+    finding: ScanFinding, schema: Schema, *, skip: Iterable[str] = ()
+) -> str | None:
+    """A column of the finding that leads a usable index of its table, compared as written
+    (not one of ``skip``)."""
     from pytest_indexguard.suggest import filter_columns, join_columns, sort_column
 
     table = finding.table
@@ -1221,6 +1361,8 @@ def _served_by_index(finding: ScanFinding, schema: Schema) -> str | None:
             rf'(?<![\w("])"?([A-Za-z_][\w$]*)"?\s*{_PREFIX_LIKE}', finding.filter
         )
         for column in [*equality, *ranges, *prefixes]:
+            if column in skip:
+                continue
             if schema.leading(table, column) and _compared_plainly(finding.filter, alias, column):
                 return column
     if finding.join_filter:

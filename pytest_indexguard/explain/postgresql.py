@@ -394,10 +394,8 @@ def listed_keys(findings: Sequence[ScanFinding], schema: Schema) -> list[ListedK
                 continue
             target, key = reference
             listed = f"{_quote_literal(match['keys'])}::{match['type']}[]"
-            query = (
-                f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {quote_identifier(target)} "
-                f"LIMIT {len(keys) + 1}) AS bounded), (SELECT count(*) FROM "
-                f"{quote_identifier(target)} WHERE {quote_identifier(key)} = ANY ({listed}))"
+            query = boundary.every_key_query(
+                quote_identifier(target), f"{quote_identifier(key)} = ANY ({listed})", len(keys)
             )
             questions.append(ListedKeys(finding, target, query))
             break
@@ -420,11 +418,9 @@ def every_key(
     results, _ = _protected(raw, "", [question.query for question in questions])
     found: dict[ScanFinding, str] = {}
     for question, rows in zip(questions, results, strict=True):
-        total, matched = (int(value or 0) for value in rows[0])
-        if total == matched >= 2:  # keys the table does not hold (yet) change nothing
-            found[question.finding] = (
-                f"{question.target} (all {total} of its rows in the test database)"
-            )
+        covered = boundary.every_key(question.target, *rows[0])
+        if covered is not None:
+            found[question.finding] = covered
     return found
 
 

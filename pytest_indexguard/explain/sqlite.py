@@ -166,6 +166,7 @@ class SQLite:
         a second plan (an index that gives the order would have been used) and without touching
         the connection."""
         production = context.production
+        asked = _EveryKey(raw, context)
         try:
             findings = analyze(
                 plan,
@@ -173,6 +174,7 @@ class SQLite:
                 context.watched,
                 sorted_ranges=production is not None,
                 truth=context.schema.truth,
+                listed=asked,
             )
         except Exception as exc:  # a statement this reader cannot follow: no verdict on it
             return boundary.Assessment(findings=[], errors=[exc])
@@ -199,7 +201,7 @@ class SQLite:
             few_values=context.few_values,
             joined_by_index=keyed,
         )
-        return boundary.Assessment(findings=settled)
+        return boundary.Assessment(findings=settled, errors=asked.errors, keyed=asked.asked)
 
     def schema(self, raw: Any) -> Schema:
         """Every index of the user tables (main and temp), with the ``INTEGER PRIMARY KEY`` of a
@@ -253,7 +255,13 @@ class SQLite:
             )
         # The rowid is never NULL, whatever its column declares.
         not_null = [*_fetch(raw, _NOT_NULL), *rowid_keys]
-        return Schema.of(found, not_null=[(str(t), str(c)) for t, c in not_null])
+        references = {
+            (str(table), str(column)): (str(target), str(key))
+            for table, column, target, key in _fetch(raw, _FOREIGN_KEYS)
+        }
+        return Schema.of(
+            found, not_null=[(str(t), str(c)) for t, c in not_null], references=references
+        )
 
     def relations(self, raw: Any, tables: Iterable[str]) -> boundary.Relations:
         found = _fetch(raw, _RELATIONS)
@@ -409,6 +417,16 @@ _ROWID_KEYS = f"""
       AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name) WHERE origin = 'pk')
     ORDER BY m.name
 """
+# Single-column foreign keys: (table, column, referenced table, referenced column).
+_FOREIGN_KEYS = f"""
+    SELECT m.name, fk."from", fk."table", fk."to"
+    FROM {_TABLES}
+    JOIN pragma_foreign_key_list(m.name) AS fk
+    WHERE m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND fk."to" IS NOT NULL
+      AND NOT EXISTS (
+        SELECT 1 FROM pragma_foreign_key_list(m.name) AS part WHERE part.id = fk.id AND part.seq > 0
+      )
+"""
 _RELATIONS = """
     SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')
     UNION ALL SELECT type, name FROM sqlite_temp_master WHERE type IN ('table', 'view')
@@ -510,6 +528,7 @@ def analyze(
     *,
     sorted_ranges: bool = False,
     truth: Callable[[str, str], bool | None] | None = None,
+    listed: Listed | None = None,
 ) -> list[ScanFinding]:
     """The full reads of watched tables in ``plan`` (rows of ``EXPLAIN QUERY PLAN``, or a
     ``Plan``), in plan order, with their rules (see the module's docstring). ``sql`` is the
@@ -518,13 +537,18 @@ def analyze(
     feeds a sort under a LIMIT is listed too (rule None, ``sorted_range``).
     ``truth(table, conjunct)`` (``Schema.truth``) says which conditions every row passes
     (they restrict nothing, here or on another table of the join) and which none does (SQLite
-    reads no row for ``WHERE id IS NULL``: Django loading a field of an unsaved instance)."""
+    reads no row for ``WHERE id IS NULL``: Django loading a field of an unsaved instance).
+    ``listed(table, column, keys)`` says whether a literal list of keys an index search takes
+    (``queue_id IN (1, 2, 3)``) names every row of the table the column references, and what
+    it covers: such a search is read as one fed by every row of that table (``every_key``)."""
     rows = _rows(plan)
     searches = [detail for _, _, detail in rows if detail.startswith("SEARCH ")]
+    text = plan.text if isinstance(plan, Plan) and sql is None else sql or ""
     if (
         not any(_full_read(detail) for _, _, detail in rows)
         and not (sorted_ranges and any(_SORT.match(detail) for _, _, detail in rows))
         and not (len(searches) > 1 or any("IN-OPERATOR" in d for _, _, d in rows))
+        and not (listed is not None and searches and _A_LIST.search(text))
     ):
         return []  # one index search: the statement's text is not even read
     found: list[ScanFinding] = []
@@ -534,7 +558,7 @@ def analyze(
             continue
         if watched is not None and not watched(table):
             continue
-        finding = _finding(loop, sorted_ranges=sorted_ranges, truth=truth)
+        finding = _finding(loop, sorted_ranges=sorted_ranges, truth=truth, listed=listed)
         if finding is not None:
             found.append(finding)
     return found
@@ -762,6 +786,7 @@ def _finding(
     *,
     sorted_ranges: bool,
     truth: Callable[[str, str], bool | None] | None = None,
+    listed: Listed | None = None,
 ) -> ScanFinding | None:
     select = loop.select
     alias = loop.alias
@@ -770,7 +795,7 @@ def _finding(
         return None  # a condition no row passes: SQLite reads nothing
     sort_key = select.sort_keys(alias) if select and loop.sorted and loop.position == 0 else ()
     if not loop.full:
-        joined = _joined_search(loop, own, joins, truth)
+        joined = _joined_search(loop, own, joins, truth, listed)
         if joined is not None:
             return joined
         if not (sorted_ranges and sort_key and loop.condition):
@@ -819,11 +844,13 @@ def _joined_search(
     own: Sequence[str],
     joins: Sequence[str],
     truth: Callable[[str, str], bool | None] | None,
+    listed: Listed | None = None,
 ) -> ScanFinding | None:
     """A ``SEARCH`` whose index condition only takes the join key's values from another table
     (``queue_id=?`` fed by ``"ticket"."queue_id" = "queue"."id"`` or by ``queue_id IN (SELECT
-    ...)``) while the table has conditions of its own left: when the other side keeps most of
-    its rows, that reads the table whole (``ScanFinding.joined``, ``judge.settle``)."""
+    ...)``, or by a literal list that ``listed`` finds names every queue) while the table has
+    conditions of its own left: when the other side keeps most of its rows, that reads the
+    table whole (``ScanFinding.joined``, ``judge.settle``)."""
     select, alias = loop.select, loop.alias
     if select is None or not loop.condition or "LEFT-JOIN" in loop.detail:
         # The WHERE conditions of a LEFT JOIN's inner table (``IS NULL``: an anti join) are
@@ -836,6 +863,7 @@ def _joined_search(
     driver: list[tuple[str, str]] = []
     fed: set[str] = set()
     feeding: set[str] = set()
+    every: str | None = None
     for column in columns:
         for conjunct in joins:
             # A rowid lookup is fed by the join on the table's integer primary key, whatever
@@ -855,6 +883,13 @@ def _joined_search(
                 fed.add(column)
                 feeding.add(conjunct)
                 driver.extend(_own_conditions(sub, sub.sources, truth))
+                continue
+            keys = _listed_keys(conjunct, key, column)
+            covered = listed(str(loop.table), column, keys) if keys and listed else None
+            if covered is not None:
+                fed.add(column)
+                feeding.add(conjunct)
+                every = covered
     if fed != set(columns):
         return None
     rest = [c for c in own if c not in feeding and not _within(_neutral(c, alias), loop.condition)]
@@ -874,7 +909,60 @@ def _joined_search(
         alias=alias,
         driver=tuple(dict.fromkeys(driver)),
         joined=True,
+        every_key=every,
     )
+
+
+class _EveryKey:
+    """``Listed`` on the test's connection: whether a literal list of keys names every row of
+    the table its column references (one query per list, only for a foreign key's column). Not
+    for a prefetch, whose list is the rows its outer query returned. ``asked``: a list was
+    looked at, so the verdict rests on the values; ``errors``: queries that failed (the list is
+    then judged as restricting)."""
+
+    def __init__(self, raw: Any, context: boundary.Context) -> None:
+        self.raw = raw
+        self.context = context
+        self.asked = False
+        self.errors: list[BaseException] = []
+
+    def __call__(self, table: str, column: str, keys: list[str]) -> str | None:
+        reference = self.context.schema.references.get((table, column))
+        if reference is None or len(keys) < 2:
+            return None
+        self.asked = True
+        prefetching = self.context.prefetching
+        if prefetching is not None and prefetching():
+            return None
+        target, key = reference
+        query = boundary.every_key_query(
+            quote_identifier(target), f"{quote_identifier(key)} IN ({', '.join(keys)})", len(keys)
+        )
+        try:
+            [(total, matched)] = _fetch(self.raw, query)
+        except Exception as exc:
+            self.errors.append(exc)
+            return None
+        return boundary.every_key(target, total, matched)
+
+
+# A literal list of two keys or more: numbers or quoted strings.
+_LITERAL = r"(?:-?\d+(?:\.\d+)?|'(?:[^']|'')*')"
+_A_LIST = re.compile(rf"\bIN\s*\(\s*{_LITERAL}\s*,", re.IGNORECASE)
+_LIST_OF_KEYS = re.compile(
+    rf"^\(*\s*(.+?)\s+IN\s*\((\s*{_LITERAL}(?:\s*,\s*{_LITERAL})+\s*)\)\s*\)*$", re.IGNORECASE
+)
+# (table, column, the list's keys as SQL literals) -> what the list covers, when it names every
+# row of the table the column references (``SQLite.assess``).
+Listed = Callable[[str, str, list[str]], "str | None"]
+
+
+def _listed_keys(conjunct: str, alias: str, column: str) -> list[str] | None:
+    """The keys of ``conjunct`` when it is ``<alias>.<column> IN (<two literals or more>)``."""
+    found = _LIST_OF_KEYS.match(conjunct.strip())
+    if found is None or not _names_column(found.group(1), alias, column):
+        return None
+    return re.findall(_LITERAL, found.group(2))
 
 
 def _feeds_rowid(loop: _Loop, own: Sequence[str], conjunct: str) -> bool:
