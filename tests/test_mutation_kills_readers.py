@@ -663,6 +663,23 @@ SCALE_READ: dict[str, list[Read]] = {
             node_type="SCAN",
         )
     ],
+    "every_queue_page_by_created": [
+        Read(
+            "rc_ticket",
+            "FILTER",
+            filter='"queue_id" = ANY (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)',
+            sort_key=('"created" DESC',),
+            node_type="SCAN",
+        )
+    ],
+    "every_queue_page_by_newest_id": [
+        Read(
+            "rc_ticket",
+            "FILTER",
+            filter='"queue_id" = ANY (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)',
+            node_type="SCAN",
+        )
+    ],
     "every_queue_joined": [
         Read("rc_queue", "JOIN", join_filter='rc_ticket."queue_id" = rc_queue."id"'),
         Read(
@@ -2096,6 +2113,36 @@ MARIADB_READ: dict[str, tuple[list[MyRead], list[str]]] = {
             "select #1: ALL on rc_ticket rows=99960",
             "     attached_condition: rc_ticket.queue_id in (...) and rc_ticket.created >= ? and "
             "rc_ticket.`status` <> ?",
+        ],
+    ),
+    "scale/mariadb/every_queue_page_by_created": (
+        [
+            MyRead(
+                "rc_ticket",
+                "Full table scan",
+                "FILTER",
+                filter="queue_id = ANY (1,2,3,4,5,6,7,8,9,10)",
+                sort_key=("rc_ticket.created DESC",),
+            )
+        ],
+        [
+            "select #1: ALL on rc_ticket (filesort) rows=99960",
+            "     attached_condition: rc_ticket.queue_id in (...)",
+        ],
+    ),
+    "scale/mariadb/every_queue_page_by_newest_id": (
+        [
+            MyRead(
+                "rc_ticket",
+                "Full index scan",
+                "FILTER",
+                index_name="PRIMARY",
+                filter="queue_id = ANY (1,2,3,4,5,6,7,8,9,10)",
+            )
+        ],
+        [
+            "select #1: index on rc_ticket using PRIMARY rows=25",
+            "     attached_condition: rc_ticket.queue_id in (...)",
         ],
     ),
     "scale/mariadb/every_queue_joined": (

@@ -1232,8 +1232,14 @@ def settle(
         ]
         if listed:
             skip = {column for column, _ in listed}
-            if _served_by_index(finding, schema, skip=skip) is None:
-                unserved.append(replace(finding, every_key=listed[0][1]))
+            read = replace(finding, every_key=listed[0][1])
+            if finding.rule is Rule.FILTER and not _filters_beyond(finding, skip):
+                if not finding.sort_key:
+                    continue  # the list keeps every row: nothing is thrown away
+                # Every row is sorted for the LIMIT: the sort is what to serve.
+                read = replace(read, rule=Rule.SORT_LIMIT)
+            if _served_by_index(read, schema, skip=skip) is None:
+                unserved.append(read)
             continue
         column = _served_by_index(finding, schema)
         if (
@@ -1302,6 +1308,15 @@ def listed_keys(findings: Sequence[ScanFinding], schema: Schema) -> list[ListedK
             )
             questions.append(ListedKeys(finding, column, target, query))
     return questions
+
+
+def _filters_beyond(finding: ScanFinding, columns: set[str]) -> bool:
+    """Whether the finding's filter compares more than the listed ``columns``."""
+    for conjunct in top_level(finding.filter or "", "AND"):
+        match = _ANY_LIST.match(conjunct.strip())
+        if match is None or match["column"] not in columns:
+            return True
+    return False
 
 
 def _by_join_key_only(finding: ScanFinding, column: str) -> bool:

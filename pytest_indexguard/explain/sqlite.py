@@ -80,7 +80,7 @@ from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import mentions, signature, top_level
 from pytest_indexguard.schema import IndexInfo, Schema
 from pytest_indexguard.sqltext import quote_identifier
-from pytest_indexguard.suggest import filter_columns, join_columns, sql_keys
+from pytest_indexguard.suggest import filter_columns, join_columns, sort_column, sql_keys
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -178,10 +178,14 @@ class SQLite:
             )
         except Exception as exc:  # a statement this reader cannot follow: no verdict on it
             return boundary.Assessment(findings=[], errors=[exc])
+        schema = context.schema
+        # A page of a list of every key sorted by a column an index leads with (the rowid
+        # under ORDER BY id): production walks that index in order, the list keeps every row,
+        # the first rows walked are the page.
+        findings = [f for f in findings if not _walked_past_the_list(f, schema)]
         # No finding arrives with ``unservable`` set, so settle never reads ``plan`` as
         # PostgreSQL's JSON; ``unservable()`` then classifies the filters. No probes: a read
         # restricted by a join whose key an index leads could start from the other side.
-        schema = context.schema
         keyed = [
             f
             for f in findings
@@ -911,6 +915,13 @@ def _joined_search(
         joined=True,
         every_key=every,
     )
+
+
+def _walked_past_the_list(finding: ScanFinding, schema: Schema) -> bool:
+    if not finding.every_key or finding.filter or not finding.sort_key:
+        return False
+    column = sort_column(finding.sort_key[0], [])
+    return column is not None and bool(schema.leading(finding.table, column.lstrip("-")))
 
 
 class _EveryKey:

@@ -229,6 +229,24 @@ RECALL_CASES: tuple[BackendCase, ...] = (
         {"rc_ticket": "filter"},
     ),
     BackendCase(
+        "every_queue_page_by_created",
+        "The newest tickets of every queue, the list evaluated first: "
+        "`filter(queue__in=queues).order_by('-created')[:25]`. No index gives the order: every "
+        "ticket is read and sorted for the page.",
+        'SELECT "rc_ticket"."id", "rc_ticket"."created" FROM "rc_ticket" WHERE '
+        '"rc_ticket"."queue_id" IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10) '
+        'ORDER BY "rc_ticket"."created" DESC LIMIT 25',
+        {"rc_ticket": "sort-limit"},
+    ),
+    BackendCase(
+        "every_queue_page_by_newest_id",
+        "The same list under `order_by('-id')[:25]`: the primary key walked backwards, the "
+        "list keeps every ticket, the first 25 walked are the page.",
+        'SELECT "rc_ticket"."id", "rc_ticket"."created" FROM "rc_ticket" WHERE '
+        '"rc_ticket"."queue_id" IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10) '
+        'ORDER BY "rc_ticket"."id" DESC LIMIT 25',
+    ),
+    BackendCase(
         "every_queue_joined",
         "The same through a join to every queue.",
         'SELECT "rc_ticket"."id", "rc_queue"."title" FROM "rc_ticket" INNER JOIN "rc_queue" '
