@@ -2589,3 +2589,39 @@ def test_a_probe_answered_through_an_index_its_column_does_not_lead_serves_on_a_
     # Without the primary key, no index leads with id: the read stands.
     keyless = Schema.of([i for i in schema.indexes if not i.primary])
     assert not judge._serves(probe, data["probes"][0]["plan"], keyless)
+
+
+def test_a_condition_written_twice_is_asked_about_once() -> None:
+    [found], settled = _settled_more("a_condition_twice")
+    assert found.filter == "((stock < 2) AND (stock < 2))"
+    _, schema, _ = _judged("judge/more/pg15/a_condition_twice.json")
+    [probe] = judge.probes([found], schema)
+    assert (probe.kind, probe.column) == ("condition", "stock")
+    assert settled == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_an_index_led_by_a_servable_conjunct_of_a_ranges_filter_spares_it(major: int) -> None:
+    # Every queue's tickets of a day, not closed: Filter ((created >= ...) AND (status <> 4)).
+    data = _data(f"judge/pg{major}/every_queue_as_a_list.json")
+    schema = _catalog(data)
+    [found] = analyze(data["plan"], None, sorted_ranges=True)
+    assert found.filter == (
+        "(created >= '2024-12-05 00:00:00+00'::timestamp with time zone) AND (status <> 4)"
+    )
+    table = "rc_ticket"
+    busy = judge.Production(
+        rows={table: 500_000},
+        columns={table: {"queue_id": ColumnShape(n_distinct=10)}},
+        threshold=1_000,
+    )
+
+    def indexed(column: str) -> Schema:
+        index = IndexInfo(table, f"rc_ticket_{column}", (column,), False, False, False)
+        return Schema.of([*schema.indexes, replace(index, keys=(column,))])
+
+    # An index on created serves its conjunct: production may read it instead.
+    assert judge.settle([found], indexed("created"), data["plan"], {}, busy) == []
+    # One on status does not serve status <> 4: the range stands.
+    [stands] = judge.settle([found], indexed("status"), data["plan"], {}, busy)
+    assert (stands.rule, stands.sorted_rows) == (Rule.FILTER, (500_000, 500_000))

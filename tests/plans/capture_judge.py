@@ -62,10 +62,14 @@ MORE: dict[str, str] = {
         WHERE (("shop_product"."category_id" = 1 AND "shop_product"."name" = 'x')
           OR "shop_product"."stock" < 2)
         ORDER BY "shop_product"."id" ASC LIMIT 1""",
-    # The same with the key alone first.
+    # The same with the key alone first, and a name that holds the word WHERE.
     "or_with_a_filtered_side_second": """SELECT "shop_product"."id" FROM "shop_product"
         WHERE ("shop_product"."stock" < 2
-          OR ("shop_product"."category_id" = 1 AND "shop_product"."name" = 'x'))
+          OR ("shop_product"."category_id" = 1 AND "shop_product"."name" = 'Buy WHERE sold'))
+        ORDER BY "shop_product"."id" ASC LIMIT 1""",
+    # One condition twice (filter(stock__lt=2) chained twice): PostgreSQL keeps both.
+    "a_condition_twice": """SELECT "shop_product"."id" FROM "shop_product"
+        WHERE ("shop_product"."stock" < 2 AND "shop_product"."stock" < 2)
         ORDER BY "shop_product"."id" ASC LIMIT 1""",
     # Accounts of a kind joined to their user found by an unindexed email: the user's read is
     # a filter no index serves, and the account's kind is a selective filter of its own.
