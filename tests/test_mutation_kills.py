@@ -2353,8 +2353,10 @@ def _settled_more(
     probes = judge.probes(findings, schema)
     assert [p.sql for p in probes] == [stored["sql"] for stored in data["probes"]]
     answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    # cursor left at its default unless asked: a plan read at once is settle's default.
+    extra = {"cursor": True} if cursor else {}
     settled = judge.settle(
-        findings, schema, data["plan"], answers, production, cursor=cursor, few_values=few_values
+        findings, schema, data["plan"], answers, production, few_values=few_values, **extra
     )
     return findings, settled
 
@@ -2631,3 +2633,112 @@ def test_an_index_led_by_a_servable_conjunct_of_a_ranges_filter_spares_it(major:
     # One on status does not serve status <> 4: the range stands.
     [stands] = judge.settle([found], indexed("status"), data["plan"], {}, busy)
     assert (stands.rule, stands.sorted_rows) == (Rule.FILTER, (500_000, 500_000))
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_filtered_range_stands_at_the_threshold_itself_and_the_next_is_settled(
+    major: int,
+) -> None:
+    # One queue's tickets of a day, ten queues of 500,000 tickets: 50,000 read per call.
+    data = _data(f"judge/pg{major}/filtered_range_of_a_key.json")
+    schema = _catalog(data)
+    [found] = analyze(data["plan"], None, sorted_ranges=True)
+    _, _, [email] = _judged(f"judge/pg{major}/unindexed_email.json")
+    table = "rc_ticket"
+    shapes = {table: {"queue_id": ColumnShape(n_distinct=10)}}
+
+    def production(threshold: int) -> judge.Production:
+        return judge.Production(rows={table: 500_000}, columns=shapes, threshold=threshold)
+
+    [at] = judge.settle([found], schema, data["plan"], {}, production(50_000))
+    assert (at.rule, at.sorted_rows, at.every_key) == (Rule.FILTER, (50_000, 50_000), None)
+    assert judge.settle([found], schema, data["plan"], {}, production(50_001)) == []
+    # Settled or not, the finding after it is settled as alone.
+    assert judge.settle([found, email], schema, data["plan"], {}, production(50_001)) == [email]
+    assert judge.settle([found, email], schema, data["plan"], {}, production(1)) == [at, email]
+
+
+def test_a_cursor_walk_does_not_stop_the_next_finding() -> None:
+    data, schema, [found] = _judged("judge/more/pg15/cursor_range.json")
+    probes = judge.probes([found], schema)
+    answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    _, _, [email] = _judged("judge/pg15/unindexed_email.json")
+    settled = judge.settle([found, email], schema, data["plan"], answers, cursor=True)
+    assert settled == [replace(found, cursor_walk=True), email]
+
+
+def test_a_cursor_on_a_range_beside_a_test_no_index_serves_is_judged_by_production() -> None:
+    [found], settled = _settled_more("cursor_range_and_not_equal", cursor=True)
+    assert found.filter == "((stock < 2) AND ((status)::text <> 'draft'::text))"
+    assert settled == []
+
+
+def test_an_or_probe_read_without_a_bitmap_or_does_not_serve() -> None:
+    [found], settled = _settled_more("or_without_a_bitmap_or")
+    assert found.filter == "((id = 1) OR (id = 7) OR (category_id = 5))"
+    assert settled == [found]
+
+
+def test_a_joined_reads_own_filter_is_weighed_by_productions_shape() -> None:
+    # The account's kind of 5 values in production: no rival filter of its own, so the user's
+    # side drives (its email, unknown to production's shape, is selective).
+    findings, _ = _settled_more("joined_beside_an_unserved_driver")
+    user, _ = findings
+    kinds = judge.Production(
+        rows={"rc_account": 100_000},
+        columns={"rc_account": {"kind": ColumnShape(n_distinct=5)}},
+        threshold=1_000,
+    )
+    assert _settled_more("joined_beside_an_unserved_driver", kinds)[1] == [user]
+
+
+def test_a_read_by_primary_key_beside_a_driver_no_index_serves_is_named_too() -> None:
+    # The customer is reached by its primary key but filters by its email, unindexed: the
+    # orders' side is itself read whole for its total, so either may be read whole.
+    findings, settled = _settled_more("joined_by_primary_key_beside_an_unserved_driver")
+    order, user = findings
+    assert (order.table, order.node_type) == ("tp_order", "Seq Scan")
+    assert (user.table, user.index_name, user.joined) == ("auth_user", "auth_user_pkey", True)
+    assert settled == [order, user]
+
+
+def test_a_read_by_primary_key_with_a_filter_no_index_serves_is_driven_by_a_selective_side() -> (
+    None
+):
+    # The customer's email LIKE '%x%' keeps any share: production starts from the order of
+    # that ref (selective) and reaches the customer by its primary key.
+    findings, settled = _settled_more("joined_by_primary_key_with_an_unservable_filter")
+    order, customer = findings
+    assert (customer.table, customer.index_name, customer.joined) == (
+        "rc_customer",
+        "rc_customer_pkey",
+        True,
+    )
+    assert settled == [order]
+
+    # A ref of a few values (declared, or by production's shape) drives nothing: the
+    # customers are read whole for the substring (and the orders, whose filter keeps most of
+    # them, are read whole as production would).
+    def few(table: str, column: str) -> bool:
+        return (table, column) == ("rc_order", "ref")
+
+    unservable = replace(customer, rule=Rule.UNSERVABLE, unservable="wildcard")
+    assert _settled_more("joined_by_primary_key_with_an_unservable_filter", few_values=few)[1] == [
+        unservable
+    ]
+    refs = judge.Production(
+        rows={"rc_order": 100_000},
+        columns={"rc_order": {"ref": ColumnShape(n_distinct=5)}},
+        threshold=1_000,
+    )
+    assert _settled_more("joined_by_primary_key_with_an_unservable_filter", refs)[1] == [
+        order,
+        unservable,
+    ]
+
+
+def test_a_sort_by_a_column_then_at_random_is_no_random_order() -> None:
+    [found], settled = _settled_more("sorted_then_at_random")
+    assert found.sort_key == ("created_at DESC", "(random())")
+    assert settled == [found]
+    assert found.rule is Rule.SORT_LIMIT

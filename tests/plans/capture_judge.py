@@ -52,6 +52,10 @@ MORE: dict[str, str] = {
     "cursor_key_and_range": f"""{_CURSOR}SELECT "shop_product"."id" FROM "shop_product"
         WHERE ("shop_product"."category_id" = 2 AND "shop_product"."stock" < 2)
         ORDER BY "shop_product"."id" ASC""",
+    # A range and a test no index serves: the range alone does not make the walk.
+    "cursor_range_and_not_equal": f"""{_CURSOR}SELECT "shop_product"."id" FROM "shop_product"
+        WHERE ("shop_product"."stock" < 2 AND NOT ("shop_product"."status" = 'draft'))
+        ORDER BY "shop_product"."id" ASC""",
     # The first product of a category or low in stock: the primary key walked for the order,
     # the OR read at scale through a BitmapOr of the category_id and stock indexes.
     "or_of_two_indexes": """SELECT "shop_product"."id" FROM "shop_product"
@@ -71,6 +75,24 @@ MORE: dict[str, str] = {
     "a_condition_twice": """SELECT "shop_product"."id" FROM "shop_product"
         WHERE ("shop_product"."stock" < 2 AND "shop_product"."stock" < 2)
         ORDER BY "shop_product"."id" ASC LIMIT 1""",
+    # An OR on two columns of a wide table never analysed: its probe reads the whole
+    # (category_id, id) index, no BitmapOr.
+    "or_without_a_bitmap_or": """SELECT "rc_thread"."rank" FROM "rc_thread"
+        WHERE ("rc_thread"."id" = 1 OR "rc_thread"."id" = 7 OR "rc_thread"."category_id" = 5)
+        ORDER BY "rc_thread"."id" ASC LIMIT 1""",
+    # Orders of a total joined to their customer found by an unindexed email: the customer
+    # reached by its primary key, with a selective filter of its own; the orders read whole.
+    "joined_by_primary_key_beside_an_unserved_driver": """SELECT "tp_order"."id" FROM "tp_order"
+        INNER JOIN "auth_user" ON ("tp_order"."customer_id" = "auth_user"."id")
+        WHERE ("tp_order"."total" = 5 AND "auth_user"."email" = 'a@example.org')""",
+    # Orders of a ref joined to their customer, whose email holds a substring: the customer
+    # reached by its primary key with a filter no index serves.
+    "joined_by_primary_key_with_an_unservable_filter": """SELECT "rc_order"."id" FROM "rc_order"
+        INNER JOIN "rc_customer" ON ("rc_order"."customer_id" = "rc_customer"."id")
+        WHERE ("rc_customer"."email" LIKE '%x%' AND "rc_order"."ref" = 'r1')""",
+    # Ordered by a column, then at random: not a random order.
+    "sorted_then_at_random": """SELECT "tp_event"."id" FROM "tp_event"
+        ORDER BY "tp_event"."created_at" DESC, random() LIMIT 10""",
     # Accounts of a kind joined to their user found by an unindexed email: the user's read is
     # a filter no index serves, and the account's kind is a selective filter of its own.
     "joined_beside_an_unserved_driver": """SELECT "rc_account"."id" FROM "rc_account"
