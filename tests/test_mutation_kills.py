@@ -2742,3 +2742,28 @@ def test_a_sort_by_a_column_then_at_random_is_no_random_order() -> None:
     assert found.sort_key == ("created_at DESC", "(random())")
     assert settled == [found]
     assert found.rule is Rule.SORT_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("name", "conjunct", "kind"),
+    [
+        # A negated flag in the parentheses PostgreSQL adds: keeps most of the table.
+        ("inactive_users", "(NOT is_active)", "low-cardinality"),
+        # <> a function of another column: the parentheses of the cast and of the call.
+        (
+            "email_other_than_the_username",
+            "((email)::text <> lower((username)::text))",
+            "not-equal",
+        ),
+        # NOT IN a sub-query, checked row by row.
+        ("users_outside_a_project", "(NOT (hashed SubPlan 1))", "negation"),
+    ],
+)
+def test_a_conjunct_is_read_inside_the_parentheses_postgresql_adds(
+    name: str, conjunct: str, kind: str
+) -> None:
+    [found], settled = _settled_more(name)
+    assert found.filter == conjunct
+    assert judge.unservable(conjunct) == kind
+    if name == "inactive_users":
+        assert settled == [replace(found, rule=Rule.UNSERVABLE, unservable=kind)]

@@ -93,6 +93,14 @@ MORE: dict[str, str] = {
     # Ordered by a column, then at random: not a random order.
     "sorted_then_at_random": """SELECT "tp_event"."id" FROM "tp_event"
         ORDER BY "tp_event"."created_at" DESC, random() LIMIT 10""",
+    # Filters whose conjunct is wrapped in parentheses PostgreSQL adds: a negated flag, a
+    # comparison with a function of another column, a NOT IN of a sub-query.
+    "inactive_users": 'SELECT "auth_user"."id" FROM "auth_user" WHERE NOT "auth_user"."is_active"',
+    "email_other_than_the_username": """SELECT "auth_user"."id" FROM "auth_user"
+        WHERE NOT ("auth_user"."email" = LOWER("auth_user"."username"))""",
+    "users_outside_a_project": """SELECT "auth_user"."id" FROM "auth_user"
+        WHERE NOT ("auth_user"."id" IN (SELECT U0."user_id" FROM "team_member" U0
+          WHERE U0."project_id" = 1))""",
     # Accounts of a kind joined to their user found by an unindexed email: the user's read is
     # a filter no index serves, and the account's kind is a selective filter of its own.
     "joined_beside_an_unserved_driver": """SELECT "rc_account"."id" FROM "rc_account"
