@@ -2353,11 +2353,14 @@ def _settled_more(
     probes = judge.probes(findings, schema)
     assert [p.sql for p in probes] == [stored["sql"] for stored in data["probes"]]
     answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    plan = data["plan"]
     # cursor left at its default unless asked: a plan read at once is settle's default.
-    extra = {"cursor": True} if cursor else {}
-    settled = judge.settle(
-        findings, schema, data["plan"], answers, production, few_values=few_values, **extra
-    )
+    if cursor:
+        settled = judge.settle(
+            findings, schema, plan, answers, production, few_values=few_values, cursor=True
+        )
+    else:
+        settled = judge.settle(findings, schema, plan, answers, production, few_values=few_values)
     return findings, settled
 
 
