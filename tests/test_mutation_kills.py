@@ -25,6 +25,7 @@ from pytest_indexguard.plan import (
     scanned_from_temporary_schema,
     signature,
     top_level,
+    walk_nodes,
 )
 from pytest_indexguard.schema import ColumnShape, IndexInfo, Schema
 
@@ -2335,3 +2336,437 @@ def test_a_probe_reads_the_table_under_the_findings_alias() -> None:
     assert probe.sql == (
         'SELECT 1 FROM "upstream_integrationlog" AS "u0" WHERE (status)::text = \'failed\'::text'
     )
+
+
+# -- fifth pass of mutation testing: cursors, ORs two indexes combine, lists of every key ------
+# The statements of capture_judge.MORE, captured on PostgreSQL 15 with their probes.
+
+
+def _settled_more(
+    name: str,
+    production: judge.Production | None = None,
+    *,
+    cursor: bool = False,
+    few_values: Any = None,
+) -> tuple[list[ScanFinding], list[ScanFinding]]:
+    data, schema, findings = _judged(f"judge/more/pg15/{name}.json")
+    probes = judge.probes(findings, schema)
+    assert [p.sql for p in probes] == [stored["sql"] for stored in data["probes"]]
+    answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    plan = data["plan"]
+    # cursor left at its default unless asked: a plan read at once is settle's default.
+    if cursor:
+        settled = judge.settle(
+            findings, schema, plan, answers, production, few_values=few_values, cursor=True
+        )
+    else:
+        settled = judge.settle(findings, schema, plan, answers, production, few_values=few_values)
+    return findings, settled
+
+
+def _products(column: str, shape: ColumnShape, rows: int = 100_000) -> judge.Production:
+    return judge.Production(
+        rows={"shop_product": rows}, columns={"shop_product": {column: shape}}, threshold=1_000
+    )
+
+
+def test_a_cursor_walks_the_index_of_its_order_for_a_range() -> None:
+    # stock < 2 through a cursor: the primary key walked in order, every row filtered, though
+    # the stock index serves the range (its probe); read at once, the index finds the rows.
+    [found], [walked] = _settled_more("cursor_range", cursor=True)
+    assert (found.node_type, found.index_name, found.filter) == (
+        "Index Scan",
+        "shop_product_pkey",
+        "(stock < 2)",
+    )
+    assert walked == replace(found, cursor_walk=True)
+    assert _settled_more("cursor_range")[1] == []
+    # Production's shape does not spare a range: how wide it is, is production's data.
+    busy = _products("stock", ColumnShape(n_distinct=100_000))
+    assert _settled_more("cursor_range", busy, cursor=True)[1] == [walked]
+
+
+def test_a_cursor_on_a_key_is_walked_when_production_shows_the_key_busy() -> None:
+    [found], spared = _settled_more("cursor_key", cursor=True)
+    assert (found.index_name, found.filter) == ("shop_product_pkey", "(category_id = 2)")
+    # Unknown shape: a parent's few children, found by their index.
+    assert spared == []
+    # The busiest category holds 0.3% of 100,000 products (300 rows): the cursor walks.
+    at = _products("category_id", ColumnShape(n_distinct=1_000, max_frequency=0.003))
+    assert _settled_more("cursor_key", at, cursor=True)[1] == [replace(found, cursor_walk=True)]
+    below = _products("category_id", ColumnShape(n_distinct=1_000, max_frequency=0.00299))
+    assert _settled_more("cursor_key", below, cursor=True)[1] == []
+    many = _products("category_id", ColumnShape(n_distinct=200))
+    assert _settled_more("cursor_key", many, cursor=True)[1] == [replace(found, cursor_walk=True)]
+    assert _settled_more("cursor_key", many)[1] == []
+    # The size of the table unknown, or the column's shape: no walk.
+    no_rows = judge.Production(
+        rows={}, columns={"shop_product": {"category_id": ColumnShape(n_distinct=200)}}, threshold=1
+    )
+    assert _settled_more("cursor_key", no_rows, cursor=True)[1] == []
+    other = _products("stock", ColumnShape(n_distinct=2))
+    assert _settled_more("cursor_key", other, cursor=True)[1] == []
+
+
+def test_a_cursor_on_a_key_and_a_range_is_judged_by_the_key() -> None:
+    [found], spared = _settled_more("cursor_key_and_range", cursor=True)
+    assert found.filter == "((stock < 2) AND (category_id = 2))"
+    assert spared == []
+    many = _products("category_id", ColumnShape(n_distinct=200))
+    [walked] = _settled_more("cursor_key_and_range", many, cursor=True)[1]
+    assert walked == replace(found, cursor_walk=True)
+    few = _products("category_id", ColumnShape(n_distinct=5_000))
+    assert _settled_more("cursor_key_and_range", few, cursor=True)[1] == []
+
+
+@pytest.mark.parametrize(
+    ("conjunct", "ranges_only"),
+    [
+        ("(stock < 2)", True),
+        ("(created_at >= '2024-12-01 00:00:00+00'::timestamp with time zone)", True),
+        ("((stock > 1) AND (stock < 5))", True),
+        ("(category_id = 2)", False),
+        ("((category_id = 2) AND (stock < 2))", False),
+        ("((stock < 2) OR (stock > 9))", False),
+        ("(NOT (stock = 2))", False),
+        ("(processed IS NULL)", False),
+        ("is_active", False),
+    ],
+)
+def test_which_conditions_a_cursor_walks_for_whatever_production(
+    conjunct: str, ranges_only: bool
+) -> None:
+    assert judge._range_only(conjunct) is ranges_only
+
+
+def test_a_walk_is_a_cursors_only_through_a_whole_index_with_a_filter() -> None:
+    [found], _ = _settled_more("cursor_range", cursor=True)
+    assert judge._walked_for_a_cursor(found, None)
+    # A range of the index itself, a join key's read, no index or no filter: no walk.
+    [ranged] = analyze(_plan("pg15/sorted_range_index_scan_filter.json"), None, sorted_ranges=True)
+    assert ranged.index_condition
+    assert not judge._walked_for_a_cursor(ranged, None)
+    for changed in (
+        replace(found, joined=True),
+        replace(found, index_name=None),
+        replace(found, filter=None),
+        replace(found, node_type="Bitmap Heap Scan"),
+    ):
+        assert not judge._walked_for_a_cursor(changed, None), changed
+    assert judge._walked_for_a_cursor(replace(found, node_type="Index Only Scan"), None)
+
+
+def test_an_or_two_indexes_combine_is_served() -> None:
+    # The OR's probe: a BitmapOr of the category_id and stock indexes, each with its condition.
+    [found], settled = _settled_more("or_of_two_indexes")
+    assert found.filter == "((category_id = 1) OR (stock < 2))"
+    assert settled == []
+    data, schema, _ = _judged("judge/more/pg15/or_of_two_indexes.json")
+    [probe] = judge.probes([found], schema)
+    assert (probe.kind, probe.column) == ("or", "category_id,stock")
+    answer = data["probes"][0]["plan"]
+    assert judge._serves(probe, answer, schema)
+    # Not with an index the table does not have, nor read as a condition or an order.
+    [bitmap_or] = [n for n in walk_nodes(root_plan(answer)) if n["Node Type"] == "BitmapOr"]
+    assert judge._combines(bitmap_or, probe, schema)
+    assert not judge._combines(bitmap_or, probe, Schema.of([]))
+    others = Schema.of([i for i in schema.indexes if i.name != "shop_product_stock"])
+    assert not judge._combines(bitmap_or, probe, others)
+    assert not judge._serves(replace(probe, kind="order"), answer, schema)
+    # A busy production shape weighs the sides of two conjuncts only: one key alone is wanted.
+    busy = _products("category_id", ColumnShape(n_distinct=2))
+    assert _settled_more("or_of_two_indexes", busy)[1] == []
+
+
+def test_an_or_whose_side_reads_a_busy_key_to_keep_a_few_stands() -> None:
+    [found], settled = _settled_more("or_with_a_filtered_side")
+    assert settled == []
+    # 100 categories of 1,000 products each: the BitmapOr reads a category to keep one name.
+    at = _products("category_id", ColumnShape(n_distinct=100))
+    assert _settled_more("or_with_a_filtered_side", at)[1] == [found]
+    under = judge.Production(rows=at.rows, columns=at.columns, threshold=1_001)
+    assert _settled_more("or_with_a_filtered_side", under)[1] == []
+    few = _products("category_id", ColumnShape(n_distinct=10_000))
+    assert _settled_more("or_with_a_filtered_side", few)[1] == []
+    unknown = _products("stock", ColumnShape(n_distinct=2))
+    assert _settled_more("or_with_a_filtered_side", unknown)[1] == []
+    # The key alone first: the side after it is weighed still.
+    [second], _ = _settled_more("or_with_a_filtered_side_second")
+    assert _settled_more("or_with_a_filtered_side_second", at)[1] == [second]
+    assert judge._busy_sides(judge.probes([second], _judged_more_schema())[0], None) is False
+
+
+def _judged_more_schema() -> Schema:
+    return _judged("judge/more/pg15/or_with_a_filtered_side_second.json")[1]
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_range_on_a_list_of_every_key_is_read_whole_without_productions_shape(
+    major: int,
+) -> None:
+    # every_key: the list names every row its foreign key references (known in the test
+    # database); without production's shape, that alone decides, and the finding says so.
+    data = _data(f"judge/pg{major}/every_queue_as_a_list.json")
+    schema = _catalog(data)
+    [found] = analyze(data["plan"], None, sorted_ranges=True)
+    assert found.filtered_range
+    listed = "rc_queue (all 10 of its rows)"
+    [every] = judge.settle([found], schema, data["plan"], {}, every_key={found: listed})
+    assert every == replace(found, rule=Rule.FILTER, every_key=listed)
+    assert judge.settle([found], schema, data["plan"], {}) == []
+    assert judge.settle([found], schema, data["plan"], {}, every_key={}) == []
+    # With production's shape, the shape decides and the list is not named.
+    table = "rc_ticket"
+
+    def production(queues: int) -> judge.Production:
+        shape = ColumnShape(n_distinct=queues)
+        return judge.Production(
+            rows={table: 500_000}, columns={table: {"queue_id": shape}}, threshold=1_000
+        )
+
+    [busy] = judge.settle(
+        [found], schema, data["plan"], {}, production(10), every_key={found: listed}
+    )
+    assert (busy.rule, busy.sorted_rows, busy.every_key) == (
+        Rule.FILTER,
+        (500_000, 500_000),
+        None,
+    )
+    few = judge.settle(
+        [found], schema, data["plan"], {}, production(100_000), every_key={found: listed}
+    )
+    assert few == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_sorted_range_on_a_list_of_every_key_stands_without_productions_shape(
+    major: int,
+) -> None:
+    ranged = _integration_log_range(major)
+    plan = _plan(f"pg{major}/fk_lookup_indexed_ordered.json")
+    listed = "upstream_connection (all 3 of its rows)"
+    [every] = judge.settle([ranged], Schema(), plan, {}, every_key={ranged: listed})
+    assert every == replace(ranged, rule=Rule.SORT_RANGE, every_key=listed)
+    other = replace(ranged, table="elsewhere")
+    assert judge.settle([ranged], Schema(), plan, {}, every_key={other: listed}) == []
+    # Production's shape known: it decides, whatever the list.
+    log = "upstream_integrationlog"
+    shapes = {log: {"connection_id": ColumnShape(n_distinct=10_000)}}
+    few = judge.Production(rows={log: 100_000}, columns=shapes, threshold=1_000)
+    assert judge.settle([ranged], Schema(), plan, {}, few, every_key={ranged: listed}) == []
+
+
+def test_a_joined_read_beside_a_driver_no_index_serves_is_named_too() -> None:
+    # Accounts of a kind joined to their user found by an unindexed email: the user's read is
+    # a filter no index serves, so either side may be the one production reads whole; both
+    # are named, unless production's sizes show one side smaller: production starts there and
+    # reaches the other through its index on the join key.
+    findings, settled = _settled_more("joined_beside_an_unserved_driver")
+    user, account = findings
+    assert (user.table, user.filter) == ("auth_user", "((email)::text = 'a@example.org'::text)")
+    assert (account.table, account.filter, account.joined) == ("rc_account", "kind = 1", True)
+    assert settled == [user, account]
+    sizes = judge.Production(
+        rows={"auth_user": 1_000, "rc_account": 100_000}, columns={}, threshold=1_000
+    )
+    assert _settled_more("joined_beside_an_unserved_driver", sizes)[1] == [user]
+    fewer = judge.Production(
+        rows={"auth_user": 100_000, "rc_account": 1_000}, columns={}, threshold=1_000
+    )
+    assert _settled_more("joined_beside_an_unserved_driver", fewer)[1] == [account]
+    # Of one size: either may be read whole.
+    even = judge.Production(
+        rows={"auth_user": 1_000, "rc_account": 1_000}, columns={}, threshold=1_000
+    )
+    assert _settled_more("joined_beside_an_unserved_driver", even)[1] == [user, account]
+
+    # The kind of few values: no rival filter of its own, the user's side drives.
+    def few(table: str, column: str) -> bool:
+        return column == "kind"
+
+    assert _settled_more("joined_beside_an_unserved_driver", few_values=few)[1] == [user]
+
+
+def test_a_probe_answered_through_an_index_its_column_does_not_lead_serves_on_a_tie() -> None:
+    # id = 1 through (category_id, id) beside the primary key, on a wide table never analysed:
+    # the planner took either; with rows it takes the primary key, which leads with id.
+    [found], settled = _settled_more("probe_through_a_tie")
+    assert (found.index_name, found.filter) == ("rc_thread_category_rank", "(id = 1)")
+    assert settled == []
+    data, schema, _ = _judged("judge/more/pg15/probe_through_a_tie.json")
+    [probe] = judge.probes([found], schema)
+    [scan] = list(walk_nodes(root_plan(data["probes"][0]["plan"])))
+    assert (scan["Index Name"], scan["Index Cond"]) == ("rc_thread_category_id", "(id = 1)")
+    # Without the primary key, no index leads with id: the read stands.
+    keyless = Schema.of([i for i in schema.indexes if not i.primary])
+    assert not judge._serves(probe, data["probes"][0]["plan"], keyless)
+
+
+def test_a_condition_written_twice_is_asked_about_once() -> None:
+    [found], settled = _settled_more("a_condition_twice")
+    assert found.filter == "((stock < 2) AND (stock < 2))"
+    _, schema, _ = _judged("judge/more/pg15/a_condition_twice.json")
+    [probe] = judge.probes([found], schema)
+    assert (probe.kind, probe.column) == ("condition", "stock")
+    assert settled == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_an_index_led_by_a_servable_conjunct_of_a_ranges_filter_spares_it(major: int) -> None:
+    # Every queue's tickets of a day, not closed: Filter ((created >= ...) AND (status <> 4)).
+    data = _data(f"judge/pg{major}/every_queue_as_a_list.json")
+    schema = _catalog(data)
+    [found] = analyze(data["plan"], None, sorted_ranges=True)
+    assert found.filter == (
+        "(created >= '2024-12-05 00:00:00+00'::timestamp with time zone) AND (status <> 4)"
+    )
+    table = "rc_ticket"
+    busy = judge.Production(
+        rows={table: 500_000},
+        columns={table: {"queue_id": ColumnShape(n_distinct=10)}},
+        threshold=1_000,
+    )
+
+    def indexed(column: str) -> Schema:
+        index = IndexInfo(table, f"rc_ticket_{column}", (column,), False, False, False)
+        return Schema.of([*schema.indexes, replace(index, keys=(column,))])
+
+    # An index on created serves its conjunct: production may read it instead.
+    assert judge.settle([found], indexed("created"), data["plan"], {}, busy) == []
+    # One on status does not serve status <> 4: the range stands.
+    [stands] = judge.settle([found], indexed("status"), data["plan"], {}, busy)
+    assert (stands.rule, stands.sorted_rows) == (Rule.FILTER, (500_000, 500_000))
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_filtered_range_stands_at_the_threshold_itself_and_the_next_is_settled(
+    major: int,
+) -> None:
+    # One queue's tickets of a day, ten queues of 500,000 tickets: 50,000 read per call.
+    data = _data(f"judge/pg{major}/filtered_range_of_a_key.json")
+    schema = _catalog(data)
+    [found] = analyze(data["plan"], None, sorted_ranges=True)
+    _, _, [email] = _judged(f"judge/pg{major}/unindexed_email.json")
+    table = "rc_ticket"
+    shapes = {table: {"queue_id": ColumnShape(n_distinct=10)}}
+
+    def production(threshold: int) -> judge.Production:
+        return judge.Production(rows={table: 500_000}, columns=shapes, threshold=threshold)
+
+    [at] = judge.settle([found], schema, data["plan"], {}, production(50_000))
+    assert (at.rule, at.sorted_rows, at.every_key) == (Rule.FILTER, (50_000, 50_000), None)
+    assert judge.settle([found], schema, data["plan"], {}, production(50_001)) == []
+    # Settled or not, the finding after it is settled as alone.
+    assert judge.settle([found, email], schema, data["plan"], {}, production(50_001)) == [email]
+    assert judge.settle([found, email], schema, data["plan"], {}, production(1)) == [at, email]
+
+
+def test_a_cursor_walk_does_not_stop_the_next_finding() -> None:
+    data, schema, [found] = _judged("judge/more/pg15/cursor_range.json")
+    probes = judge.probes([found], schema)
+    answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    _, _, [email] = _judged("judge/pg15/unindexed_email.json")
+    settled = judge.settle([found, email], schema, data["plan"], answers, cursor=True)
+    assert settled == [replace(found, cursor_walk=True), email]
+
+
+def test_a_cursor_on_a_range_beside_a_test_no_index_serves_is_judged_by_production() -> None:
+    [found], settled = _settled_more("cursor_range_and_not_equal", cursor=True)
+    assert found.filter == "((stock < 2) AND ((status)::text <> 'draft'::text))"
+    assert settled == []
+
+
+def test_an_or_probe_read_without_a_bitmap_or_does_not_serve() -> None:
+    [found], settled = _settled_more("or_without_a_bitmap_or")
+    assert found.filter == "((id = 1) OR (id = 7) OR (category_id = 5))"
+    assert settled == [found]
+
+
+def test_a_joined_reads_own_filter_is_weighed_by_productions_shape() -> None:
+    # The account's kind of 5 values in production: no rival filter of its own, so the user's
+    # side drives (its email, unknown to production's shape, is selective).
+    findings, _ = _settled_more("joined_beside_an_unserved_driver")
+    user, _ = findings
+    kinds = judge.Production(
+        rows={"rc_account": 100_000},
+        columns={"rc_account": {"kind": ColumnShape(n_distinct=5)}},
+        threshold=1_000,
+    )
+    assert _settled_more("joined_beside_an_unserved_driver", kinds)[1] == [user]
+
+
+def test_a_read_by_primary_key_beside_a_driver_no_index_serves_is_named_too() -> None:
+    # The customer is reached by its primary key but filters by its email, unindexed: the
+    # orders' side is itself read whole for its total, so either may be read whole.
+    findings, settled = _settled_more("joined_by_primary_key_beside_an_unserved_driver")
+    order, user = findings
+    assert (order.table, order.node_type) == ("tp_order", "Seq Scan")
+    assert (user.table, user.index_name, user.joined) == ("auth_user", "auth_user_pkey", True)
+    assert settled == [order, user]
+
+
+def test_a_read_by_primary_key_with_a_filter_no_index_serves_is_driven_by_a_selective_side() -> (
+    None
+):
+    # The customer's email LIKE '%x%' keeps any share: production starts from the order of
+    # that ref (selective) and reaches the customer by its primary key.
+    findings, settled = _settled_more("joined_by_primary_key_with_an_unservable_filter")
+    order, customer = findings
+    assert (customer.table, customer.index_name, customer.joined) == (
+        "rc_customer",
+        "rc_customer_pkey",
+        True,
+    )
+    assert settled == [order]
+
+    # A ref of a few values (declared, or by production's shape) drives nothing: the
+    # customers are read whole for the substring (and the orders, whose filter keeps most of
+    # them, are read whole as production would).
+    def few(table: str, column: str) -> bool:
+        return (table, column) == ("rc_order", "ref")
+
+    unservable = replace(customer, rule=Rule.UNSERVABLE, unservable="wildcard")
+    assert _settled_more("joined_by_primary_key_with_an_unservable_filter", few_values=few)[1] == [
+        unservable
+    ]
+    refs = judge.Production(
+        rows={"rc_order": 100_000},
+        columns={"rc_order": {"ref": ColumnShape(n_distinct=5)}},
+        threshold=1_000,
+    )
+    assert _settled_more("joined_by_primary_key_with_an_unservable_filter", refs)[1] == [
+        order,
+        unservable,
+    ]
+
+
+def test_a_sort_by_a_column_then_at_random_is_no_random_order() -> None:
+    [found], settled = _settled_more("sorted_then_at_random")
+    assert found.sort_key == ("created_at DESC", "(random())")
+    assert settled == [found]
+    assert found.rule is Rule.SORT_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("name", "conjunct", "kind"),
+    [
+        # A negated flag in the parentheses PostgreSQL adds: keeps most of the table.
+        ("inactive_users", "(NOT is_active)", "low-cardinality"),
+        # <> a function of another column: the parentheses of the cast and of the call.
+        (
+            "email_other_than_the_username",
+            "((email)::text <> lower((username)::text))",
+            "not-equal",
+        ),
+        # NOT IN a sub-query, checked row by row.
+        ("users_outside_a_project", "(NOT (hashed SubPlan 1))", "negation"),
+    ],
+)
+def test_a_conjunct_is_read_inside_the_parentheses_postgresql_adds(
+    name: str, conjunct: str, kind: str
+) -> None:
+    [found], settled = _settled_more(name)
+    assert found.filter == conjunct
+    assert judge.unservable(conjunct) == kind
+    if name == "inactive_users":
+        assert settled == [replace(found, rule=Rule.UNSERVABLE, unservable=kind)]

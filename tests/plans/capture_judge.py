@@ -6,6 +6,10 @@ these files, with no database. Run from the repository root::
     python -m tests.plans.capture_judge --database-url postgres://postgres@127.0.0.1:5432/postgres
     python -m tests.plans.capture_judge          # $DATABASE_URL, else an embedded PostgreSQL 18
 
+With ``--more``, the statements of ``MORE`` instead, into ``judge/more/pg<major>/``: shapes
+on the same tables that only the tests of the judgement's paths replay
+(``tests/test_mutation_kills.py``), not the accuracy run.
+
 Everything happens in a schema of its own inside a transaction that is rolled back.
 """
 
@@ -29,6 +33,86 @@ from .capture_plans import server_major, server_version, start_embedded_server
 
 JUDGE_DIR = Path(__file__).resolve().parent / "judge"
 SCHEMA = "indexguard_judge"
+
+_CURSOR = "DECLARE indexguard_cursor NO SCROLL CURSOR FOR "
+
+# Statements whose plans and probes hold paths of ``judge.settle`` the accuracy statements do
+# not reach: a server-side cursor (``QuerySet.iterator()``, planned as the guard plans it,
+# ``explain.postgresql.CURSOR``) that walks the primary key in order and filters every row, an
+# OR that two indexes combine, a joined read beside a driver no index serves, and a probe
+# answered through an index its column does not lead.
+MORE: dict[str, str] = {
+    # A range of stock: the stock index serves it, the cursor walks the primary key.
+    "cursor_range": f"""{_CURSOR}SELECT "shop_product"."id" FROM "shop_product"
+        WHERE "shop_product"."stock" < 2 ORDER BY "shop_product"."id" ASC""",
+    # A category's products: the category_id index serves it, the cursor walks the key.
+    "cursor_key": f"""{_CURSOR}SELECT "shop_product"."id" FROM "shop_product"
+        WHERE "shop_product"."category_id" = 2 ORDER BY "shop_product"."id" ASC""",
+    # A range and a key together.
+    "cursor_key_and_range": f"""{_CURSOR}SELECT "shop_product"."id" FROM "shop_product"
+        WHERE ("shop_product"."category_id" = 2 AND "shop_product"."stock" < 2)
+        ORDER BY "shop_product"."id" ASC""",
+    # A range and a test no index serves: the range alone does not make the walk.
+    "cursor_range_and_not_equal": f"""{_CURSOR}SELECT "shop_product"."id" FROM "shop_product"
+        WHERE ("shop_product"."stock" < 2 AND NOT ("shop_product"."status" = 'draft'))
+        ORDER BY "shop_product"."id" ASC""",
+    # The first product of a category or low in stock: the primary key walked for the order,
+    # the OR read at scale through a BitmapOr of the category_id and stock indexes.
+    "or_of_two_indexes": """SELECT "shop_product"."id" FROM "shop_product"
+        WHERE ("shop_product"."category_id" = 1 OR "shop_product"."stock" < 2)
+        ORDER BY "shop_product"."id" ASC LIMIT 1""",
+    # The same with a side that reads a category to keep the few of one name.
+    "or_with_a_filtered_side": """SELECT "shop_product"."id" FROM "shop_product"
+        WHERE (("shop_product"."category_id" = 1 AND "shop_product"."name" = 'x')
+          OR "shop_product"."stock" < 2)
+        ORDER BY "shop_product"."id" ASC LIMIT 1""",
+    # The same with the key alone first, and a name that holds the word WHERE.
+    "or_with_a_filtered_side_second": """SELECT "shop_product"."id" FROM "shop_product"
+        WHERE ("shop_product"."stock" < 2
+          OR ("shop_product"."category_id" = 1 AND "shop_product"."name" = 'Buy WHERE sold'))
+        ORDER BY "shop_product"."id" ASC LIMIT 1""",
+    # One condition twice (filter(stock__lt=2) chained twice): PostgreSQL keeps both.
+    "a_condition_twice": """SELECT "shop_product"."id" FROM "shop_product"
+        WHERE ("shop_product"."stock" < 2 AND "shop_product"."stock" < 2)
+        ORDER BY "shop_product"."id" ASC LIMIT 1""",
+    # An OR on two columns of a wide table never analysed: its probe reads the whole
+    # (category_id, id) index, no BitmapOr.
+    "or_without_a_bitmap_or": """SELECT "rc_thread"."rank" FROM "rc_thread"
+        WHERE ("rc_thread"."id" = 1 OR "rc_thread"."id" = 7 OR "rc_thread"."category_id" = 5)
+        ORDER BY "rc_thread"."id" ASC LIMIT 1""",
+    # Orders of a total joined to their customer found by an unindexed email: the customer
+    # reached by its primary key, with a selective filter of its own; the orders read whole.
+    "joined_by_primary_key_beside_an_unserved_driver": """SELECT "tp_order"."id" FROM "tp_order"
+        INNER JOIN "auth_user" ON ("tp_order"."customer_id" = "auth_user"."id")
+        WHERE ("tp_order"."total" = 5 AND "auth_user"."email" = 'a@example.org')""",
+    # Orders of a ref joined to their customer, whose email holds a substring: the customer
+    # reached by its primary key with a filter no index serves.
+    "joined_by_primary_key_with_an_unservable_filter": """SELECT "rc_order"."id" FROM "rc_order"
+        INNER JOIN "rc_customer" ON ("rc_order"."customer_id" = "rc_customer"."id")
+        WHERE ("rc_customer"."email" LIKE '%x%' AND "rc_order"."ref" = 'r1')""",
+    # Ordered by a column, then at random: not a random order.
+    "sorted_then_at_random": """SELECT "tp_event"."id" FROM "tp_event"
+        ORDER BY "tp_event"."created_at" DESC, random() LIMIT 10""",
+    # Filters whose conjunct is wrapped in parentheses PostgreSQL adds: a negated flag, a
+    # comparison with a function of another column, a NOT IN of a sub-query.
+    "inactive_users": 'SELECT "auth_user"."id" FROM "auth_user" WHERE NOT "auth_user"."is_active"',
+    "email_other_than_the_username": """SELECT "auth_user"."id" FROM "auth_user"
+        WHERE NOT ("auth_user"."email" = LOWER("auth_user"."username"))""",
+    "users_outside_a_project": """SELECT "auth_user"."id" FROM "auth_user"
+        WHERE NOT ("auth_user"."id" IN (SELECT U0."user_id" FROM "team_member" U0
+          WHERE U0."project_id" = 1))""",
+    # Accounts of a kind joined to their user found by an unindexed email: the user's read is
+    # a filter no index serves, and the account's kind is a selective filter of its own.
+    "joined_beside_an_unserved_driver": """SELECT "rc_account"."id" FROM "rc_account"
+        INNER JOIN "auth_user" ON ("rc_account"."user_id" = "auth_user"."id")
+        WHERE ("auth_user"."email" = 'a@example.org' AND "rc_account"."kind" = 1)""",
+    # id = 1 on a wide table never analysed: the (category_id, rank) index walked for the
+    # order, and the probe of id = 1 answered through (category_id, id), whose second column
+    # it is, beside the primary key (a tie of costs, as tie_primary_key_beside_composite).
+    "probe_through_a_tie": """SELECT "rc_thread"."id" FROM "rc_thread"
+        WHERE "rc_thread"."id" = 1
+        ORDER BY "rc_thread"."category_id" ASC, "rc_thread"."rank" ASC LIMIT 1""",
+}
 
 
 def capture(conn: psycopg.Connection[Any], statement: str) -> dict[str, Any]:
@@ -62,12 +146,14 @@ def capture(conn: psycopg.Connection[Any], statement: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url")
+    parser.add_argument("--more", action="store_true", help="the statements of MORE")
     args = parser.parse_args()
     url = args.database_url or start_embedded_server()
+    statements = MORE if args.more else STATEMENTS
     with psycopg.connect(url) as conn:
-        folder = JUDGE_DIR / f"pg{server_major(conn)}"
+        folder = (JUDGE_DIR / "more" if args.more else JUDGE_DIR) / f"pg{server_major(conn)}"
         folder.mkdir(parents=True, exist_ok=True)
-        for name, statement in sorted(STATEMENTS.items()):
+        for name, statement in sorted(statements.items()):
             data = capture(conn, statement)
             text = json.dumps(data, indent=1, sort_keys=True) + "\n"
             path = folder / f"{name}.json"
