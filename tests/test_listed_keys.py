@@ -227,3 +227,23 @@ def test_a_list_is_judged_by_its_own_keys_whichever_test_runs_first(
     assert outcomes[f"test_{names['every']}_every_queue"] == "failed", run.output
     assert outcomes[f"test_{names['some']}_some_queues"] == "passed", run.output
     assert "keys:" in run.section(f"test_{names['every']}_every_queue")
+
+
+def test_the_models_say_which_table_a_foreign_key_references() -> None:
+    # The sample app's models (the outer session's settings): a database without foreign key
+    # constraints (MyISAM, a SQLite table made without them) gets them from here.
+    from pytest_indexguard.schema import Schema
+
+    references = ModelIndex().references()
+    assert references[("upstream_alertrule", "customer_id")] == ("upstream_customer", "id")
+    assert not any(column == "name" for _, column in references)
+    catalog = Schema(references={("upstream_alertrule", "customer_id"): ("elsewhere", "code")})
+    merged = catalog.with_references(references)
+    # What the database says wins; what it lacks is added.
+    assert merged.references[("upstream_alertrule", "customer_id")] == ("elsewhere", "code")
+    assert (
+        merged.references[("upstream_alertrule", "customer_id")]
+        != references[("upstream_alertrule", "customer_id")]
+    )
+    assert set(merged.references) == set(references) | set(catalog.references)
+    assert Schema().with_references({}) == Schema()
