@@ -173,6 +173,18 @@ def settle(
     for finding in findings:
         if finding.sorted_range and finding.table in ordered:
             continue  # an index gives the key's rows in order: the sort is the tiny table's
+        if (
+            (finding.sorted_range or finding.filtered_range)
+            and (production is None or production.sorted_rows(finding) is None)
+            and null_range(finding, schema, few_values, production)
+            and not _filter_indexed(finding, schema)
+        ):
+            # The rows the index finds are a share of the table that is production's data;
+            # the selective filter is what to serve.
+            settled.append(
+                replace(finding, rule=Rule.FILTER, sorted_range=False, filtered_range=False)
+            )
+            continue
         listed = (every_key or {}).get(finding)
         if finding.sorted_range:
             estimate = production.sorted_rows(finding) if production is not None else None
@@ -261,6 +273,33 @@ def settle(
         else:
             settled.append(finding)
     return _on_parents(settled, schema)
+
+
+def null_range(
+    finding: ScanFinding,
+    schema: Schema,
+    few_values: Callable[[str, str], bool] | None,
+    production: Production | None = None,
+) -> bool:
+    """An index range whose only condition is ``IS NULL`` (the links no user has used yet,
+    through the index of the nullable foreign key) beside a selective filter of the table's
+    own that no index serves (``uuid = x``): like a flag, ``IS NULL`` keeps a share of the
+    table that is production's data (15% of 300,000 invite links: 45,000 rows read for one,
+    17 ms), and the filter is what an index must serve. Not through a partial index, which is
+    built for the rows it holds (the queue of unprocessed rows: ``_partial``)."""
+    if not finding.index_condition or not finding.filter:
+        return False
+    index = schema.index(finding.index_name)
+    if index is None or index.partial:
+        return False
+    conditions = top_level(finding.index_condition, "AND")
+    if not all(re.fullmatch(r"\(*\s*\S+\s+IS NULL\s*\)*", c.strip(), re.I) for c in conditions):
+        return False
+    alias = finding.alias or finding.table
+    return any(
+        _local(conjunct, alias) and _selective(finding.table, conjunct, few_values, production)
+        for conjunct in top_level(finding.filter, "AND")
+    )
 
 
 def _walked_past_the_list(

@@ -601,28 +601,28 @@ _KEYWORDS = {
     "any",
     "all",
     "array",
-    "text",
     "with",
     "without",
-    "time",
     "zone",
-    "timestamp",
     "character",
     "varying",
-    "integer",
-    "bigint",
-    "numeric",
-    "boolean",
-    "date",
     "double",
     "precision",
-    "jsonb",
-    "uuid",
 }
+
+
+# A cast's type (``::time without time zone``, ``::character varying[]``) and ``AT TIME ZONE``:
+# words that are no column, although a column may have the same name (``date``, ``uuid``).
+_TYPE_WORDS = re.compile(
+    r"::\s*[a-z_][a-z0-9_]*(?:\s+(?:without|with|time|zone|varying|precision)\b)*(?:\[\])?"
+    r"|\bAT\s+TIME\s+ZONE\b",
+    re.IGNORECASE,
+)
 
 
 def _identifiers(text: str) -> list[str]:
     found = []
+    text = _TYPE_WORDS.sub(" ", text)
     for match in re.finditer(r"(?<![\w.:])([a-z_][a-z0-9_]*)(?![\w(])", text):
         name = match.group(1)
         before = text[: match.start()].rstrip()

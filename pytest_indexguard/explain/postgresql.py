@@ -506,7 +506,11 @@ class PostgreSQL:
         if production is None:
             # An index range is judged by production's shape: without it, only a list of every
             # key (``every_key``) says how much it reads.
-            findings = [f for f in findings if not _ranged(f) or f in every]
+            findings = [
+                f
+                for f in findings
+                if not _ranged(f) or f in every or judge.null_range(f, schema, context.few_values)
+            ]
         questions = judge.probes(findings, schema)
         unsorted = None
         if any(f.sorted_range for f in findings):
