@@ -579,10 +579,24 @@ def join_columns(expression: str, alias: str, known: list[str]) -> list[str]:
     return columns
 
 
+# A sort key under upper()/lower() (``order_by(Lower("name"))``: ``lower((name)::text)``).
+_SORT_FUNCTION = re.compile(
+    r'\(*(upper|lower)\(\(*(?:"?[\w$]+"?\.)?"?([\w$]+)"?\)*(?:::[\w ]+)?\)\)*', re.IGNORECASE
+)
+
+
 def sort_column(key: str, known: list[str]) -> str | None:
+    """The column a sort key orders by, ``-`` first when descending; ``lower(name)`` for a key
+    under upper()/lower(), which an expression index serves."""
     text = key.strip()
     descending = bool(re.search(r"\bDESC\b", text, re.IGNORECASE))
     text = re.sub(r"\s+(ASC|DESC|NULLS FIRST|NULLS LAST)\b", "", text, flags=re.IGNORECASE)
+    function = _SORT_FUNCTION.fullmatch(text.strip())
+    if function is not None:
+        name, column = function.group(1).lower(), function.group(2)
+        if known and column not in known:
+            return None
+        return ("-" if descending else "") + f"{name}({column})"
     text = text.strip("() ")
     column = text.rsplit(".", 1)[-1].strip('"')
     if not re.fullmatch(r"\w+", column) or (known and column not in known):

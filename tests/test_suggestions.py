@@ -323,7 +323,9 @@ def test_filter_columns(expression: str, equality: list[str], ranges: list[str])
 def test_sort_columns() -> None:
     assert sort_column("upstream_integrationlog.start_time DESC", ["start_time"]) == "-start_time"
     assert sort_column("next_attempt_at", ["next_attempt_at"]) == "next_attempt_at"
-    assert sort_column("(lower((name)::text))", ["name"]) is None
+    assert sort_column("(lower((name)::text))", ["name"]) == "lower(name)"
+    assert sort_column("(lower((name)::text))", ["title"]) is None
+    assert sort_column("(count(id))", ["id"]) is None
 
 
 def test_raw_index_sql_quotes_reserved_and_mixed_case_columns() -> None:
