@@ -451,6 +451,10 @@ def _sorted_range(
 ) -> ScanFinding | None:
     condition = node.get("Index Cond") or node.get("Recheck Cond")
     sort = _sort_under_limit(path)
+    if sort is None and _left_joined_below_the_sort(path):
+        # LEFT JOINs keep every row of the range (select_related of nullable foreign keys
+        # under order_by(...)[:n]): its rows are all sorted for the page.
+        sort = _sort_under_limit(path, node.get("Alias"))
     if not isinstance(condition, str) or sort is None:
         return None
     return ScanFinding(
@@ -878,6 +882,20 @@ def _restricted_above(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> bool:
                 return True
         elif node_type not in _PASS_THROUGH:
             return False
+    return False
+
+
+def _left_joined_below_the_sort(path: tuple[_Step, ...]) -> bool:
+    """Whether every join between the scan and the Sort above it is a LEFT JOIN, at least one."""
+    joins = 0
+    for step in reversed(path):
+        node_type = step.node.get("Node Type")
+        if node_type in _SORTS:
+            return joins > 0
+        if node_type in ("Nested Loop", "Hash Join", "Merge Join"):
+            if step.node.get("Join Type") != "Left":
+                return False
+            joins += 1
     return False
 
 
