@@ -138,6 +138,24 @@ def driver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     return str(request.param)
 
 
+# An app of queues and tickets (``DjangoProject.add_app("desk", DESK)``).
+DESK = """
+from django.db import models
+
+
+class Queue(models.Model):
+    title = models.CharField(max_length=100)
+
+
+class Ticket(models.Model):
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE)
+    status = models.IntegerField(default=1)
+    priority = models.IntegerField(default=3)
+    created = models.DateTimeField()
+    title = models.CharField(max_length=200)
+"""
+
+
 @pytest.fixture
 def django_project(pytester: pytest.Pytester, inner_env: None) -> DjangoProject:
     shutil.copytree(TESTS / "project", pytester.path, dirs_exist_ok=True)

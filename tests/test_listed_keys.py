@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import DjangoProject
+from conftest import DESK, DjangoProject
 from plans import live_judge
 from pytest_indexguard.guard import prefetching, shape
 from pytest_indexguard.model import Rule, ScanFinding
@@ -172,19 +172,6 @@ def test_a_list_is_cached_per_values_and_a_prefetch_once() -> None:
 # The same statement text, ``queue_id IN (%s, %s, %s)``, once with every queue of the test
 # database and once with three of four: each execution is judged by its own list, whichever
 # test runs first (the verdict of the first list met used to stand for every later one).
-DESK = """
-from django.db import models
-
-
-class Queue(models.Model):
-    title = models.CharField(max_length=100)
-
-
-class Ticket(models.Model):
-    queue = models.ForeignKey(Queue, on_delete=models.CASCADE)
-    status = models.IntegerField(default=1)
-    created = models.DateTimeField()
-"""
 
 ORDER_TESTS = """
 import datetime

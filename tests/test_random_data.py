@@ -10,23 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DjangoProject
-
-DESK = """
-from django.db import models
-
-
-class Queue(models.Model):
-    title = models.CharField(max_length=100)
-
-
-class Ticket(models.Model):
-    queue = models.ForeignKey(Queue, on_delete=models.CASCADE)
-    status = models.IntegerField(default=1)
-    priority = models.IntegerField(default=3)
-    created = models.DateTimeField()
-    title = models.CharField(max_length=200)
-"""
+from conftest import DESK, DjangoProject
 
 # Factories in the manner of factory_boy with Faker: every count and value is drawn from the
 # run's seed (DATA_SEED), and a table may be analysed (as autovacuum would) before a query.

@@ -650,13 +650,7 @@ def _filtered_range(
     condition = node.get("index_condition")
     if not isinstance(attached, str) or not isinstance(condition, str) or _outer_joined(attached):
         return None
-    own = [
-        conjunct
-        for conjunct in top_level(expression(attached), "AND")
-        if qualifiers(conjunct) <= {alias}
-        and not _or_across(conjunct)
-        and (truth is None or truth(table, conjunct) is not True)
-    ]
+    own = _own_conjuncts(attached, table, alias, truth)
     if not own:
         return None
     return ScanFinding(
@@ -669,6 +663,20 @@ def _filtered_range(
         index_condition=unqualified(expression(condition), alias),
         filtered_range=True,
     )
+
+
+def _own_conjuncts(
+    attached: str, table: str, alias: str, truth: Callable[[str, str], bool | None] | None
+) -> list[str]:
+    """The conjuncts of an attached condition on this table alone (in PostgreSQL's words),
+    but an OR across tables and those every row passes."""
+    return [
+        conjunct
+        for conjunct in top_level(expression(attached), "AND")
+        if qualifiers(conjunct) <= {alias}
+        and not _or_across(conjunct)
+        and (truth is None or truth(table, conjunct) is not True)
+    ]
 
 
 def _outer_joined(condition: Any) -> bool:
@@ -701,13 +709,7 @@ def _filtered_lookup(
     attached = node.get("attached_condition")
     if not isinstance(attached, str) or _outer_joined(attached):
         return None  # no filter, or the inner side of an outer join: judged after the join
-    local = [
-        conjunct
-        for conjunct in top_level(expression(attached), "AND")
-        if qualifiers(conjunct) <= {alias}
-        and not _or_across(conjunct)
-        and (truth is None or truth(table, conjunct) is not True)
-    ]
+    local = _own_conjuncts(attached, table, alias, truth)
     if not local:
         return None
     return ScanFinding(
