@@ -463,3 +463,25 @@ def test_index_names_are_unique_where_names_are_shortened() -> None:
     assert index_name("shop_order", ["status", "created"]) != (
         index_name("shop_order", ["status", "-created"])
     )
+
+
+def test_index_names_need_no_quoting() -> None:
+    """A table or column named with a space, a backtick or a quote (quoted in the DDL) gives an
+    index name of letters, digits and "_" only: written unquoted in CREATE INDEX, such a name was
+    a syntax error. The digest keeps it apart from the table whose name has "_" there."""
+    import re
+
+    for table, column in [
+        ("Legacy Events", "status"),
+        ("odd`name", "status"),
+        ('say "hi"', "status"),
+        ("events", "two words"),
+        ("events", "upper(two words)"),
+    ]:
+        name = index_name(table, [column])
+        assert re.fullmatch(r"[A-Za-z0-9_]+", name), name
+        assert len(name) <= 30, name
+    assert index_name("Legacy Events", ["status"]) != index_name("Legacy_Events", ["status"])
+    assert index_name("events", ["two words"]) != index_name("events", ["two_words"])
+    # Names that need no change keep their readable form.
+    assert index_name("Legacy_Events", ["status"]) == "Events_status_idx"
