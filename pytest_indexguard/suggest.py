@@ -591,6 +591,8 @@ def join_columns(expression: str, alias: str, known: list[str]) -> list[str]:
 
 def sort_column(key: str, known: list[str]) -> str | None:
     text = key.strip()
+    if re.search(r"\w\s*\(", text):
+        return None  # a function's value (random(), lower(name)): no column gives that order
     descending = bool(re.search(r"\bDESC\b", text, re.IGNORECASE))
     text = re.sub(r"\s+(ASC|DESC|NULLS FIRST|NULLS LAST)\b", "", text, flags=re.IGNORECASE)
     text = text.strip("() ")

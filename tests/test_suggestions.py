@@ -485,3 +485,24 @@ def test_index_names_need_no_quoting() -> None:
     assert index_name("events", ["two words"]) != index_name("events", ["two_words"])
     # Names that need no change keep their readable form.
     assert index_name("Legacy_Events", ["status"]) == "Events_status_idx"
+
+
+def test_a_sort_by_a_functions_value_names_no_column() -> None:
+    """PostgreSQL's sort key ``(random())`` on a table without a model (no known columns) was
+    read as a column named random: the suggested index named a column the table does not have."""
+    from plans.stored import catalog
+    from pytest_indexguard import plan as pg
+
+    data = json.loads(
+        (Path(__file__).parent / "plans/judge/more/pg15/sorted_then_at_random.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    schema = catalog(data)
+    [finding] = pg.analyze(data["plan"], None, leading=schema.leading_of, joined_ranges=True)
+    assert finding.sort_key == ("created_at DESC", "(random())")
+    [suggestion] = candidates(finding, ModelIndex(), data.get("query") or data["statement"], schema)
+    assert suggestion.columns == ("-created_at",)
+    assert sort_column("(random())", []) is None
+    assert sort_column("random() DESC", []) is None
+    assert sort_column("created_at DESC", []) == "-created_at"
