@@ -513,11 +513,15 @@ def index_name(table: str, columns: list[str]) -> str:
     one app, created_at and created_by), a digest of the whole names tells them apart, as
     Django's own index names do. When every column has one direction, it does not count (one
     index, read backwards, serves ``created`` and ``-created``); mixed directions do."""
-    tail = table.split("_", 1)[-1]
+    written = table.split("_", 1)[-1]
+    # Letters, digits and "_" only, so that the name needs no quoting in the DDL: a table named
+    # "Legacy Events" or "odd`name" gives "Legacy_Events", "odd_name", with the digest.
+    tail = _WORD.sub("_", written)
     parts = [_name_part(c.lstrip("-")) for c in columns]
     readable = f"{tail[:12]}_{'_'.join(p for p, _ in parts)}"
     mixed = len({c.startswith("-") for c in columns}) > 1
-    if len(tail) <= 12 and len(readable) <= 26 and not mixed and not any(c for _, c in parts):
+    plain = tail == written and not any(c for _, c in parts)
+    if len(tail) <= 12 and len(readable) <= 26 and not mixed and plain:
         return readable + "_idx"
     keys = columns if mixed else [c.lstrip("-") for c in columns]
     whole = "\0".join([table, *keys])
@@ -525,13 +529,19 @@ def index_name(table: str, columns: list[str]) -> str:
     return f"{readable[:21].rstrip('_')}_{digest}_idx"
 
 
+_WORD = re.compile(r"[^A-Za-z0-9_]")
+
+
 def _name_part(column: str) -> tuple[str, bool]:
-    """The column's part of an index name, and whether it was shortened."""
+    """The column's part of an index name, and whether it was shortened (or had characters
+    other than letters, digits and "_" replaced)."""
     expression = expression_key(column)
     if expression:
         function, name = expression
-        return f"{name[:7]}_{function}".lower(), len(name) > 7
-    return column[:7].lower(), len(column) > 7
+        part = _WORD.sub("_", name)
+        return f"{part[:7]}_{function}".lower(), len(name) > 7 or part != name
+    part = _WORD.sub("_", column)
+    return part[:7].lower(), len(column) > 7 or part != column
 
 
 def filter_columns(expression: str, known: list[str]) -> tuple[list[str], list[str]]:
@@ -597,6 +607,8 @@ def sort_column(key: str, known: list[str]) -> str | None:
         if known and column not in known:
             return None
         return ("-" if descending else "") + f"{name}({column})"
+    if re.search(r"\w\s*\(", text):
+        return None  # another function's value (random(), count(id)): no column gives it
     text = text.strip("() ")
     column = text.rsplit(".", 1)[-1].strip('"')
     if not re.fullmatch(r"\w+", column) or (known and column not in known):

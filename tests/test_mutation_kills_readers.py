@@ -218,6 +218,32 @@ def test_an_index_walked_for_its_order_gives_every_key_of_the_table(
     assert [s.columns for s in found] == [("event_type", "created_at"), ("event_type",)]
 
 
+def test_a_sort_key_that_is_no_column_of_the_table_ends_the_order(
+    sample_db: sqlite3.Connection,
+) -> None:
+    # An index walked for its order, then at random: RANDOM() is no column of the table, so the
+    # suggestions stop at the column before it.
+    sample_db.execute(f'CREATE INDEX "delivery_created_idx" ON {DELIVERY} ("created_at")')
+    sql = (
+        f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE {DELIVERY}."event_type" = \'x\' '
+        f'ORDER BY {DELIVERY}."created_at" ASC, RANDOM()'
+    )
+    finding, found = _sqlite_candidates(sample_db, sql)
+    assert (finding.index_name, finding.sort_key) == ("delivery_created_idx", ())
+    assert [s.columns for s in found] == [("event_type", "created_at"), ("event_type",)]
+
+
+def test_the_registry_lists_the_models_foreign_keys() -> None:
+    references = ModelIndex(str(REPO)).references()
+    assert references[("upstream_webhookdelivery", "endpoint_id")] == (
+        "upstream_webhookendpoint",
+        "id",
+    )
+    assert references[("upstream_userprofile", "customer_id")] == ("upstream_customer", "id")
+    # Columns that reference nothing are not listed.
+    assert ("upstream_webhookdelivery", "status") not in references
+
+
 def test_a_table_without_a_model_is_quoted_and_created_by_sql(
     sample_db: sqlite3.Connection,
 ) -> None:
@@ -3483,10 +3509,9 @@ def test_the_mariadb_backend_on_a_live_connection(
     assert type(raised.value).__name__ == "InterfaceError"
 
 
-@pytest.mark.parametrize("table", ["Legacy Events", "odd`name", 'say "hi"'])
-def test_a_table_named_with_a_space_or_a_quote_keeps_its_filter(mariadb: Any, table: str) -> None:
-    # MariaDB writes such a table's conditions as `Legacy Events`.`status`; the reader used to
-    # take that qualifier for another table's, and reported the filtered read as unfiltered.
+def _odd_table(mariadb: Any, table: str) -> tuple[str, str, ScanFinding]:
+    """A table named ``table`` on MariaDB with 50 rows: its quoted name, a filtered read of it
+    and that read's finding."""
     quoted = "`" + table.replace("`", "``") + "`"
     with mariadb.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {quoted}")
@@ -3500,12 +3525,40 @@ def test_a_table_named_with_a_space_or_a_quote_keeps_its_filter(mariadb: Any, ta
         )
     sql = f"SELECT {quoted}.`id` FROM {quoted} WHERE {quoted}.`status` = 'x' AND {quoted}.`n` > 3"
     _, [finding] = _mariadb_findings(mariadb, sql)
+    return quoted, sql, finding
+
+
+ODD_NAMES = ["Legacy Events", "odd`name", 'say "hi"']
+
+
+@pytest.mark.parametrize("table", ODD_NAMES)
+def test_a_table_named_with_a_space_or_a_quote_keeps_its_filter(mariadb: Any, table: str) -> None:
+    # MariaDB writes such a table's conditions as `Legacy Events`.`status`; the reader used to
+    # take that qualifier for another table's, and reported the filtered read as unfiltered.
+    quoted, sql, finding = _odd_table(mariadb, table)
     assert (finding.table, finding.alias) == (table, table)
     assert (finding.rule, finding.filter, finding.join_filter) == (
         Rule.FILTER,
         "status = 'x' AND n > 3",
         None,
     )
+    # The suggestion's DDL names the table as MariaDB reads it: backticks, a backtick doubled.
+    suggested = candidates(finding, ModelIndex(str(REPO)), sql, None, dialect="mysql")
+    assert [s.columns for s in suggested] == [("status", "n"), ("status",)]
+    assert suggested[0].sql().endswith(f" ON {quoted} (status, n)")
+    assert suggested[1].drop_sql().endswith(f" ON {quoted}")
+
+
+@pytest.mark.parametrize("table", ODD_NAMES)
+def test_the_ddl_for_a_table_named_with_a_space_or_a_quote_runs(mariadb: Any, table: str) -> None:
+    # The index's own name needs no quoting: letters, digits and "_" only.
+    quoted, sql, finding = _odd_table(mariadb, table)
+    for suggestion in candidates(finding, ModelIndex(str(REPO)), sql, None, dialect="mysql"):
+        with mariadb.cursor() as cursor:
+            cursor.execute(suggestion.sql())
+            cursor.execute(f"SHOW INDEX FROM {quoted} WHERE Key_name = '{suggestion.name}'")
+            assert cursor.fetchall(), suggestion.sql()
+            cursor.execute(suggestion.drop_sql())
 
 
 def test_table_sizes_of_several_tables_with_odd_names(mariadb: Any) -> None:
@@ -3883,3 +3936,122 @@ def test_a_sort_key_in_parentheses_names_its_column(sample_db: sqlite3.Connectio
     )
     assert finding.rule is Rule.SORT_LIMIT
     assert [s.columns for s in found] == [("-end_time",)]
+
+
+# -- SQLite: a literal list of keys that names every row of the referenced table ----------------
+
+
+def _assessed_with_endpoints(
+    raw: sqlite3.Connection, where: str, tail: str = "", *, prefetch: bool = False
+) -> tuple[bool, list[tuple[Any, ...]]]:
+    """The deliveries read ``WHERE <where>`` judged as the guard judges them on SQLite, three
+    endpoints in the test database: whether a list was looked at, and each finding's rule,
+    filter, sort keys, what its list covers, whether it is joined and its alias."""
+    from pytest_indexguard.explain import Context
+
+    if not raw.execute(f"SELECT 1 FROM {ENDPOINT}").fetchall():
+        raw.execute(f"INSERT INTO {CUSTOMER} (\"name\", \"created_at\") VALUES ('a', '2024-01-01')")
+    for _ in range(3 - len(raw.execute(f"SELECT 1 FROM {ENDPOINT}").fetchall())):
+        raw.execute(
+            f'INSERT INTO {ENDPOINT} ("url", "active", "created_at", "customer_id") '
+            "VALUES ('u', 1, '2024-01-01', 1)"
+        )
+    sql = f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE {where}{tail}'
+    backend = SQLite()
+    plan = backend.explain(raw, sql, forced=True).plan
+    context = Context(schema=backend.schema(raw), prefetching=lambda: prefetch)
+    assessed = backend.assess(raw, sql, plan, context)
+    assert assessed.errors == []
+    found = [
+        (f.rule, f.filter, f.sort_key, f.every_key, f.joined, f.alias) for f in assessed.findings
+    ]
+    return assessed.keyed, found
+
+
+THE_TABLE = "upstream_webhookdelivery"
+EVERY_ENDPOINT = "upstream_webhookendpoint (all 3 of its rows in the test database)"
+A_TYPE = f"{DELIVERY}.\"event_type\" = 'x'"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    ["(1, 2, 3)", "('1', '2', '3')", "(3, 2, 1, -1, 4.5)", "( 1 , 2 , 3 )"],
+)
+def test_a_list_of_every_endpoint_reads_every_delivery(
+    sample_db: sqlite3.Connection, keys: str
+) -> None:
+    # Numbers, quoted strings, keys the table does not hold, spaces inside the parentheses:
+    # the list names every endpoint, so the index range keeps no delivery out.
+    where = f'({DELIVERY}."endpoint_id" IN {keys} AND {A_TYPE})'
+    assert _assessed_with_endpoints(sample_db, where) == (
+        True,
+        [(Rule.FILTER, "\"event_type\" = 'x'", (), EVERY_ENDPOINT, True, THE_TABLE)],
+    )
+    # In parentheses of its own, as Django writes a negated or combined filter.
+    where = f'(({DELIVERY}."endpoint_id" IN {keys}) AND {A_TYPE})'
+    assert _assessed_with_endpoints(sample_db, where)[1][0][3] == EVERY_ENDPOINT
+
+
+def test_a_list_that_restricts_or_references_nothing(sample_db: sqlite3.Connection) -> None:
+    # Two of the three endpoints: asked, and the list restricts.
+    some = f'({DELIVERY}."endpoint_id" IN (1, 2) AND {A_TYPE})'
+    assert _assessed_with_endpoints(sample_db, some) == (True, [])
+    # One key is no list; a list on a column that references nothing is not asked about.
+    one = f'({DELIVERY}."endpoint_id" IN (1) AND {A_TYPE})'
+    assert _assessed_with_endpoints(sample_db, one) == (False, [])
+    status = f"({DELIVERY}.\"status\" IN ('a', 'b') AND {A_TYPE})"
+    assert _assessed_with_endpoints(sample_db, status) == (False, [])
+    # A prefetch's list is the rows its outer query returned: asked, never every key.
+    every = f'({DELIVERY}."endpoint_id" IN (1, 2, 3) AND {A_TYPE})'
+    assert _assessed_with_endpoints(sample_db, every, prefetch=True) == (True, [])
+
+
+def test_a_page_of_every_endpoints_deliveries(sample_db: sqlite3.Connection) -> None:
+    every = f'{DELIVERY}."endpoint_id" IN (1, 2, 3)'
+    # Sorted by a column no index leads: every delivery is sorted for the page.
+    by_created = f' ORDER BY {DELIVERY}."created_at" DESC LIMIT 5'
+    assert _assessed_with_endpoints(sample_db, every, by_created) == (
+        True,
+        [(Rule.SORT_LIMIT, None, ('"created_at" DESC',), EVERY_ENDPOINT, True, THE_TABLE)],
+    )
+    # By the rowid: production walks it in order and stops at the page.
+    by_id = f' ORDER BY {DELIVERY}."id" DESC LIMIT 5'
+    assert _assessed_with_endpoints(sample_db, every, by_id) == (True, [])
+    # Unless a filter of its own is left: then the walk may read every delivery.
+    filtered = f"({every} AND {A_TYPE})"
+    assert _assessed_with_endpoints(sample_db, filtered, by_id) == (
+        True,
+        [(Rule.FILTER, "\"event_type\" = 'x'", ('"id" DESC',), EVERY_ENDPOINT, True, THE_TABLE)],
+    )
+    # Fed by a sub-query of every endpoint instead, the page sorted by the rowid stands: only a
+    # list of every key is read as walked past.
+    subquery = f'{DELIVERY}."endpoint_id" IN (SELECT U0."id" FROM {ENDPOINT} U0)'
+    assert _assessed_with_endpoints(sample_db, subquery, by_id) == (
+        False,
+        [(Rule.SORT_LIMIT, None, ('"id" DESC',), None, True, THE_TABLE)],
+    )
+
+
+def test_a_list_that_cannot_be_counted_restricts(sample_db: sqlite3.Connection) -> None:
+    # A key referencing a table that is not there: the count fails, the error is kept and the
+    # list is judged as restricting.
+    from pytest_indexguard.explain import Context
+
+    sample_db.execute(
+        'CREATE TABLE "legacy_note" ("id" integer PRIMARY KEY, '
+        '"owner_id" integer REFERENCES "legacy_owner" ("id"), "body" text)'
+    )
+    sample_db.execute('CREATE INDEX "legacy_note_owner" ON "legacy_note" ("owner_id")')
+    sql = (
+        'SELECT "legacy_note"."id" FROM "legacy_note" WHERE ("legacy_note"."owner_id" IN (1, 2) '
+        'AND "legacy_note"."body" = \'x\')'
+    )
+    backend = SQLite()
+    plan = backend.explain(sample_db, sql, forced=True).plan
+    schema = backend.schema(sample_db)
+    assert schema.references[("legacy_note", "owner_id")] == ("legacy_owner", "id")
+    assessed = backend.assess(sample_db, sql, plan, Context(schema=schema))
+    assert (assessed.findings, assessed.keyed) == ([], True)
+    [error] = assessed.errors
+    assert isinstance(error, sqlite3.OperationalError)
+    assert str(error) == "no such table: legacy_owner"

@@ -465,3 +465,46 @@ def test_index_names_are_unique_where_names_are_shortened() -> None:
     assert index_name("shop_order", ["status", "created"]) != (
         index_name("shop_order", ["status", "-created"])
     )
+
+
+def test_index_names_need_no_quoting() -> None:
+    """A table or column named with a space, a backtick or a quote (quoted in the DDL) gives an
+    index name of letters, digits and "_" only: written unquoted in CREATE INDEX, such a name was
+    a syntax error. The digest keeps it apart from the table whose name has "_" there."""
+    import re
+
+    for table, column in [
+        ("Legacy Events", "status"),
+        ("odd`name", "status"),
+        ('say "hi"', "status"),
+        ("events", "two words"),
+        ("events", "upper(two words)"),
+    ]:
+        name = index_name(table, [column])
+        assert re.fullmatch(r"[A-Za-z0-9_]+", name), name
+        assert len(name) <= 30, name
+    assert index_name("Legacy Events", ["status"]) != index_name("Legacy_Events", ["status"])
+    assert index_name("events", ["two words"]) != index_name("events", ["two_words"])
+    # Names that need no change keep their readable form.
+    assert index_name("Legacy_Events", ["status"]) == "Events_status_idx"
+
+
+def test_a_sort_by_a_functions_value_names_no_column() -> None:
+    """PostgreSQL's sort key ``(random())`` on a table without a model (no known columns) was
+    read as a column named random: the suggested index named a column the table does not have."""
+    from plans.stored import catalog
+    from pytest_indexguard import plan as pg
+
+    data = json.loads(
+        (Path(__file__).parent / "plans/judge/more/pg15/sorted_then_at_random.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    schema = catalog(data)
+    [finding] = pg.analyze(data["plan"], None, leading=schema.leading_of, joined_ranges=True)
+    assert finding.sort_key == ("created_at DESC", "(random())")
+    [suggestion] = candidates(finding, ModelIndex(), data.get("query") or data["statement"], schema)
+    assert suggestion.columns == ("-created_at",)
+    assert sort_column("(random())", []) is None
+    assert sort_column("random() DESC", []) is None
+    assert sort_column("created_at DESC", []) == "-created_at"
