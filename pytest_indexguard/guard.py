@@ -407,8 +407,10 @@ class Guard:
                 existing.variants.clear()
         else:
             variants: dict[tuple[tuple[str, ...], tuple[int, ...]], Statement] = {}
-            if existing is not None and existing is not _NOT_CHECKED:
-                variants[((), ())] = existing  # planned with values, none of them NULL
+            if existing is not None and existing is not _NOT_CHECKED and not keyed:
+                # Planned with values, none of them NULL (a keyed entry is looked up by its
+                # values, which the plain entry was cached without).
+                variants[((), ())] = existing
             holder = Statement(
                 alias=statement.alias,
                 sql=statement.sql,
@@ -419,8 +421,6 @@ class Guard:
                 patterned=patterned,
                 keyed=keyed,
             )
-            if keyed:
-                variants.clear()  # the plain entry was cached without its values
             self._cache(plans, sql, holder)
         assert holder.variants is not None
         if len(holder.variants) < VARIANTS_CAP:

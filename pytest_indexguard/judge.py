@@ -40,7 +40,7 @@ from pytest_indexguard.plan import (
     top_level,
     walk_nodes,
 )
-from pytest_indexguard.schema import ColumnShape, Schema, tested_not_null
+from pytest_indexguard.schema import ColumnShape, Schema, tested_not_null, tested_null
 from pytest_indexguard.sqltext import quote_identifier
 from pytest_indexguard.suggest import filter_columns, join_columns
 
@@ -293,7 +293,7 @@ def null_range(
     if index is None or index.partial:
         return False
     conditions = top_level(finding.index_condition, "AND")
-    if not all(re.fullmatch(r"\(*\s*\S+\s+IS NULL\s*\)*", c.strip(), re.I) for c in conditions):
+    if not all(tested_null(c) is not None for c in conditions):
         return False
     alias = finding.alias or finding.table
     return any(
