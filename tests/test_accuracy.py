@@ -35,14 +35,16 @@ import queries
 ARTIFACTS = {artifacts!r}
 
 
-@pytest.fixture
-def tables(db):
-    with connection.cursor() as cursor:
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # Created once with the test database, as a project's tables are: every test reads the
+    # same tables, and each test's transaction is rolled back after it.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(ARTIFACTS)
 
 
 @pytest.mark.parametrize("name", sorted(queries.STATEMENTS))
-def test_statement(tables, name):
+def test_statement(db, name):
     queries.run(name)
 """
 

@@ -16,9 +16,13 @@ against PostgreSQL. Where they do not agree today, the case is listed in ``KNOWN
 or ``KNOWN_LABEL_DISAGREEMENTS`` with the reason, and the test is a strict xfail: the day the
 guard (or the label) is fixed, the suite says so.
 
-Everything is built once for the module, on the server of ``DATABASE_URL``: a scale database of
-its own (named after that URL's database and the xdist worker, dropped at the end), loaded in
-seconds, and one inner session for all cases.
+Everything is built once for the module, on the server of ``DATABASE_URL``: one inner session
+for all cases, and the standard's side at scale (``plans/standard_at_scale.py``). That side comes
+from the plans and suggestions captured at scale on the server's major version (15 and 18 are
+stored), or, with ``INDEXGUARD_STANDARD=live`` or on another version, from a scale database of its
+own (named after that URL's database and the xdist worker, loaded in about 12 s, dropped at the
+end). A suggestion the guard makes that was not held at scale fails its case until it is
+captured (``python -m tests.plans.capture_standard suggestions``).
 """
 
 from __future__ import annotations
@@ -35,10 +39,10 @@ import psycopg
 import pytest
 
 from plans import scale
+from plans import standard_at_scale as at_scale
 from plans.guard_run import GuardRun, run_guard
-from plans.oracle import Catalog, TableVerdict, describe_figures, judge
+from plans.oracle import TableVerdict, describe_figures
 from plans.standard_scenarios import CASES, StandardCase
-from pytest_indexguard.suggest import sql_keys
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # One worker builds the scale data and runs the inner session for the whole module (under
@@ -128,7 +132,9 @@ class Standard:
     rows: dict[str, float] = field(default_factory=dict)  # table -> rows at scale (ANALYZE)
     seconds: dict[str, float] = field(default_factory=dict)
     # (case, table) -> (the suggested index's columns, whether it serves the statement at scale)
-    served: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = field(default_factory=dict)
+    served: at_scale.Served = field(default_factory=dict)
+    # Stored mode: where the guard's verified suggestions differ from those held at scale.
+    stale: list[str] = field(default_factory=list)
 
 
 def database_names(url: str) -> tuple[str, str]:
@@ -144,6 +150,11 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
+# "live": load the scale data and judge the plans and suggestions on it; otherwise the plans and
+# suggestions captured at scale from this server's major version are used when there are any.
+LIVE = os.environ.get("INDEXGUARD_STANDARD", "").strip().lower() == "live"
+
+
 @pytest.fixture(scope="module")
 def standard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standard]:
     # Read at run time: the sample project's settings export DATABASE_URL when they start the
@@ -151,11 +162,53 @@ def standard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standard]:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         pytest.skip("DATABASE_URL is not set: no PostgreSQL to load the scale data into")
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
+        major = conn.info.server_version // 10000
+    records = None if LIVE else at_scale.stored_plans(major)
+    stored = None if LIVE else at_scale.stored_suggestions(major)
+    directory = tmp_path_factory.mktemp("standard")
+    if records is not None and stored is not None:
+        yield _stored_standard(url, major, records, stored, directory=directory)
+    else:
+        yield from _live_standard(url, major, directory=directory)
+
+
+def _stored_standard(
+    url: str,
+    major: int,
+    records: Mapping[str, Mapping[str, object]],
+    stored: at_scale.Served,
+    *,
+    directory: Path,
+) -> Standard:
+    """The standard from the plans and suggestions captured at scale on this major version."""
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    oracle, rows = at_scale.judge_stored(records)  # type: ignore[arg-type]
+    tables = at_scale.schema_columns(url, [case.setup for case in CASES])
+    seconds["stored plans"] = time.perf_counter() - started
+    started = time.perf_counter()
+    guard = run_guard(directory, CASES, tables, database=database_names(url)[1])
+    seconds["guard"] = time.perf_counter() - started
+    made = at_scale.suggested(guard)
+    served = {key: held for key, held in stored.items() if made.get(key) == held[0]}
+    return Standard(
+        major=major,
+        oracle=oracle,
+        guard=guard,
+        rows=rows,
+        seconds=seconds,
+        served=served,
+        stale=at_scale.stale_suggestions(stored, made),
+    )
+
+
+def _live_standard(url: str, major: int, *, directory: Path) -> Iterator[Standard]:
+    """The standard from scale data loaded into a database of its own, dropped at the end."""
     scale_db, inner_db = database_names(url)
     admin = with_database(url, "postgres")
     seconds: dict[str, float] = {}
     with psycopg.connect(admin, autocommit=True) as conn:
-        major = conn.info.server_version // 10000
         conn.execute(f'DROP DATABASE IF EXISTS "{scale_db}"')
         conn.execute(f'CREATE DATABASE "{scale_db}"')
     try:
@@ -164,13 +217,13 @@ def standard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standard]:
         scale.load(scale_url, [case.setup for case in CASES])
         seconds["load"] = time.perf_counter() - started
         started = time.perf_counter()
-        oracle, tables, rows = _judge_at_scale(scale_url)
+        oracle, tables, rows = at_scale.judge_at_scale(scale_url)
         seconds["explain analyze"] = time.perf_counter() - started
         started = time.perf_counter()
-        guard = run_guard(tmp_path_factory.mktemp("standard"), CASES, tables, database=inner_db)
+        guard = run_guard(directory, CASES, tables, database=inner_db)
         seconds["guard"] = time.perf_counter() - started
         started = time.perf_counter()
-        served = _suggestions_at_scale(scale_url, guard)
+        served = at_scale.suggestions_at_scale(scale_url, guard)
         seconds["suggestions at scale"] = time.perf_counter() - started
         yield Standard(
             major=major, oracle=oracle, guard=guard, rows=rows, seconds=seconds, served=served
@@ -178,69 +231,6 @@ def standard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standard]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{scale_db}"')
-
-
-def _judge_at_scale(
-    url: str,
-) -> tuple[dict[str, dict[str, TableVerdict]], dict[str, list[tuple[str, str]]], dict[str, float]]:
-    """The oracle's verdicts per case, the columns of every table (for the inner models) and
-    its rows at scale."""
-    verdicts: dict[str, dict[str, TableVerdict]] = {}
-    tables: dict[str, list[tuple[str, str]]] = {}
-    rows: dict[str, float] = {}
-    catalogs: dict[str, Catalog] = {}
-    with psycopg.connect(url, autocommit=True) as conn:
-        for case in CASES:
-            schema = scale.schema_name(case.setup)
-            if schema not in catalogs:
-                catalogs[schema] = scale.catalog(conn, schema)
-                rows.update({t: facts.rows for t, facts in catalogs[schema].tables.items()})
-                for table, columns in scale.columns(conn, schema).items():
-                    known = tables.setdefault(table, [])
-                    known.extend(c for c in columns if c not in known)
-            plan = scale.explain_analyze(conn, schema, case.query)
-            verdicts[case.name] = judge(plan, catalogs[schema])
-    return verdicts, tables, rows
-
-
-def suggestions(guard: GuardRun) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(case, table) -> the columns of the index the guard suggested and verified on the tiny
-    tables, for the guard's violations."""
-    found: dict[tuple[str, str], tuple[str, ...]] = {}
-    for group in guard.report.get("violations", ()):
-        suggestion = group.get("suggestion")
-        if not suggestion or suggestion.get("verified") is not True:
-            continue
-        for test in group.get("tests", ()):
-            case = re.search(r"\[([^\]]+)\]", test)
-            if case and group["table"] in guard.verdict(case.group(1)):
-                found[(case.group(1), str(group["table"]))] = tuple(suggestion["columns"])
-    return found
-
-
-def _suggestions_at_scale(
-    url: str, guard: GuardRun
-) -> dict[tuple[str, str], tuple[tuple[str, ...], bool]]:
-    """Each verified suggestion, created on the scale data (in a transaction rolled back, with
-    the table analysed again): whether production's natural plan then no longer reads the table
-    whole."""
-    by_name = {case.name: case for case in CASES}
-    served: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {}
-    with psycopg.connect(url, autocommit=True) as conn:
-        for (name, table), columns in sorted(suggestions(guard).items()):
-            case = by_name[name]
-            schema = scale.schema_name(case.setup)
-            with conn.transaction(force_rollback=True), conn.cursor() as cur:
-                cur.execute(
-                    f'CREATE INDEX indexguard_suggested ON "{schema}"."{table}" '
-                    f"({sql_keys(columns)})"
-                )
-                cur.execute(f'ANALYZE "{schema}"."{table}"')
-                catalog = scale.catalog(conn, schema)
-                plan = scale.explain_analyze(conn, schema, case.query)
-            verdict = judge(plan, catalog).get(table)
-            served[(name, table)] = (columns, verdict is None or not verdict.verdict.is_violation)
-    return served
 
 
 def _mark_known(
@@ -306,6 +296,8 @@ def test_suggestions_serve_at_scale(
     """Every index the guard suggests (and verified on the tiny tables) for a read production
     keeps, created on the scale data: production's natural plan then no longer reads the table
     whole."""
+    stale = [line for line in standard.stale if line.startswith(f"{case.name} / ")]
+    assert not stale, f"not held at scale yet ({at_scale.RECAPTURE}): {stale}"
     found = {t: v for (name, t), v in standard.served.items() if name == case.name}
     if not found:
         return  # no verified suggestion for this case: nothing to hold at scale

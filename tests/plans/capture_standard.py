@@ -2,6 +2,7 @@
 
     python -m tests.plans.capture_standard tiny --database-url postgres://.../indexguard_capture_std
     python -m tests.plans.capture_standard scale --database-url postgres://.../indexguard_capture_std
+    python -m tests.plans.capture_standard suggestions --database-url postgres://.../indexguard_capture_std
     python -m tests.plans.capture_standard tiny   # $DATABASE_URL, else an embedded PostgreSQL 18
 
 ``tiny``: the new cases' (``standard_scenarios.NEW_CASES``) ``EXPLAIN (FORMAT JSON)`` on their
@@ -13,6 +14,11 @@ BUFFERS, FORMAT JSON)`` with the catalog facts the oracle needs, into
 ``scale/pg<major>/<name>.json``. The scale schemas are built in the given database and dropped
 again afterwards; statements run in transactions that are rolled back.
 
+``suggestions``: every case run under the guard on its tiny tables (as ``test_standard.py``
+does), and each index it suggests and verifies created on the scale data: whether production's
+natural plan then serves the statement, into ``scale_suggestions/pg<major>.json``. Capture it
+again when the guard's suggestions change (``test_standard.py`` says so).
+
 Files are JSON with sorted keys and only rewritten when their content changes. At-scale plans
 carry timings, so each capture rewrites them.
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +36,9 @@ from typing import Any
 import psycopg
 
 from . import scale
+from . import standard_at_scale as at_scale
 from .capture_plans import dumps, explain, server_major, server_version, start_embedded_server
+from .guard_run import run_guard
 from .oracle import Catalog
 from .scenarios import Scenario
 from .standard_scenarios import CASES, NEW_CASES, StandardCase
@@ -126,13 +135,43 @@ def capture_scale(url: str, names: Sequence[str] = ()) -> tuple[Path, list[str]]
                 record = scale_record(case, version, plan, catalogs[schema])
                 _write(directory / f"{case.name}.json", dumps(record), changed)
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for schema in {scale.schema_name(case.setup) for case in selected}:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            conn.execute(f'DROP SCHEMA IF EXISTS "{scale.HELPER_SCHEMA}" CASCADE')
+        _drop_scale(url, selected)
     if not names:
         _remove_stale(directory, {case.name for case in CASES}, changed)
     return directory, changed
+
+
+def capture_suggestions(url: str, names: Sequence[str] = ()) -> tuple[Path, list[str]]:
+    """Run every case under the guard on its tiny tables, create each index it suggests and
+    verifies on the scale data, and store whether production's plan then serves the statement
+    (``standard_at_scale.suggestions_at_scale``)."""
+    if names:
+        raise SystemExit("suggestions are captured for every case at once")
+    changed: list[str] = []
+    scale.load(url, [case.setup for case in CASES])
+    os.environ["DATABASE_URL"] = url  # the inner run's server
+    try:
+        _, tables, _ = at_scale.judge_at_scale(url)
+        with tempfile.TemporaryDirectory() as directory:
+            guard = run_guard(Path(directory), CASES, tables, database="indexguard_capture_inner")
+        if guard.returncode not in (0, 1):
+            raise SystemExit(f"the guard's inner run failed:\n{guard.output}")
+        served = at_scale.suggestions_at_scale(url, guard)
+        with psycopg.connect(url, autocommit=True) as conn:
+            version = server_version(conn)
+            path = at_scale.suggestions_path(server_major(conn))
+    finally:
+        _drop_scale(url, CASES)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write(path, at_scale.dump_suggestions(served, version), changed)
+    return path.parent, changed
+
+
+def _drop_scale(url: str, cases: Sequence[StandardCase]) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for schema in {scale.schema_name(case.setup) for case in cases}:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.execute(f'DROP SCHEMA IF EXISTS "{scale.HELPER_SCHEMA}" CASCADE')
 
 
 def _remove_stale(directory: Path, known: set[str], changed: list[str]) -> None:
@@ -144,7 +183,7 @@ def _remove_stale(directory: Path, known: set[str], changed: list[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("kind", choices=["tiny", "scale"])
+    parser.add_argument("kind", choices=["tiny", "scale", "suggestions"])
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL") or None,
@@ -153,7 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("cases", nargs="*", metavar="CASE", help="only these (default: all)")
     args = parser.parse_args(argv)
     url = args.database_url or start_embedded_server()
-    capture = capture_tiny if args.kind == "tiny" else capture_scale
+    capture = {"tiny": capture_tiny, "scale": capture_scale, "suggestions": capture_suggestions}[
+        args.kind
+    ]
     directory, changed = capture(url, args.cases)
     print(f"{directory.relative_to(PLANS_DIR)}: {len(changed)} file(s) changed")
     for name in changed:

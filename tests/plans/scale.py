@@ -384,6 +384,11 @@ def tables_created(setup: Sequence[str]) -> tuple[str, ...]:
     return tuple(match.group(1) for statement in setup if (match := _CREATE_TABLE.match(statement)))
 
 
+def table_ddl(setup: Sequence[str]) -> tuple[str, ...]:
+    """A setup's ``CREATE TABLE`` statements, in order."""
+    return tuple(statement for statement in setup if _CREATE_TABLE.match(statement))
+
+
 def scale_setup(setup: Sequence[str]) -> tuple[str, ...]:
     """The same schema at scale: its tables, the scale rows of each, its other DDL (indexes),
     then ANALYZE.
@@ -399,8 +404,8 @@ def scale_setup(setup: Sequence[str]) -> tuple[str, ...]:
     missing = [table for table in tables if table not in SCALE_TABLES]
     if missing:
         raise KeyError(f"no scale rows for {', '.join(missing)}: add them to scale.py")
-    creates = tuple(statement for statement in ddl if _CREATE_TABLE.match(statement))
-    others = tuple(statement for statement in ddl if not _CREATE_TABLE.match(statement))
+    creates = table_ddl(ddl)
+    others = tuple(statement for statement in ddl if statement not in creates)
     return (
         *creates,
         *(SCALE_TABLES[table].insert for table in tables),
