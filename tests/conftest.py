@@ -273,7 +273,9 @@ class Recordings:
 
     def record(self, app: SampleApp, workers: tuple[str, ...] = ()) -> Recording:
         if workers not in self._done:
-            path = app.pytester.path / "recorded-baseline.json"
+            # One file per way of running it: one test may record both.
+            suffix = "".join(f"-{word.strip('-')}" for word in workers)
+            path = app.pytester.path / f"recorded-baseline{suffix}.json"
             run = app.run(
                 "--without-indexes",
                 f"--indexguard-baseline={path}",

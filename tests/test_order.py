@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DjangoProject, SampleApp
+from conftest import DjangoProject, Recordings, SampleApp
 from test_accuracy import ARTIFACTS, QUERIES, TESTS
+from test_baseline import XDIST
 
 SEEDS = (1, 2, 3)
 
@@ -46,8 +47,26 @@ def _baselines(run_one: object, tmp_path: Path) -> dict[str, bytes]:
     return found
 
 
-def test_sample_app_baselines_in_any_order(sample_app: SampleApp, tmp_path: Path) -> None:
-    baselines = _baselines(lambda *args: sample_app.run("--without-indexes", *args), tmp_path)
+def test_sample_app_baselines_in_any_order(
+    sample_app: SampleApp, tmp_path: Path, recordings: Recordings
+) -> None:
+    # pytest's order and two xdist workers are the session's shared recordings (the same
+    # options: --without-indexes, a baseline updated); the random orders run here.
+    shared = {"default": (), "xdist": XDIST[1]}
+    baselines = {}
+    for name, extra in _orders(tmp_path):
+        if name in shared:
+            baselines[name] = recordings.record(sample_app, shared[name]).content
+            continue
+        path = tmp_path / f"{name}.json"
+        run = sample_app.run(
+            "--without-indexes",
+            f"--indexguard-baseline={path}",
+            "--indexguard-update-baseline",
+            *extra,
+        )
+        assert path.exists(), run.output
+        baselines[name] = path.read_bytes()
     assert baselines["default"].count(b'"fingerprint"') == 5
     for name, content in baselines.items():
         assert content == baselines["default"], name
