@@ -399,17 +399,45 @@ def _above(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> tuple[tuple[str,
     """The conditions on values of the other sides of the joins above ``loop`` that restrict
     the rows on its side (``_driver``): on a few rows the plan may join a table found by its
     unique code last, above a loop between two unrestricted ones, where production starts
-    from it. Not the other side of a side a join keeps whole (an outer or anti join's)."""
+    from it. Not the other side of a side a join keeps whole (an outer or anti join's), nor of a
+    join with no condition between its sides: ``o.id = vo.offer_id AND vo.offer_id = 2`` becomes
+    ``o.id = 2`` beside ``vo.offer_id = 2``, and the other side's condition restricts this side
+    only through this side's own, which an index of its own must serve."""
     found: list[tuple[str, str]] = []
     for step in _above_loop(path, loop):
         if step.node.get("Node Type") not in _JOINS or step.relationship not in _SIDES:
             continue
         if step.relationship in _PRESERVED.get(str(step.node.get("Join Type")), ()):
             continue
+        if not _joins_its_sides(step.node):
+            continue
         for entry in _driver(step.node, _SIDES[step.relationship]):
             if entry not in found:
                 found.append(entry)
     return tuple(found)
+
+
+def _joins_its_sides(join: Mapping[str, Any]) -> bool:
+    """Whether a join holds a condition between its sides: its own (a Join Filter, a Hash or
+    Merge Cond), or a condition of its inner side on a column of its outer side (a Nested
+    Loop's parameter: ``Index Cond: (voucher_id = v.id)``)."""
+    if any(isinstance(join.get(key), str) for key in ("Join Filter", "Hash Cond", "Merge Cond")):
+        return True
+    sides = {
+        child.get("Parent Relationship"): child
+        for child in join.get("Plans", ()) or ()
+        if isinstance(child, Mapping)
+    }
+    outer, inner = sides.get("Outer"), sides.get("Inner")
+    if outer is None or inner is None:
+        return True  # not a join of two sides this reader knows: as before
+    aliases = {str(n["Alias"]) for n in walk_nodes(outer) if isinstance(n.get("Alias"), str)}
+    return any(
+        set(aliases_in(text)) & aliases
+        for node in walk_nodes(inner)
+        for key in ("Index Cond", "Filter", "Recheck Cond", "Join Filter")
+        if isinstance(text := node.get(key), str)
+    )
 
 
 def _above_loop(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> list[_Step]:
