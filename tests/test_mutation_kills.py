@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from plans.join_order import CASES as JOIN_ORDER_CASES
+from plans.join_order import STATES, WITHOUT_OFFER_INDEX
+from plans.join_order import slug as join_slug
 from plans.stored import catalog as stored_catalog
 from pytest_indexguard import judge
 from pytest_indexguard import schema as catalog
@@ -2770,3 +2773,72 @@ def test_a_conjunct_is_read_inside_the_parentheses_postgresql_adds(
     assert judge.unservable(conjunct) == kind
     if name == "inactive_users":
         assert settled == [replace(found, rule=Rule.UNSERVABLE, unservable=kind)]
+
+
+# -- join order: vouchers, offers and their link table in four statistics states ---------------
+# The statements of plans/join_order.py, captured with their probes on PostgreSQL 15 and 18 in
+# each state (capture_judge.py --join-order). tests/test_join_order.py judges the same on a live
+# server; here the plan's joins are read with no database.
+
+JOIN_ORDER = {**JOIN_ORDER_CASES, **WITHOUT_OFFER_INDEX}
+
+
+def _join_order(major: int, name: str, state: str) -> tuple[list[ScanFinding], list[ScanFinding]]:
+    relative = f"judge/join_order/pg{major}/{join_slug(name)}__{join_slug(state)}.json"
+    data, schema, findings = _judged(relative)
+    statement, _ = JOIN_ORDER[name]
+    assert data["statement"] == statement, "stale file: capture_judge.py --join-order"
+    probes = judge.probes(findings, schema)
+    assert [p.sql for p in probes] == [stored["sql"] for stored in data["probes"]]
+    answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    return findings, judge.settle(findings, schema, data["plan"], answers)
+
+
+def test_every_join_order_capture_is_there() -> None:
+    for major in MAJORS:
+        stored = {p.stem for p in (PLANS / "judge" / "join_order" / f"pg{major}").glob("*.json")}
+        assert stored == {
+            f"{join_slug(name)}__{join_slug(state)}" for name in JOIN_ORDER for state in STATES
+        }
+
+
+@pytest.mark.parametrize("major", MAJORS)
+@pytest.mark.parametrize("state", sorted(STATES))
+@pytest.mark.parametrize("name", sorted(JOIN_ORDER))
+def test_a_join_keeps_its_verdict_in_every_statistics_state(
+    major: int, state: str, name: str
+) -> None:
+    _, settled = _join_order(major, name, state)
+    _, expected = JOIN_ORDER[name]
+    assert {f.table: f.rule.value for f in settled if f.rule} == expected
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_voucher_found_by_its_code_above_the_loop_drives_the_link_table(major: int) -> None:
+    # Analysed empty, the plan joins the offers and the link table first and finds the voucher
+    # by its code above that loop: the code is the link table's driver, as it is the offers'.
+    findings, settled = _join_order(major, "offers of one voucher by code", "analysed empty")
+    drivers = {f.table: f.driver for f in findings}
+    code = ("voucher", "(code)::text = 'CODE1'::text")
+    assert code in drivers["voucher_offers"]
+    assert code in drivers["offer"]
+    assert settled == [] or all(f.rule is None for f in settled)
+
+
+@pytest.mark.parametrize("major", MAJORS)
+@pytest.mark.parametrize("state", sorted(STATES))
+def test_a_left_joins_condition_drives_no_read_of_the_side_it_keeps(major: int, state: str) -> None:
+    # The code in the LEFT JOIN's condition restricts no offer: never the offers' driver.
+    findings, _ = _join_order(major, "open offers with one voucher beside them", state)
+    [offer] = [f for f in findings if f.table == "offer"]
+    assert not any(table == "voucher" for table, _ in offer.driver)
+
+
+@pytest.mark.parametrize("major", MAJORS)
+@pytest.mark.parametrize("state", sorted(STATES))
+def test_an_offer_found_by_the_link_tables_own_key_drives_nothing(major: int, state: str) -> None:
+    # o.id = 2 beside vo.offer_id = 2: PostgreSQL joins the offer with no condition; the offer
+    # is no driver of the link table or of the vouchers.
+    findings, _ = _join_order(major, "vouchers of offer 2, no index on offer_id", state)
+    for finding in findings:
+        assert ("offer", "id = 2") not in finding.driver, finding

@@ -8,7 +8,9 @@ these files, with no database. Run from the repository root::
 
 With ``--more``, the statements of ``MORE`` instead, into ``judge/more/pg<major>/``: shapes
 on the same tables that only the tests of the judgement's paths replay
-(``tests/test_mutation_kills.py``), not the accuracy run.
+(``tests/test_mutation_kills.py``), not the accuracy run. With ``--join-order``, the statements
+of ``join_order.py`` on their own tables in each statistics state, into
+``judge/join_order/pg<major>/<case>__<state>.json`` (the same tests replay them).
 
 Everything happens in a schema of its own inside a transaction that is rolled back.
 """
@@ -30,6 +32,14 @@ from pytest_indexguard.schema import Schema
 
 from .accuracy import ARTIFACTS, STATEMENTS
 from .capture_plans import server_major, server_version, start_embedded_server
+from .join_order import (
+    CASES,
+    DDL,
+    DDL_WITHOUT_OFFER_INDEX,
+    STATES,
+    WITHOUT_OFFER_INDEX,
+    slug,
+)
 
 JUDGE_DIR = Path(__file__).resolve().parent / "judge"
 SCHEMA = "indexguard_judge"
@@ -115,11 +125,13 @@ MORE: dict[str, str] = {
 }
 
 
-def capture(conn: psycopg.Connection[Any], statement: str) -> dict[str, Any]:
+def capture(
+    conn: psycopg.Connection[Any], statement: str, setup: str = ARTIFACTS
+) -> dict[str, Any]:
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{SCHEMA}"')
         cur.execute("SELECT set_config('search_path', %s, true)", (SCHEMA,))
-        cur.execute(ARTIFACTS)
+        cur.execute(setup)
         catalog = postgresql.schema(conn)
         ours = {
             row[0]
@@ -143,18 +155,38 @@ def capture(conn: psycopg.Connection[Any], statement: str) -> dict[str, Any]:
     }
 
 
+def join_order_captures() -> dict[str, tuple[str, str]]:
+    """File name -> (setup, statement) of every join-order statement in every statistics
+    state (``join_order.py``)."""
+    found = {}
+    for ddl, cases in ((DDL, CASES), (DDL_WITHOUT_OFFER_INDEX, WITHOUT_OFFER_INDEX)):
+        for name, (statement, _) in cases.items():
+            for state, then in STATES.items():
+                found[f"{slug(name)}__{slug(state)}"] = (ddl + then, statement)
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url")
-    parser.add_argument("--more", action="store_true", help="the statements of MORE")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--more", action="store_true", help="the statements of MORE")
+    kind.add_argument(
+        "--join-order", action="store_true", help="join_order.py's statements in each state"
+    )
     args = parser.parse_args()
     url = args.database_url or start_embedded_server()
-    statements = MORE if args.more else STATEMENTS
+    if args.join_order:
+        work, folder = join_order_captures(), JUDGE_DIR / "join_order"
+    else:
+        statements = MORE if args.more else STATEMENTS
+        work = {name: (ARTIFACTS, statement) for name, statement in statements.items()}
+        folder = JUDGE_DIR / "more" if args.more else JUDGE_DIR
     with psycopg.connect(url) as conn:
-        folder = (JUDGE_DIR / "more" if args.more else JUDGE_DIR) / f"pg{server_major(conn)}"
+        folder = folder / f"pg{server_major(conn)}"
         folder.mkdir(parents=True, exist_ok=True)
-        for name, statement in sorted(statements.items()):
-            data = capture(conn, statement)
+        for name, (setup, statement) in sorted(work.items()):
+            data = capture(conn, statement, setup)
             text = json.dumps(data, indent=1, sort_keys=True) + "\n"
             path = folder / f"{name}.json"
             if not path.exists() or path.read_text(encoding="utf-8") != text:
