@@ -8,7 +8,9 @@ these files, with no database. Run from the repository root::
 
 With ``--more``, the statements of ``MORE`` instead, into ``judge/more/pg<major>/``: shapes
 on the same tables that only the tests of the judgement's paths replay
-(``tests/test_mutation_kills.py``), not the accuracy run.
+(``tests/test_mutation_kills.py``), not the accuracy run. With ``--partitions``, those of
+``PARTITIONS`` on a table partitioned by range (``PARTITIONED``, created beside the others), into
+``judge/partitions/pg<major>/``, with each partition's parent (``parents``).
 
 Everything happens in a schema of its own inside a transaction that is rolled back.
 """
@@ -115,11 +117,39 @@ MORE: dict[str, str] = {
 }
 
 
-def capture(conn: psycopg.Connection[Any], statement: str) -> dict[str, Any]:
+# A log partitioned by year, as a project partitions a large table by hand (Django has no
+# model option for it): the rows of each partition read whole by a filter no index serves.
+PARTITIONED = """
+CREATE TABLE pt_event (
+  id bigint NOT NULL,
+  created timestamptz NOT NULL,
+  kind varchar(20) NOT NULL,
+  owner_id integer NOT NULL,
+  PRIMARY KEY (id, created)) PARTITION BY RANGE (created);
+CREATE TABLE pt_event_2024 PARTITION OF pt_event
+  FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2025-01-01 00:00:00+00');
+CREATE TABLE pt_event_2025 PARTITION OF pt_event
+  FOR VALUES FROM ('2025-01-01 00:00:00+00') TO ('2026-01-01 00:00:00+00');
+INSERT INTO pt_event (id, created, kind, owner_id)
+  SELECT i, '2024-01-01 00:00:00+00'::timestamptz + i * interval '1 hour', 'k' || (i % 7), i % 50
+  FROM generate_series(1, 12000) AS i;
+ANALYZE pt_event;
+"""
+
+PARTITIONS: dict[str, str] = {
+    # An owner's events of a kind, in every partition: each partition read whole.
+    "owner_kind_of_every_partition": """SELECT "pt_event"."id" FROM "pt_event"
+        WHERE ("pt_event"."owner_id" = 7 AND "pt_event"."kind" = 'k3')""",
+}
+
+
+def capture(conn: psycopg.Connection[Any], statement: str, ddl: str = "") -> dict[str, Any]:
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{SCHEMA}"')
         cur.execute("SELECT set_config('search_path', %s, true)", (SCHEMA,))
         cur.execute(ARTIFACTS)
+        if ddl:
+            cur.execute(ddl)
         catalog = postgresql.schema(conn)
         ours = {
             row[0]
@@ -133,6 +163,7 @@ def capture(conn: psycopg.Connection[Any], statement: str) -> dict[str, Any]:
         findings = analyze(plan, None, leading=schema.leading_of, joined_ranges=True)
         probes = judge.probes(findings, schema)
         answers = postgresql.explain_many(conn, [p.sql for p in probes])
+        parents = {c: p for c, p in catalog.parents.items() if c in ours}
     return {
         "server_version": server_version(conn),
         "statement": statement,
@@ -140,6 +171,7 @@ def capture(conn: psycopg.Connection[Any], statement: str) -> dict[str, Any]:
         "extensions": sorted(catalog.extensions),
         "plan": plan,
         "probes": [{"sql": p.sql, "plan": a} for p, a in zip(probes, answers, strict=True)],
+        **({"parents": parents} if parents else {}),
     }
 
 
@@ -147,14 +179,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url")
     parser.add_argument("--more", action="store_true", help="the statements of MORE")
+    parser.add_argument("--partitions", action="store_true", help="the statements of PARTITIONS")
     args = parser.parse_args()
     url = args.database_url or start_embedded_server()
-    statements = MORE if args.more else STATEMENTS
+    statements = PARTITIONS if args.partitions else MORE if args.more else STATEMENTS
+    ddl = PARTITIONED if args.partitions else ""
+    base = (
+        JUDGE_DIR / "partitions"
+        if args.partitions
+        else JUDGE_DIR / "more"
+        if args.more
+        else JUDGE_DIR
+    )
     with psycopg.connect(url) as conn:
-        folder = (JUDGE_DIR / "more" if args.more else JUDGE_DIR) / f"pg{server_major(conn)}"
+        folder = base / f"pg{server_major(conn)}"
         folder.mkdir(parents=True, exist_ok=True)
         for name, statement in sorted(statements.items()):
-            data = capture(conn, statement)
+            data = capture(conn, statement, ddl)
             text = json.dumps(data, indent=1, sort_keys=True) + "\n"
             path = folder / f"{name}.json"
             if not path.exists() or path.read_text(encoding="utf-8") != text:
