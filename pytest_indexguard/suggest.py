@@ -258,7 +258,9 @@ class ModelIndex:
                             self._booleans.add((meta.db_table, str(f.column)))
                         elif getattr(f, "choices", None) and len(list(f.choices or ())) <= 10:
                             self._few_values.add((meta.db_table, str(f.column)))
-                        target = getattr(f, "target_field", None) if f.many_to_one else None
+                        # A one-to-one key is a foreign key too (with a unique constraint).
+                        relation = f.many_to_one or f.one_to_one
+                        target = getattr(f, "target_field", None) if relation else None
                         if target is not None and getattr(target, "column", None):
                             self._references[(meta.db_table, str(f.column))] = (
                                 str(target.model._meta.db_table),
@@ -610,6 +612,8 @@ def sort_column(key: str, known: list[str]) -> str | None:
     if re.search(r"\w\s*\(", text):
         return None  # another function's value (random(), count(id)): no column gives it
     text = text.strip("() ")
+    if text.isdigit():
+        return None  # a place in the select list (ORDER BY 3: an aggregate, say), no column
     column = text.rsplit(".", 1)[-1].strip('"')
     if not re.fullmatch(r"\w+", column) or (known and column not in known):
         return None

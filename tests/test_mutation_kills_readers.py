@@ -4055,3 +4055,166 @@ def test_a_list_that_cannot_be_counted_restricts(sample_db: sqlite3.Connection) 
     [error] = assessed.errors
     assert isinstance(error, sqlite3.OperationalError)
     assert str(error) == "no such table: legacy_owner"
+
+
+# -- suggestions: the seventh pass -------------------------------------------------------------
+
+
+def test_a_one_to_one_key_is_a_foreign_key_of_the_models() -> None:
+    # UserProfile.user is a OneToOneField: a foreign key with a unique constraint, which SQLite's
+    # and PostgreSQL's catalogs list with the others (a list of every user's key reads every
+    # profile just as a list of every customer's does).
+    references = ModelIndex(str(REPO)).references()
+    assert references[("upstream_userprofile", "user_id")] == ("auth_user", "id")
+    assert references[("upstream_userprofile", "customer_id")] == ("upstream_customer", "id")
+
+
+def test_a_sort_by_a_place_in_the_select_list_names_no_column() -> None:
+    # ORDER BY 3 DESC sorts by the third value selected (the count of flips), which no column of
+    # rc_flip gives: the index walked for the order with a filter gets the filter's column only.
+    for server in ("pg15", "pg18"):
+        found = _suggested(f"judge/{server}/recall_flips_of_every_check.json", "rc_flip")
+        assert [s.columns for s in found] == [("created",)], server
+    assert sort_column("3 DESC", []) is None
+    assert sort_column("3", ["id"]) is None
+
+
+def test_a_column_named_with_double_quotes_is_found_in_the_filter(
+    sample_db: sqlite3.Connection,
+) -> None:
+    # SQLite writes the name as it is quoted in the statement, its quotes doubled.
+    from pytest_indexguard.explain.sqlite import analyze
+
+    sample_db.execute(
+        'CREATE TABLE "legacy_odd" ("id" integer PRIMARY KEY, "say ""hi""" text, "since" text)'
+    )
+    sql = (
+        'SELECT "legacy_odd"."id" FROM "legacy_odd" '
+        'WHERE "legacy_odd"."say ""hi""" = \'x\' AND "legacy_odd"."since" > \'y\''
+    )
+    [finding] = analyze(SQLite().explain(sample_db, sql, forced=True).plan)
+    assert finding.filter == '("say ""hi""" = \'x\') AND ("since" > \'y\')'
+    columns = [row[1] for row in sample_db.execute('PRAGMA table_info("legacy_odd")')]
+    assert columns == ["id", 'say "hi"', "since"]
+    assert filter_columns(str(finding.filter), columns) == (['say "hi"'], ["since"])
+
+
+def test_a_page_sorted_by_the_primary_key_backwards_gets_no_index(
+    sample_db: sqlite3.Connection,
+) -> None:
+    # Every endpoint's deliveries by a sub-query, the last five by id: an index leading with the
+    # primary key (descending or not) is the table itself, never a suggestion.
+    from pytest_indexguard.explain.sqlite import analyze
+
+    backend = SQLite()
+    sql = (
+        f'SELECT {DELIVERY}."id" FROM {DELIVERY} WHERE {DELIVERY}."endpoint_id" IN '
+        f'(SELECT U0."id" FROM {ENDPOINT} U0) ORDER BY {DELIVERY}."id" DESC LIMIT 5'
+    )
+    [finding] = analyze(backend.explain(sample_db, sql, forced=True).plan)
+    assert (finding.rule, finding.sort_key) == (Rule.SORT_LIMIT, ('"id" DESC',))
+    assert candidates(finding, ModelIndex(str(REPO)), sql, backend.schema(sample_db)) == []
+    # Without the catalog (whose primary key index would be a prefix), the model's key says it.
+    assert candidates(finding, ModelIndex(str(REPO)), sql) == []
+
+
+def test_a_partitions_full_read_gets_an_index_on_its_partitioned_table() -> None:
+    # Each year's partition of pt_event read whole for an owner's events of a kind (captured on
+    # PostgreSQL 15 with the catalog and each partition's parent): the index goes on the
+    # partitioned table, which PostgreSQL cannot index CONCURRENTLY.
+    relative = "judge/partitions/pg15/owner_kind_of_every_partition.json"
+    data, schema, findings = _pg_findings(relative)
+    assert schema is not None
+    assert schema.parents == {"pt_event_2024": "pt_event", "pt_event_2025": "pt_event"}
+    assert [(f.table, f.rule) for f in findings] == [
+        ("pt_event_2024", Rule.FILTER),
+        ("pt_event_2025", Rule.FILTER),
+    ]
+    for finding in findings:
+        [suggestion] = candidates(finding, ModelIndex(str(REPO)), data["statement"], schema)
+        assert (suggestion.table, suggestion.columns) == ("pt_event", ("owner_id", "kind"))
+        assert (suggestion.partitioned, suggestion.kind, suggestion.model) == (True, "sql", None)
+        assert suggestion.sql() == (
+            "CREATE INDEX event_owner_i_kind_8098_idx ON pt_event (owner_id, kind)"
+        )
+        assert suggestion.describe().startswith(f"{suggestion.sql()} (a partitioned table:")
+        # Without the catalog, the partition is all there is to index.
+        [alone] = candidates(finding, ModelIndex(str(REPO)), data["statement"])
+        assert (alone.table, alone.partitioned) == (finding.table, False)
+        assert alone.sql().startswith("CREATE INDEX CONCURRENTLY")
+
+
+def test_a_sorted_range_whose_order_no_index_gives_gets_the_filter_first(
+    sample_db: sqlite3.Connection,
+) -> None:
+    # A status's logs (a tenth of a million rows in production) read through the status index,
+    # filtered, then sorted at random for five: the index range's column, the filter's equality
+    # then its range, before the equality columns alone. No key gives a random order, so no
+    # candidate leads with the order.
+    from pytest_indexguard import judge
+    from pytest_indexguard.explain import Context
+    from pytest_indexguard.schema import ColumnShape
+
+    log = "upstream_integrationlog"
+    production = judge.Production(
+        rows={log: 1_000_000},
+        columns={log: {"status": ColumnShape(5, 0.0, None, 0.5)}},
+        threshold=1000,
+    )
+    sql = (
+        f'SELECT {LOG}."id" FROM {LOG} WHERE ({LOG}."status" = \'x\' AND {LOG}."message" = \'y\' '
+        f"AND {LOG}.\"end_time\" > '2024-01-01') ORDER BY RANDOM() LIMIT 5"
+    )
+    backend = SQLite()
+    plan = backend.explain(sample_db, sql, forced=True).plan
+    schema = backend.schema(sample_db)
+    assessed = backend.assess(sample_db, sql, plan, Context(schema=schema, production=production))
+    [ranged] = assessed.findings
+    assert (ranged.rule, ranged.index_condition, ranged.sort_key) == (
+        Rule.SORT_RANGE,
+        "status=?",
+        ("random()",),
+    )
+    found = candidates(ranged, ModelIndex(str(REPO)), sql, schema, dialect="sqlite")
+    assert [s.columns for s in found] == [("status", "message", "end_time"), ("status", "message")]
+
+
+def test_a_descending_sort_by_a_lower_cased_column(sample_db: sqlite3.Connection) -> None:
+    sql = f'SELECT {CUSTOMER}."id" FROM {CUSTOMER} ORDER BY LOWER({CUSTOMER}."name") DESC LIMIT 5'
+    finding, [suggestion] = _sqlite_candidates(sample_db, sql)
+    assert (finding.rule, finding.sort_key) == (Rule.SORT_LIMIT, ('lower("name") DESC',))
+    assert (suggestion.columns, suggestion.fields) == (("-lower(name)",), ("-name",))
+    assert suggestion.index_code() == (
+        'models.Index(Lower("name").desc(), name="customer_name_lower_idx")'
+    )
+    _applies(sample_db, suggestion)
+
+
+def test_a_sort_by_arithmetic_on_a_column_names_no_column(sample_db: sqlite3.Connection) -> None:
+    # A table without a model: every name of the sort key could be a column, but "n" + 1 is a
+    # value no plain index on n orders by.
+    sample_db.execute(
+        'CREATE TABLE "legacy_ledger" ("id" integer PRIMARY KEY, "label" text, "n" integer)'
+    )
+    sql = (
+        'SELECT "legacy_ledger"."id" FROM "legacy_ledger" WHERE "legacy_ledger"."label" = \'b\' '
+        'ORDER BY "legacy_ledger"."n" + 1 DESC LIMIT 5'
+    )
+    finding, found = _sqlite_candidates(sample_db, sql)
+    assert finding.sort_key == ('"n" + 1 DESC',)
+    assert [s.columns for s in found] == [("label",)]
+    assert sort_column('"n" + 1 DESC', []) is None
+
+
+def test_names_with_a_dollar_sign(sample_db: sqlite3.Connection) -> None:
+    # PostgreSQL and SQLite allow "$" in a name; an index name keeps letters, digits and "_".
+    sample_db.execute('CREATE TABLE "legacy_ledger" ("id" integer PRIMARY KEY, "cost$eur" text)')
+    sql = (
+        'SELECT "legacy_ledger"."id" FROM "legacy_ledger" '
+        'WHERE UPPER("legacy_ledger"."cost$eur") = \'A\''
+    )
+    _, [suggestion] = _sqlite_candidates(sample_db, sql)
+    assert suggestion.columns == ("upper(cost$eur)",)
+    assert suggestion.name == "ledger_cost_eu_upper_caab_idx"
+    _applies(sample_db, suggestion)
+    assert index_name("shop_cost$eur", ["price$eur"]) == "cost_eur_price_e_7043_idx"

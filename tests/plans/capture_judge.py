@@ -8,9 +8,11 @@ these files, with no database. Run from the repository root::
 
 With ``--more``, the statements of ``MORE`` instead, into ``judge/more/pg<major>/``: shapes
 on the same tables that only the tests of the judgement's paths replay
-(``tests/test_mutation_kills.py``), not the accuracy run. With ``--join-order``, the statements
-of ``join_order.py`` on their own tables in each statistics state, into
-``judge/join_order/pg<major>/<case>__<state>.json`` (the same tests replay them).
+(``tests/test_mutation_kills.py``), not the accuracy run. With ``--partitions``, those of
+``PARTITIONS`` on a table partitioned by range (``PARTITIONED``, created beside the others), into
+``judge/partitions/pg<major>/``, with each partition's parent (``parents``). With
+``--join-order``, the statements of ``join_order.py`` on their own tables in each statistics
+state, into ``judge/join_order/pg<major>/<case>__<state>.json`` (the same tests replay them).
 
 Everything happens in a schema of its own inside a transaction that is rolled back.
 """
@@ -125,6 +127,32 @@ MORE: dict[str, str] = {
 }
 
 
+# A log partitioned by year, as a project partitions a large table by hand (Django has no
+# model option for it): the rows of each partition read whole by a filter no index serves.
+PARTITIONED = """
+CREATE TABLE pt_event (
+  id bigint NOT NULL,
+  created timestamptz NOT NULL,
+  kind varchar(20) NOT NULL,
+  owner_id integer NOT NULL,
+  PRIMARY KEY (id, created)) PARTITION BY RANGE (created);
+CREATE TABLE pt_event_2024 PARTITION OF pt_event
+  FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2025-01-01 00:00:00+00');
+CREATE TABLE pt_event_2025 PARTITION OF pt_event
+  FOR VALUES FROM ('2025-01-01 00:00:00+00') TO ('2026-01-01 00:00:00+00');
+INSERT INTO pt_event (id, created, kind, owner_id)
+  SELECT i, '2024-01-01 00:00:00+00'::timestamptz + i * interval '1 hour', 'k' || (i % 7), i % 50
+  FROM generate_series(1, 12000) AS i;
+ANALYZE pt_event;
+"""
+
+PARTITIONS: dict[str, str] = {
+    # An owner's events of a kind, in every partition: each partition read whole.
+    "owner_kind_of_every_partition": """SELECT "pt_event"."id" FROM "pt_event"
+        WHERE ("pt_event"."owner_id" = 7 AND "pt_event"."kind" = 'k3')""",
+}
+
+
 def capture(
     conn: psycopg.Connection[Any], statement: str, setup: str = ARTIFACTS
 ) -> dict[str, Any]:
@@ -145,6 +173,7 @@ def capture(
         findings = analyze(plan, None, leading=schema.leading_of, joined_ranges=True)
         probes = judge.probes(findings, schema)
         answers = postgresql.explain_many(conn, [p.sql for p in probes])
+        parents = {c: p for c, p in catalog.parents.items() if c in ours}
     return {
         "server_version": server_version(conn),
         "statement": statement,
@@ -152,6 +181,7 @@ def capture(
         "extensions": sorted(catalog.extensions),
         "plan": plan,
         "probes": [{"sql": p.sql, "plan": a} for p, a in zip(probes, answers, strict=True)],
+        **({"parents": parents} if parents else {}),
     }
 
 
@@ -171,6 +201,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--more", action="store_true", help="the statements of MORE")
+    kind.add_argument("--partitions", action="store_true", help="the statements of PARTITIONS")
     kind.add_argument(
         "--join-order", action="store_true", help="join_order.py's statements in each state"
     )
@@ -178,6 +209,9 @@ def main() -> None:
     url = args.database_url or start_embedded_server()
     if args.join_order:
         work, folder = join_order_captures(), JUDGE_DIR / "join_order"
+    elif args.partitions:
+        work = {name: (ARTIFACTS + PARTITIONED, sql) for name, sql in PARTITIONS.items()}
+        folder = JUDGE_DIR / "partitions"
     else:
         statements = MORE if args.more else STATEMENTS
         work = {name: (ARTIFACTS, statement) for name, statement in statements.items()}

@@ -8,9 +8,10 @@ from pytest_indexguard.schema import IndexInfo, Schema
 
 
 def catalog(data: dict[str, Any]) -> Schema:
-    """The schema of a stored capture's ``indexes`` and ``extensions``."""
+    """The schema of a stored capture's ``indexes``, ``extensions`` and ``parents`` (each
+    partition's partitioned table, when it has any)."""
     indexes = [
         IndexInfo(**{**i, "columns": tuple(i["columns"]), "keys": tuple(i["keys"])})
         for i in data["indexes"]
     ]
-    return Schema.of(indexes, extensions=data["extensions"])
+    return Schema.of(indexes, data.get("parents"), extensions=data["extensions"])
