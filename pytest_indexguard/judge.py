@@ -687,11 +687,39 @@ def _or_columns(conjunct: str, table: str, schema: Schema) -> list[str]:
     return columns
 
 
+# Index methods that serve a condition on any of their keys, not only the first: a Bloom
+# index an equality on any column, a GIN index a tsvector's @@ or an array's containment.
+ANY_KEY_METHODS = frozenset({"bloom", "gin"})
+
+
 def _columns(conjunct: str, table: str, schema: Schema) -> list[str]:
-    """Columns of ``table`` that lead one of its indexes and that ``conjunct`` restricts."""
+    """Columns of ``table`` that lead one of its indexes, or are a key of an index that serves
+    any of its keys (``ANY_KEY_METHODS``), and that ``conjunct`` restricts."""
     names = {index.leading for index in schema.on(table) if index.leading}
+    names |= {
+        column
+        for index in schema.on(table)
+        if index.method in ANY_KEY_METHODS and not index.partial
+        for column in index.keys
+        if column
+    }
     return sorted(
-        name for name in names if mentions(conjunct, name) and schema.leading(table, name)
+        name
+        for name in names
+        if mentions(conjunct, name)
+        and (schema.leading(table, name) or _any_key(schema, table, name))
+    )
+
+
+def _any_key(schema: Schema, table: str, column: str, name: str | None = None) -> bool:
+    """Whether an index of ``table`` (``name`` when given) that serves any of its keys has
+    ``column`` among them."""
+    return any(
+        index.method in ANY_KEY_METHODS
+        and not index.partial
+        and column in index.keys
+        and (name is None or index.name == name)
+        for index in schema.on(table)
     )
 
 
@@ -750,6 +778,9 @@ def _serves(probe: Probe, answer: Any, schema: Schema) -> bool:
             continue
         if _leads(schema, probe.finding.table, node.get("Index Name"), probe.column):
             return True
+        name = node.get("Index Name")
+        if isinstance(name, str) and _any_key(schema, probe.finding.table, probe.column, name):
+            return True  # a Bloom or GIN index finds the rows by this key
         if leading:
             return True  # a tie on an empty table, as in _led_elsewhere: the leading one serves
     return False
