@@ -15,9 +15,10 @@ from pytest_indexguard.model import (
     ScanFinding,
     Status,
 )
+from pytest_indexguard.plan import aliases_in, top_level
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import cast_columns, mask_plan_expression, normalise, shorten
-from pytest_indexguard.suggest import Suggestion
+from pytest_indexguard.suggest import Suggestion, filter_columns
 from pytest_indexguard.summary import Summary
 from pytest_indexguard.words import count_of
 
@@ -194,6 +195,8 @@ def _block(
             f"    index:   the index of [{shown[_index_key(suggestion)]}] serves it too "
             "(an index is read in either direction)"
         )
+    elif (suggestion is None or suggestion.verified is False) and (sides := or_sides(finding)):
+        lines.append(_or_line(sides, suggestion))
     else:
         lines.extend(suggestion_lines(suggestion, what=_what(finding)))
         if shown is not None and _index_key(suggestion):
@@ -313,6 +316,42 @@ def _cast_lines(casts: Sequence[tuple[str, str]]) -> list[str]:
             f'models.Index(Cast("{column}", output_field=...), name="...")'
         )
     return lines
+
+
+def or_sides(finding: ScanFinding) -> list[tuple[str, ...]]:
+    """For a Filter that is one OR of the table's own columns (``remote_id = x OR origin_id =
+    y``), the columns each side compares, when every side compares some; else nothing. No one
+    index serves such an OR: one on each side's columns does, the database reading each side
+    through its own and combining the rows."""
+    if not finding.filter or finding.join_filter:
+        return []
+    conjuncts = top_level(finding.filter, "AND")
+    if len(conjuncts) != 1:
+        return []
+    own = {finding.alias or finding.table, finding.table}
+    sides: list[tuple[str, ...]] = []
+    for side in top_level(conjuncts[0], "OR"):
+        equality, ranges = filter_columns(side, [])
+        columns = tuple(dict.fromkeys([*equality, *ranges]))
+        if not columns or not set(aliases_in(side)) <= own:
+            return []  # a side with no column of its own, or another table's
+        if columns not in sides:
+            sides.append(columns)
+    return sides if len(sides) > 1 else []
+
+
+def _or_line(sides: Sequence[tuple[str, ...]], tried: Suggestion | None) -> str:
+    each = ", ".join(f"({', '.join(columns)})" for columns in sides)
+    planned = (
+        f" (planned with ({', '.join(tried.columns)}), the full scan stays)"
+        if tried is not None
+        else ""
+    )
+    return (
+        f"    index:   no one index serves an OR{planned}: an index on each side, {each}, lets "
+        "the database read each side through its own and combine the rows (not verified); or "
+        "split the query at the OR (.union() of two querysets)"
+    )
 
 
 def _what(finding: ScanFinding) -> str:

@@ -140,6 +140,32 @@ def test_a_column_compared_through_a_cast_is_named_in_the_message(guard: Guard) 
 
 
 @pytest.mark.django_db
+def test_an_or_of_two_columns_is_told_an_index_on_each_side(guard: Guard) -> None:
+    # A federated lookup by either of two identifiers: no one index serves the OR (the
+    # composite of both columns, planned, leaves the full read), one on each side does. With a
+    # condition beside the OR, the columns compared plainly lead an index that serves it.
+    either = Q(**{UNINDEXED: "invoice.paid"}) | Q(last_error="timeout")
+    with guard.watching("call"):
+        list(WebhookDelivery.objects.filter(either))
+        list(WebhookDelivery.objects.filter(either, attempts=3))
+    run = guard.current
+    assert run is not None
+    alone, beside = run.occurrences
+    message = failure_message([alone], verbose=0)
+    assert "index:   no one index serves an OR" in message, message
+    assert (
+        "an index on each side, (event_type), (last_error), lets the database read each side"
+        in message
+    ), message
+    assert "migrate:" not in message
+    assert alone.suggestion is None or alone.suggestion.verified is not True
+    message = failure_message([beside], verbose=0)
+    assert "no one index serves an OR" not in message, message
+    assert beside.suggestion is not None
+    assert beside.suggestion.columns[0] == "attempts"
+
+
+@pytest.mark.django_db
 def test_statements_outside_a_watched_phase_are_not_checked(guard: Guard) -> None:
     list(WebhookDelivery.objects.filter(**{UNINDEXED: "ping"}))
     with guard.watching("call"), guard.suspended():
