@@ -18,7 +18,7 @@ from pytest_indexguard.model import (
 from pytest_indexguard.plan import aliases_in, top_level
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import cast_columns, mask_plan_expression, normalise, shorten
-from pytest_indexguard.suggest import Suggestion, filter_columns
+from pytest_indexguard.suggest import Suggestion, filter_columns, ordered_keys
 from pytest_indexguard.summary import Summary
 from pytest_indexguard.words import count_of
 
@@ -151,7 +151,12 @@ def _block(
             "range reads every row of the table"
         )
     if finding.sort_key:
-        lines.append(f"    order:   {', '.join(finding.sort_key)} (under a LIMIT)")
+        # Under a DISTINCT the sort lists the ORDER BY's keys, then every other selected column
+        # (to find the duplicates): only the first are the order to serve.
+        keys = ordered_keys(finding.sort_key, statement.sql) or finding.sort_key
+        rest = len(finding.sort_key) - len(keys)
+        also = f", then the DISTINCT's {count_of(rest, 'other column')}" if rest else ""
+        lines.append(f"    order:   {', '.join(keys)}{also} (under a LIMIT)")
     if statement.cursor:
         lines.append(f"    cursor:  {CURSOR_NOTE}")
         if finding.cursor_walk:

@@ -376,7 +376,7 @@ def candidates(
     ranges = [c for c in ranges if models.indexable(table, c)]
     # Low-cardinality columns (booleans) after the others: (customer, enabled), not the reverse.
     equality.sort(key=lambda column: models.is_boolean(table, column))
-    keys = _ordered_keys(finding.sort_key, sql)
+    keys = ordered_keys(finding.sort_key, sql)
     if not keys and finding.index_name and finding.filter and sql and (equality or ranges):
         # An index walked for its order: the filter's columns then that order. With nothing in
         # the filter an index serves (a pattern, say), the order alone would not help.
@@ -448,7 +448,7 @@ _ORDER_END = re.compile(r"\s+(?:LIMIT|OFFSET|FETCH|FOR)\b|\)", re.IGNORECASE)
 _DISTINCT = re.compile(r"\bSELECT\s+DISTINCT\b", re.IGNORECASE)
 
 
-def _ordered_keys(keys: tuple[str, ...], sql: str | None) -> tuple[str, ...]:
+def ordered_keys(keys: tuple[str, ...], sql: str | None) -> tuple[str, ...]:
     """The sort keys an index should give: those of the ORDER BY. The sort under a DISTINCT
     lists the ORDER BY's keys then every other selected column (to find the duplicates); an
     index on all of them serves nothing better than one on the ORDER BY's."""

@@ -166,6 +166,22 @@ def test_an_or_of_two_columns_is_told_an_index_on_each_side(guard: Guard) -> Non
 
 
 @pytest.mark.django_db
+def test_a_distinct_page_shows_the_order_by_not_every_selected_column(guard: Guard) -> None:
+    # Under a DISTINCT the Sort lists the ORDER BY's key, then every selected column.
+    with guard.watching("call"):
+        list(WebhookDelivery.objects.order_by(UNINDEXED).distinct()[:10])
+    run = guard.current
+    assert run is not None
+    [page] = run.occurrences
+    assert page.finding.rule is Rule.SORT_LIMIT
+    assert len(page.finding.sort_key) > 2
+    message = failure_message([page], verbose=0)
+    other = len(page.finding.sort_key) - 1
+    order = f"    order:   {UNINDEXED}, then the DISTINCT's {other} other columns (under a LIMIT)"
+    assert order in message, message
+
+
+@pytest.mark.django_db
 def test_statements_outside_a_watched_phase_are_not_checked(guard: Guard) -> None:
     list(WebhookDelivery.objects.filter(**{UNINDEXED: "ping"}))
     with guard.watching("call"), guard.suspended():
