@@ -54,7 +54,7 @@ from pytest_indexguard.policy import Decision, TestPolicy
 from pytest_indexguard.schema import Schema
 from pytest_indexguard.sqltext import mask_message
 from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
-from pytest_indexguard.summary import Summary
+from pytest_indexguard.summary import LET_THROUGH_CAP, Summary
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -359,9 +359,12 @@ class Guard:
             vendor=connection.vendor,
             cursor=cursor,
         )
-        self.totals.informational.update(
-            f.table for f in statement.findings if not f.is_violation and not f.sorted_range
-        )
+        for finding in statement.findings:
+            if not finding.is_violation and not finding.sorted_range:
+                self.totals.informational.add(finding.table)
+                sent = self.totals.let_through.setdefault(finding.table, set())
+                if len(sent) < LET_THROUGH_CAP:
+                    sent.add(sql)
         if self.settings.coverage:
             self._note_coverage(alias, backend, schema, statement)
         if statement.violations:

@@ -427,8 +427,14 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
         ]
         lines.append(
             "full scans no index can help, not failed (statements that read the whole table "
-            "by design: unfiltered reads, aggregates, LIMIT-bounded): " + ", ".join(tables)
+            "by design: unfiltered reads, aggregates, LIMIT-bounded): "
+            + ", ".join(tables)
+            + ("" if settings.verbose > 0 else " (-v lists their statements)")
         )
+        if settings.verbose > 0:
+            for table in sorted(summary.let_through):
+                for sql in sorted({normalise(sql) for sql in summary.let_through[table]}):
+                    lines.append(f"  {table}: {_short(sql, 160)}")
     if summary.unexplained:
         lines.append(f"not explained: {_count(len(summary.unexplained), 'distinct statement')}")
         for alias, sql, reason in sorted(summary.unexplained.values()):

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+LET_THROUGH_CAP = 20
+
 
 @dataclass
 class Summary:
@@ -25,6 +27,9 @@ class Summary:
     watch_checks: int = 0  # aliases whose tables were compared with the watched names
     distinct: set[str] = field(default_factory=set)
     informational: set[str] = field(default_factory=set)
+    # The same full scans by statement: table -> the SQL of its statements as Django sent them
+    # (placeholders, no values), at most LET_THROUGH_CAP per table in each process.
+    let_through: dict[str, set[str]] = field(default_factory=dict)
     tables_read: set[str] = field(default_factory=set)
     watched_present: set[str] = field(default_factory=set)  # watched names some database has
     index_usage: dict[str, set[str]] = field(default_factory=dict)
@@ -75,7 +80,7 @@ class Summary:
     def from_json(cls, data: dict[str, Any]) -> Summary:
         summary = cls()
         for item in fields(cls):
-            value = data[item.name]
+            value = data.get(item.name, getattr(summary, item.name))
             empty = getattr(summary, item.name)
             if isinstance(empty, int):
                 setattr(summary, item.name, int(value))
@@ -83,7 +88,7 @@ class Summary:
                 setattr(summary, item.name, set(value))
             elif isinstance(empty, Counter):
                 setattr(summary, item.name, Counter(value))
-            elif item.name == "index_usage":
+            elif item.name in ("index_usage", "let_through"):
                 setattr(summary, item.name, {k: set(v) for k, v in value.items()})
             elif item.name == "unexplained":
                 setattr(summary, item.name, {k: (v[0], v[1], v[2]) for k, v in value.items()})

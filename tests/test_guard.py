@@ -182,6 +182,21 @@ def test_a_distinct_page_shows_the_order_by_not_every_selected_column(guard: Gua
 
 
 @pytest.mark.django_db
+def test_a_full_read_no_index_can_help_is_kept_with_its_statement(guard: Guard) -> None:
+    # Counting every delivery reads the table whole by design: not failed, and kept, with the
+    # SQL as Django sent it, for the summary and the JSON report.
+    with guard.watching("call"):
+        WebhookDelivery.objects.count()
+    run = guard.current
+    assert run is not None
+    assert run.occurrences == []
+    assert "upstream_webhookdelivery" in guard.totals.informational
+    [sql] = guard.totals.let_through["upstream_webhookdelivery"]
+    assert sql.startswith("SELECT COUNT(*)")
+    assert "upstream_webhookdelivery" in sql
+
+
+@pytest.mark.django_db
 def test_statements_outside_a_watched_phase_are_not_checked(guard: Guard) -> None:
     list(WebhookDelivery.objects.filter(**{UNINDEXED: "ping"}))
     with guard.watching("call"), guard.suspended():

@@ -458,6 +458,21 @@ def test_sarif(results: Results) -> None:
     ]
 
 
+def test_verbose_summary_lists_the_statements_no_index_can_help(results: Results) -> None:
+    summary = Summary()
+    summary.informational.add("upstream_customer")
+    summary.let_through["upstream_customer"] = {
+        'SELECT COUNT(*) AS "__count" FROM "upstream_customer"',
+        'SELECT COUNT(*)  AS "__count" FROM "upstream_customer"',  # the same, normalised
+    }
+    quiet = summary_lines(Settings(enabled=True), summary, results)
+    assert not any(line.startswith("  upstream_customer: ") for line in quiet)
+    loud = summary_lines(Settings(enabled=True, verbose=1), summary, results)
+    listed = [line for line in loud if line.startswith("  upstream_customer: ")]
+    assert listed == ['  upstream_customer: SELECT COUNT(*) AS "__count" FROM "upstream_customer"']
+    assert not any("-v lists" in line for line in loud)
+
+
 def test_summary_lines(results: Results) -> None:
     # With watched tables, the cache holds the statements skipped for naming none: every count
     # says what it counts, so 30 distinct beside 42 cached and 12 skipped add up.
@@ -485,7 +500,7 @@ def test_summary_lines(results: Results) -> None:
     assert lines[4 + len(verdicts) :] == [
         "full scans no index can help, not failed (statements that read the whole table by "
         "design: unfiltered reads, aggregates, LIMIT-bounded): upstream_customer, "
-        "upstream_webhookdelivery (its other statements)",
+        "upstream_webhookdelivery (its other statements) (-v lists their statements)",
         "not explained: 1 distinct statement",
         "  syntax error: SELECT * FROM t WHERE a = %s [default]",
         "warning: watched table typo exists in no checked database; did you mean "
