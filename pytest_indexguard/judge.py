@@ -695,7 +695,11 @@ ANY_KEY_METHODS = frozenset({"bloom", "gin"})
 def _columns(conjunct: str, table: str, schema: Schema) -> list[str]:
     """Columns of ``table`` that lead one of its indexes, or are a key of an index that serves
     any of its keys (``ANY_KEY_METHODS``), and that ``conjunct`` restricts."""
-    names = {index.leading for index in schema.on(table) if index.leading}
+    names = {
+        name
+        for index in schema.on(table)
+        if (name := index.leading) and schema.leading(table, name)
+    }
     names |= {
         column
         for index in schema.on(table)
@@ -703,22 +707,17 @@ def _columns(conjunct: str, table: str, schema: Schema) -> list[str]:
         for column in index.keys
         if column
     }
-    return sorted(
-        name
-        for name in names
-        if mentions(conjunct, name)
-        and (schema.leading(table, name) or _any_key(schema, table, name))
-    )
+    return sorted(name for name in names if mentions(conjunct, name))
 
 
-def _any_key(schema: Schema, table: str, column: str, name: str | None = None) -> bool:
-    """Whether an index of ``table`` (``name`` when given) that serves any of its keys has
-    ``column`` among them."""
+def _any_key(schema: Schema, table: str, column: str, name: str) -> bool:
+    """Whether the index ``name`` of ``table`` serves any of its keys and has ``column`` among
+    them."""
     return any(
-        index.method in ANY_KEY_METHODS
+        index.name == name
+        and index.method in ANY_KEY_METHODS
         and not index.partial
         and column in index.keys
-        and (name is None or index.name == name)
         for index in schema.on(table)
     )
 

@@ -4,6 +4,7 @@ baseline recorded by each run must be byte-identical."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,14 @@ def _orders(tmp_path: Path) -> list[tuple[str, tuple[str, ...]]]:
     return runs
 
 
-def _baselines(run_one: object, tmp_path: Path) -> dict[str, bytes]:
-    found = {}
+def _baselines(
+    run_one: object, tmp_path: Path, shared: Mapping[str, bytes] | None = None
+) -> dict[str, bytes]:
+    """Each run's baseline; ``shared`` holds those recorded already, by run name."""
+    found = dict(shared or {})
     for name, extra in _orders(tmp_path):
+        if name in found:
+            continue
         path = tmp_path / f"{name}.json"
         run = run_one(  # type: ignore[operator]
             f"--indexguard-baseline={path}", "--indexguard-update-baseline", *extra
@@ -52,21 +58,13 @@ def test_sample_app_baselines_in_any_order(
 ) -> None:
     # pytest's order and two xdist workers are the session's shared recordings (the same
     # options: --without-indexes, a baseline updated); the random orders run here.
-    shared = {"default": (), "xdist": XDIST[1]}
-    baselines = {}
-    for name, extra in _orders(tmp_path):
-        if name in shared:
-            baselines[name] = recordings.record(sample_app, shared[name]).content
-            continue
-        path = tmp_path / f"{name}.json"
-        run = sample_app.run(
-            "--without-indexes",
-            f"--indexguard-baseline={path}",
-            "--indexguard-update-baseline",
-            *extra,
-        )
-        assert path.exists(), run.output
-        baselines[name] = path.read_bytes()
+    shared = {
+        "default": recordings.record(sample_app).content,
+        "xdist": recordings.record(sample_app, XDIST[1]).content,
+    }
+    baselines = _baselines(
+        lambda *args: sample_app.run("--without-indexes", *args), tmp_path, shared
+    )
     assert baselines["default"].count(b'"fingerprint"') == 5
     for name, content in baselines.items():
         assert content == baselines["default"], name
