@@ -34,6 +34,7 @@ from pytest_indexguard.results import (
     BASELINED,
     GROUP_FIELDS,
     HIT_FIELDS,
+    LATER_GROUP_FIELDS,
     REPORT_FORMAT,
     REPORT_VERSION,
     Results,
@@ -146,7 +147,8 @@ def _check_shape(data: dict[str, Any]) -> None:
         if not all(isinstance(t, str) for t in data["tests"][key]):
             raise TypeError(f'"tests.{key}" must be a list of test ids')
     for number, group in enumerate(data["violations"], start=1):
-        _require(group, (*GROUP_FIELDS, "hits"), f"violation {number}")
+        required = [name for name in GROUP_FIELDS if name not in LATER_GROUP_FIELDS]
+        _require(group, (*required, "hits"), f"violation {number}")
         for hit in group["hits"]:
             _require(hit, HIT_FIELDS, f"violation {number}: a hit")
     for usage in data["allow_markers"]:
@@ -302,7 +304,7 @@ def _settings(recorded: dict[str, Any], options: Options) -> Settings:
 
 def _add(results: Results, data: dict[str, Any], *, reclassify: bool) -> None:
     for group in data["violations"]:
-        shared = {name: group[name] for name in GROUP_FIELDS}
+        shared = {name: group.get(name, []) for name in GROUP_FIELDS}
         status = shared["status"]
         if reclassify and status in BASELINED:
             shared["status"] = (

@@ -288,6 +288,8 @@ class ViolationRecord(TypedDict):
     join_filter: str | None
     sort_key: list[str]
     unservable: str | None
+    # An OR no one index serves: the columns of each side, one index each (report.or_sides).
+    or_sides: list[list[str]]
     cursor: bool
     status: str
     allowed_by: str | None

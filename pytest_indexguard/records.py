@@ -6,6 +6,7 @@ plan's literals are masked."""
 from __future__ import annotations
 
 from pytest_indexguard.model import Occurrence, TestRun, ViolationRecord
+from pytest_indexguard.report import or_sides
 from pytest_indexguard.sqltext import mask_plan_expression
 
 PLAN_EXCERPT_LINES = 30
@@ -43,6 +44,11 @@ def _record(test: str, occurrence: Occurrence) -> ViolationRecord:
         "join_filter": mask_plan_expression(finding.join_filter) if finding.join_filter else None,
         "sort_key": list(finding.sort_key),
         "unservable": finding.unservable,
+        "or_sides": (
+            [list(columns) for columns in or_sides(finding)]
+            if suggestion is None or suggestion.verified is False
+            else []
+        ),
         "cursor": occurrence.statement.cursor,
         "status": occurrence.status,
         "allowed_by": decision.allowed_by,

@@ -48,6 +48,7 @@ GROUP_FIELDS = (
     "join_filter",
     "sort_key",
     "unservable",
+    "or_sides",
     "cursor",
     "status",
     "suggestion",
@@ -57,6 +58,8 @@ GROUP_FIELDS = (
     "small",
     "origin",
 )
+# Fields a report written before they existed may lack (a merge reads them as empty).
+LATER_GROUP_FIELDS = ("or_sides",)
 # Fields of one hit: what differs between the tests and call sites of one violation.
 HIT_FIELDS = ("test", "call_site", "built_at", "executions", "marker", "expired_marker")
 
@@ -315,8 +318,9 @@ class Results:
                 )
             lines.append(f"- **{group['table']}**: {group['node']} {where}")
             lines.append(f"  - `{_short(group['sql'], 160)}`")
-            if group["suggestion"]:
-                lines.append(f"  - suggested: `{group['suggestion']['index']}`")
+            advice = _advice(group)
+            if advice:
+                lines.append(f"  - {advice}")
         exempt = self.exempt_counts()
         if exempt:
             lines.append("")
@@ -364,6 +368,22 @@ def verdict_settings(settings: Settings) -> dict[str, Any]:
 
 def _record_order(record: ViolationRecord) -> tuple[str, str, str, str]:
     return (record["table"], record["sql"], record["fingerprint"], record["test"])
+
+
+def _advice(group: Mapping[str, Any]) -> str | None:
+    """The index advice of a violation, as the failure message gives it: the suggestion unless
+    planning with it left the scan; then an index on each side of an OR no one index serves."""
+    suggestion = group["suggestion"]
+    if suggestion and suggestion["verified"] is not False:
+        return f"suggested: `{suggestion['index']}`"
+    sides = group.get("or_sides")
+    if sides:
+        each = ", ".join(f"({', '.join(columns)})" for columns in sides)
+        return f"no one index serves the OR: an index on each side, {each}, or `.union()`"
+    if suggestion:
+        columns = ", ".join(suggestion["columns"])
+        return f"no simple index fixes it: planned with ({columns}), the scan stays"
+    return None
 
 
 def _short(text: str, width: int) -> str:

@@ -19,6 +19,7 @@ from pytest_indexguard.explain.postgresql import PostgreSQL
 from pytest_indexguard.guard import Guard
 from pytest_indexguard.model import Rule, Status
 from pytest_indexguard.policy import TestPolicy as Policy
+from pytest_indexguard.records import violation_records
 from pytest_indexguard.report import failure_message, summary_lines
 from pytest_indexguard.results import Results
 from pytest_indexguard.summary import Summary
@@ -163,6 +164,18 @@ def test_an_or_of_two_columns_is_told_an_index_on_each_side(guard: Guard) -> Non
     assert "no one index serves an OR" not in message, message
     assert beside.suggestion is not None
     assert beside.suggestion.columns[0] == "attempts"
+    # The JSON report and the job summary give the same advice: no composite index that
+    # planning showed useless, an index on each side instead.
+    records = violation_records(run)
+    assert sorted(r["or_sides"] for r in records) == [[], [["event_type"], ["last_error"]]]
+    results = Results(Settings(enabled=True))
+    results.add(run.nodeid, "call", {"violations": records, "markers": []}, ran=True)
+    markdown = results.markdown()
+    assert (
+        "no one index serves the OR: an index on each side, (event_type), (last_error), "
+        "or `.union()`" in markdown
+    ), markdown
+    assert markdown.count("suggested: `models.Index(") == 1, markdown
 
 
 @pytest.mark.django_db
