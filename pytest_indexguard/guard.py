@@ -607,7 +607,7 @@ class Guard:
             if verdict.fixes is None:
                 return replace(found[0], note=verdict.note)
             if verdict.fixes:
-                return replace(candidate, verified=True)
+                return replace(candidate, verified=True, note=verdict.note)
         return replace(found[0], verified=False)
 
     def _note_test_rows(

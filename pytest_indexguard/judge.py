@@ -730,6 +730,30 @@ def _local(conjunct: str, alias: str) -> bool:
     return set(aliases_in(conjunct)) <= {alias}  # string literals aside: 'a@example.org'
 
 
+def filter_alone(finding: ScanFinding) -> str | None:
+    """For a whole index walked for its order with a Filter of the table's own (``ORDER BY id
+    LIMIT 1`` through the primary key, ``next_nag_date < x`` sifted row by row), that Filter as
+    a statement of its own, or None. On a few rows the planner keeps the walk whatever index
+    serves the Filter (it expects a match within the first rows); in production, with few rows
+    matching, it reads the index that serves the Filter and sorts what it finds. Whether a
+    candidate index serves the Filter is the question its verification can answer."""
+    if (
+        finding.rule is not Rule.FILTER
+        or not finding.index_name
+        or finding.index_condition
+        or finding.join_filter
+        or finding.sort_key
+        or not finding.filter
+    ):
+        return None
+    alias = finding.alias or finding.table
+    local = [c for c in top_level(finding.filter, "AND") if _local(c, alias)]
+    if not local:
+        return None
+    source = f"{quote_identifier(finding.table)} AS {quote_identifier(alias)}"
+    return f"SELECT 1 FROM {source} WHERE " + " AND ".join(f"({c})" for c in local)
+
+
 def _sifts_itself(finding: ScanFinding) -> bool:
     """Whether the finding's Filter tests the table's own columns (not only other tables'
     through the join, as an OR across tables checked at the lookup does)."""

@@ -95,11 +95,17 @@ def failure_message(
     )
     undeclared = sorted({o.finding.table for o in occurrences if o.rows_source is None})
     if undeclared:
-        sizes = " ".join(f"{table}=N" for table in undeclared)
+        if runner == "django":
+            sizes = ", ".join(f'"{table}": N' for table in undeclared)
+            where = f'settings: INDEXGUARD["table_rows"] = {{{sizes}}}, with INDEXGUARD["min_rows"]'
+            below = 'INDEXGUARD["min_rows"]'
+        else:
+            sizes = " ".join(f"{table}=N" for table in undeclared)
+            where = f"ini: indexguard_table_rows = {sizes}, with indexguard_min_rows"
+            below = "indexguard_min_rows"
         lines.append(
             f"If {_either(undeclared)} stays small in production, declare its rows there "
-            f"(ini: indexguard_table_rows = {sizes}, with indexguard_min_rows above N): "
-            "tables declared below indexguard_min_rows do not fail."
+            f"({where} above N): tables declared below {below} do not fail."
         )
     if verbose <= 0:
         lines.append(
@@ -371,11 +377,10 @@ def suggestion_lines(suggestion: Suggestion | None, *, what: str = "the full sca
             "    index:   no simple index fixes it: planned with "
             f"({', '.join(suggestion.columns)}) {what} stays",
         ]
-    state = (
-        f"verified: planned with it, {what} is gone"
-        if suggestion.verified
-        else suggestion.note or "not verified"
-    )
+    if suggestion.verified:
+        state = f"verified: {suggestion.note or f'planned with it, {what} is gone'}"
+    else:
+        state = suggestion.note or "not verified"
     lines = [
         f"    index:   {suggestion.describe()}",
         f"    migrate: {suggestion.migration_code()}",
@@ -390,7 +395,9 @@ def suggestion_lines(suggestion: Suggestion | None, *, what: str = "the full sca
     return lines
 
 
-def summary_lines(settings: Settings, summary: Summary, results: Results) -> list[str]:
+def summary_lines(
+    settings: Settings, summary: Summary, results: Results, *, runner: Runner = "pytest"
+) -> list[str]:
     lines = [header_line(settings)]
     distinct = f"{len(summary.distinct):,}"
     if len(summary.distinct) >= DISTINCT_CAP:
@@ -417,7 +424,7 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
             f"skipped: {_count(summary.skipped_unwatched, 'distinct statement')} that {verb} no "
             "watched table (never explained)"
         )
-    lines.extend(verdict_lines(settings, results, summary.test_rows))
+    lines.extend(verdict_lines(settings, results, summary.test_rows, runner))
     if summary.informational:
         # Other statements than the violations: a table can have both.
         failing = set(results.table_counts())
@@ -467,7 +474,10 @@ def summary_lines(settings: Settings, summary: Summary, results: Results) -> lis
 
 
 def verdict_lines(
-    settings: Settings, results: Results, test_rows: Mapping[str, int] | None = None
+    settings: Settings,
+    results: Results,
+    test_rows: Mapping[str, int] | None = None,
+    runner: Runner = "pytest",
 ) -> list[str]:
     """What the run found, by table, and the baseline's and markers' hygiene: the part of the
     summary that ``merge`` prints for several jobs too."""
@@ -492,7 +502,7 @@ def verdict_lines(
         lines.append("violations: none")
     test_rows = test_rows or {}
     lines.extend(_small_lines(results))
-    lines.extend(_declare_block(settings, results, test_rows))
+    lines.extend(_declare_block(settings, results, test_rows, runner))
     exempt = results.exempt_counts()
     if exempt[Status.TEST_CODE]:
         lines.append(
@@ -535,9 +545,12 @@ def _small_lines(results: Results) -> list[str]:
     return lines
 
 
-def _declare_block(settings: Settings, results: Results, test_rows: Mapping[str, int]) -> list[str]:
-    """Tables with new full scans whose size is not declared: the lines to paste, with the test
-    database's rows to replace with production's."""
+def _declare_block(
+    settings: Settings, results: Results, test_rows: Mapping[str, int], runner: Runner
+) -> list[str]:
+    """Tables with new full scans whose size is not declared: the lines to paste (the ini
+    file's, or Django's ``INDEXGUARD`` setting under its test runner), with the test database's
+    rows to replace with production's."""
     rows = {
         record["table"]: test_rows.get(record["table"])
         for record in results.records
@@ -545,20 +558,32 @@ def _declare_block(settings: Settings, results: Results, test_rows: Mapping[str,
     }
     if not rows:
         return []
+    django = runner == "django"
+    threshold = settings.min_rows or 1000
+
+    def note(count: int | None) -> str:
+        return f"  # {count_of(count, 'row')} in the test database" if count is not None else ""
+
     lines = [
         f"{_count(len(rows), 'table')} with new full scans and no declared size. A table that "
-        "stays small in production need not fail: declare production's rows (ini), then those "
-        "below indexguard_min_rows pass:",
-        f"  indexguard_min_rows = {settings.min_rows or 1000}",
-        "  indexguard_table_rows =",
+        "stays small in production need not fail: declare production's rows "
+        + (
+            '(settings.INDEXGUARD), then those below "min_rows" pass:'
+            if django
+            else "(ini), then those below indexguard_min_rows pass:"
+        ),
     ]
-    for table, count in sorted(rows.items()):
-        note = f"  # {count_of(count, 'row')} in the test database" if count is not None else ""
-        lines.append(f"      {table}=N{note}")
+    if django:
+        lines += [f'  "min_rows": {threshold},', '  "table_rows": {']
+        lines += [f'      "{table}": N,{note(count)}' for table, count in sorted(rows.items())]
+        lines.append("  },")
+    else:
+        lines += [f"  indexguard_min_rows = {threshold}", "  indexguard_table_rows ="]
+        lines += [f"      {table}=N{note(count)}" for table, count in sorted(rows.items())]
     lines.append(
         "  (N: the table's rows in production; `python -m pytest_indexguard stats "
         "--database-url <replica> --output indexguard-stats.json` writes every table's, for "
-        "indexguard_stats)"
+        + ('"stats")' if django else "indexguard_stats)")
     )
     return lines
 

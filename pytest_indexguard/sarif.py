@@ -158,11 +158,11 @@ def _message(group: dict[str, Any]) -> str:
     suggestion = group["suggestion"]
     if suggestion and suggestion["verified"] is not False:
         text += f" Suggested index: {suggestion['index']}"
-        text += (
-            " (verified: planned with it, the full scan is gone)."
-            if suggestion["verified"]
-            else "."
-        )
+        if suggestion["verified"]:
+            how = suggestion.get("note") or "planned with it, the full scan is gone"
+            text += f" (verified: {how})."
+        else:
+            text += "."
     return text
 
 

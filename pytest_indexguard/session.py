@@ -159,7 +159,10 @@ class Session:
         """The end-of-run summary."""
         from pytest_indexguard.report import summary_lines
 
-        lines = [Line(text) for text in summary_lines(self.settings, self.summary, self.results)]
+        lines = [
+            Line(text)
+            for text in summary_lines(self.settings, self.summary, self.results, runner=self.runner)
+        ]
         if self.settings.coverage:
             from pytest_indexguard.coverage import coverage_lines
 

@@ -363,6 +363,8 @@ def candidates(
         served = _outside_ors(finding.filter)
         equality, ranges = filter_columns(served, known)
         equality = [*function_columns(served, known), *equality]
+        if not equality and not ranges:
+            ranges = one_column_ors(finding.filter, known)
     if (finding.rule is Rule.SORT_RANGE or finding.filtered_range) and finding.index_condition:
         # The index's condition first, then the filter, then the order: one index for all.
         found_equality, found_ranges = filter_columns(finding.index_condition, known)
@@ -426,6 +428,28 @@ def _outside_ors(expression: str) -> str:
     if not plain or len(plain) == len(conjuncts):
         return expression
     return " AND ".join(f"({c})" for c in plain)
+
+
+def one_column_ors(expression: str, known: list[str]) -> list[str]:
+    """Columns an OR conjunct tests on every side and alone (``next_report_date < x OR
+    next_report_date IS NULL``): one index on the column serves each side, the database
+    combining the ranges (a BitmapOr). Asked only when nothing outside the ORs gives a column:
+    a column compared plainly leads before one tested inside an OR."""
+    found: list[str] = []
+    for conjunct in top_level(expression, "AND"):
+        sides = top_level(conjunct, "OR")
+        if len(sides) < 2:
+            continue
+        columns = set()
+        for side in sides:
+            equality, ranges = filter_columns(side, known)
+            if not equality and not ranges:
+                break  # a side no plain index serves (a pattern, <>, another function)
+            columns.update([*equality, *ranges])
+        else:
+            if len(columns) == 1 and (column := columns.pop()) not in found:
+                found.append(column)
+    return found
 
 
 _FUNCTION_COLUMN = re.compile(r"\b(upper|lower)\(\(?\"?([A-Za-z_][\w$]*)\"?\)?(?:::[\w ]+)?\)\s*=")

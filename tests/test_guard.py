@@ -310,3 +310,27 @@ def test_an_or_whose_every_side_an_index_serves_is_no_full_read() -> None:
     finally:
         guard.end_test()
         guard.capture.uninstall()
+
+
+@pytest.mark.django_db
+def test_a_queue_polled_by_its_primary_key_gets_an_index_on_its_filter(guard: Guard) -> None:
+    # A poller's first() of the rows due (next_attempt_at past or never set), skipping one
+    # status: on a few rows PostgreSQL walks the primary key for the order and sifts every row,
+    # with or without an index on next_attempt_at (it expects a match among the first rows); in
+    # production, with few rows due, it reads such an index (a BitmapOr of its two sides) and
+    # sorts what it finds. The suggestion is checked on the filter planned alone.
+    due = Q(next_attempt_at__lt="2026-01-01T00:00:00Z") | Q(next_attempt_at__isnull=True)
+    with guard.watching("call"):
+        WebhookDelivery.objects.filter(due).exclude(status="failed").order_by("id").first()
+    run = guard.current
+    assert run is not None
+    [occurrence] = run.occurrences
+    assert occurrence.finding.index_name == "upstream_webhookdelivery_pkey"
+    suggestion = occurrence.suggestion
+    assert suggestion is not None
+    assert suggestion.columns[0] == "next_attempt_at", suggestion
+    assert suggestion.verified is True, suggestion
+    assert suggestion.note is not None
+    assert "the filter planned alone reads it" in suggestion.note
+    message = failure_message([occurrence], verbose=0)
+    assert "verified: the filter planned alone reads it; on a few rows" in message, message

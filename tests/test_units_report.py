@@ -204,6 +204,14 @@ def test_the_marker_offered_names_every_table_of_the_failure() -> None:
     assert '`with indexguard.allow("upstream_customer", "upstream_webhookdelivery"):`' in message
     django = failure_message([retry, customer], verbose=0, runner="django")
     assert '@indexguard_allow("upstream_customer", "upstream_webhookdelivery", reason=' in django
+    # The sizes to declare, where each runner reads them: the ini file, or Django's settings.
+    assert "(ini: indexguard_table_rows = upstream_customer=N upstream_webhookdelivery=N" in message
+    assert "ini:" not in django, django
+    assert (
+        '(settings: INDEXGUARD["table_rows"] = {"upstream_customer": N, '
+        '"upstream_webhookdelivery": N}, with INDEXGUARD["min_rows"] above N): tables declared '
+        'below INDEXGUARD["min_rows"] do not fail.' in django
+    ), django
 
 
 def test_one_index_for_both_directions_is_suggested_once() -> None:
@@ -345,6 +353,18 @@ def test_verdict_lines(results: Results) -> None:
     declared = Settings(enabled=True, table_rows={"upstream_alertrule": (5, "ini")})
     lines = verdict_lines(declared, results, {"upstream_webhookdelivery": 12})
     assert "      upstream_webhookdelivery=N  # 12 rows in the test database" in lines
+    # Under Django's test runner, the lines of its INDEXGUARD setting.
+    lines = verdict_lines(declared, results, {"upstream_webhookdelivery": 12}, "django")
+    start = lines.index('  "min_rows": 1000,')
+    assert lines[start - 1].endswith(
+        'declare production\'s rows (settings.INDEXGUARD), then those below "min_rows" pass:'
+    ), lines
+    assert lines[start + 1 : start + 4] == [
+        '  "table_rows": {',
+        '      "upstream_webhookdelivery": N,  # 12 rows in the test database',
+        "  },",
+    ]
+    assert lines[start + 4].endswith('for "stats")'), lines
     update = Settings(enabled=True, update_baseline=True)
     assert verdict_lines(update, results)[0] == (
         "violations by table, distinct statements (1 test with new ones, recorded in the baseline):"
