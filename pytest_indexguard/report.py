@@ -36,6 +36,14 @@ RULES: dict[Rule, str] = {
 }
 
 
+# A range reached through the join key for every row of a join's other side, which no
+# condition of its own restricts (``plan._joined_range``): its index serves the key, not the
+# table's own conditions.
+JOINED_FILTER = (
+    "is read for every key of a join whose other side nothing restricts (every row in "
+    "production) and filters rows that no index serves first"
+)
+
 # A whole index a cursor walks in order, filtering rows another index would find.
 CURSOR_WALK = "is walked whole in order and filters every row: the cursor skips the filter's index"
 CURSOR_FIX = (
@@ -139,7 +147,12 @@ def _block(
     statement = first.statement
     suggestion = first.suggestion
     assert finding.rule is not None
-    rule = CURSOR_WALK if finding.cursor_walk else RULES[finding.rule]
+    if finding.cursor_walk:
+        rule = CURSOR_WALK
+    elif finding.joined and finding.rule is Rule.FILTER:
+        rule = JOINED_FILTER
+    else:
+        rule = RULES[finding.rule]
     headline = f"[{number}] {finding.table}: {finding.scan_label} {rule}"
     if suggestion is not None and suggestion.verified is not False:
         headline += f"; no index on ({', '.join(suggestion.columns)})"

@@ -67,18 +67,20 @@ def violation(
     known: bool = False,
     executions: int = 1,
     rows: tuple[int, str] | None = None,
+    joined_ranges: bool = False,
+    table: str | None = None,
 ) -> Occurrence:
     """What the guard records for the first violation of a stored plan. (The one place that
     builds the guard's types: where they move, only this changes.)"""
     data = json.loads((PLANS / f"{scenario}.json").read_text(encoding="utf-8"))
     statement = Statement(
         alias="default",
-        sql=data["query"],
-        findings=tuple(analyze(data["plan"])),
+        sql=data.get("query") or data["statement"],
+        findings=tuple(analyze(data["plan"], joined_ranges=joined_ranges)),
         plan=data["plan"],
         plan_lines=PLAN_LINES,
     )
-    finding = statement.violations[0]
+    finding = next(f for f in statement.violations if table in (None, f.table))
     return Occurrence(
         statement=statement,
         finding=finding,
@@ -212,6 +214,23 @@ def test_the_marker_offered_names_every_table_of_the_failure() -> None:
         '"upstream_webhookdelivery": N}, with INDEXGUARD["min_rows"] above N): tables declared '
         'below INDEXGUARD["min_rows"] do not fail.' in django
     ), django
+
+
+def test_a_range_reached_for_every_key_of_an_unrestricted_join_says_so() -> None:
+    # exclude(user__last_login__gt=F("warned_at")): the accounts are reached through the index
+    # of user_id for every user, which nothing restricts; the filter of their own is what an
+    # index must serve, though the plan reads them through an index.
+    joined = violation(
+        "../judge/pg15/recall_exclude_across_join", joined_ranges=True, table="rc_account"
+    )
+    assert joined.finding.joined
+    message = failure_message([joined], verbose=0)
+    assert (
+        "[1] rc_account: Index Scan using rc_account_user_id_key is read for every key of a "
+        "join whose other side nothing restricts (every row in production) and filters rows "
+        "that no index serves first" in message
+    ), message
+    assert "    join:    (user_id = auth_user.id)" in message, message
 
 
 def test_one_index_for_both_directions_is_suggested_once() -> None:
