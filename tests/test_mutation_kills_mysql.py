@@ -171,6 +171,30 @@ READS: dict[str, list[Read]] = {
             ),
         ),
     ],
+    "buffered_after_two_lookups": [
+        Read("upstream_webhookattempt", "Full table scan", None, alias="a"),
+    ],
+    "buffered_join_filtered_on_both_sides": [
+        Read(
+            "upstream_customer",
+            "Full index scan",
+            "FILTER",
+            alias="c",
+            index_name="name",
+            filter="name ~~ '%a%'",
+            join_filter="e.customer_id = c.id",
+            driver=(("upstream_webhookendpoint", "active"),),
+        ),
+        Read(
+            "upstream_webhookendpoint",
+            "Full table scan",
+            "FILTER",
+            alias="e",
+            filter="active",
+            join_filter="e.customer_id = c.id",
+            driver=(("upstream_customer", "name ~~ '%a%'"),),
+        ),
+    ],
     "correlated_in_or": [
         Read(
             "upstream_webhookdelivery",
@@ -356,6 +380,17 @@ READS: dict[str, list[Read]] = {
             joined=True,
         ),
     ],
+    "lookup_by_a_constant_key_part": [
+        Read(
+            "upstream_customer",
+            "Full index scan",
+            "JOIN",
+            alias="c",
+            index_name="name",
+            join_filter="r.customer_id = c.id",
+            driver=(("upstream_alertrule", "name = 'cpu'"), ("upstream_alertrule", "name = ?")),
+        ),
+    ],
     "lower_case_limit": [
         Read(
             "upstream_webhookdelivery",
@@ -483,6 +518,28 @@ READS: dict[str, list[Read]] = {
             joined=True,
         ),
     ],
+    "three_tables_last_filtered": [
+        Read(
+            "upstream_webhookattempt",
+            "Full table scan",
+            "FILTER",
+            alias="a",
+            filter="response_code = 500",
+            join_filter="d.id = a.delivery_id",
+            driver=(("upstream_webhookendpoint", "url ~~ '%x%'"),),
+        ),
+        Read(
+            "upstream_webhookendpoint",
+            "eq_ref",
+            "FILTER",
+            alias="e",
+            index_name="PRIMARY",
+            filter="url ~~ '%x%'",
+            join_filter="e.id = d.endpoint_id",
+            driver=(("upstream_webhookattempt", "response_code = 500"),),
+            joined=True,
+        ),
+    ],
     "unique_subquery": [
         Read(
             "upstream_webhookdelivery",
@@ -519,6 +576,22 @@ RENDERED: dict[str, list[str]] = {
             "     attached_condition: d.created_at between <cache>(?) and <cache>(?) and "
             "d.last_error  not like ? and d.event_type regexp ?"
         ),
+    ],
+    "buffered_after_two_lookups": [
+        (
+            "select #1: ref on upstream_webhookendpoint e using "
+            "upstream_webhookendp_customer_id_cd82dc35_fk_upstream_ rows=3"
+        ),
+        "select #1: ALL on upstream_webhookattempt a (join buffer) rows=10",
+        "select #1: eq_ref on upstream_webhookdelivery d using PRIMARY rows=1",
+        "     attached_condition: d.endpoint_id = e.`id`",
+    ],
+    "buffered_join_filtered_on_both_sides": [
+        "select #1: index on upstream_customer c using name rows=3",
+        "     attached_condition: c.`name` like ?",
+        "select #1: ALL on upstream_webhookendpoint e (join buffer) rows=8",
+        "     attached_condition: e.active <> ?",
+        "     join condition: e.customer_id = c.`id`",
     ],
     "correlated_in_or": [
         "select #1: ALL on upstream_webhookdelivery d rows=10",
@@ -607,6 +680,14 @@ RENDERED: dict[str, list[str]] = {
         "select #1: ref on <derived6> using key0 rows=10",
         "No tables used",
     ],
+    "lookup_by_a_constant_key_part": [
+        "select #1: index on upstream_customer c using name rows=3",
+        (
+            "select #1: eq_ref on upstream_alertrule r using "
+            "upstream_alertrule_customer_id_name_00c2bf83_uniq rows=1"
+        ),
+        "     attached_condition: r.`name` = ?",
+    ],
     "lower_case_limit": [
         "select #1: ALL on upstream_webhookdelivery d (filesort) rows=10",
         "     attached_condition: d.event_type = ?",
@@ -666,6 +747,13 @@ RENDERED: dict[str, list[str]] = {
         "select #1: eq_ref on upstream_webhookendpoint e using PRIMARY rows=1",
         "     attached_condition: e.active <> ?",
     ],
+    "three_tables_last_filtered": [
+        "select #1: ALL on upstream_webhookattempt a rows=10",
+        "     attached_condition: a.response_code = ?",
+        "select #1: eq_ref on upstream_webhookdelivery d using PRIMARY rows=1",
+        "select #1: eq_ref on upstream_webhookendpoint e using PRIMARY rows=1",
+        "     attached_condition: e.url like ?",
+    ],
     "unique_subquery": [
         "select #1: ALL on upstream_webhookdelivery d rows=10",
         (
@@ -690,6 +778,14 @@ USED: dict[str, tuple[list[str], list[str]]] = {
         ["upstream_webhookattempt", "upstream_webhookdelivery"],
     ),
     "between_not_like_regexp": ([], ["upstream_webhookdelivery"]),
+    "buffered_after_two_lookups": (
+        ["PRIMARY", "upstream_webhookendp_customer_id_cd82dc35_fk_upstream_"],
+        ["upstream_webhookattempt", "upstream_webhookdelivery", "upstream_webhookendpoint"],
+    ),
+    "buffered_join_filtered_on_both_sides": (
+        ["name"],
+        ["upstream_customer", "upstream_webhookendpoint"],
+    ),
     "correlated_in_or": ([], ["upstream_webhookattempt", "upstream_webhookdelivery"]),
     "derived_filtered": (["webhook_endpoint_hist_idx"], ["upstream_webhookdelivery"]),
     "derived_joined": ([], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
@@ -712,6 +808,10 @@ USED: dict[str, tuple[list[str], list[str]]] = {
     "long_list_beside_a_lookup": (
         ["PRIMARY"],
         ["upstream_webhookdelivery", "upstream_webhookendpoint"],
+    ),
+    "lookup_by_a_constant_key_part": (
+        ["name", "upstream_alertrule_customer_id_name_00c2bf83_uniq"],
+        ["upstream_alertrule", "upstream_customer"],
     ),
     "lower_case_limit": ([], ["upstream_webhookdelivery"]),
     "not_exists": (
@@ -738,6 +838,10 @@ USED: dict[str, tuple[list[str], list[str]]] = {
         ["upstream_webhookdelivery", "upstream_webhookendpoint"],
     ),
     "three_tables": (
+        ["PRIMARY"],
+        ["upstream_webhookattempt", "upstream_webhookdelivery", "upstream_webhookendpoint"],
+    ),
+    "three_tables_last_filtered": (
         ["PRIMARY"],
         ["upstream_webhookattempt", "upstream_webhookdelivery", "upstream_webhookendpoint"],
     ),
@@ -785,6 +889,42 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
                     "(created_at >= '2025-01-01' AND created_at <= '2025-02-01') AND last_error "
                     "!~~ '%timeout%' AND event_type ~ '^inv'"
                 ),
+            ),
+        ],
+    ),
+    "buffered_after_two_lookups": (
+        [Kept("upstream_webhookattempt", None)],
+        [Kept("upstream_webhookattempt", None)],
+    ),
+    "buffered_join_filtered_on_both_sides": (
+        [
+            Kept(
+                "upstream_customer",
+                "UNSERVABLE",
+                index_name="name",
+                filter="name ~~ '%a%'",
+                join_filter="e.customer_id = c.id",
+            ),
+            Kept(
+                "upstream_webhookendpoint",
+                "UNSERVABLE",
+                filter="active",
+                join_filter="e.customer_id = c.id",
+            ),
+        ],
+        [
+            Kept(
+                "upstream_customer",
+                "UNSERVABLE",
+                index_name="name",
+                filter="name ~~ '%a%'",
+                join_filter="e.customer_id = c.id",
+            ),
+            Kept(
+                "upstream_webhookendpoint",
+                "UNSERVABLE",
+                filter="active",
+                join_filter="e.customer_id = c.id",
             ),
         ],
     ),
@@ -970,6 +1110,7 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
             ),
         ],
     ),
+    "lookup_by_a_constant_key_part": ([], []),
     "lower_case_limit": (
         [Kept("upstream_webhookdelivery", "FILTER", filter="event_type = 'x'")],
         [Kept("upstream_webhookdelivery", "FILTER", filter="event_type = 'x'")],
@@ -1071,6 +1212,24 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
             ),
         ],
     ),
+    "three_tables_last_filtered": (
+        [
+            Kept(
+                "upstream_webhookattempt",
+                "FILTER",
+                filter="response_code = 500",
+                join_filter="d.id = a.delivery_id",
+            ),
+        ],
+        [
+            Kept(
+                "upstream_webhookattempt",
+                "FILTER",
+                filter="response_code = 500",
+                join_filter="d.id = a.delivery_id",
+            ),
+        ],
+    ),
     "unique_subquery": (
         [Kept("upstream_webhookdelivery", "FILTER", filter="(subquery#5 OR status = 'x')")],
         [Kept("upstream_webhookdelivery", "FILTER", filter="(subquery#5 OR status = 'x')")],
@@ -1127,6 +1286,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
         "auth_user.last_login <= rc_account.warned_at or auth_user.last_login is null",
         "auth_user.last_login <= rc_account.warned_at OR auth_user.last_login IS NULL",
     ),
+    ("c.`name` like '%a%'", "c.name ~~ '%a%'"),
     ("cat_product.brand_id = cat_brand.`id`", "cat_product.brand_id = cat_brand.id"),
     ("cat_product.is_active <> 0", "cat_product.is_active"),
     ("cat_review.product_id = cat_product.`id`", "cat_review.product_id = cat_product.id"),
@@ -1147,6 +1307,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
             "!~~ '%timeout%' AND d.event_type ~ '^inv'"
         ),
     ),
+    ("d.endpoint_id = e.`id`", "d.endpoint_id = e.id"),
     (
         "d.endpoint_id = e.`id` and d.last_error <> ''",
         "d.endpoint_id = e.id AND d.last_error <> ''",
@@ -1163,6 +1324,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("d.event_type = 'x'", "d.event_type = 'x'"),
     ("d.last_error like 'boom%'", "d.last_error ~~ 'boom%'"),
     ("e.active <> 0", "e.active"),
+    ("e.customer_id = c.`id`", "e.customer_id = c.id"),
     (
         "e.url = c.`name` and <cache>(c.`id`) = e.customer_id",
         "e.url = c.name AND c.id = e.customer_id",
@@ -1174,6 +1336,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
         "l.connection_id in (1,2) and l.start_time >= '2025-01-01' and l.message like '%x%'",
         "l.connection_id = ANY (1,2) AND l.start_time >= '2025-01-01' AND l.message ~~ '%x%'",
     ),
+    ("r.`name` = 'cpu'", "r.name = 'cpu'"),
     ("rc_account.warned_at < '2025-01-01'", "rc_account.warned_at < '2025-01-01'"),
     (
         "rc_customer.email = 'a@example.org' or rc_order.email = 'a@example.org'",
@@ -1608,6 +1771,28 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         (),
         {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
+    "mariadb/more/buffered_after_two_lookups": (
+        False,
+        (),
+        {
+            "a": "upstream_webhookattempt",
+            "d": "upstream_webhookdelivery",
+            "e": "upstream_webhookendpoint",
+            "upstream_webhookattempt": "upstream_webhookattempt",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+            "upstream_webhookendpoint": "upstream_webhookendpoint",
+        },
+    ),
+    "mariadb/more/buffered_join_filtered_on_both_sides": (
+        False,
+        (),
+        {
+            "c": "upstream_customer",
+            "e": "upstream_webhookendpoint",
+            "upstream_customer": "upstream_customer",
+            "upstream_webhookendpoint": "upstream_webhookendpoint",
+        },
+    ),
     "mariadb/more/correlated_in_or": (
         False,
         (),
@@ -1718,6 +1903,16 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
             "upstream_webhookendpoint": "upstream_webhookendpoint",
         },
     ),
+    "mariadb/more/lookup_by_a_constant_key_part": (
+        False,
+        (),
+        {
+            "c": "upstream_customer",
+            "r": "upstream_alertrule",
+            "upstream_alertrule": "upstream_alertrule",
+            "upstream_customer": "upstream_customer",
+        },
+    ),
     "mariadb/more/lower_case_limit": (
         True,
         ("d.created_at desc",),
@@ -1804,6 +1999,18 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         },
     ),
     "mariadb/more/three_tables": (
+        False,
+        (),
+        {
+            "a": "upstream_webhookattempt",
+            "d": "upstream_webhookdelivery",
+            "e": "upstream_webhookendpoint",
+            "upstream_webhookattempt": "upstream_webhookattempt",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+            "upstream_webhookendpoint": "upstream_webhookendpoint",
+        },
+    ),
+    "mariadb/more/three_tables_last_filtered": (
         False,
         (),
         {

@@ -161,6 +161,30 @@ MORE: tuple[More, ...] = (
         f"SELECT d.id FROM {_D} d WHERE d.created_at BETWEEN '2025-01-01' AND '2025-02-01' "
         "AND d.last_error NOT LIKE '%timeout%' AND d.event_type REGEXP '^inv'",
     ),
+    More(
+        "lookup_by_a_constant_key_part",
+        "initial",
+        f"SELECT c.name FROM {_C} c INNER JOIN upstream_alertrule r ON r.customer_id = c.id "
+        "WHERE r.name = 'cpu'",
+    ),
+    More(
+        "buffered_join_filtered_on_both_sides",
+        "initial",
+        f"SELECT c.id FROM {_C} c INNER JOIN {_E} e ON e.customer_id = c.id "
+        "WHERE e.active AND c.name LIKE '%a%'",
+    ),
+    More(
+        "buffered_after_two_lookups",
+        "initial",
+        f"SELECT a.id FROM {_A} a INNER JOIN {_D} d ON a.delivery_id = d.id INNER JOIN {_E} e "
+        "ON d.endpoint_id = e.id WHERE e.customer_id = 2",
+    ),
+    More(
+        "three_tables_last_filtered",
+        "initial",
+        f"SELECT e.id FROM {_E} e INNER JOIN {_D} d ON d.endpoint_id = e.id INNER JOIN {_A} a "
+        "ON a.delivery_id = d.id WHERE e.url LIKE '%x%' AND a.response_code = 500",
+    ),
     # --- lists of foreign keys (``listed_keys``: the catalog's references, the server's answer) -
     More(
         "list_of_every_endpoint_filtered",
