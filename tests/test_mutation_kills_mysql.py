@@ -211,6 +211,15 @@ READS: dict[str, list[Read]] = {
             join_filter="a.response_code = d.attempts AND d.id = a.delivery_id",
         ),
     ],
+    "delete_sorted_for_a_limit": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            filter="status = 'x'",
+            sort_key=("created_at",),
+        ),
+    ],
     "derived_filtered": [
         Read(
             "upstream_webhookdelivery",
@@ -558,6 +567,16 @@ READS: dict[str, list[Read]] = {
             filter="subquery#5",
         ),
     ],
+    "update_sorted_for_a_limit": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full index scan",
+            "FILTER",
+            index_name="PRIMARY",
+            filter="status = 'x'",
+            sort_key=("created_at",),
+        ),
+    ],
 }
 
 RENDERED: dict[str, list[str]] = {
@@ -601,6 +620,10 @@ RENDERED: dict[str, list[str]] = {
             "       attached_condition: a.response_code = d.attempts and <cache>(d.`id`) = "
             "a.delivery_id"
         ),
+    ],
+    "delete_sorted_for_a_limit": [
+        "select #1: ALL on upstream_webhookdelivery (filesort) rows=10",
+        "     attached_condition: upstream_webhookdelivery.`status` = ?",
     ],
     "derived_filtered": [
         "select #1: ALL on <derived5> rows=10",
@@ -770,6 +793,10 @@ RENDERED: dict[str, list[str]] = {
             "<in_optimizer>(upstream_webhookdelivery.endpoint_id,<exists>(subquery#?))"
         ),
     ],
+    "update_sorted_for_a_limit": [
+        "select #1: index on upstream_webhookdelivery using PRIMARY (filesort) rows=10",
+        "     attached_condition: upstream_webhookdelivery.`status` = ?",
+    ],
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
@@ -787,6 +814,7 @@ USED: dict[str, tuple[list[str], list[str]]] = {
         ["upstream_customer", "upstream_webhookendpoint"],
     ),
     "correlated_in_or": ([], ["upstream_webhookattempt", "upstream_webhookdelivery"]),
+    "delete_sorted_for_a_limit": ([], ["upstream_webhookdelivery"]),
     "derived_filtered": (["webhook_endpoint_hist_idx"], ["upstream_webhookdelivery"]),
     "derived_joined": ([], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
     "derived_union_with_a_constant": (
@@ -847,6 +875,7 @@ USED: dict[str, tuple[list[str], list[str]]] = {
     ),
     "unique_subquery": (["PRIMARY"], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
     "update_in_subquery": (["PRIMARY"], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
+    "update_sorted_for_a_limit": (["PRIMARY"], ["upstream_webhookdelivery"]),
 }
 
 SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
@@ -945,6 +974,10 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
                 join_filter="a.response_code = d.attempts AND d.id = a.delivery_id",
             ),
         ],
+    ),
+    "delete_sorted_for_a_limit": (
+        [Kept("upstream_webhookdelivery", "FILTER", filter="status = 'x'")],
+        [Kept("upstream_webhookdelivery", "FILTER", filter="status = 'x'")],
     ),
     "derived_filtered": (
         [
@@ -1238,6 +1271,10 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
         [Kept("upstream_webhookdelivery", "FILTER", index_name="PRIMARY", filter="subquery#5")],
         [Kept("upstream_webhookdelivery", "FILTER", index_name="PRIMARY", filter="subquery#5")],
     ),
+    "update_sorted_for_a_limit": (
+        [Kept("upstream_webhookdelivery", "FILTER", index_name="PRIMARY", filter="status = 'x'")],
+        [Kept("upstream_webhookdelivery", "FILTER", index_name="PRIMARY", filter="status = 'x'")],
+    ),
 }
 
 EXPRESSIONS: list[tuple[str, str]] = [
@@ -1447,6 +1484,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
             "'https://a.example'"
         ),
     ),
+    ("upstream_webhookdelivery.`status` = 'x'", "upstream_webhookdelivery.status = 'x'"),
     ("upstream_webhookdelivery.attempts = 3", "upstream_webhookdelivery.attempts = 3"),
     ("upstream_webhookdelivery.endpoint_id <=> 7", "upstream_webhookdelivery.endpoint_id = 7"),
     (
@@ -1803,6 +1841,11 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
             "upstream_webhookdelivery": "upstream_webhookdelivery",
         },
     ),
+    "mariadb/more/delete_sorted_for_a_limit": (
+        True,
+        ("created_at",),
+        {"upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
     "mariadb/more/derived_filtered": (
         False,
         (),
@@ -2040,6 +2083,11 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
             "upstream_webhookendpoint": "upstream_webhookendpoint",
         },
     ),
+    "mariadb/more/update_sorted_for_a_limit": (
+        True,
+        ("created_at",),
+        {"upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
     "scale/mariadb/aggregate_ordered_by_its_value": (
         True,
         ("n DESC",),
@@ -2218,6 +2266,24 @@ def test_an_anti_join_to_a_table_without_an_index_on_its_join_key_is_kept() -> N
     assert attempts.filter is not None
     assert "IS NULL" not in attempts.filter
     assert [f.table for f in mysql.settle(found, catalog) if f.rule] == ["upstream_webhookattempt"]
+
+
+@pytest.mark.parametrize("name", sorted(READS))
+def test_a_plan_read_from_the_text_the_server_sends(name: str) -> None:
+    # PyMySQL hands the EXPLAIN's row as text, mysqlclient as bytes: both read as the JSON.
+    plan = _stored(name)["plan"]
+    text = json.dumps(plan["explain"], indent=2)
+    for sent in (text, text.encode()):
+        as_sent = {**plan, "explain": sent}
+        assert [_read(f) for f in mysql.analyze(as_sent, sorted_ranges=True)] == READS[name]
+        assert mysql.render(as_sent) == RENDERED[name]
+
+
+def test_a_plan_of_another_server_is_refused() -> None:
+    postgresql = json.loads((PLANS / "pg18" / "seq_scan_filter.json").read_text(encoding="utf-8"))
+    with pytest.raises(ValueError, match=r"^not EXPLAIN FORMAT=JSON output of MySQL or MariaDB: "):
+        mysql.analyze(postgresql["plan"])
+    assert mysql.render(postgresql["plan"]) == ["(no plan)"]
 
 
 @pytest.mark.parametrize(("condition", "expected"), EXPRESSIONS)

@@ -234,6 +234,16 @@ MORE: tuple[More, ...] = (
         "WHERE d.status = 'failed' ORDER BY a.response_code LIMIT 5",
     ),
     More(
+        "update_sorted_for_a_limit",
+        "initial",
+        f"UPDATE {_D} SET attempts = 0 WHERE status = 'x' ORDER BY created_at LIMIT 5",
+    ),
+    More(
+        "delete_sorted_for_a_limit",
+        "initial",
+        f"DELETE FROM {_D} WHERE status = 'x' ORDER BY created_at LIMIT 5",
+    ),
+    More(
         "lower_case_limit",
         "initial",
         f"select d.id from {_D} d where d.event_type = 'x' order by d.created_at desc limit 5",
