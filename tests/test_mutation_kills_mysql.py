@@ -2361,27 +2361,28 @@ def test_the_catalog_of_index_kinds() -> None:
 # -- the server's errors, on the local MariaDB ---------------------------------------------------
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-SCRATCH = f"igm_my_kills_{WORKER}_{os.getpid()}"
+PREFIX = f"igm_my_kills_{WORKER}_{os.getpid()}"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
-    """A database of its own on the local MariaDB (``INDEXGUARD_MYSQL_URL``) with one small
-    table, dropped after."""
-    from plans.capture_mysql import connect
+    """The scenarios' indexed schema with their ten rows (``capture_mysql``) and one small
+    table of its own, in a database of its own on the local MariaDB (``INDEXGUARD_MYSQL_URL``),
+    dropped after."""
+    from plans.capture_mysql import connect, create, database, load
+    from plans.mysql_scenarios import SMALL
 
     conn = connect(reachable_mysql())
+    note = "CREATE TABLE `note` (`id` integer PRIMARY KEY, `code` varchar(2) NOT NULL)"
+    create(conn, "indexed", PREFIX, (note,))
+    load(conn, SMALL)
     with conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{SCRATCH}`")
-        cursor.execute(f"CREATE DATABASE `{SCRATCH}` CHARACTER SET utf8mb4")
-        cursor.execute(f"USE `{SCRATCH}`")
-        cursor.execute("CREATE TABLE `note` (`id` integer PRIMARY KEY, `code` varchar(2) NOT NULL)")
         cursor.execute("INSERT INTO `note` VALUES (1, 'a')")
     conn.commit()
     yield conn
     conn.rollback()
     with conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{SCRATCH}`")
+        cursor.execute(f"DROP DATABASE IF EXISTS `{database('indexed', PREFIX)}`")
     conn.close()
 
 
@@ -2422,7 +2423,7 @@ def test_each_class_of_server_error_is_not_explained_with_its_message(
     with pytest.raises(boundary.NotExplained) as raised:
         mysql._run(server, ["SELECT 1", statement])
     assert type(raised.value.__cause__).__name__ == kind
-    assert str(raised.value) == message.format(db=SCRATCH)
+    assert str(raised.value) == message.format(db=f"{PREFIX}_indexed")
     server.rollback()
 
 
@@ -2438,3 +2439,90 @@ def test_an_explain_the_server_refuses_says_why(server: Any) -> None:
         )
     # The transaction goes on: the table is still read.
     assert mysql._run(server, ["SELECT `code` FROM `note` WHERE `id` = 1"]) == [[("a",)]]
+
+
+def _assessed(
+    server: Any, name: str, context: boundary.Context
+) -> tuple[list[tuple[str, str | None, str | None]], list[str], bool]:
+    """A stored plan assessed on the live database as the guard assesses it: findings (table,
+    rule, what the list covers), errors, and whether a list of keys was asked about."""
+    backend = mysql.MySQL()
+    backend.identify(server.get_server_info())
+    plan = _stored(name)["plan"]
+    assessed = backend.assess(server, plan["statement"], plan, context)
+    findings = [(f.table, f.rule.name if f.rule else None, f.every_key) for f in assessed.findings]
+    return findings, [str(e) for e in assessed.errors], assessed.keyed
+
+
+def _live_catalog(server: Any, references: dict[tuple[str, str], tuple[str, str]]) -> Schema:
+    backend = mysql.MySQL()
+    backend.identify(server.get_server_info())
+    return backend.schema(server).with_references(references)
+
+
+ENDPOINTS = {("upstream_webhookdelivery", "endpoint_id"): ("upstream_webhookendpoint", "id")}
+EVERY_ENDPOINT = "upstream_webhookendpoint (all 8 of its rows in the test database)"
+
+
+def test_assess_asks_the_server_whether_a_list_names_every_key(server: Any) -> None:
+    context = boundary.Context(schema=_live_catalog(server, ENDPOINTS))
+    assert _assessed(server, "list_of_every_endpoint_filtered", context) == (
+        [("upstream_webhookdelivery", "FILTER", EVERY_ENDPOINT)],
+        [],
+        True,
+    )
+    assert _assessed(server, "list_of_every_endpoint_sorted", context) == (
+        [("upstream_webhookdelivery", "SORT_LIMIT", EVERY_ENDPOINT)],
+        [],
+        True,
+    )
+    # A list of every endpoint and nothing else keeps every row: nothing is thrown away.
+    assert _assessed(server, "list_of_every_endpoint_alone", context) == ([], [], True)
+    # Two endpoints of eight restrict: the endpoint's index serves them.
+    assert _assessed(server, "list_of_some_endpoints_filtered", context) == ([], [], True)
+    # No reference, no question: the endpoint's index serves the list.
+    plain = boundary.Context(schema=_live_catalog(server, {}))
+    assert _assessed(server, "list_of_every_endpoint_filtered", plain) == ([], [], False)
+
+
+def test_assess_asks_nothing_of_a_prefetch(server: Any) -> None:
+    # A prefetch's list is what the outer query returned: its verdict bounds it.
+    catalog = _live_catalog(server, ENDPOINTS)
+    context = boundary.Context(schema=catalog, prefetching=lambda: True)
+    assert _assessed(server, "list_of_every_endpoint_filtered", context) == ([], [], True)
+    context = boundary.Context(schema=catalog, prefetching=lambda: False)
+    assert _assessed(server, "list_of_every_endpoint_filtered", context)[0] == [
+        ("upstream_webhookdelivery", "FILTER", EVERY_ENDPOINT)
+    ]
+
+
+def test_a_list_whose_question_fails_is_judged_as_restricting(server: Any) -> None:
+    # The model's table is not in the database (not migrated): the question fails, its error
+    # is kept, and the list is taken to restrict.
+    gone = {("upstream_webhookdelivery", "endpoint_id"): ("upstream_gone", "id")}
+    context = boundary.Context(schema=_live_catalog(server, gone))
+    assert _assessed(server, "list_of_every_endpoint_filtered", context) == (
+        [],
+        [f"Table '{PREFIX}_indexed.upstream_gone' doesn't exist"],
+        True,
+    )
+
+
+def test_assess_weighs_watched_tables_and_production(server: Any) -> None:
+    catalog = _live_catalog(server, ENDPOINTS)
+    unwatched = boundary.Context(
+        schema=catalog, watched=lambda table: table != "upstream_webhookdelivery"
+    )
+    assert _assessed(server, "list_of_every_endpoint_filtered", unwatched) == ([], [], False)
+    # With production's shape too, a list of every endpoint sorts every delivery for the page.
+    scaled = boundary.Context(schema=catalog, production=PRODUCTION)
+    assert _assessed(server, "list_of_every_endpoint_sorted", scaled) == (
+        [("upstream_webhookdelivery", "SORT_LIMIT", EVERY_ENDPOINT)],
+        [],
+        True,
+    )
+    assert _assessed(server, "anti_join", scaled) == (
+        [("upstream_webhookdelivery", None, None), ("upstream_webhookattempt", "FILTER", None)],
+        [],
+        False,
+    )
