@@ -272,6 +272,31 @@ READS: dict[str, list[Read]] = {
             filter="last_error ~~ 'boom%'",
         ),
     ],
+    "filtered_range_on_a_list": [
+        Read(
+            "upstream_webhookdelivery",
+            "range",
+            None,
+            alias="d",
+            index_name="webhook_endpoint_hist_idx",
+            filter="attempts > 2",
+            index_condition="endpoint_id = ANY (1,2,3) AND created_at >= '2025-03-01'",
+            filtered_range=True,
+        ),
+    ],
+    "filtered_range_on_a_list_sorted": [
+        Read(
+            "upstream_webhookdelivery",
+            "range",
+            None,
+            alias="d",
+            index_name="webhook_endpoint_hist_idx",
+            filter="attempts > 2",
+            index_condition="endpoint_id = ANY (1,2,3) AND created_at >= '2025-03-01'",
+            sort_key=("d.id DESC",),
+            sorted_range=True,
+        ),
+    ],
     "in_subquery_or": [
         Read(
             "upstream_webhookdelivery",
@@ -651,6 +676,19 @@ RENDERED: dict[str, list[str]] = {
         "  select #5: ALL on upstream_webhookdelivery d rows=10",
         "       attached_condition: d.last_error like ?",
     ],
+    "filtered_range_on_a_list": [
+        "select #1: range on upstream_webhookdelivery d using webhook_endpoint_hist_idx rows=3",
+        "     index_condition: d.endpoint_id in (...) and d.created_at >= ?",
+        "     attached_condition: d.attempts > ?",
+    ],
+    "filtered_range_on_a_list_sorted": [
+        (
+            "select #1: range on upstream_webhookdelivery d using webhook_endpoint_hist_idx "
+            "(filesort) rows=3"
+        ),
+        "     index_condition: d.endpoint_id in (...) and d.created_at >= ?",
+        "     attached_condition: d.attempts > ?",
+    ],
     "in_subquery_or": [
         "select #1: ALL on upstream_webhookdelivery d rows=10",
         (
@@ -822,6 +860,11 @@ USED: dict[str, tuple[list[str], list[str]]] = {
         ["upstream_webhookdelivery", "upstream_webhookendpoint"],
     ),
     "exists_or": ([], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
+    "filtered_range_on_a_list": (["webhook_endpoint_hist_idx"], ["upstream_webhookdelivery"]),
+    "filtered_range_on_a_list_sorted": (
+        ["webhook_endpoint_hist_idx"],
+        ["upstream_webhookdelivery"],
+    ),
     "in_subquery_or": ([], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
     "index_subquery": ([], ["upstream_customer", "upstream_webhookendpoint"]),
     "join_buffer_filters_both": (
@@ -1033,6 +1076,32 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
                 filter="(id = ANY (subquery#5) OR url = 'u')",
             ),
             Kept("upstream_webhookdelivery", "FILTER", filter="last_error ~~ 'boom%'"),
+        ],
+    ),
+    "filtered_range_on_a_list": (
+        [],
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                index_name="webhook_endpoint_hist_idx",
+                index_condition="endpoint_id = ANY (1,2,3) AND created_at >= '2025-03-01'",
+                filter="attempts > 2",
+                sorted_rows=(333, 60000),
+            ),
+        ],
+    ),
+    "filtered_range_on_a_list_sorted": (
+        [],
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "SORT_RANGE",
+                index_name="webhook_endpoint_hist_idx",
+                index_condition="endpoint_id = ANY (1,2,3) AND created_at >= '2025-03-01'",
+                filter="attempts > 2",
+                sorted_rows=(333, 60000),
+            ),
         ],
     ),
     "in_subquery_or": (
@@ -1334,6 +1403,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
         "d.attempts > (subquery#5) or d.`status` = 'failed'",
         "d.attempts > (subquery#5) OR d.status = 'failed'",
     ),
+    ("d.attempts > 2", "d.attempts > 2"),
     (
         (
             "d.created_at between <cache>('2025-01-01') and <cache>('2025-02-01') and "
@@ -1350,6 +1420,10 @@ EXPRESSIONS: list[tuple[str, str]] = [
         "d.endpoint_id = e.id AND d.last_error <> ''",
     ),
     ("d.endpoint_id in (1,2) and d.attempts > 2", "d.endpoint_id = ANY (1,2) AND d.attempts > 2"),
+    (
+        "d.endpoint_id in (1,2,3) and d.created_at >= '2025-03-01'",
+        "d.endpoint_id = ANY (1,2,3) AND d.created_at >= '2025-03-01'",
+    ),
     ("d.endpoint_id in (1,2,3,4,5,6,7,8)", "d.endpoint_id = ANY (1,2,3,4,5,6,7,8)"),
     (
         "d.endpoint_id in (1,2,3,4,5,6,7,8) and d.created_at >= '2025-01-01' and d.attempts > 2",
@@ -1880,6 +1954,16 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
             "upstream_webhookdelivery": "upstream_webhookdelivery",
             "upstream_webhookendpoint": "upstream_webhookendpoint",
         },
+    ),
+    "mariadb/more/filtered_range_on_a_list": (
+        False,
+        (),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/filtered_range_on_a_list_sorted": (
+        True,
+        ("d.id DESC",),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
     "mariadb/more/in_subquery_or": (
         False,

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 from pytest_indexguard.explain.mysql import _NOT_NULL, MySQL, analyze, listed_keys, settle
 
-from .mysql_more import EXTRA, MORE
+from .mysql_more import EXTRA, MEDIUM, MORE
 from .mysql_scenarios import LARGE, SCENARIOS, SMALL, TABLES, Rows, State, rows, schema
 
 PLANS_DIR = Path(__file__).resolve().parent
@@ -179,10 +179,19 @@ def capture_more(url: str, prefix: str = "indexguard_plans") -> tuple[Path, list
                     )
                 ]
                 load(conn, SMALL)
+                medium = False
                 known = guard.schema(conn).with_references(
                     {(t, c): (rt, rc) for t, c, rt, rc in records[0][1]["references"]}
                 )
-                for scenario in (s for s in MORE if s.state == state):
+                selected = [s for s in MORE if s.state == state]
+                for scenario in sorted(selected, key=lambda s: s.size == "medium"):
+                    if scenario.size == "medium" and not medium:
+                        conn.rollback()
+                        load(conn, MEDIUM)
+                        with conn.cursor() as cur:
+                            cur.execute("ANALYZE TABLE " + ", ".join(f"`{t}`" for t in TABLES))
+                            cur.fetchall()
+                        medium = True
                     forced = guard.explain(conn, scenario.query, forced=True).plan
                     found = analyze(forced, truth=known.truth)
                     questions = [q.query for q in listed_keys(found, known)]

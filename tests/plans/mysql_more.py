@@ -5,24 +5,30 @@ sorts through a join, a lower-case LIMIT and a table of index kinds (a prefix, a
 part, FULLTEXT, a long unique key MariaDB backs with a HASH, an ignored index).
 
 ``capture_mysql.py --more`` explains each statement as the guard does on the scenarios' schema
-(``mysql_scenarios.py``) plus ``EXTRA``, with the same ten rows, into ``mariadb/more/<name>.json``,
-and stores both states' catalogs there (``catalog_<state>.json``: the indexes, the NOT NULL
-columns and the foreign keys' references), with the server's answer to each list of keys'
-question (``mysql.listed_keys``). What the reader makes of each
-plan is pinned in ``tests/test_mutation_kills_mysql.py``.
+(``mysql_scenarios.py``) plus ``EXTRA``, with the same ten rows (``MEDIUM``'s, analysed, for a
+range of an index on a list of keys), into ``mariadb/more/<name>.json``, and stores both states'
+catalogs there (``catalog_<state>.json``: the indexes, the NOT NULL columns and the foreign keys'
+references), with the server's answer to each list of keys' question (``mysql.listed_keys``).
+What the reader makes of each plan is pinned in ``tests/test_mutation_kills_mysql.py``.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from .mysql_scenarios import State
+from .mysql_scenarios import Rows, State
 
 
 class More(NamedTuple):
     name: str
     state: State
     query: str
+    # "medium": explained on MEDIUM's rows (analysed), where MariaDB reads an index range.
+    size: str = "small"
+
+
+# Enough rows for MariaDB to read a range of an index on a list of keys.
+MEDIUM = Rows(customers=10, endpoints=100, deliveries=3000)
 
 
 # A table of the index kinds MariaDB's STATISTICS lists, in both states.
@@ -213,6 +219,20 @@ MORE: tuple[More, ...] = (
         "initial",
         "SELECT l.id FROM upstream_integrationlog l WHERE l.connection_id IN (1, 2) "
         "AND l.start_time >= '2025-01-01' AND l.message LIKE '%x%'",
+    ),
+    More(
+        "filtered_range_on_a_list",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.endpoint_id IN (1, 2, 3) "
+        "AND d.created_at >= '2025-03-01' AND d.attempts > 2",
+        size="medium",
+    ),
+    More(
+        "filtered_range_on_a_list_sorted",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.endpoint_id IN (1, 2, 3) "
+        "AND d.created_at >= '2025-03-01' AND d.attempts > 2 ORDER BY d.id DESC LIMIT 5",
+        size="medium",
     ),
     # --- sorts through a join -------------------------------------------------------------------
     More(
