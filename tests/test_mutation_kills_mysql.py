@@ -2610,3 +2610,18 @@ def test_assess_weighs_watched_tables_and_production(server: Any) -> None:
         [],
         False,
     )
+
+
+def test_assess_judges_a_range_on_a_list_by_production_or_every_key(server: Any) -> None:
+    catalog = _live_catalog(server, ENDPOINTS)
+    # Three endpoints of eight: without production's shape the range is not judged.
+    plain = boundary.Context(schema=catalog)
+    assert _assessed(server, "filtered_range_on_a_list", plain) == ([], [], True)
+    scaled = boundary.Context(schema=catalog, production=PRODUCTION)
+    # With it (a million deliveries over 3,000 endpoints), three endpoints' rows reach the
+    # threshold of 1,000 rows read for the filter.
+    assert _assessed(server, "filtered_range_on_a_list", scaled) == (
+        [("upstream_webhookdelivery", "FILTER", None)],
+        [],
+        True,
+    )
