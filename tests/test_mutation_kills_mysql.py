@@ -142,6 +142,12 @@ PRODUCTION = judge.Production(
 )
 
 READS: dict[str, list[Read]] = {
+    "a_table_named_with_a_backtick": [
+        Read("legacy`log", "Full table scan", "FILTER", filter="status = 'x'"),
+    ],
+    "a_table_named_with_a_backtick_by_an_alias": [
+        Read("legacy`log", "Full table scan", "FILTER", alias="odd`one", filter="status = 'x'"),
+    ],
     "anti_join": [
         Read(
             "upstream_webhookdelivery",
@@ -435,6 +441,19 @@ READS: dict[str, list[Read]] = {
             sort_key=("d.created_at DESC",),
         ),
     ],
+    "nested_parentheses_before_the_limit": [
+        Read(
+            "upstream_webhookdelivery",
+            "range",
+            None,
+            alias="d",
+            index_name="upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_",
+            filter="status <> 'x'",
+            index_condition="endpoint_id = ANY (1,2)",
+            sort_key=("d.created_at DESC",),
+            sorted_range=True,
+        ),
+    ],
     "not_exists": [
         Read(
             "upstream_webhookdelivery",
@@ -605,6 +624,14 @@ READS: dict[str, list[Read]] = {
 }
 
 RENDERED: dict[str, list[str]] = {
+    "a_table_named_with_a_backtick": [
+        "select #1: ALL on legacy`log rows=1",
+        "     attached_condition: `legacy``log`.`status` = ?",
+    ],
+    "a_table_named_with_a_backtick_by_an_alias": [
+        "select #1: ALL on legacy`log odd`one rows=1",
+        "     attached_condition: `odd``one`.`status` = ?",
+    ],
     "anti_join": [
         "select #1: index on upstream_webhookdelivery d using webhook_endpoint_hist_idx rows=10",
         "select #1: ALL on upstream_webhookattempt a (join buffer) rows=10",
@@ -753,6 +780,14 @@ RENDERED: dict[str, list[str]] = {
         "select #1: ALL on upstream_webhookdelivery d (filesort) rows=10",
         "     attached_condition: d.event_type = ?",
     ],
+    "nested_parentheses_before_the_limit": [
+        (
+            "select #1: range on upstream_webhookdelivery d using "
+            "upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_ (filesort) rows=7"
+        ),
+        "     index_condition: d.endpoint_id in (...)",
+        "     attached_condition: d.`status` <> ?",
+    ],
     "not_exists": [
         "select #1: index on upstream_webhookdelivery d using webhook_endpoint_hist_idx rows=10",
         "     attached_condition: !<in_optimizer>(d.`id`,d.`id` in (subquery#?))",
@@ -838,6 +873,8 @@ RENDERED: dict[str, list[str]] = {
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
+    "a_table_named_with_a_backtick": ([], ["legacy`log"]),
+    "a_table_named_with_a_backtick_by_an_alias": ([], ["legacy`log"]),
     "anti_join": (
         ["webhook_endpoint_hist_idx"],
         ["upstream_webhookattempt", "upstream_webhookdelivery"],
@@ -885,6 +922,10 @@ USED: dict[str, tuple[list[str], list[str]]] = {
         ["upstream_alertrule", "upstream_customer"],
     ),
     "lower_case_limit": ([], ["upstream_webhookdelivery"]),
+    "nested_parentheses_before_the_limit": (
+        ["upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_"],
+        ["upstream_webhookdelivery"],
+    ),
     "not_exists": (
         ["webhook_endpoint_hist_idx"],
         ["upstream_webhookattempt", "upstream_webhookdelivery"],
@@ -922,6 +963,14 @@ USED: dict[str, tuple[list[str], list[str]]] = {
 }
 
 SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
+    "a_table_named_with_a_backtick": (
+        [Kept("legacy`log", "FILTER", filter="status = 'x'")],
+        [Kept("legacy`log", "FILTER", filter="status = 'x'")],
+    ),
+    "a_table_named_with_a_backtick_by_an_alias": (
+        [Kept("legacy`log", "FILTER", filter="status = 'x'")],
+        [Kept("legacy`log", "FILTER", filter="status = 'x'")],
+    ),
     "anti_join": (
         [
             Kept("upstream_webhookdelivery", None, index_name="webhook_endpoint_hist_idx"),
@@ -1217,6 +1266,19 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
         [Kept("upstream_webhookdelivery", "FILTER", filter="event_type = 'x'")],
         [Kept("upstream_webhookdelivery", "FILTER", filter="event_type = 'x'")],
     ),
+    "nested_parentheses_before_the_limit": (
+        [],
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "SORT_RANGE",
+                index_name="upstream_webhookdeli_endpoint_id_ddedcdaf_fk_upstream_",
+                index_condition="endpoint_id = ANY (1,2)",
+                filter="status <> 'x'",
+                sorted_rows=(333, 60000),
+            ),
+        ],
+    ),
     "not_exists": (
         [Kept("upstream_webhookattempt", None)],
         [Kept("upstream_webhookattempt", None)],
@@ -1381,6 +1443,8 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("U0.event_type = 'invoice.paid'", "U0.event_type = 'invoice.paid'"),
     ("U0.title = 'support'", "U0.title = 'support'"),
     ("U0.title is not null", "U0.title IS NOT NULL"),
+    ("`legacy``log`.`status` = 'x'", "\"legacy`log\".status = 'x'"),
+    ("`odd``one`.`status` = 'x'", "\"odd`one\".status = 'x'"),
     ("a.delivery_id = d.`id`", "a.delivery_id = d.id"),
     ("a.response_code = 500", "a.response_code = 500"),
     (
@@ -1398,6 +1462,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("cat_review.product_id = cat_product.`id`", "cat_review.product_id = cat_product.id"),
     ("cat_review.product_id = tvc_0._col_1", "cat_review.product_id = tvc_0._col_1"),
     ("cat_review.rating >= 4", "cat_review.rating >= 4"),
+    ("d.`status` <> 'x'", "d.status <> 'x'"),
     ("d.`status` = 'failed'", "d.status = 'failed'"),
     (
         "d.attempts > (subquery#5) or d.`status` = 'failed'",
@@ -1419,6 +1484,7 @@ EXPRESSIONS: list[tuple[str, str]] = [
         "d.endpoint_id = e.`id` and d.last_error <> ''",
         "d.endpoint_id = e.id AND d.last_error <> ''",
     ),
+    ("d.endpoint_id in (1,2)", "d.endpoint_id = ANY (1,2)"),
     ("d.endpoint_id in (1,2) and d.attempts > 2", "d.endpoint_id = ANY (1,2) AND d.attempts > 2"),
     (
         "d.endpoint_id in (1,2,3) and d.created_at >= '2025-03-01'",
@@ -1868,6 +1934,12 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         (),
         {"upstream_customer": "upstream_customer", "upstream_userprofile": "upstream_userprofile"},
     ),
+    "mariadb/more/a_table_named_with_a_backtick": (False, (), {"legacy`log": "legacy`log"}),
+    "mariadb/more/a_table_named_with_a_backtick_by_an_alias": (
+        True,
+        (),
+        {"legacy`log": "legacy`log", "odd`one": "legacy`log"},
+    ),
     "mariadb/more/anti_join": (
         False,
         (),
@@ -2043,6 +2115,11 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
     "mariadb/more/lower_case_limit": (
         True,
         ("d.created_at desc",),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/nested_parentheses_before_the_limit": (
+        True,
+        ("d.created_at DESC",),
         {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
     "mariadb/more/not_exists": (

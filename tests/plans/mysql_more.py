@@ -1,8 +1,9 @@
 """More MariaDB plan shapes, for the mutation tests of ``explain/mysql.py`` (the ninth pass of
 docs/contributing.md, "Mutation testing"): sub-queries inside conditions (``<in_optimizer>``,
 ``<exists>``), derived tables, joins of three tables and through a join buffer, an anti-join,
-sorts through a join, a lower-case LIMIT and a table of index kinds (a prefix, a descending key
-part, FULLTEXT, a long unique key MariaDB backs with a HASH, an ignored index).
+sorts through a join, a lower-case LIMIT, a table named with a backtick and a table of index
+kinds (a prefix, a descending key part, FULLTEXT, a long unique key MariaDB backs with a HASH, an
+ignored index).
 
 ``capture_mysql.py --more`` explains each statement as the guard does on the scenarios' schema
 (``mysql_scenarios.py``) plus ``EXTRA``, with the same ten rows (``MEDIUM``'s, analysed, for a
@@ -42,6 +43,9 @@ EXTRA = (
     "CREATE UNIQUE INDEX `note_code_uniq` ON `upstream_eventnote` (`code`)",
     "CREATE INDEX `note_created_ignored` ON `upstream_eventnote` (`created_at`) IGNORED",
     "ALTER TABLE `upstream_eventnote` ADD CONSTRAINT `note_body_uniq` UNIQUE (`body`)",
+    # A table whose name holds a backtick, as Django quotes it (doubled).
+    "CREATE TABLE `legacy``log` (`id` bigint AUTO_INCREMENT NOT NULL PRIMARY KEY, "
+    "`status` varchar(20) NOT NULL)",
 )
 
 _D = "upstream_webhookdelivery"
@@ -262,6 +266,23 @@ MORE: tuple[More, ...] = (
         "delete_sorted_for_a_limit",
         "initial",
         f"DELETE FROM {_D} WHERE status = 'x' ORDER BY created_at LIMIT 5",
+    ),
+    More(
+        "nested_parentheses_before_the_limit",
+        "initial",
+        f"SELECT d.id FROM {_D} d WHERE (d.endpoint_id IN (1, 2) AND NOT (d.status = 'x')) "
+        "ORDER BY d.created_at DESC LIMIT 5",
+    ),
+    More(
+        "a_table_named_with_a_backtick",
+        "initial",
+        "SELECT `legacy``log`.`id` FROM `legacy``log` WHERE `legacy``log`.`status` = 'x'",
+    ),
+    More(
+        "a_table_named_with_a_backtick_by_an_alias",
+        "initial",
+        "SELECT `odd``one`.`id` FROM `legacy``log` `odd``one` WHERE `odd``one`.`status` = 'x' "
+        "LIMIT 21",
     ),
     More(
         "lower_case_limit",
