@@ -2682,6 +2682,13 @@ def test_assess_weighs_watched_tables_and_production(server: Any) -> None:
         [],
         True,
     )
+
+
+def test_assess_keeps_an_anti_join_to_a_table_without_an_index_on_its_join_key(
+    server: Any,
+) -> None:
+    # The live catalog knows attempts.id is NOT NULL: the anti-join's test is left out.
+    scaled = boundary.Context(schema=_live_catalog(server, ENDPOINTS), production=PRODUCTION)
     assert _assessed(server, "anti_join", scaled) == (
         [("upstream_webhookdelivery", None, None), ("upstream_webhookattempt", "FILTER", None)],
         [],
