@@ -303,6 +303,16 @@ READS: dict[str, list[Read]] = {
             sorted_range=True,
         ),
     ],
+    "function_before_a_subquery": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="lcase(status) = 'x' AND ((endpoint_id = ANY (subquery#5) OR attempts > 3))",
+        ),
+        Read("upstream_webhookendpoint", "Full table scan", "FILTER", alias="e", filter="active"),
+    ],
     "in_subquery_or": [
         Read(
             "upstream_webhookdelivery",
@@ -397,6 +407,15 @@ READS: dict[str, list[Read]] = {
             "FILTER",
             alias="l",
             filter="connection_id = ANY (1,2) AND start_time >= '2025-01-01' AND message ~~ '%x%'",
+        ),
+    ],
+    "literals_cast": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="attempts = '3' AND created_at > '2025-01-01'",
         ),
     ],
     "long_list_beside_a_lookup": [
@@ -716,6 +735,15 @@ RENDERED: dict[str, list[str]] = {
         "     index_condition: d.endpoint_id in (...) and d.created_at >= ?",
         "     attached_condition: d.attempts > ?",
     ],
+    "function_before_a_subquery": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        (
+            "     attached_condition: lcase(d.`status`) = ? and "
+            "(<in_optimizer>(d.endpoint_id,d.endpoint_id in (subquery#?)) or d.attempts > ?)"
+        ),
+        "  select #5: ALL on upstream_webhookendpoint e rows=8",
+        "       attached_condition: e.active <> ?",
+    ],
     "in_subquery_or": [
         "select #1: ALL on upstream_webhookdelivery d rows=10",
         (
@@ -759,6 +787,13 @@ RENDERED: dict[str, list[str]] = {
         (
             "     attached_condition: l.connection_id in (...) and l.start_time >= ? and "
             "l.message like ?"
+        ),
+    ],
+    "literals_cast": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        (
+            "     attached_condition: d.attempts = <cache>(cast(? as signed)) and d.created_at "
+            "> <cache>(cast(? as datetime))"
         ),
     ],
     "long_list_beside_a_lookup": [
@@ -902,6 +937,7 @@ USED: dict[str, tuple[list[str], list[str]]] = {
         ["webhook_endpoint_hist_idx"],
         ["upstream_webhookdelivery"],
     ),
+    "function_before_a_subquery": ([], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
     "in_subquery_or": ([], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
     "index_subquery": ([], ["upstream_customer", "upstream_webhookendpoint"]),
     "join_buffer_filters_both": (
@@ -913,6 +949,7 @@ USED: dict[str, tuple[list[str], list[str]]] = {
     "list_of_every_endpoint_sorted": ([], ["upstream_webhookdelivery"]),
     "list_of_some_endpoints_filtered": ([], ["upstream_webhookdelivery"]),
     "list_of_two_connections_filtered": ([], ["upstream_integrationlog"]),
+    "literals_cast": ([], ["upstream_webhookdelivery"]),
     "long_list_beside_a_lookup": (
         ["PRIMARY"],
         ["upstream_webhookdelivery", "upstream_webhookendpoint"],
@@ -1153,6 +1190,28 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
             ),
         ],
     ),
+    "function_before_a_subquery": (
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter=(
+                    "lcase(status) = 'x' AND ((endpoint_id = ANY (subquery#5) OR attempts > 3))"
+                ),
+            ),
+            Kept("upstream_webhookendpoint", "UNSERVABLE", filter="active"),
+        ],
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter=(
+                    "lcase(status) = 'x' AND ((endpoint_id = ANY (subquery#5) OR attempts > 3))"
+                ),
+            ),
+            Kept("upstream_webhookendpoint", "UNSERVABLE", filter="active"),
+        ],
+    ),
     "in_subquery_or": (
         [
             Kept(
@@ -1229,6 +1288,22 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
     ),
     "list_of_some_endpoints_filtered": ([], []),
     "list_of_two_connections_filtered": ([], []),
+    "literals_cast": (
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="attempts = '3' AND created_at > '2025-01-01'",
+            ),
+        ],
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="attempts = '3' AND created_at > '2025-01-01'",
+            ),
+        ],
+    ),
     "long_list_beside_a_lookup": (
         [
             Kept(
@@ -1465,6 +1540,13 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("d.`status` <> 'x'", "d.status <> 'x'"),
     ("d.`status` = 'failed'", "d.status = 'failed'"),
     (
+        (
+            "d.attempts = <cache>(cast('3' as signed)) and d.created_at > "
+            "<cache>(cast('2025-01-01' as datetime))"
+        ),
+        "d.attempts = '3' AND d.created_at > '2025-01-01'",
+    ),
+    (
         "d.attempts > (subquery#5) or d.`status` = 'failed'",
         "d.attempts > (subquery#5) OR d.status = 'failed'",
     ),
@@ -1512,6 +1594,13 @@ EXPRESSIONS: list[tuple[str, str]] = [
     (
         "l.connection_id in (1,2) and l.start_time >= '2025-01-01' and l.message like '%x%'",
         "l.connection_id = ANY (1,2) AND l.start_time >= '2025-01-01' AND l.message ~~ '%x%'",
+    ),
+    (
+        (
+            "lcase(d.`status`) = 'x' and (<in_optimizer>(d.endpoint_id,d.endpoint_id in "
+            "(subquery#5)) or d.attempts > 3)"
+        ),
+        "lcase(d.status) = 'x' AND (d.endpoint_id = ANY (subquery#5) OR d.attempts > 3)",
     ),
     ("r.`name` = 'cpu'", "r.name = 'cpu'"),
     ("rc_account.warned_at < '2025-01-01'", "rc_account.warned_at < '2025-01-01'"),
@@ -2037,6 +2126,16 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         ("d.id DESC",),
         {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
+    "mariadb/more/function_before_a_subquery": (
+        False,
+        (),
+        {
+            "d": "upstream_webhookdelivery",
+            "e": "upstream_webhookendpoint",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+            "upstream_webhookendpoint": "upstream_webhookendpoint",
+        },
+    ),
     "mariadb/more/in_subquery_or": (
         False,
         (),
@@ -2091,6 +2190,11 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         False,
         (),
         {"l": "upstream_integrationlog", "upstream_integrationlog": "upstream_integrationlog"},
+    ),
+    "mariadb/more/literals_cast": (
+        False,
+        (),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
     "mariadb/more/long_list_beside_a_lookup": (
         False,
@@ -2438,6 +2542,18 @@ def test_a_plan_read_from_the_text_the_server_sends(name: str) -> None:
         as_sent = {**plan, "explain": sent}
         assert [_read(f) for f in mysql.analyze(as_sent, sorted_ranges=True)] == READS[name]
         assert mysql.render(as_sent) == RENDERED[name]
+
+
+def test_mysql_8_hints_for_each_setting() -> None:
+    # MySQL 8's form of the forced EXPLAIN: one SET_VAR hint per setting, after the keyword.
+    statement = "SELECT `d`.`id` FROM `upstream_webhookdelivery` `d` LIMIT 21"
+    settings = {**mysql.LOCK_WAITS, **mysql.FORCED}
+    assert mysql.with_hints(statement, settings) == (
+        "SELECT /*+ SET_VAR(lock_wait_timeout=1) SET_VAR(innodb_lock_wait_timeout=1) "
+        "SET_VAR(max_seeks_for_key=1) */ `d`.`id` FROM `upstream_webhookdelivery` `d` LIMIT 21"
+    )
+    # A statement that takes no hint there is planned as it is.
+    assert mysql.with_hints(f"WITH x AS ({statement}) SELECT 1", settings).startswith("WITH x")
 
 
 def test_a_plan_of_another_server_is_refused() -> None:

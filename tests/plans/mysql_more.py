@@ -110,6 +110,18 @@ MORE: tuple[More, ...] = (
         f"AND d.last_error <> '') AS last FROM {_E} e WHERE e.url LIKE 'https%'",
     ),
     More(
+        "function_before_a_subquery",
+        "initial",
+        f"SELECT d.id FROM {_D} d WHERE LOWER(d.status) = 'x' AND (d.endpoint_id IN "
+        f"(SELECT e.id FROM {_E} e WHERE e.active) OR d.attempts > 3)",
+    ),
+    More(
+        "literals_cast",
+        "initial",
+        f"SELECT d.id FROM {_D} d WHERE d.created_at > CAST('2025-01-01' AS DATETIME) "
+        "AND d.attempts = CAST('3' AS SIGNED)",
+    ),
+    More(
         "update_in_subquery",
         "indexed",
         f"UPDATE {_D} SET attempts = 0 WHERE endpoint_id IN (SELECT id FROM {_E} "
