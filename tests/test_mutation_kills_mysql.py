@@ -450,6 +450,17 @@ READS: dict[str, list[Read]] = {
             driver=(("upstream_alertrule", "name = 'cpu'"), ("upstream_alertrule", "name = ?")),
         ),
     ],
+    "lookup_by_two_key_parts_filtered": [
+        Read(
+            "upstream_customer",
+            "Full index scan",
+            "JOIN",
+            alias="c",
+            index_name="name",
+            join_filter="r.customer_id = c.id AND r.name = c.name",
+            driver=(("upstream_alertrule", "enabled"),),
+        ),
+    ],
     "lower_case_limit": [
         Read(
             "upstream_webhookdelivery",
@@ -811,6 +822,15 @@ RENDERED: dict[str, list[str]] = {
         ),
         "     attached_condition: r.`name` = ?",
     ],
+    "lookup_by_two_key_parts_filtered": [
+        "select #1: index on upstream_customer c using name rows=3",
+        (
+            "select #1: eq_ref on upstream_alertrule r using "
+            "upstream_alertrule_customer_id_name_00c2bf83_uniq rows=1"
+        ),
+        "     index_condition: r.`name` = c.`name`",
+        "     attached_condition: r.enabled <> ?",
+    ],
     "lower_case_limit": [
         "select #1: ALL on upstream_webhookdelivery d (filesort) rows=10",
         "     attached_condition: d.event_type = ?",
@@ -955,6 +975,10 @@ USED: dict[str, tuple[list[str], list[str]]] = {
         ["upstream_webhookdelivery", "upstream_webhookendpoint"],
     ),
     "lookup_by_a_constant_key_part": (
+        ["name", "upstream_alertrule_customer_id_name_00c2bf83_uniq"],
+        ["upstream_alertrule", "upstream_customer"],
+    ),
+    "lookup_by_two_key_parts_filtered": (
         ["name", "upstream_alertrule_customer_id_name_00c2bf83_uniq"],
         ["upstream_alertrule", "upstream_customer"],
     ),
@@ -1337,6 +1361,7 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
         ],
     ),
     "lookup_by_a_constant_key_part": ([], []),
+    "lookup_by_two_key_parts_filtered": ([], []),
     "lower_case_limit": (
         [Kept("upstream_webhookdelivery", "FILTER", filter="event_type = 'x'")],
         [Kept("upstream_webhookdelivery", "FILTER", filter="event_type = 'x'")],
@@ -1603,6 +1628,8 @@ EXPRESSIONS: list[tuple[str, str]] = [
         "lcase(d.status) = 'x' AND (d.endpoint_id = ANY (subquery#5) OR d.attempts > 3)",
     ),
     ("r.`name` = 'cpu'", "r.name = 'cpu'"),
+    ("r.`name` = c.`name`", "r.name = c.name"),
+    ("r.enabled <> 0", "r.enabled"),
     ("rc_account.warned_at < '2025-01-01'", "rc_account.warned_at < '2025-01-01'"),
     (
         "rc_customer.email = 'a@example.org' or rc_order.email = 'a@example.org'",
@@ -2207,6 +2234,16 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         },
     ),
     "mariadb/more/lookup_by_a_constant_key_part": (
+        False,
+        (),
+        {
+            "c": "upstream_customer",
+            "r": "upstream_alertrule",
+            "upstream_alertrule": "upstream_alertrule",
+            "upstream_customer": "upstream_customer",
+        },
+    ),
+    "mariadb/more/lookup_by_two_key_parts_filtered": (
         False,
         (),
         {

@@ -190,6 +190,12 @@ MORE: tuple[More, ...] = (
         "WHERE r.name = 'cpu'",
     ),
     More(
+        "lookup_by_two_key_parts_filtered",
+        "initial",
+        f"SELECT c.id FROM {_C} c INNER JOIN upstream_alertrule r ON r.customer_id = c.id "
+        "AND r.name = c.name WHERE r.enabled",
+    ),
+    More(
         "buffered_join_filtered_on_both_sides",
         "initial",
         f"SELECT c.id FROM {_C} c INNER JOIN {_E} e ON e.customer_id = c.id "
