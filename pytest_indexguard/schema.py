@@ -92,7 +92,9 @@ class Schema:
         missing = {k: v for k, v in references.items() if k not in self.references}
         if not missing:
             return self
-        return replace(self, references={**missing, **self.references})
+        # Fresh lookups: replace() would hand this catalog's own to the copy, which would list
+        # each index twice (in both).
+        return replace(self, references={**missing, **self.references}, _by_name={}, _by_table={})
 
     def index(self, name: str | None) -> IndexInfo | None:
         return self._by_name.get(name) if name else None

@@ -759,10 +759,15 @@ def _full_scan(
         # join with a table of the values: the list is this table's own condition.
         local.extend(f"{alias}.{column} = ANY (...)" for column in _listed(place.loop, alias))
     for text in conditions:
+        outer = _outer_joined(text)
         for conjunct in top_level(expression(text), "AND"):
             named = qualifiers(conjunct)
             if named - {alias} or _or_across(conjunct):
                 joining.append(conjunct)
+            elif outer and truth is not None and truth(table, conjunct) is False:
+                # The inner side of an outer join tested for the row the join adds (``LEFT
+                # JOIN ... WHERE inner.id IS NULL``): it restricts none of this table's rows.
+                continue
             elif truth is None or truth(table, conjunct) is not True:
                 local.append(conjunct)
     rule: Rule | None = None

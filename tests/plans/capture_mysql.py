@@ -6,6 +6,7 @@ whenever a scenario changes or another server version is supported. From the rep
     python -m tests.plans.capture_mysql                       # $INDEXGUARD_MYSQL_URL, else
                                                               # mysql://root@127.0.0.1:3306/test
     python -m tests.plans.capture_mysql --measure             # also the forcing table
+    python -m tests.plans.capture_mysql --more                # mysql_more.py's, into mariadb/more/
 
 Each scenario is explained exactly as the guard explains it (``MySQL.explain``, forced), on
 about ten rows per table loaded in a transaction that is rolled back. DDL is not transactional
@@ -16,6 +17,10 @@ only when their content changes.
 ``--measure`` prints, for every scenario, the natural plan on the ten rows, the forced plan on
 them, and the natural plan once 100,000 deliveries and logs are loaded and analysed: what the
 README's forcing table shows.
+
+``--more`` captures the statements of ``mysql_more.MORE`` instead (more shapes for the mutation
+tests), on the same schema plus ``mysql_more.EXTRA``, into ``mariadb/more/`` with both states'
+catalogs; ``--prefix`` names the scratch databases (default ``indexguard_plans``).
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from pytest_indexguard.explain.mysql import MySQL, analyze, settle
+from pytest_indexguard.explain.mysql import _NOT_NULL, MySQL, analyze, listed_keys, settle
 
+from .mysql_more import EXTRA, MEDIUM, MORE
 from .mysql_scenarios import LARGE, SCENARIOS, SMALL, TABLES, Rows, State, rows, schema
 
 PLANS_DIR = Path(__file__).resolve().parent
@@ -63,13 +69,15 @@ def database(state: State, prefix: str = "indexguard_plans") -> str:
     return f"{prefix}_{state}"
 
 
-def create(conn: Any, state: State, prefix: str = "indexguard_plans") -> None:
+def create(
+    conn: Any, state: State, prefix: str = "indexguard_plans", extra: Sequence[str] = ()
+) -> None:
     name = database(state, prefix)
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
         cur.execute(f"USE `{name}`")
-        for statement in schema(state):
+        for statement in (*schema(state), *extra):
             cur.execute(statement)
 
 
@@ -142,11 +150,120 @@ def plans(
         conn.close()
 
 
+def capture_more(url: str, prefix: str = "indexguard_plans") -> tuple[Path, list[str]]:
+    """``mysql_more.MORE`` into ``mariadb/more/`` (``mysql/more/`` on MySQL), with each state's
+    catalog; files of statements no longer listed are removed."""
+    changed: list[str] = []
+    written: set[str] = set()
+    conn = connect(url)
+    try:
+        guard = backend(conn)
+        with conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            version = str(cur.fetchone()[0])
+        directory = directory_for(version) / "more"
+        directory.mkdir(parents=True, exist_ok=True)
+        for state in ("initial", "indexed"):
+            create(conn, state, prefix, EXTRA)
+            try:
+                records: list[tuple[str, dict[str, Any]]] = [
+                    (
+                        f"catalog_{state}",
+                        {
+                            "state": state,
+                            "server_version": version,
+                            "statistics": catalog(conn, guard),
+                            "not_null": not_null(conn),
+                            "references": references(conn),
+                        },
+                    )
+                ]
+                load(conn, SMALL)
+                medium = False
+                known = guard.schema(conn).with_references(
+                    {(t, c): (rt, rc) for t, c, rt, rc in records[0][1]["references"]}
+                )
+                selected = [s for s in MORE if s.state == state]
+                for scenario in sorted(selected, key=lambda s: s.size == "medium"):
+                    if scenario.size == "medium" and not medium:
+                        conn.rollback()
+                        load(conn, MEDIUM)
+                        with conn.cursor() as cur:
+                            cur.execute("ANALYZE TABLE " + ", ".join(f"`{t}`" for t in TABLES))
+                            cur.fetchall()
+                        medium = True
+                    forced = guard.explain(conn, scenario.query, forced=True).plan
+                    found = analyze(forced, truth=known.truth)
+                    questions = [q.query for q in listed_keys(found, known)]
+                    answers = [[list(rows[0]) for rows in _answers(conn, questions)]]
+                    records.append(
+                        (
+                            scenario.name,
+                            {
+                                "scenario": scenario.name,
+                                "state": state,
+                                "server_version": version,
+                                "query": scenario.query,
+                                "plan": forced,
+                                "every_key": [
+                                    [question, answer]
+                                    for question, answer in zip(questions, answers[0], strict=True)
+                                ],
+                            },
+                        )
+                    )
+                for name, record in records:
+                    path = directory / f"{name}.json"
+                    text = dumps(record)
+                    written.add(path.name)
+                    if not path.exists() or path.read_text(encoding="utf-8") != text:
+                        path.write_text(text, encoding="utf-8")
+                        changed.append(path.name)
+            finally:
+                conn.rollback()
+                with conn.cursor() as cur:
+                    cur.execute(f"DROP DATABASE IF EXISTS `{database(state, prefix)}`")
+    finally:
+        conn.close()
+    for stale in sorted(directory.glob("*.json")):
+        if stale.name not in written:
+            stale.unlink()
+            changed.append(f"{stale.name} (removed)")
+    return directory, changed
+
+
 def catalog(conn: Any, guard: MySQL) -> list[list[Any]]:
     """The ``information_schema.STATISTICS`` rows ``MySQL.schema`` reads, as JSON."""
     with conn.cursor() as cur:
         cur.execute(guard.statistics_query())
         return [[_jsonable(value) for value in row] for row in cur.fetchall()]
+
+
+def not_null(conn: Any) -> list[list[str]]:
+    """The (table, column) rows of the NOT NULL columns that ``MySQL.schema`` reads, sorted."""
+    with conn.cursor() as cur:
+        cur.execute(_NOT_NULL)
+        return sorted([_jsonable(table), _jsonable(column)] for table, column in cur.fetchall())
+
+
+def references(conn: Any) -> list[list[str]]:
+    """The single-column foreign keys (table, column, referenced table, referenced column)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
+            "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() "
+            "AND REFERENCED_TABLE_NAME IS NOT NULL"
+        )
+        return sorted([_jsonable(value) for value in row] for row in cur.fetchall())
+
+
+def _answers(conn: Any, questions: Sequence[str]) -> list[list[tuple[Any, ...]]]:
+    found = []
+    with conn.cursor() as cur:
+        for question in questions:
+            cur.execute(question)
+            found.append([tuple(int(value) for value in row) for row in cur.fetchall()])
+    return found
 
 
 def _jsonable(value: Any) -> Any:
@@ -339,10 +456,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=mysql_url(), help=f"default: ${ENV_VAR}")
     parser.add_argument("--measure", action="store_true", help="print the forcing table")
+    parser.add_argument("--more", action="store_true", help="the statements of mysql_more.MORE")
+    parser.add_argument(
+        "--prefix", default="indexguard_plans", help="the scratch databases' name prefix"
+    )
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO")
     args = parser.parse_args(argv)
     if args.measure:
         print(table(*measure(args.database_url)))
+        return 0
+    if args.more:
+        folder, written = capture_more(args.database_url, args.prefix)
+        print(f"{folder.parent.name}/more: {len(MORE)} statement(s), {len(written)} changed")
+        for name in written:
+            print(f"  {name}")
         return 0
     directory, changed = capture(args.database_url, args.scenarios)
     count = len(args.scenarios) or len(SCENARIOS)
