@@ -2675,7 +2675,7 @@ def test_the_catalog_of_index_kinds() -> None:
 # -- the server's errors, on the local MariaDB ---------------------------------------------------
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-PREFIX = f"igm_my_kills_{WORKER}_{os.getpid()}"
+PREFIX = f"indexguard_kills_{WORKER}_{os.getpid()}"
 
 
 @pytest.fixture(scope="module")
