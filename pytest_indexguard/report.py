@@ -575,7 +575,8 @@ def _declare_block(
     threshold = settings.min_rows or 1000
 
     def note(count: int | None) -> str:
-        return f"  # {count_of(count, 'row')} in the test database" if count is not None else ""
+        # No count (or an estimate of 0 for a table never analysed) says nothing of the table.
+        return f"  # {count_of(count, 'row')} in the test database" if count else ""
 
     lines = [
         f"{_count(len(rows), 'table')} with new full scans and no declared size. A table that "

@@ -22,6 +22,7 @@ from pytest_indexguard.policy import TestPolicy as Policy
 from pytest_indexguard.records import violation_records
 from pytest_indexguard.report import failure_message, summary_lines
 from pytest_indexguard.results import Results
+from pytest_indexguard.schema import ColumnShape
 from pytest_indexguard.summary import Summary
 from upstream.alerts.models import AlertRule
 from upstream.integrations.models import IntegrationLog, WebhookDelivery
@@ -334,3 +335,52 @@ def test_a_queue_polled_by_its_primary_key_gets_an_index_on_its_filter(guard: Gu
     assert "the filter planned alone reads it" in suggestion.note
     message = failure_message([occurrence], verbose=0)
     assert "verified: the filter planned alone reads it; on a few rows" in message, message
+
+
+def _with_production(shapes: dict[str, ColumnShape]) -> Guard:
+    settings = Settings(
+        enabled=True,
+        check_test_code=True,
+        table_rows={"upstream_webhookdelivery": (300_000, "stats")},
+        columns={"upstream_webhookdelivery": shapes},
+    )
+    found = Guard(settings, REPO)
+    found.begin_test("tests/test_guard.py::inner", Policy())
+    return found
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("busiest", "reported"), [(0.17, True), (None, False)], ids=["busy-endpoint", "even-spread"]
+)
+def test_a_lookup_within_a_busy_key_reads_that_keys_rows(
+    busiest: float | None, reported: bool
+) -> None:
+    # One delivery of an endpoint found by its event type, the first by id: the index on the
+    # endpoint finds the endpoint's rows, sorted for the LIMIT. Production's statistics decide:
+    # an endpoint holding 17% of 300,000 deliveries makes the range 51,000 rows to sort and
+    # keep one, and the event type is what an index must serve with the endpoint; with 2,000
+    # endpoints evenly spread (150 rows each), the endpoint's index is enough.
+    guard = _with_production({"endpoint_id": ColumnShape(n_distinct=2_000, max_frequency=busiest)})
+    try:
+        with guard.watching("call"):
+            WebhookDelivery.objects.filter(endpoint_id=1, **{UNINDEXED: "invoice.paid"}).order_by(
+                "id"
+            ).first()
+        run = guard.current
+        assert run is not None
+        occurrences = run.occurrences
+    finally:
+        guard.end_test()
+        guard.capture.uninstall()
+    assert bool(occurrences) is reported, occurrences
+    if reported:
+        [occurrence] = occurrences
+        assert occurrence.finding.sorted_rows == (150, 51_000)
+        message = failure_message([occurrence], verbose=0)
+        assert (
+            "sorts:   in production, 150 rows per call for a typical key, 51,000 for the "
+            "busiest" in message
+        ), message
+        assert occurrence.suggestion is not None
+        assert occurrence.suggestion.columns[:2] == ("endpoint_id", UNINDEXED), message

@@ -372,6 +372,10 @@ def test_verdict_lines(results: Results) -> None:
     declared = Settings(enabled=True, table_rows={"upstream_alertrule": (5, "ini")})
     lines = verdict_lines(declared, results, {"upstream_webhookdelivery": 12})
     assert "      upstream_webhookdelivery=N  # 12 rows in the test database" in lines
+    # An estimate of 0 rows (a table never analysed) is no count worth showing.
+    assert "      upstream_webhookdelivery=N" in verdict_lines(
+        declared, results, {"upstream_webhookdelivery": 0}
+    )
     # Under Django's test runner, the lines of its INDEXGUARD setting.
     lines = verdict_lines(declared, results, {"upstream_webhookdelivery": 12}, "django")
     start = lines.index('  "min_rows": 1000,')
