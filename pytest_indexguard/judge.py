@@ -42,7 +42,7 @@ from pytest_indexguard.plan import (
 )
 from pytest_indexguard.schema import ColumnShape, Schema, tested_not_null, tested_null
 from pytest_indexguard.sqltext import quote_identifier
-from pytest_indexguard.suggest import filter_columns, join_columns
+from pytest_indexguard.suggest import filter_columns, function_columns, join_columns
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,7 @@ def settle(
                 and finding.filter
                 and unservable(finding.filter) is None
                 and not _filter_indexed(finding, schema)
+                and (not finding.limited or _looks_up(finding, few_values, production))
             ):
                 settled.append(
                     replace(
@@ -299,6 +300,31 @@ def null_range(
     return any(
         _local(conjunct, alias) and _selective(finding.table, conjunct, few_values, production)
         for conjunct in top_level(finding.filter, "AND")
+    )
+
+
+def _looks_up(
+    finding: ScanFinding,
+    few_values: Callable[[str, str], bool] | None,
+    production: Production | None,
+) -> bool:
+    """Whether a range under a LIMIT keeps few rows of its key, so that the LIMIT does not stop
+    it early: its Filter holds a selective equality of the table's own (a submission found by
+    its code within an event, ``.get()`` or ``.exists()``), which finds one row, or none, after
+    reading every row of the key. A Filter that keeps many rows (a flag, a status) is met within
+    the first rows."""
+    alias = finding.alias or finding.table
+    return any(
+        _local(conjunct, alias)
+        and (
+            _selective(finding.table, conjunct, few_values, production)
+            # ``code__iexact``: a column compared under upper()/lower() is an equality too.
+            or any(
+                few_values is None or not few_values(finding.table, column)
+                for column in function_columns(conjunct, [])
+            )
+        )
+        for conjunct in top_level(finding.filter or "", "AND")
     )
 
 

@@ -66,9 +66,12 @@ class ScanFinding:
     sorted_range: bool = False
     # Rows production would sort per call, for a typical key and for the busiest key.
     sorted_rows: tuple[int, int] | None = None
-    # Not a full scan: an index range on a value that filters rows of its own, with no LIMIT
+    # Not a full scan: an index range on a value that filters rows of its own
     # (``child_id = x AND start > y``); a violation when production's key has many rows.
     filtered_range: bool = False
+    # That range is under a LIMIT (``.get()``, ``.exists()``): it stops at the first rows the
+    # Filter keeps, so it matters only when the Filter looks one row up (``judge.settle``).
+    limited: bool = False
     # For a scan joined by a Nested Loop: the conditions of the loop's other side on values of
     # its own, as (table, condition), the table "" when the condition spans several of them.
     # An index on the join key spares this scan only when one of them is selective: production

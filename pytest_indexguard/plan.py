@@ -501,10 +501,10 @@ def _sorted_range(
 def _filtered_range(
     node: Mapping[str, Any], path: tuple[_Step, ...], table: str
 ) -> ScanFinding | None:
-    """An index range on a value (no join key, no LIMIT above it) whose rows a Filter of the
-    table's own sifts: every row of the key is read to keep a few (``child_id = x AND start >
-    y`` through an index on child_id alone). Whether that matters depends on how many rows the
-    key has in production (``judge.settle``)."""
+    """An index range on a value (no join key) whose rows a Filter of the table's own sifts:
+    every row of the key is read to keep a few (``child_id = x AND start > y`` through an index
+    on child_id alone). Whether that matters depends on how many rows the key has in production
+    and, under a LIMIT (``limited``), on whether the Filter looks one row up (``judge.settle``)."""
     alias = node.get("Alias")
     condition = node.get("Index Cond") or node.get("Recheck Cond")
     text = node.get("Filter")
@@ -514,8 +514,7 @@ def _filtered_range(
         _compares_with_another(c, alias) for c in top_level(condition, "AND")
     ):
         return None
-    if any(step.node.get("Node Type") == "Limit" for step in path):
-        return None
+    limited = any(step.node.get("Node Type") == "Limit" for step in path)
     own = [
         c
         for c in top_level(text, "AND")
@@ -532,6 +531,7 @@ def _filtered_range(
         alias=alias,
         index_condition=condition,
         filtered_range=True,
+        limited=limited,
     )
 
 
