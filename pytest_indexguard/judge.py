@@ -472,7 +472,10 @@ def driven(
     smaller: production starts there."""
     alias = finding.alias or finding.table
     rival = any(
-        _local(conjunct, alias) and _selective(finding.table, conjunct, few_values, production)
+        (_local(conjunct, alias) and _selective(finding.table, conjunct, few_values, production))
+        # An OR of sub-queries tested row by row (the projects a user may see) reads every row
+        # to test it: as much a rival to be read whole as a selective filter no index serves.
+        or (len(top_level(conjunct, "OR")) > 1 and "SubPlan" in conjunct)
         for conjunct in top_level(finding.filter or "", "AND")
     )
     for table, condition in finding.driver:
@@ -498,6 +501,11 @@ def _selective(
     if len(branches) > 1:
         return all(_selective(table, branch, few_values, production) for branch in branches)
     if _conjunct_kind(condition) is not None or re.search(r"\bIS NULL\b", condition, re.I):
+        return False
+    if "SubPlan" in condition:
+        # ``(hashed SubPlan 1)``: an IN (sub-query) tested row by row, which PostgreSQL can
+        # neither estimate nor drive a join from (the events a user may see, ORed with those
+        # of their teams: at scale every submission is read to join them). Not a column.
         return False
     equality, _ = filter_columns(condition, [])
     equality = [column for column in equality if not re.fullmatch(r"\d+", column)]

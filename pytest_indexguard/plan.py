@@ -371,7 +371,7 @@ def _driver(loop: Mapping[str, Any], side: str) -> tuple[tuple[str, str], ...]:
     )
     if child is None:
         return ()
-    nodes = list(walk_nodes(child))
+    nodes = list(_without_subplans(child))
     aliases = {str(n["Alias"]) for n in nodes if isinstance(n.get("Alias"), str)}
     found: list[tuple[str, str]] = []
     for node in nodes:
@@ -393,6 +393,17 @@ def _driver(loop: Mapping[str, Any], side: str) -> tuple[tuple[str, str], ...]:
                 if entry not in found:
                     found.append(entry)
     return tuple(found)
+
+
+def _without_subplans(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """``node`` and the nodes below it, without what a SubPlan below them reads: a sub-query
+    tested row by row (``(hashed SubPlan 1) OR (hashed SubPlan 2)``, the projects a user may
+    see) restricts the rows it returns, not the side's, which is read whole to test each row.
+    An InitPlan's conditions stay: it is evaluated once, and its value restricts the side."""
+    yield node
+    for child in node.get("Plans", ()) or ():
+        if isinstance(child, Mapping) and child.get("Parent Relationship") != "SubPlan":
+            yield from _without_subplans(child)
 
 
 def _above(path: tuple[_Step, ...], loop: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -428,6 +428,23 @@ NEW_CASES: tuple[StandardCase, ...] = (
         violations=_none(),
     ),
     StandardCase(
+        name="checks_of_projects_seen_through_an_or_of_subqueries",
+        description="A check found by its name among the projects a user may see, those "
+        "owned by a member of project 7 or those the user is a member of: "
+        "`project_id IN (SELECT DISTINCT id FROM team_project WHERE owner_id IN (...) OR id IN "
+        "(...))`. The OR of sub-queries is tested row by row (hashed SubPlans), which "
+        "PostgreSQL can neither estimate nor drive the join from: at scale every check is read "
+        "for the name, however few projects the user sees, and every project is read to test "
+        "the OR.",
+        setup=RESEARCH,
+        query='SELECT COUNT(*) AS "__count" FROM "mon_check" WHERE ("mon_check"."name" = '
+        "'check 42' AND \"mon_check\".\"project_id\" IN (SELECT DISTINCT V0.\"id\" FROM "
+        '"team_project" V0 WHERE (V0."owner_id" IN (SELECT U0."user_id" FROM "team_member" U0 '
+        'WHERE U0."project_id" = 7) OR V0."id" IN (SELECT U1."project_id" FROM "team_member" U1 '
+        'WHERE U1."user_id" = 1))))',
+        violations=frozenset({"mon_check", "team_project"}),
+    ),
+    StandardCase(
         name="artifact_b_in_subquery",
         description="B: `project_id IN (SELECT DISTINCT ...) AND status = ? LIMIT 1`: forced "
         "planning walks the whole (project_id, slug) index with a Filter and a Join Filter; at "
