@@ -11,6 +11,8 @@ on the same tables that only the tests of the judgement's paths replay
 (``tests/test_mutation_kills.py``), not the accuracy run. With ``--partitions``, those of
 ``PARTITIONS`` on a table partitioned by range (``PARTITIONED``, created beside the others), into
 ``judge/partitions/pg<major>/``, with each partition's parent (``parents``). With
+``--shapes``, those of ``SHAPES`` on tables of their own (``SHAPES_DDL``), into
+``judge/shapes/pg<major>/``: plan shapes the tests of ``plan.py`` replay. With
 ``--join-order``, the statements of ``join_order.py`` on their own tables in each statistics
 state, into ``judge/join_order/pg<major>/<case>__<state>.json`` (the same tests replay them).
 
@@ -153,6 +155,96 @@ PARTITIONS: dict[str, str] = {
 }
 
 
+# Tables of owners, their items and boxes (a table and columns named in mixed case, quoted as
+# Django quotes them), and a log never analysed: the shapes of plans ``plan.py`` reads that the
+# other captures lack (``tests/test_mutation_kills_plan.py``). 2,000 items a key, so that the
+# items of an owner are read through a bitmap.
+SHAPES_DDL = """
+CREATE TABLE sh_owner (
+  id bigserial PRIMARY KEY, name varchar(64) NOT NULL, code varchar(32) NOT NULL UNIQUE,
+  kind integer NOT NULL);
+CREATE TABLE sh_item (
+  id bigserial PRIMARY KEY, owner_id bigint NOT NULL REFERENCES sh_owner (id),
+  kind integer NOT NULL, state varchar(16) NOT NULL, price integer NOT NULL,
+  created timestamptz NOT NULL);
+CREATE INDEX sh_item_owner_kind ON sh_item (owner_id, kind);
+CREATE INDEX sh_item_open_cheap ON sh_item (created) WHERE state = 'open' AND price < 10;
+CREATE TABLE "ShBox" (
+  "Id" bigserial PRIMARY KEY, "OwnerId" bigint NOT NULL REFERENCES sh_owner (id),
+  "Label" varchar(64) NOT NULL, "Size" integer NOT NULL);
+CREATE INDEX "ShBox_OwnerId" ON "ShBox" ("OwnerId");
+CREATE TABLE sh_log (
+  id bigserial PRIMARY KEY, owner_id bigint NOT NULL, state varchar(16) NOT NULL,
+  note varchar(64) NOT NULL);
+CREATE INDEX sh_log_state_note ON sh_log (state, note);
+INSERT INTO sh_owner (name, code, kind) SELECT 'owner ' || g, 'C' || g, g % 3
+  FROM generate_series(1, 10) g;
+INSERT INTO sh_item (owner_id, kind, state, price, created)
+  SELECT 1 + g % 10, g % 4, CASE WHEN g % 5 = 0 THEN 'open' ELSE 'done' END, g % 50,
+    '2025-01-01 00:00:00+00'::timestamptz + g * interval '1 minute'
+  FROM generate_series(1, 20000) g;
+INSERT INTO "ShBox" ("OwnerId", "Label", "Size") SELECT 1 + g % 10, 'box ' || g, g % 7
+  FROM generate_series(1, 2000) g;
+INSERT INTO sh_log (owner_id, state, note) VALUES (1, 'open', 'a'), (2, 'done', 'b');
+ANALYZE sh_owner;
+ANALYZE sh_item;
+ANALYZE "ShBox";
+"""
+
+SHAPES: dict[str, str] = {
+    # Items of a kind of an owner found by name: the items' index condition holds the kind
+    # beside the join key, with a filter of the items' own, and without one.
+    "value_beside_the_join_key": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("i"."kind" = 3 AND "i"."price" > 5 AND "o"."name" = 'x')""",
+    "value_beside_the_join_key_alone": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("i"."kind" = 3 AND "o"."name" = 'x')""",
+    # Owners with no dear item: an anti join whose inner side filters, which keeps every owner.
+    "anti_join_restricted_inside": """SELECT "o"."id" FROM "sh_owner" "o"
+        WHERE NOT EXISTS (SELECT 1 FROM "sh_item" "i"
+          WHERE ("i"."owner_id" = "o"."id" AND "i"."price" > 5))""",
+    # The newest dear items of the owner of a code: a bitmap whose key an InitPlan gives,
+    # the InitPlan listed first under the Limit.
+    "range_of_an_initplans_value_sorted": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = (SELECT U0."id" FROM "sh_owner" U0 WHERE U0."code" = 'C1')
+          AND "i"."price" > 5)
+        ORDER BY "i"."created" DESC LIMIT 5""",
+    # The same unsorted: the InitPlan is the Bitmap Heap Scan's own child, before its bitmap.
+    "range_of_an_initplans_value": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = (SELECT U0."id" FROM "sh_owner" U0 WHERE U0."code" = 'C1')
+          AND "i"."price" > 5)""",
+    # Log lines whose note is an owner's name: a full read of the never analysed log whose
+    # filter takes an InitPlan's value (the InitPlan the scan's child).
+    "full_read_beside_an_initplan": """SELECT "l"."id" FROM "sh_log" "l"
+        WHERE UPPER("l"."note"::text) = (SELECT UPPER(U0."name"::text) FROM "sh_owner" U0
+          WHERE U0."code" = 'C1')""",
+    # Owners found by name joined to their dear items: the join key in the items' Recheck
+    # Cond, a comparison with the owner's column in their Filter.
+    "join_in_the_filter_of_a_bitmap": """SELECT "o"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id" AND "i"."price" > "o"."kind")
+        WHERE "o"."name" = 'x'""",
+    # Boxes of an owner found by name, of a size, by label: mixed-case quoted names, the join
+    # key in the boxes' Recheck Cond, the sort key the boxes' quoted column.
+    "quoted_names_sorted": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_owner" ON ("sh_owner"."id" = "ShBox"."OwnerId")
+        WHERE ("sh_owner"."name" = 'x' AND "ShBox"."Size" = 3)
+        ORDER BY "ShBox"."Label" ASC LIMIT 5""",
+    # Boxes of a size whose label or owner's name is a value: an OR across the quoted table
+    # and the owner, checked on the boxes' side.
+    "quoted_names_or_across_tables": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_owner" ON ("sh_owner"."id" = "ShBox"."OwnerId")
+        WHERE ("ShBox"."Size" = 3 AND ("ShBox"."Label" = 'x' OR "sh_owner"."name" = 'y'))""",
+    # Boxes whose label holds a substring, by size: a quoted sort key under a Limit.
+    "quoted_names_unservable_sorted": """SELECT "ShBox"."Id" FROM "ShBox"
+        WHERE "ShBox"."Label"::text LIKE '%x%' ORDER BY "ShBox"."Size" ASC LIMIT 5""",
+    # Open cheap items since a date: read through the partial index of two conjuncts.
+    "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."state" = 'open' AND "i"."price" < 10
+          AND "i"."created" > '2025-01-05 00:00:00+00'::timestamptz)""",
+}
+
+
 def capture(
     conn: psycopg.Connection[Any], statement: str, setup: str = ARTIFACTS
 ) -> dict[str, Any]:
@@ -202,6 +294,7 @@ def main() -> None:
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--more", action="store_true", help="the statements of MORE")
     kind.add_argument("--partitions", action="store_true", help="the statements of PARTITIONS")
+    kind.add_argument("--shapes", action="store_true", help="the statements of SHAPES")
     kind.add_argument(
         "--join-order", action="store_true", help="join_order.py's statements in each state"
     )
@@ -209,6 +302,9 @@ def main() -> None:
     url = args.database_url or start_embedded_server()
     if args.join_order:
         work, folder = join_order_captures(), JUDGE_DIR / "join_order"
+    elif args.shapes:
+        work = {name: (SHAPES_DDL, sql) for name, sql in SHAPES.items()}
+        folder = JUDGE_DIR / "shapes"
     elif args.partitions:
         work = {name: (ARTIFACTS + PARTITIONED, sql) for name, sql in PARTITIONS.items()}
         folder = JUDGE_DIR / "partitions"
