@@ -142,6 +142,28 @@ SHAPE_FIELDS = [
             )
         ],
     ),
+    (
+        "literal_holding_and_or",
+        (15, 18),
+        [
+            (
+                "ShBox",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "(((\"Label\")::text = 'a AND (b'' OR c)'::text) OR (\"Size\" = 3))",
+                None,
+                (),
+                "ShBox",
+                None,
+                (),
+                False,
+                False,
+                False,
+                None,
+            )
+        ],
+    ),
     ("partial_index_of_two_conjuncts", (15, 18), []),
     (
         "quoted_names_or_across_tables",
@@ -179,6 +201,28 @@ SHAPE_FIELDS = [
                 False,
                 None,
             ),
+        ],
+    ),
+    (
+        "quoted_names_or_with_literals",
+        (15, 18),
+        [
+            (
+                "sh_owner",
+                "Index Scan",
+                "UNSERVABLE",
+                "sh_owner_pkey",
+                "((\"Label\")::text = 'it''s'::text) OR ((sh_owner.name)::text = 'a AND b'::text)",
+                '("OwnerId" = sh_owner.id)',
+                (),
+                "sh_owner",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                None,
+            )
         ],
     ),
     (

@@ -238,6 +238,14 @@ SHAPES: dict[str, str] = {
     # Boxes whose label holds a substring, by size: a quoted sort key under a Limit.
     "quoted_names_unservable_sorted": """SELECT "ShBox"."Id" FROM "ShBox"
         WHERE "ShBox"."Label"::text LIKE '%x%' ORDER BY "ShBox"."Size" ASC LIMIT 5""",
+    # Boxes of a label that holds AND, OR, a parenthesis and a quote, or of a size: literals
+    # a condition's split must skip whole.
+    "literal_holding_and_or": """SELECT "ShBox"."Id" FROM "ShBox"
+        WHERE ("ShBox"."Label" = 'a AND (b'' OR c)' OR "ShBox"."Size" = 3)""",
+    # Boxes whose label or owner's name is a value, the literals holding a quote and AND.
+    "quoted_names_or_with_literals": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE ("ShBox"."Label" = 'it''s' OR "sh_owner"."name" = 'a AND b')""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
