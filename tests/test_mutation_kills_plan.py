@@ -13,7 +13,22 @@ import pytest
 
 from plans.capture_judge import SHAPES
 from plans.stored import catalog
-from pytest_indexguard.plan import analyze, is_disabled, walk_nodes
+from pytest_indexguard.plan import (
+    _column_against_column,
+    aliases_in,
+    analyze,
+    index_conditions,
+    index_conditions_on,
+    indexes_used,
+    is_cross_table_or,
+    is_disabled,
+    mentions,
+    relations,
+    scanned_from_temporary_schema,
+    signature,
+    top_level,
+    walk_nodes,
+)
 from pytest_indexguard.schema import Schema
 
 PLANS = Path(__file__).parent / "plans"
@@ -545,3 +560,109 @@ def test_a_seq_scan_beside_its_initplan_is_read_disabled(major: int) -> None:
     data, schema = _shape("full_read_beside_an_initplan", major)
     [finding] = analyze(data["plan"], None, leading=schema.leading_of)
     assert finding.disabled
+
+
+def _node(name: str, major: int, alias: str) -> Any:
+    data, _ = _shape(name, major)
+    [node] = [n for n in walk_nodes(data["plan"][0]["Plan"]) if n.get("Alias") == alias]
+    return node
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_literal_is_skipped_whole_when_a_condition_is_split(major: int) -> None:
+    text = _node("literal_holding_and_or", major, "ShBox")["Filter"]
+    assert top_level(text, "OR") == [
+        "((\"Label\")::text = 'a AND (b'' OR c)'::text)",
+        '("Size" = 3)',
+    ]
+    assert top_level(text, "AND") == [text[1:-1]]
+    assert aliases_in(text) == []
+    assert not is_cross_table_or(text, own="ShBox")
+    either = _node("quoted_names_or_with_literals", major, "ShBox")["Filter"]
+    assert top_level(either, "OR") == [
+        "((\"Label\")::text = 'it''s'::text)",
+        "((sh_owner.name)::text = 'a AND b'::text)",
+    ]
+    assert top_level(either, "AND") == [either[1:-1]]
+    assert aliases_in(either) == ["sh_owner"]
+    # The label's branch names no table: the scan's own, so the OR crosses tables.
+    assert is_cross_table_or(either, own="ShBox")
+    assert not is_cross_table_or(either)
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_quoted_mixed_case_names_are_read_as_names(major: int) -> None:
+    sort = _node("quoted_names_sorted", major, "ShBox")
+    data, _ = _shape("quoted_names_sorted", major)
+    [key] = data["plan"][0]["Plan"]["Plans"][0]["Sort Key"]
+    assert key == '"ShBox"."Label"'
+    assert aliases_in(key) == ["ShBox"]
+    assert mentions(key, "Label")
+    assert not mentions(key, "Labe")
+    assert not mentions(key, "label")
+    condition = sort["Recheck Cond"]
+    assert aliases_in(condition) == ["sh_owner"]
+    assert mentions(condition, "OwnerId")
+    assert mentions(condition, "id")
+    assert not mentions(condition, "Owner")
+    assert not mentions(condition, "ownerid")
+    assert _column_against_column(condition)
+    assert not _column_against_column(sort["Filter"])
+    _, schema = _shape("quoted_names_sorted", major)
+    assert schema.leading_of("ShBox_OwnerId") == "OwnerId"
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_what_a_plan_reads_beside_an_initplan(major: int) -> None:
+    # The InitPlan is the Bitmap Heap Scan's first child, before its bitmap: the bitmap's index
+    # names the scan, the InitPlan's index reads the owners.
+    data, _ = _shape("range_of_an_initplans_value", major)
+    plan = data["plan"]
+    key = "$0" if major == 15 else "(InitPlan 1).col1"
+    assert relations(plan) == {"sh_item", "sh_owner"}
+    assert indexes_used(plan) == {"sh_owner_code_key", "sh_item_owner_kind"}
+    assert index_conditions(plan, "sh_item_owner_kind") == [f"(owner_id = {key})"]
+    assert index_conditions(plan, "sh_owner_code_key") == ["((code)::text = 'C1'::text)"]
+    assert index_conditions_on(plan, "sh_item") == [f"(owner_id = {key})"]
+    assert index_conditions_on(plan, "sh_owner") == ["((code)::text = 'C1'::text)"]
+    assert not scanned_from_temporary_schema(plan, "sh_item")
+    # Sorted under a Limit, the range is named by the bitmap's index, not the InitPlan's.
+    data, schema = _shape("range_of_an_initplans_value_sorted", major)
+    [found] = analyze(data["plan"], None, leading=schema.leading_of, sorted_ranges=True)
+    assert found.index_name == "sh_item_owner_kind"
+    assert found.index_condition == f"(owner_id = {key})"
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+@pytest.mark.parametrize("major", MAJORS)
+def test_without_the_flags_only_full_reads_are_listed(name: str, major: int) -> None:
+    data, schema = _shape(name, major)
+    every = analyze(
+        data["plan"], None, leading=schema.leading_of, joined_ranges=True, sorted_ranges=True
+    )
+    full = analyze(data["plan"], None, leading=schema.leading_of)
+    assert full == [f for f in every if not f.joined and not f.sorted_range]
+    # A table not watched has no finding; the others keep theirs.
+    for table in {f.table for f in every}:
+        kept = analyze(
+            data["plan"],
+            lambda t, table=table: t != table,
+            leading=schema.leading_of,
+            joined_ranges=True,
+            sorted_ranges=True,
+        )
+        assert [f.table for f in kept] == [f.table for f in every if f.table != table]
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_the_signature_of_quoted_names_drops_their_qualifiers(major: int) -> None:
+    data, schema = _shape("quoted_names_sorted", major)
+    [owner, box] = analyze(data["plan"], None, leading=schema.leading_of, joined_ranges=True)
+    assert signature(box) == ("ShBox", "filter", '"Size" = 3', '("OwnerId" = id)', ('"Label"',))
+    assert signature(owner) == (
+        "sh_owner",
+        "filter",
+        "((name)::text = ?::text)",
+        '("OwnerId" = id)',
+        (),
+    )
