@@ -246,6 +246,17 @@ SHAPES: dict[str, str] = {
     "quoted_names_or_with_literals": """SELECT "ShBox"."Id" FROM "ShBox"
         INNER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
         WHERE ("ShBox"."Label" = 'it''s' OR "sh_owner"."name" = 'a AND b')""",
+    # Boxes of an owner of a name or of a size, by label, a page: an OR across tables in the
+    # Filter of a LEFT JOIN below the sort, which names the quoted table.
+    "quoted_names_or_at_a_left_join_sorted": """SELECT "ShBox"."Id" FROM "ShBox"
+        LEFT OUTER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE ("sh_owner"."name" = 'x' OR "ShBox"."Size" = 3)
+        ORDER BY "ShBox"."Label" ASC LIMIT 4""",
+    # Boxes of a log line's owner whose note or label is a value: the never analysed log read
+    # whole on the outer side, the OR checked on the boxes' side.
+    "or_across_tables_beside_a_full_read": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_log" ON ("sh_log"."owner_id" = "ShBox"."OwnerId")
+        WHERE ("sh_log"."note" = 'x' OR "ShBox"."Label" = 'y')""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
