@@ -711,7 +711,14 @@ def test_without_the_flags_only_full_reads_are_listed(name: str, major: int) -> 
             joined_ranges=True,
             sorted_ranges=True,
         )
-        assert [f.table for f in kept] == [f.table for f in every if f.table != table]
+        assert table not in {f.table for f in kept}
+        assert all(f in every for f in kept)
+        if name != "quoted_names_or_at_a_left_join_sorted":
+            assert [f.table for f in kept] == [f.table for f in every if f.table != table]
+    if name == "quoted_names_or_at_a_left_join_sorted":
+        # The owner is named for the OR the boxes' read holds: with the boxes not watched,
+        # neither is named (the join's Filter sifts both, read by their key per box).
+        assert analyze(data["plan"], lambda t: t != "ShBox") == []
 
 
 @pytest.mark.parametrize("major", MAJORS)
