@@ -405,6 +405,29 @@ SHAPE_FIELDS = [
             )
         ],
     ),
+    ("sorted_by_the_joined_tables_column_first", (15, 18), []),
+    (
+        "sorted_range_below_a_left_join",
+        (15, 18),
+        [
+            (
+                "ShBox",
+                "Bitmap Heap Scan",
+                None,
+                "ShBox_OwnerId",
+                None,
+                None,
+                ('"ShBox"."Label" DESC',),
+                "ShBox",
+                None,
+                (),
+                False,
+                True,
+                False,
+                '("OwnerId" = 3)',
+            )
+        ],
+    ),
     (
         "value_beside_the_join_key",
         (15,),

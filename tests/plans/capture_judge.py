@@ -257,6 +257,16 @@ SHAPES: dict[str, str] = {
     "or_across_tables_beside_a_full_read": """SELECT "ShBox"."Id" FROM "ShBox"
         INNER JOIN "sh_log" ON ("sh_log"."owner_id" = "ShBox"."OwnerId")
         WHERE ("sh_log"."note" = 'x' OR "ShBox"."Label" = 'y')""",
+    # A page of an owner's boxes by label, with their owner (select_related of a nullable key):
+    # the range sorted above a LEFT JOIN, whose inner side holds the key beside the join key.
+    "sorted_range_below_a_left_join": """SELECT "ShBox"."Id", "sh_owner"."name" FROM "ShBox"
+        LEFT OUTER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE "ShBox"."OwnerId" = 3 ORDER BY "ShBox"."Label" DESC LIMIT 4""",
+    # The same for dear items, sorted by the owner's name first: the order is not the items'.
+    "sorted_by_the_joined_tables_column_first": """SELECT "i"."id" FROM "sh_item" "i"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("i"."owner_id" = "o"."id")
+        WHERE ("i"."owner_id" = 3 AND "i"."price" > 40)
+        ORDER BY "o"."name" ASC, "i"."created" DESC LIMIT 4""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
