@@ -67,8 +67,9 @@ def _fresh(session):
         session._setupstate.teardown_exact(_Chain([session]))
 
 
-class Hang(Exception):
-    pass
+class Hang(KeyboardInterrupt):
+    """Raised by the alarm. pytest lets a KeyboardInterrupt out of a test (any other exception
+    is the test's failure, and the confirming runs would then hang with no alarm left)."""
 
 
 def _alarm(signum, frame):
