@@ -267,6 +267,25 @@ SHAPES: dict[str, str] = {
         LEFT OUTER JOIN "sh_owner" "o" ON ("i"."owner_id" = "o"."id")
         WHERE ("i"."owner_id" = 3 AND "i"."price" > 40)
         ORDER BY "o"."name" ASC, "i"."created" DESC LIMIT 4""",
+    # Owners with an item of a kind or a box of a size, through two LEFT JOINs: an OR across
+    # the joined tables in the upper join's Filter; the owners drive, read whole, and then
+    # found by their code.
+    "or_across_two_left_joins": """SELECT "o"."id" FROM "sh_owner" "o"
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        LEFT OUTER JOIN "ShBox" "b" ON ("b"."OwnerId" = "o"."id")
+        WHERE ("i"."kind" = 1 OR "b"."Size" = 2)""",
+    "or_across_two_left_joins_of_a_code": """SELECT "o"."id" FROM "sh_owner" "o"
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        LEFT OUTER JOIN "ShBox" "b" ON ("b"."OwnerId" = "o"."id")
+        WHERE (("i"."kind" = 1 OR "b"."Size" = 2) AND "o"."code" = 'C1')""",
+    # An owner's dear items: a range on a key that a Filter of the items' own sifts, through a
+    # bitmap; the same stopped by a Limit; an owner of a code and kind through an Index Scan.
+    "filtered_range_of_a_key": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."price" > 40)""",
+    "filtered_range_under_a_limit": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."price" > 40) LIMIT 3""",
+    "filtered_range_through_an_index_scan": """SELECT "o"."id" FROM "sh_owner" "o"
+        WHERE ("o"."code" = 'C1' AND "o"."kind" = 1)""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
