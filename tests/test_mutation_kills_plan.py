@@ -114,6 +114,28 @@ SHAPE_FIELDS = [
         ],
     ),
     (
+        "filtered_range_of_two_conjuncts",
+        (15, 18),
+        [
+            (
+                "sh_item",
+                "Bitmap Heap Scan",
+                None,
+                "sh_item_owner_kind",
+                "(price > 40) AND ((state)::text = 'open'::text)",
+                None,
+                (),
+                "i",
+                None,
+                (),
+                False,
+                False,
+                True,
+                "((owner_id = 3) AND (kind = 1))",
+            )
+        ],
+    ),
+    (
         "filtered_range_through_an_index_scan",
         (15, 18),
         [
@@ -505,6 +527,7 @@ SHAPE_FIELDS = [
             )
         ],
     ),
+    ("range_sorted_above_an_inner_join", (15, 18), []),
     ("sorted_by_the_joined_tables_column_first", (15, 18), []),
     (
         "sorted_range_below_a_left_join",
@@ -526,6 +549,44 @@ SHAPE_FIELDS = [
                 False,
                 '("OwnerId" = 3)',
             )
+        ],
+    ),
+    (
+        "two_ors_at_a_left_join",
+        (15, 18),
+        [
+            (
+                "ShBox",
+                "Index Scan",
+                "UNSERVABLE",
+                "ShBox_OwnerId",
+                '(((sh_owner.name)::text = \'x\'::text) OR ("ShBox"."Size" = 3))',
+                None,
+                (),
+                "ShBox",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "sh_owner",
+                "Index Scan",
+                "UNSERVABLE",
+                "sh_owner_pkey",
+                '(((sh_owner.name)::text = \'x\'::text) OR ("ShBox"."Size" = 3))',
+                None,
+                (),
+                "sh_owner",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                None,
+            ),
         ],
     ),
     (
@@ -869,6 +930,7 @@ MODES: dict[str, list[list[tuple[Any, ...]]]] = {
         [("sh_owner", None, False, False, False), ("sh_item", "FILTER", True, False, False)],
     ],
     "filtered_range_of_a_key": [[("sh_item", None, False, False, True)], []],
+    "filtered_range_of_two_conjuncts": [[("sh_item", None, False, False, True)], []],
     "filtered_range_through_an_index_scan": [[("sh_owner", None, False, False, True)], []],
     "filtered_range_under_a_limit": [[], []],
     "full_read_beside_an_initplan": [
@@ -929,8 +991,19 @@ MODES: dict[str, list[list[tuple[Any, ...]]]] = {
     ],
     "range_of_an_initplans_value": [[], []],
     "range_of_an_initplans_value_sorted": [[("sh_item", None, False, True, False)], []],
+    "range_sorted_above_an_inner_join": [[], []],
     "sorted_by_the_joined_tables_column_first": [[], []],
     "sorted_range_below_a_left_join": [[("ShBox", None, False, True, False)], []],
+    "two_ors_at_a_left_join": [
+        [
+            ("ShBox", "UNSERVABLE", False, False, False),
+            ("sh_owner", "UNSERVABLE", False, False, False),
+        ],
+        [
+            ("ShBox", "UNSERVABLE", False, False, False),
+            ("sh_owner", "UNSERVABLE", False, False, False),
+        ],
+    ],
     "value_beside_the_join_key": [
         [("sh_owner", "FILTER", False, False, False)],
         [("sh_owner", "FILTER", False, False, False), ("sh_item", "FILTER", True, False, False)],

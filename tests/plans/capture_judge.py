@@ -286,6 +286,20 @@ SHAPES: dict[str, str] = {
         WHERE ("i"."owner_id" = 3 AND "i"."price" > 40) LIMIT 3""",
     "filtered_range_through_an_index_scan": """SELECT "o"."id" FROM "sh_owner" "o"
         WHERE ("o"."code" = 'C1' AND "o"."kind" = 1)""",
+    # A page of the boxes of the owner of a code, by the owner's name: the owner's range on the
+    # outer side of an inner join below the sort (only LEFT JOINs keep every row of a range).
+    "range_sorted_above_an_inner_join": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE "sh_owner"."code" = 'C3' ORDER BY "sh_owner"."name" ASC LIMIT 4""",
+    # Two ORs across the tables of a LEFT JOIN, ANDed in its Filter.
+    "two_ors_at_a_left_join": """SELECT "ShBox"."Id" FROM "ShBox"
+        LEFT OUTER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE (("sh_owner"."name" = 'x' OR "ShBox"."Size" = 3)
+          AND ("sh_owner"."kind" = 1 OR "ShBox"."Label" = 'y'))""",
+    # A range on two key parts, sifted by two conjuncts of the items' own.
+    "filtered_range_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."kind" = 1 AND "i"."price" > 40
+          AND "i"."state" = 'open')""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
