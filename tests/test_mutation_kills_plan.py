@@ -247,6 +247,50 @@ SHAPE_FIELDS = [
         ],
     ),
     (
+        "non_leading_key_of_an_initplans_value",
+        (15,),
+        [
+            (
+                "sh_item",
+                "Bitmap Heap Scan",
+                "FILTER",
+                "sh_item_owner_kind",
+                "(kind = $0)",
+                None,
+                (),
+                "i",
+                None,
+                (),
+                False,
+                False,
+                False,
+                "(kind = $0)",
+            )
+        ],
+    ),
+    (
+        "non_leading_key_of_an_initplans_value",
+        (18,),
+        [
+            (
+                "sh_item",
+                "Bitmap Heap Scan",
+                "FILTER",
+                "sh_item_owner_kind",
+                "(kind = (InitPlan 1).col1)",
+                None,
+                (),
+                "i",
+                None,
+                (),
+                False,
+                False,
+                False,
+                "(kind = (InitPlan 1).col1)",
+            )
+        ],
+    ),
+    (
         "or_across_tables_beside_a_full_read",
         (15, 18),
         [
@@ -944,6 +988,10 @@ MODES: dict[str, list[list[tuple[Any, ...]]]] = {
     "literal_holding_and_or": [
         [("ShBox", "FILTER", False, False, False)],
         [("ShBox", "FILTER", False, False, False)],
+    ],
+    "non_leading_key_of_an_initplans_value": [
+        [("sh_item", "FILTER", False, False, False)],
+        [("sh_item", "FILTER", False, False, False)],
     ],
     "or_across_tables_beside_a_full_read": [
         [("sh_log", "UNSERVABLE", False, False, False)],

@@ -300,6 +300,10 @@ SHAPES: dict[str, str] = {
     "filtered_range_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."owner_id" = 3 AND "i"."kind" = 1 AND "i"."price" > 40
           AND "i"."state" = 'open')""",
+    # Items of the kind of the owner of a code: the index's second column compared with an
+    # InitPlan's value, the InitPlan the bitmap's sibling.
+    "non_leading_key_of_an_initplans_value": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE "i"."kind" = (SELECT U0."kind" FROM "sh_owner" U0 WHERE U0."code" = 'C1')""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
