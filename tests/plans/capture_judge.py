@@ -318,6 +318,23 @@ SHAPES: dict[str, str] = {
     "joined_range_with_a_not_null_test_and_a_filter": """SELECT "i"."id" FROM "sh_owner" "o"
         INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
         WHERE ("o"."name" = 'x' AND "i"."state" IS NOT NULL AND "i"."price" > 5)""",
+    # Boxes with an owner whose item is of a kind or whose name is a value, through two LEFT
+    # JOINs: the OR across the joined tables at the upper join, the boxes driving through their
+    # index on a test of NULL (no value), alone, kept to one size, and to sizes above one.
+    "or_at_a_join_beside_a_not_null_driver": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x'))""",
+    "or_at_a_join_beside_a_driver_of_one_size": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" = 3)""",
+    "or_at_a_join_beside_a_driver_of_large_sizes": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > 3)""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
