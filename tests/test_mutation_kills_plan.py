@@ -615,6 +615,7 @@ SHAPE_FIELDS = [
             )
         ],
     ),
+    ("or_at_a_join_beside_a_driver_of_one_owner", (15, 18), []),
     (
         "or_at_a_join_beside_a_driver_of_one_size",
         (15,),
@@ -961,6 +962,82 @@ SHAPE_FIELDS = [
                 False,
                 '("OwnerId" = 3)',
             )
+        ],
+    ),
+    (
+        "two_ors_at_a_join_beside_a_not_null_driver",
+        (15,),
+        [
+            (
+                "ShBox",
+                "Index Scan",
+                "UNSERVABLE",
+                "ShBox_OwnerId",
+                "(((i.kind = 1) OR ((o.name)::text = 'x'::text)))",
+                None,
+                (),
+                "b",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                None,
+            )
+        ],
+    ),
+    (
+        "two_ors_at_a_join_beside_a_not_null_driver",
+        (18,),
+        [
+            (
+                "ShBox",
+                "Index Scan",
+                "UNSERVABLE",
+                "ShBox_OwnerId",
+                "((i.kind = 1) OR ((o.name)::text = 'x'::text))",
+                None,
+                (),
+                "b",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "sh_item",
+                "Bitmap Heap Scan",
+                "UNSERVABLE",
+                "sh_item_owner_kind",
+                "((i.kind = 1) OR ((o.name)::text = 'x'::text))",
+                None,
+                (),
+                "i",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "sh_owner",
+                "Index Scan",
+                "UNSERVABLE",
+                "sh_owner_pkey",
+                "((i.kind = 1) OR ((o.name)::text = 'x'::text))",
+                None,
+                (),
+                "o",
+                "or-across-tables",
+                (),
+                False,
+                False,
+                False,
+                None,
+            ),
         ],
     ),
     (
@@ -1407,6 +1484,7 @@ MODES: dict[str, list[list[tuple[Any, ...]]]] = {
         [("ShBox", "FILTER", False, False, False)],
         [("ShBox", "FILTER", False, False, False)],
     ],
+    "or_at_a_join_beside_a_driver_of_one_owner": [[], []],
     "or_at_a_join_beside_a_driver_of_one_size/pg15": [[("ShBox", None, False, False, True)], []],
     "or_at_a_join_beside_a_driver_of_one_size/pg18": [
         [("ShBox", "FILTER", False, False, False)],
@@ -1460,6 +1538,22 @@ MODES: dict[str, list[list[tuple[Any, ...]]]] = {
     "range_sorted_above_an_inner_join": [[], []],
     "sorted_by_the_joined_tables_column_first": [[], []],
     "sorted_range_below_a_left_join": [[("ShBox", None, False, True, False)], []],
+    "two_ors_at_a_join_beside_a_not_null_driver/pg15": [
+        [("ShBox", "UNSERVABLE", False, False, False)],
+        [("ShBox", "UNSERVABLE", False, False, False)],
+    ],
+    "two_ors_at_a_join_beside_a_not_null_driver/pg18": [
+        [
+            ("ShBox", "UNSERVABLE", False, False, False),
+            ("sh_item", "UNSERVABLE", False, False, False),
+            ("sh_owner", "UNSERVABLE", False, False, False),
+        ],
+        [
+            ("ShBox", "UNSERVABLE", False, False, False),
+            ("sh_item", "UNSERVABLE", False, False, False),
+            ("sh_owner", "UNSERVABLE", False, False, False),
+        ],
+    ],
     "two_ors_at_a_left_join": [
         [
             ("ShBox", "UNSERVABLE", False, False, False),

@@ -335,6 +335,18 @@ SHAPES: dict[str, str] = {
         LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
         WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
           AND "b"."Size" > 3)""",
+    # The same with the boxes of one owner (a bitmap on a value drives; the upper join holds
+    # the join key in its Join Filter beside the OR), and with a second OR ANDed to the first.
+    "or_at_a_join_beside_a_driver_of_one_owner": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" = 3
+          AND ("i"."kind" = 1 OR "o"."name" = 'x'))""",
+    "two_ors_at_a_join_beside_a_not_null_driver": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL
+          AND ("i"."kind" = 1 OR "o"."name" = 'x') AND ("o"."kind" = 2 OR "i"."price" = 3))""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
