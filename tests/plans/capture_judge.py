@@ -347,6 +347,19 @@ SHAPES: dict[str, str] = {
         LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
         WHERE ("b"."OwnerId" IS NOT NULL
           AND ("i"."kind" = 1 OR "o"."name" = 'x') AND ("o"."kind" = 2 OR "i"."price" = 3))""",
+    # The same beside a comparison of the boxes' size with the item's price (a conjunct of the
+    # upper join's Filter that is no OR), and beside a size above an InitPlan's value (the
+    # InitPlan under the upper join).
+    "or_at_a_join_beside_a_comparison_of_its_tables": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > COALESCE("i"."price", 0))""",
+    "or_at_a_join_beside_an_initplan": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > (SELECT U0."kind" FROM "sh_owner" U0 WHERE U0."code" = 'C1'))""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
