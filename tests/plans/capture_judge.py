@@ -360,6 +360,20 @@ SHAPES: dict[str, str] = {
         LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
         WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
           AND "b"."Size" > (SELECT U0."kind" FROM "sh_owner" U0 WHERE U0."code" = 'C1'))""",
+    # The same beside boxes of two owners (a bitmap on a list drives, no other scan holds a
+    # value), and beside a size above a SubPlan's value (a scan inside the SubPlan).
+    "or_at_a_join_beside_a_driver_of_two_owners": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IN (3, 4)
+          AND ("i"."kind" = 1 OR "o"."name" = 'x'))""",
+    "or_at_a_join_beside_a_subplan": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL
+          AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > (SELECT MAX(U0."kind") FROM "sh_owner" U0
+            WHERE U0."name" = "b"."Label"))""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
