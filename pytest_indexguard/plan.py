@@ -639,10 +639,17 @@ def _bitmap_index_name(node: Mapping[str, Any]) -> str | None:
 def is_disabled(node: Mapping[str, Any]) -> bool:
     """PostgreSQL 18 says so. Older versions add disable_cost (1e10) to the disabled node's cost,
     and to every node above it; only a Seq Scan leaf can be disabled in the guard's modes, and an
-    InitPlan's inflated cost can land on an enabled index scan, so only a Seq Scan counts."""
+    InitPlan's inflated cost can land on an enabled index scan, so only a Seq Scan counts. A Seq
+    Scan whose filter takes an InitPlan's value has that InitPlan under it, and is still a leaf:
+    PostgreSQL 15 reads it disabled, with the InitPlan's cost added."""
     if "Disabled" in node:
         return bool(node["Disabled"])
-    leaf = not node.get("Plans")
+    # An InitPlan or SubPlan under a scan is another plan, not a child it reads rows from.
+    leaf = not any(
+        isinstance(child, Mapping)
+        and child.get("Parent Relationship") not in ("InitPlan", "SubPlan")
+        for child in node.get("Plans", ()) or ()
+    )
     return (
         leaf
         and node.get("Node Type") == "Seq Scan"

@@ -21,7 +21,11 @@ against each module in turn, so that a module's fixtures (a scratch database on 
 up once; a failure counts when the test then passes without the mutant and fails with it again,
 and one that fails without it too ("unconfirmed": state left behind) does not stop the others.
 Run with ``--tb=native``: pytest's default traceback parses the mutated modules, seconds a
-failure. The fourth pass measured ``explain/mysql.py`` this way."""
+failure. The fourth pass measured ``explain/mysql.py`` this way.
+
+The modules run in the order of the command line: the fast tests that kill most mutants first
+spare the slower ones the work. ``HARNESS_ALARM`` (seconds, 60 by default) bounds a mutant's run
+over one module; a mutant of a parser loop that never ends costs that much each."""
 
 import contextlib
 import json
@@ -36,6 +40,8 @@ with open(os.environ["HARNESS_NAMES"], encoding="utf-8") as _names:
     NAMES = [n for n in _names.read().split() if n]
 OUT = os.environ["HARNESS_OUT"]
 STATS = os.environ.get("HARNESS_STATS")
+# Seconds a mutant may take over one module's tests before it counts as a hang ("timeout").
+ALARM = int(os.environ.get("HARNESS_ALARM", "60"))
 
 
 class _Chain:
@@ -61,8 +67,9 @@ def _fresh(session):
         session._setupstate.teardown_exact(_Chain([session]))
 
 
-class Hang(Exception):
-    pass
+class Hang(KeyboardInterrupt):
+    """Raised by the alarm. pytest lets a KeyboardInterrupt out of a test (any other exception
+    is the test's failure, and the confirming runs would then hang with no alarm left)."""
 
 
 def _alarm(signum, frame):
@@ -110,7 +117,7 @@ def pytest_runtestloop(session):
             if results[name] in ("killed", "timeout"):
                 continue
             mine = [item for item in chosen[name] if item.module.__name__ == module]
-            signal.alarm(60)
+            signal.alarm(ALARM)
             try:
                 for item in mine:
                     os.environ["MUTANT_UNDER_TEST"] = name

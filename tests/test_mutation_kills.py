@@ -800,7 +800,9 @@ FIELDS: list[tuple[str, list[tuple[Any, ...]]]] = [
                 (),
                 False,
                 False,
-                False,
+                # Disabled, as PostgreSQL 18 says of the same scan: its SubPlans are no children
+                # it reads rows from.
+                True,
                 False,
                 None,
             ),

@@ -11,6 +11,8 @@ on the same tables that only the tests of the judgement's paths replay
 (``tests/test_mutation_kills.py``), not the accuracy run. With ``--partitions``, those of
 ``PARTITIONS`` on a table partitioned by range (``PARTITIONED``, created beside the others), into
 ``judge/partitions/pg<major>/``, with each partition's parent (``parents``). With
+``--shapes``, those of ``SHAPES`` on tables of their own (``SHAPES_DDL``), into
+``judge/shapes/pg<major>/``: plan shapes the tests of ``plan.py`` replay. With
 ``--join-order``, the statements of ``join_order.py`` on their own tables in each statistics
 state, into ``judge/join_order/pg<major>/<case>__<state>.json`` (the same tests replay them).
 
@@ -153,6 +155,232 @@ PARTITIONS: dict[str, str] = {
 }
 
 
+# Tables of owners, their items and boxes (a table and columns named in mixed case, quoted as
+# Django quotes them), and a log never analysed: the shapes of plans ``plan.py`` reads that the
+# other captures lack (``tests/test_mutation_kills_plan.py``). 2,000 items a key, so that the
+# items of an owner are read through a bitmap.
+SHAPES_DDL = """
+CREATE TABLE sh_owner (
+  id bigserial PRIMARY KEY, name varchar(64) NOT NULL, code varchar(32) NOT NULL UNIQUE,
+  kind integer NOT NULL);
+CREATE TABLE sh_item (
+  id bigserial PRIMARY KEY, owner_id bigint NOT NULL REFERENCES sh_owner (id),
+  kind integer NOT NULL, state varchar(16) NOT NULL, price integer NOT NULL,
+  created timestamptz NOT NULL);
+CREATE INDEX sh_item_owner_kind ON sh_item (owner_id, kind);
+CREATE INDEX sh_item_open_cheap ON sh_item (created) WHERE state = 'open' AND price < 10;
+CREATE TABLE "ShBox" (
+  "Id" bigserial PRIMARY KEY, "OwnerId" bigint NOT NULL REFERENCES sh_owner (id),
+  "Label" varchar(64) NOT NULL, "Size" integer NOT NULL);
+CREATE INDEX "ShBox_OwnerId" ON "ShBox" ("OwnerId");
+CREATE TABLE sh_log (
+  id bigserial PRIMARY KEY, owner_id bigint NOT NULL, state varchar(16) NOT NULL,
+  note varchar(64) NOT NULL);
+CREATE INDEX sh_log_state_note ON sh_log (state, note);
+INSERT INTO sh_owner (name, code, kind) SELECT 'owner ' || g, 'C' || g, g % 3
+  FROM generate_series(1, 10) g;
+INSERT INTO sh_item (owner_id, kind, state, price, created)
+  SELECT 1 + g % 10, g % 4, CASE WHEN g % 5 = 0 THEN 'open' ELSE 'done' END, g % 50,
+    '2025-01-01 00:00:00+00'::timestamptz + g * interval '1 minute'
+  FROM generate_series(1, 20000) g;
+INSERT INTO "ShBox" ("OwnerId", "Label", "Size") SELECT 1 + g % 10, 'box ' || g, g % 7
+  FROM generate_series(1, 2000) g;
+INSERT INTO sh_log (owner_id, state, note) VALUES (1, 'open', 'a'), (2, 'done', 'b');
+ANALYZE sh_owner;
+ANALYZE sh_item;
+ANALYZE "ShBox";
+"""
+
+SHAPES: dict[str, str] = {
+    # Items of a kind of an owner found by name: the items' index condition holds the kind
+    # beside the join key, with a filter of the items' own, and without one.
+    "value_beside_the_join_key": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("i"."kind" = 3 AND "i"."price" > 5 AND "o"."name" = 'x')""",
+    "value_beside_the_join_key_alone": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("i"."kind" = 3 AND "o"."name" = 'x')""",
+    # Owners with no dear item: an anti join whose inner side filters, which keeps every owner.
+    "anti_join_restricted_inside": """SELECT "o"."id" FROM "sh_owner" "o"
+        WHERE NOT EXISTS (SELECT 1 FROM "sh_item" "i"
+          WHERE ("i"."owner_id" = "o"."id" AND "i"."price" > 5))""",
+    # The newest dear items of the owner of a code: a bitmap whose key an InitPlan gives,
+    # the InitPlan listed first under the Limit.
+    "range_of_an_initplans_value_sorted": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = (SELECT U0."id" FROM "sh_owner" U0 WHERE U0."code" = 'C1')
+          AND "i"."price" > 5)
+        ORDER BY "i"."created" DESC LIMIT 5""",
+    # The same unsorted: the InitPlan is the Bitmap Heap Scan's own child, before its bitmap.
+    "range_of_an_initplans_value": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = (SELECT U0."id" FROM "sh_owner" U0 WHERE U0."code" = 'C1')
+          AND "i"."price" > 5)""",
+    # Log lines whose note is an owner's name: a full read of the never analysed log whose
+    # filter takes an InitPlan's value (the InitPlan the scan's child).
+    "full_read_beside_an_initplan": """SELECT "l"."id" FROM "sh_log" "l"
+        WHERE UPPER("l"."note"::text) = (SELECT UPPER(U0."name"::text) FROM "sh_owner" U0
+          WHERE U0."code" = 'C1')""",
+    # Owners found by name joined to their dear items: the join key in the items' Recheck
+    # Cond, a comparison with the owner's column in their Filter.
+    "join_in_the_filter_of_a_bitmap": """SELECT "o"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id" AND "i"."price" > "o"."kind")
+        WHERE "o"."name" = 'x'""",
+    # Boxes of an owner found by name, of a size, by label: mixed-case quoted names, the join
+    # key in the boxes' Recheck Cond, the sort key the boxes' quoted column.
+    "quoted_names_sorted": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_owner" ON ("sh_owner"."id" = "ShBox"."OwnerId")
+        WHERE ("sh_owner"."name" = 'x' AND "ShBox"."Size" = 3)
+        ORDER BY "ShBox"."Label" ASC LIMIT 5""",
+    # Boxes of a size whose label or owner's name is a value: an OR across the quoted table
+    # and the owner, checked on the boxes' side.
+    "quoted_names_or_across_tables": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_owner" ON ("sh_owner"."id" = "ShBox"."OwnerId")
+        WHERE ("ShBox"."Size" = 3 AND ("ShBox"."Label" = 'x' OR "sh_owner"."name" = 'y'))""",
+    # Boxes whose label holds a substring, by size: a quoted sort key under a Limit.
+    "quoted_names_unservable_sorted": """SELECT "ShBox"."Id" FROM "ShBox"
+        WHERE "ShBox"."Label"::text LIKE '%x%' ORDER BY "ShBox"."Size" ASC LIMIT 5""",
+    # Boxes of a label that holds AND, OR, a parenthesis and a quote, or of a size: literals
+    # a condition's split must skip whole.
+    "literal_holding_and_or": """SELECT "ShBox"."Id" FROM "ShBox"
+        WHERE ("ShBox"."Label" = 'a AND (b'' OR c)' OR "ShBox"."Size" = 3)""",
+    # Boxes whose label or owner's name is a value, the literals holding a quote and AND.
+    "quoted_names_or_with_literals": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE ("ShBox"."Label" = 'it''s' OR "sh_owner"."name" = 'a AND b')""",
+    # Boxes of an owner of a name or of a size, by label, a page: an OR across tables in the
+    # Filter of a LEFT JOIN below the sort, which names the quoted table.
+    "quoted_names_or_at_a_left_join_sorted": """SELECT "ShBox"."Id" FROM "ShBox"
+        LEFT OUTER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE ("sh_owner"."name" = 'x' OR "ShBox"."Size" = 3)
+        ORDER BY "ShBox"."Label" ASC LIMIT 4""",
+    # Boxes of a log line's owner whose note or label is a value: the never analysed log read
+    # whole on the outer side, the OR checked on the boxes' side.
+    "or_across_tables_beside_a_full_read": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_log" ON ("sh_log"."owner_id" = "ShBox"."OwnerId")
+        WHERE ("sh_log"."note" = 'x' OR "ShBox"."Label" = 'y')""",
+    # A page of an owner's boxes by label, with their owner (select_related of a nullable key):
+    # the range sorted above a LEFT JOIN, whose inner side holds the key beside the join key.
+    "sorted_range_below_a_left_join": """SELECT "ShBox"."Id", "sh_owner"."name" FROM "ShBox"
+        LEFT OUTER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE "ShBox"."OwnerId" = 3 ORDER BY "ShBox"."Label" DESC LIMIT 4""",
+    # The same for dear items, sorted by the owner's name first: the order is not the items'.
+    "sorted_by_the_joined_tables_column_first": """SELECT "i"."id" FROM "sh_item" "i"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("i"."owner_id" = "o"."id")
+        WHERE ("i"."owner_id" = 3 AND "i"."price" > 40)
+        ORDER BY "o"."name" ASC, "i"."created" DESC LIMIT 4""",
+    # Owners with an item of a kind or a box of a size, through two LEFT JOINs: an OR across
+    # the joined tables in the upper join's Filter; the owners drive, read whole, and then
+    # found by their code.
+    "or_across_two_left_joins": """SELECT "o"."id" FROM "sh_owner" "o"
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        LEFT OUTER JOIN "ShBox" "b" ON ("b"."OwnerId" = "o"."id")
+        WHERE ("i"."kind" = 1 OR "b"."Size" = 2)""",
+    "or_across_two_left_joins_of_a_code": """SELECT "o"."id" FROM "sh_owner" "o"
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        LEFT OUTER JOIN "ShBox" "b" ON ("b"."OwnerId" = "o"."id")
+        WHERE (("i"."kind" = 1 OR "b"."Size" = 2) AND "o"."code" = 'C1')""",
+    # An owner's dear items: a range on a key that a Filter of the items' own sifts, through a
+    # bitmap; the same stopped by a Limit; an owner of a code and kind through an Index Scan.
+    "filtered_range_of_a_key": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."price" > 40)""",
+    "filtered_range_under_a_limit": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."price" > 40) LIMIT 3""",
+    "filtered_range_through_an_index_scan": """SELECT "o"."id" FROM "sh_owner" "o"
+        WHERE ("o"."code" = 'C1' AND "o"."kind" = 1)""",
+    # A page of the boxes of the owner of a code, by the owner's name: the owner's range on the
+    # outer side of an inner join below the sort (only LEFT JOINs keep every row of a range).
+    "range_sorted_above_an_inner_join": """SELECT "ShBox"."Id" FROM "ShBox"
+        INNER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE "sh_owner"."code" = 'C3' ORDER BY "sh_owner"."name" ASC LIMIT 4""",
+    # Two ORs across the tables of a LEFT JOIN, ANDed in its Filter.
+    "two_ors_at_a_left_join": """SELECT "ShBox"."Id" FROM "ShBox"
+        LEFT OUTER JOIN "sh_owner" ON ("ShBox"."OwnerId" = "sh_owner"."id")
+        WHERE (("sh_owner"."name" = 'x' OR "ShBox"."Size" = 3)
+          AND ("sh_owner"."kind" = 1 OR "ShBox"."Label" = 'y'))""",
+    # A range on two key parts, sifted by two conjuncts of the items' own.
+    "filtered_range_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."kind" = 1 AND "i"."price" > 40
+          AND "i"."state" = 'open')""",
+    # Items of the kind of the owner of a code: the index's second column compared with an
+    # InitPlan's value, the InitPlan the bitmap's sibling.
+    "non_leading_key_of_an_initplans_value": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE "i"."kind" = (SELECT U0."kind" FROM "sh_owner" U0 WHERE U0."code" = 'C1')""",
+    # Tests of NULL on columns declared NOT NULL (every column of these tables), which
+    # PostgreSQL 15 keeps and 18 folds away: beside a filter no index serves, on an index's
+    # second column, and in the own filter of a joined range, alone and beside a test.
+    "not_null_test_beside_an_unservable_filter": """SELECT "ShBox"."Id" FROM "ShBox"
+        WHERE ("ShBox"."Label"::text LIKE '%x%' AND "ShBox"."Size" > 2
+          AND "ShBox"."Size" IS NOT NULL)""",
+    "null_test_on_an_indexs_second_column": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE "i"."kind" IS NULL""",
+    "joined_range_with_a_not_null_test": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("o"."name" = 'x' AND "i"."state" IS NOT NULL)""",
+    "joined_range_with_a_not_null_test_and_a_filter": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("o"."name" = 'x' AND "i"."state" IS NOT NULL AND "i"."price" > 5)""",
+    # Boxes with an owner whose item is of a kind or whose name is a value, through two LEFT
+    # JOINs: the OR across the joined tables at the upper join, the boxes driving through their
+    # index on a test of NULL (no value), alone, kept to one size, and to sizes above one.
+    "or_at_a_join_beside_a_not_null_driver": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x'))""",
+    "or_at_a_join_beside_a_driver_of_one_size": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" = 3)""",
+    "or_at_a_join_beside_a_driver_of_large_sizes": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > 3)""",
+    # The same with the boxes of one owner (a bitmap on a value drives; the upper join holds
+    # the join key in its Join Filter beside the OR), and with a second OR ANDed to the first.
+    "or_at_a_join_beside_a_driver_of_one_owner": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" = 3
+          AND ("i"."kind" = 1 OR "o"."name" = 'x'))""",
+    "two_ors_at_a_join_beside_a_not_null_driver": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL
+          AND ("i"."kind" = 1 OR "o"."name" = 'x') AND ("o"."kind" = 2 OR "i"."price" = 3))""",
+    # The same beside a comparison of the boxes' size with the item's price (a conjunct of the
+    # upper join's Filter that is no OR), and beside a size above an InitPlan's value (the
+    # InitPlan under the upper join).
+    "or_at_a_join_beside_a_comparison_of_its_tables": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > COALESCE("i"."price", 0))""",
+    "or_at_a_join_beside_an_initplan": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > (SELECT U0."kind" FROM "sh_owner" U0 WHERE U0."code" = 'C1'))""",
+    # The same beside boxes of two owners (a bitmap on a list drives, no other scan holds a
+    # value), and beside a size above a SubPlan's value (a scan inside the SubPlan).
+    "or_at_a_join_beside_a_driver_of_two_owners": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IN (3, 4)
+          AND ("i"."kind" = 1 OR "o"."name" = 'x'))""",
+    "or_at_a_join_beside_a_subplan": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL
+          AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > (SELECT MAX(U0."kind") FROM "sh_owner" U0
+            WHERE U0."name" = "b"."Label"))""",
+    # Open cheap items since a date: read through the partial index of two conjuncts.
+    "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."state" = 'open' AND "i"."price" < 10
+          AND "i"."created" > '2025-01-05 00:00:00+00'::timestamptz)""",
+}
+
+
 def capture(
     conn: psycopg.Connection[Any], statement: str, setup: str = ARTIFACTS
 ) -> dict[str, Any]:
@@ -202,6 +430,7 @@ def main() -> None:
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--more", action="store_true", help="the statements of MORE")
     kind.add_argument("--partitions", action="store_true", help="the statements of PARTITIONS")
+    kind.add_argument("--shapes", action="store_true", help="the statements of SHAPES")
     kind.add_argument(
         "--join-order", action="store_true", help="join_order.py's statements in each state"
     )
@@ -209,6 +438,9 @@ def main() -> None:
     url = args.database_url or start_embedded_server()
     if args.join_order:
         work, folder = join_order_captures(), JUDGE_DIR / "join_order"
+    elif args.shapes:
+        work = {name: (SHAPES_DDL, sql) for name, sql in SHAPES.items()}
+        folder = JUDGE_DIR / "shapes"
     elif args.partitions:
         work = {name: (ARTIFACTS + PARTITIONED, sql) for name, sql in PARTITIONS.items()}
         folder = JUDGE_DIR / "partitions"
