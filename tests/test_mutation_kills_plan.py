@@ -6,6 +6,7 @@ with no database."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ import pytest
 
 from plans.capture_judge import SHAPES
 from plans.stored import catalog
+from pytest_indexguard import judge
 from pytest_indexguard import schema as catalog_of
+from pytest_indexguard.model import Rule
 from pytest_indexguard.plan import (
     _column_against_column,
     aliases_in,
@@ -30,7 +33,7 @@ from pytest_indexguard.plan import (
     top_level,
     walk_nodes,
 )
-from pytest_indexguard.schema import Schema
+from pytest_indexguard.schema import ColumnShape, Schema
 
 PLANS = Path(__file__).parent / "plans"
 MAJORS = (15, 18)
@@ -158,7 +161,28 @@ SHAPE_FIELDS = [
             )
         ],
     ),
-    ("filtered_range_under_a_limit", (15, 18), []),
+    (
+        "filtered_range_under_a_limit",
+        (15, 18),
+        [
+            (
+                "sh_item",
+                "Index Scan",
+                None,
+                "sh_item_owner_kind",
+                "price > 40",
+                None,
+                (),
+                "i",
+                None,
+                (),
+                False,
+                False,
+                True,
+                "(owner_id = 3)",
+            )
+        ],
+    ),
     (
         "full_read_beside_an_initplan",
         (15,),
@@ -1133,7 +1157,28 @@ SHAPE_FIELDS = [
         ],
     ),
     ("range_sorted_above_an_inner_join", (15, 18), []),
-    ("sorted_by_the_joined_tables_column_first", (15, 18), []),
+    (
+        "sorted_by_the_joined_tables_column_first",
+        (15, 18),
+        [
+            (
+                "sh_item",
+                "Bitmap Heap Scan",
+                None,
+                "sh_item_owner_kind",
+                "price > 40",
+                None,
+                (),
+                "i",
+                None,
+                (),
+                False,
+                False,
+                True,
+                "(owner_id = 3)",
+            )
+        ],
+    ),
     (
         "sorted_range_below_a_left_join",
         (15, 18),
@@ -1613,7 +1658,8 @@ MODES: dict[str, list[list[tuple[Any, ...]]]] = {
     "filtered_range_of_a_key": [[("sh_item", None, False, False, True)], []],
     "filtered_range_of_two_conjuncts": [[("sh_item", None, False, False, True)], []],
     "filtered_range_through_an_index_scan": [[("sh_owner", None, False, False, True)], []],
-    "filtered_range_under_a_limit": [[], []],
+    # Under a LIMIT: a range its Filter sifts, judged only when the Filter looks a row up.
+    "filtered_range_under_a_limit": [[("sh_item", None, False, False, True)], []],
     "full_read_beside_an_initplan": [
         [("sh_log", "FILTER", False, False, False)],
         [("sh_log", "FILTER", False, False, False)],
@@ -1766,7 +1812,7 @@ MODES: dict[str, list[list[tuple[Any, ...]]]] = {
     "range_of_an_initplans_value": [[], []],
     "range_of_an_initplans_value_sorted": [[("sh_item", None, False, True, False)], []],
     "range_sorted_above_an_inner_join": [[], []],
-    "sorted_by_the_joined_tables_column_first": [[], []],
+    "sorted_by_the_joined_tables_column_first": [[("sh_item", None, False, False, True)], []],
     "sorted_range_below_a_left_join": [[("ShBox", None, False, True, False)], []],
     "two_ors_at_a_join_beside_a_not_null_driver/pg15": [
         [("ShBox", "UNSERVABLE", False, False, False)],
@@ -1855,3 +1901,24 @@ def test_findings_with_the_not_null_columns(name: str, major: int) -> None:
         (f.table, f.rule.name if f.rule else None, f.filter, f.join_filter, f.index_condition)
         for f in found
     ] == TRUTH_FIELDS[f"{name}/pg{major}"]
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_range_under_a_limit_counts_only_when_its_filter_looks_a_row_up(major: int) -> None:
+    # owner_id = 3 AND price > 40 LIMIT 3: the range stops at the first rows over 40, whatever
+    # production's owner holds; a lookup by a selective equality would read them all.
+    data, schema = _shape("filtered_range_under_a_limit", major)
+    [found] = analyze(data["plan"], None, leading=schema.leading_of, sorted_ranges=True)
+    assert (found.filtered_range, found.limited) == (True, True)
+    busy = judge.Production(
+        rows={"sh_item": 300_000},
+        columns={"sh_item": {"owner_id": ColumnShape(n_distinct=200, max_frequency=0.2)}},
+        threshold=1_000,
+    )
+    assert judge.settle([found], schema, data["plan"], {}, busy) == []
+    lookup = replace(found, filter="(code)::text = 'C1'::text")
+    [settled] = judge.settle([lookup], schema, data["plan"], {}, busy)
+    assert (settled.rule, settled.sorted_rows) == (Rule.FILTER, (1_500, 60_000))
+    unlimited = replace(found, limited=False)
+    [settled] = judge.settle([unlimited], schema, data["plan"], {}, busy)
+    assert settled.rule is Rule.FILTER
