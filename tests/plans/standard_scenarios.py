@@ -438,7 +438,7 @@ NEW_CASES: tuple[StandardCase, ...] = (
         "the OR.",
         setup=RESEARCH,
         query='SELECT COUNT(*) AS "__count" FROM "mon_check" WHERE ("mon_check"."name" = '
-        "'check 42' AND \"mon_check\".\"project_id\" IN (SELECT DISTINCT V0.\"id\" FROM "
+        '\'check 42\' AND "mon_check"."project_id" IN (SELECT DISTINCT V0."id" FROM '
         '"team_project" V0 WHERE (V0."owner_id" IN (SELECT U0."user_id" FROM "team_member" U0 '
         'WHERE U0."project_id" = 7) OR V0."id" IN (SELECT U1."project_id" FROM "team_member" U1 '
         'WHERE U1."user_id" = 1))))',
