@@ -132,14 +132,9 @@ def plans(
                     forced = guard.explain(conn, scenario.query, forced=True).plan
                     yield (
                         scenario.name,
-                        {
-                            "scenario": scenario.name,
-                            "state": state,
-                            "server_version": version,
-                            "query": scenario.query,
-                            "plan": forced,
-                            "natural": natural(conn, scenario.query),
-                        },
+                        _record(
+                            scenario, state, version, forced, natural=natural(conn, scenario.query)
+                        ),
                     )
                 conn.rollback()
             finally:
@@ -196,20 +191,14 @@ def capture_more(url: str, prefix: str = "indexguard_plans") -> tuple[Path, list
                     found = analyze(forced, truth=known.truth)
                     questions = [q.query for q in listed_keys(found, known)]
                     answers = [[list(rows[0]) for rows in _answers(conn, questions)]]
+                    every_key = [
+                        [question, answer]
+                        for question, answer in zip(questions, answers[0], strict=True)
+                    ]
                     records.append(
                         (
                             scenario.name,
-                            {
-                                "scenario": scenario.name,
-                                "state": state,
-                                "server_version": version,
-                                "query": scenario.query,
-                                "plan": forced,
-                                "every_key": [
-                                    [question, answer]
-                                    for question, answer in zip(questions, answers[0], strict=True)
-                                ],
-                            },
+                            _record(scenario, state, version, forced, every_key=every_key),
                         )
                     )
                 for name, record in records:
@@ -230,6 +219,18 @@ def capture_more(url: str, prefix: str = "indexguard_plans") -> tuple[Path, list
             stale.unlink()
             changed.append(f"{stale.name} (removed)")
     return directory, changed
+
+
+def _record(scenario: Any, state: str, version: str, plan: Any, **more: Any) -> dict[str, Any]:
+    """A stored statement: its scenario, state, server, text and forced plan, and ``more``."""
+    return {
+        "scenario": scenario.name,
+        "state": state,
+        "server_version": version,
+        "query": scenario.query,
+        "plan": plan,
+        **more,
+    }
 
 
 def catalog(conn: Any, guard: MySQL) -> list[list[Any]]:
