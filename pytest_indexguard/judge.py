@@ -934,14 +934,16 @@ _PATTERN = re.compile(rf"^\(*(?:{_FUNCTION}|{_COLUMN})\s*(!?~~\*?|!?~\*?)\s*'(.*
 
 def unservable(expression: str) -> str | None:
     """The kind of predicate no index serves as written, when no conjunct of the Filter is one
-    an index could serve; None when some conjunct is servable (a missing index)."""
+    an index could serve; None when some conjunct is servable (a missing index). A conjunct
+    that keeps few rows names the kind before one that keeps most (``state <> 'draft' AND
+    upper(title) LIKE '%x%'``: the pattern is what reads the table whole, and what to fix)."""
     kinds = []
     for conjunct in top_level(expression, "AND"):
         kind = _conjunct_kind(conjunct)
         if kind is None:
             return None
         kinds.append(kind)
-    return kinds[0] if kinds else None
+    return next((k for k in kinds if k not in _KEEPS_MOST_KINDS), kinds[0]) if kinds else None
 
 
 def _conjunct_kind(conjunct: str) -> str | None:

@@ -392,3 +392,21 @@ def test_a_lookup_within_a_busy_key_reads_that_keys_rows(
         assert occurrence.suggestion is not None
         key = f"upper({UNINDEXED})" if shape == "iexact-exists" else UNINDEXED
         assert set(occurrence.suggestion.columns[:2]) == {"endpoint_id", key}, message
+
+
+@pytest.mark.django_db
+def test_a_pattern_beside_an_exclusion_is_named_for_the_pattern(guard: Guard) -> None:
+    # A search that skips one status: the <> keeps most rows, the substring match few; it is
+    # the pattern that reads the table whole, and its advice (a trigram index) that helps. Under
+    # an ORDER BY ... LIMIT the <> alone would let an index in the sort's order stop early; the
+    # pattern does not.
+    search = WebhookDelivery.objects.filter(last_error__icontains="timeout").exclude(
+        status="failed"
+    )
+    with guard.watching("call"):
+        list(search)
+        list(search.order_by("-created_at")[:10])
+    run = guard.current
+    assert run is not None
+    found = [(o.finding.rule, o.finding.unservable) for o in run.occurrences]
+    assert found == [(Rule.UNSERVABLE, "contains"), (Rule.UNSERVABLE, "contains")], found
