@@ -305,6 +305,8 @@ def rewrite_lines(
     kind = finding.unservable or ""
     if kind == "or-across-tables" and casts:
         return [f"    why:     {_SPLIT_THE_OR}", *_cast_lines(casts)]
+    if kind == "or-across-tables" and _or_of_subqueries(finding.filter or ""):
+        return [f"    why:     {_SUBQUERY_OR}"]
     lines = [f"    why:     {_REWRITES.get(kind, 'no index serves this predicate as written')}"]
     if kind in ("wildcard", "contains", "regex"):
         if vendor in _SEARCH_FIXES:
@@ -320,6 +322,23 @@ def rewrite_lines(
                 "trigram GIN index (django.contrib.postgres), or use full-text search"
             )
     return lines
+
+
+# ``id IN (SELECT ...) OR organiser_id IN (SELECT ...)`` on one table: each sub-query tested
+# row by row (hashed SubPlans), every row read to test them.
+_SUBQUERY_OR = (
+    "an OR of sub-queries (IN (SELECT ...) OR IN (SELECT ...)): each row is tested against "
+    "both, so the table is read whole; split the query at the OR (.union() of two querysets), "
+    "or make it one IN over a single sub-query"
+)
+
+
+def _or_of_subqueries(expression: str) -> bool:
+    """Whether a Filter holds an OR whose sides are sub-queries tested row by row."""
+    return any(
+        sum("SubPlan" in side for side in top_level(conjunct, "OR")) > 1
+        for conjunct in top_level(expression, "AND")
+    )
 
 
 def _casts(occurrence: Occurrence) -> list[tuple[str, str]]:

@@ -61,7 +61,7 @@ FAIL = {
     "unindexed_join": "no index on (customer_id)",
     "unindexed_order": "no index on (-created_at)",
     "retry_queue": "no index on (status, next_attempt_at)",
-    "or_of_subqueries": "split the query at the OR",
+    "or_of_subqueries": "an OR of sub-queries (IN (SELECT ...) OR IN (SELECT ...))",
     "recall_select_related_sort": "no index on (is_active, -created_at)",
     "recall_every_queue": "no index on (created)",
     "recall_every_queue_joined": "no index on (created)",
