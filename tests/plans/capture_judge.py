@@ -374,6 +374,17 @@ SHAPES: dict[str, str] = {
           AND ("i"."kind" = 1 OR "o"."name" = 'x')
           AND "b"."Size" > (SELECT MAX(U0."kind") FROM "sh_owner" U0
             WHERE U0."name" = "b"."Label"))""",
+    # Items of an owner found by name or through a sub-query tested row by row: the SubPlan
+    # under the driving side restricts nothing the join starts from.
+    "driver_beside_a_subplan": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("i"."price" > 5 AND ("o"."name" = 'x' OR "o"."id" IN (SELECT U0."owner_id"
+          FROM "sh_log" U0 WHERE U0."state" = 'open')))""",
+    # A range of an owner's items whose Filter holds a conjunct of the items' own beside one
+    # that takes an InitPlan's value.
+    "filtered_range_beside_an_initplans_value": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."state" = 'done'
+          AND "i"."price" > (SELECT MAX(U0."kind") FROM "sh_owner" U0))""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
