@@ -385,6 +385,15 @@ SHAPES: dict[str, str] = {
     "filtered_range_beside_an_initplans_value": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."owner_id" = 3 AND "i"."state" = 'done'
           AND "i"."price" > (SELECT MAX(U0."kind") FROM "sh_owner" U0))""",
+    # The OR across two LEFT JOINs beside a SubPlan that finds its rows by an index condition
+    # on a value: the sub-query's scan is no read of the join's.
+    "or_at_a_join_beside_a_subplan_on_a_value": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL
+          AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > (SELECT COUNT(*) FROM "sh_log" U0
+            WHERE U0."state" = 'open' AND U0."note" = "b"."Label"))""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
