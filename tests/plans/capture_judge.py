@@ -394,6 +394,12 @@ SHAPES: dict[str, str] = {
           AND ("i"."kind" = 1 OR "o"."name" = 'x')
           AND "b"."Size" > (SELECT COUNT(*) FROM "sh_log" U0
             WHERE U0."state" = 'open' AND U0."note" = "b"."Label"))""",
+    # Boxes of an owner's items of a kind: the items' index condition, inside the side that
+    # drives the boxes' loop, holds the kind after the join key.
+    "value_after_the_join_key_inside_a_driving_side": """SELECT "b"."Id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        INNER JOIN "ShBox" "b" ON ("b"."OwnerId" = "o"."id")
+        WHERE ("i"."kind" = 2 AND "b"."Size" > 2 AND "o"."code" = 'C1')""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
