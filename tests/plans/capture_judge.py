@@ -400,6 +400,20 @@ SHAPES: dict[str, str] = {
         INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
         INNER JOIN "ShBox" "b" ON ("b"."OwnerId" = "o"."id")
         WHERE ("i"."kind" = 2 AND "b"."Size" > 2 AND "o"."code" = 'C1')""",
+    # Items dearer than 5 of owners named x of a kind above an InitPlan's value: the owners
+    # drive the loop, their Filter's conjunct of their own after the one taking the value.
+    "driver_filtered_after_an_initplans_value": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("o"."kind" > (SELECT MIN(U0."kind") FROM "sh_item" U0)
+          AND "o"."name" = 'x' AND "i"."price" > 5)""",
+    # Logs of no owner, of an owner other than 5, with a note: the test of NULL on a NOT NULL
+    # column is one of two conjuncts of the scan's Filter (PostgreSQL 15 keeps it; 18 folds it).
+    "null_test_among_the_conjuncts_of_a_filter": """SELECT "l"."id" FROM "sh_log" "l"
+        WHERE ("l"."owner_id" IS NULL AND "l"."owner_id" <> 5 AND "l"."note" = 'a')""",
+    # Owners named x beside the logs of owner 5, joined by nothing: the loop restricts rows,
+    # but no condition under it names its outer side.
+    "loop_of_a_cross_join": """SELECT "o"."id" FROM "sh_owner" "o" CROSS JOIN "sh_log" "l"
+        WHERE ("o"."name" = 'x' AND "l"."owner_id" = 5)""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
