@@ -1887,6 +1887,46 @@ SHAPE_FIELDS = [
         ],
     ),
     ("null_test_among_the_conjuncts_of_a_filter", (18,), []),
+    # A cross join: the loop restricts no row of the owners by a condition naming them, so the
+    # owners' read has no driver; the logs' is the owners' name.
+    (
+        "loop_of_a_cross_join",
+        (15, 18),
+        [
+            (
+                "sh_owner",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "((name)::text = 'x'::text)",
+                None,
+                (),
+                "o",
+                None,
+                (),
+                False,
+                False,
+                False,
+                None,
+            ),
+            (
+                "sh_log",
+                "Seq Scan",
+                "FILTER",
+                None,
+                "(owner_id = 5)",
+                None,
+                (),
+                "l",
+                None,
+                (("sh_owner", "(name)::text = 'x'::text"),),
+                False,
+                False,
+                False,
+                None,
+            ),
+        ],
+    ),
 ]
 
 
