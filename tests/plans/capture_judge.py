@@ -374,6 +374,46 @@ SHAPES: dict[str, str] = {
           AND ("i"."kind" = 1 OR "o"."name" = 'x')
           AND "b"."Size" > (SELECT MAX(U0."kind") FROM "sh_owner" U0
             WHERE U0."name" = "b"."Label"))""",
+    # Items of an owner found by name or through a sub-query tested row by row: the SubPlan
+    # under the driving side restricts nothing the join starts from.
+    "driver_beside_a_subplan": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("i"."price" > 5 AND ("o"."name" = 'x' OR "o"."id" IN (SELECT U0."owner_id"
+          FROM "sh_log" U0 WHERE U0."state" = 'open')))""",
+    # A range of an owner's items whose Filter holds a conjunct of the items' own beside one
+    # that takes an InitPlan's value.
+    "filtered_range_beside_an_initplans_value": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."state" = 'done'
+          AND "i"."price" > (SELECT MAX(U0."kind") FROM "sh_owner" U0))""",
+    # The OR across two LEFT JOINs beside a SubPlan that finds its rows by an index condition
+    # on a value: the sub-query's scan is no read of the join's.
+    "or_at_a_join_beside_a_subplan_on_a_value": """SELECT "b"."Id" FROM "ShBox" "b"
+        LEFT OUTER JOIN "sh_owner" "o" ON ("b"."OwnerId" = "o"."id")
+        LEFT OUTER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("b"."OwnerId" IS NOT NULL
+          AND ("i"."kind" = 1 OR "o"."name" = 'x')
+          AND "b"."Size" > (SELECT COUNT(*) FROM "sh_log" U0
+            WHERE U0."state" = 'open' AND U0."note" = "b"."Label"))""",
+    # Boxes of an owner's items of a kind: the items' index condition, inside the side that
+    # drives the boxes' loop, holds the kind after the join key.
+    "value_after_the_join_key_inside_a_driving_side": """SELECT "b"."Id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        INNER JOIN "ShBox" "b" ON ("b"."OwnerId" = "o"."id")
+        WHERE ("i"."kind" = 2 AND "b"."Size" > 2 AND "o"."code" = 'C1')""",
+    # Items dearer than 5 of owners named x of a kind above an InitPlan's value: the owners
+    # drive the loop, their Filter's conjunct of their own after the one taking the value.
+    "driver_filtered_after_an_initplans_value": """SELECT "i"."id" FROM "sh_owner" "o"
+        INNER JOIN "sh_item" "i" ON ("i"."owner_id" = "o"."id")
+        WHERE ("o"."kind" > (SELECT MIN(U0."kind") FROM "sh_item" U0)
+          AND "o"."name" = 'x' AND "i"."price" > 5)""",
+    # Logs of no owner, of an owner other than 5, with a note: the test of NULL on a NOT NULL
+    # column is one of two conjuncts of the scan's Filter (PostgreSQL 15 keeps it; 18 folds it).
+    "null_test_among_the_conjuncts_of_a_filter": """SELECT "l"."id" FROM "sh_log" "l"
+        WHERE ("l"."owner_id" IS NULL AND "l"."owner_id" <> 5 AND "l"."note" = 'a')""",
+    # Owners named x beside the logs of owner 5, joined by nothing: the loop restricts rows,
+    # but no condition under it names its outer side.
+    "loop_of_a_cross_join": """SELECT "o"."id" FROM "sh_owner" "o" CROSS JOIN "sh_log" "l"
+        WHERE ("o"."name" = 'x' AND "l"."owner_id" = 5)""",
     # Open cheap items since a date: read through the partial index of two conjuncts.
     "partial_index_of_two_conjuncts": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."state" = 'open' AND "i"."price" < 10
