@@ -1,0 +1,204 @@
+"""Rules of the SQLite plan reader (``explain/sqlite.py``) that no other fast test pinned, found
+by the twelfth mutation pass (mutmut 3.8.1, see docs/contributing.md): each test holds one path
+of the reader to its exact result.
+
+Every plan is a real one, made here in process by SQLite on the sample app's schema
+(``tests/plans/sqlite/schema-full.sql``), as the guard plans it (forced)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_indexguard.explain.sqlite import SQLite, analyze
+from pytest_indexguard.model import ScanFinding
+
+PLANS = Path(__file__).parent / "plans"
+
+DELIVERY = '"upstream_webhookdelivery"'
+ENDPOINT = '"upstream_webhookendpoint"'
+CUSTOMER = '"upstream_customer"'
+LOG = '"upstream_integrationlog"'
+
+
+@pytest.fixture
+def sample_db() -> Iterator[sqlite3.Connection]:
+    """The sample app's schema with its indexes (``schema-full.sql``), as Django connects."""
+    from django.db.backends.sqlite3._functions import register
+
+    raw = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    register(raw)
+    script = (PLANS / "sqlite" / "schema-full.sql").read_text(encoding="utf-8")
+    raw.executescript(f"BEGIN;\n{script}COMMIT;")
+    yield raw
+    raw.close()
+
+
+def _found(
+    raw: sqlite3.Connection, sql: str, **options: bool
+) -> tuple[list[str], list[ScanFinding]]:
+    """The plan SQLite makes for ``sql`` (rendered) and what the reader finds in it."""
+    backend = SQLite()
+    plan = backend.explain(raw, sql, forced=True).plan
+    return backend.render(plan), analyze(plan, **options)
+
+
+def test_a_sorted_range_with_a_filter_of_its_own(sample_db: sqlite3.Connection) -> None:
+    sql = (
+        f'SELECT d."id" FROM {DELIVERY} d WHERE d."endpoint_id" = 1 AND d."attempts" > 3 '
+        'ORDER BY d."event_type" LIMIT 10'
+    )
+    shown, (found,) = _found(sample_db, sql, sorted_ranges=True)
+    assert shown == [
+        "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)",
+        "USE TEMP B-TREE FOR ORDER BY",
+    ]
+    assert found.sorted_range
+    assert (found.node_type, found.rule, found.index_name) == (
+        "SEARCH",
+        None,
+        "webhook_endpoint_hist_idx",
+    )
+    # The range leaves the attempts to filter, under the alias's name stripped.
+    assert found.filter == '"attempts" > 3'
+    assert found.alias == "d"
+    assert found.sort_key == ('"event_type"',)
+    assert found.index_condition == "endpoint_id=?"
+    # Without sorted ranges asked for, the same plan is no finding.
+    assert _found(sample_db, sql)[1] == []
+
+
+def test_a_join_condition_under_an_or_feeds_no_search(sample_db: sqlite3.Connection) -> None:
+    """The deliveries are searched by the endpoints' ids: their driver is the endpoints' own
+    condition, not the customers' that an OR (written in lower case) names beside the key."""
+    sql = (
+        f'SELECT d."id" FROM {CUSTOMER} c INNER JOIN {ENDPOINT} e ON e."customer_id" = c."id" '
+        f'INNER JOIN {DELIVERY} d ON d."endpoint_id" = e."id" WHERE d."attempts" > 3 '
+        'AND (d."endpoint_id" = c."id" or e."active") AND c."name" = \'acme\' AND e."url" = \'x\''
+    )
+    shown, (endpoints, deliveries) = _found(sample_db, sql)
+    assert shown[2] == "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)"
+    assert endpoints.driver == (("upstream_customer", "\"name\" = 'acme'"),)
+    assert (deliveries.table, deliveries.joined, deliveries.filter) == (
+        "upstream_webhookdelivery",
+        True,
+        '"attempts" > 3',
+    )
+    assert deliveries.join_filter == "endpoint_id=?"
+    assert deliveries.driver == (("upstream_webhookendpoint", "\"url\" = 'x'"),)
+
+
+def test_the_schemas_truths_drop_a_scans_conditions(sample_db: sqlite3.Connection) -> None:
+    """``IS NOT NULL`` on a NOT NULL column restricts nothing; ``IS NULL`` on one reads no row."""
+    truth = SQLite().schema(sample_db).truth
+    every = f'SELECT d."id" FROM {DELIVERY} d WHERE d."created_at" IS NOT NULL AND d."attempts" > 3'
+    shown, (found,) = _found(sample_db, every)
+    assert shown == ["SCAN d"]
+    assert found.filter == '("created_at" IS NOT NULL) AND ("attempts" > 3)'
+    plan = SQLite().explain(sample_db, every, forced=True).plan
+    [judged] = analyze(plan, truth=truth)
+    assert judged.filter == '"attempts" > 3'
+    none = f'SELECT d."id" FROM {DELIVERY} d WHERE d."created_at" IS NULL'
+    plan = SQLite().explain(sample_db, none, forced=True).plan
+    assert [f.filter for f in analyze(plan)] == ['"created_at" IS NULL']
+    assert analyze(plan, truth=truth) == []
+
+
+@pytest.mark.parametrize("quote", ['"', ""])
+def test_a_rowid_lookup_given_its_value_by_a_condition_of_its_own(
+    sample_db: sqlite3.Connection, quote: str
+) -> None:
+    """The customer's ``id = 5`` gives its rowid lookup the value, not the join: no joined
+    read of the customers, whether Django quotes the column (a bug fixed here: the quoted name
+    was blanked before it was looked for) or not."""
+
+    def q(name: str) -> str:
+        return f"{quote}{name}{quote}"
+
+    sql = (
+        f"SELECT e.{q('id')} FROM {q('upstream_webhookendpoint')} e "
+        f"CROSS JOIN {q('upstream_customer')} c WHERE c.{q('id')} = e.{q('customer_id')} "
+        f"AND e.{q('url')} = 'x' AND c.{q('id')} = 5 AND c.{q('created_at')} > '2020'"
+    )
+    shown, found = _found(sample_db, sql)
+    assert shown == [
+        "SEARCH e USING INDEX upstream_webhookendpoint_customer_id_cd82dc35 (customer_id=?)",
+        "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)",
+    ]
+    assert [f.table for f in found] == ["upstream_webhookendpoint"]
+    # Fed by the join alone, the same lookup is a joined read filtered by the customers' date.
+    fed = sql.replace(f" AND c.{q('id')} = 5", "")
+    shown, found = _found(sample_db, fed)
+    assert shown[-1] == "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)"
+    [customers] = [f for f in found if f.table == "upstream_customer"]
+    assert (customers.joined, customers.join_filter) == (True, "rowid=?")
+    assert customers.filter == f"{q('created_at')} > '2020'"
+    assert customers.driver == (("upstream_webhookendpoint", f"{q('url')} = 'x'"),)
+
+
+def test_a_table_valued_function_feeds_no_rowid_lookup(sample_db: sqlite3.Connection) -> None:
+    """The customers looked up by the values of ``json_each``: a function's rows, not a
+    table's, so the lookups are no joined read of the customers."""
+    sql = (
+        f"SELECT c.\"id\" FROM json_each('[1, 2]') j CROSS JOIN {CUSTOMER} c "
+        'WHERE c."id" = j."value" AND c."created_at" > \'2020\''
+    )
+    shown, found = _found(sample_db, sql)
+    assert shown == [
+        "SCAN j VIRTUAL TABLE INDEX 1:",
+        "SEARCH c USING INTEGER PRIMARY KEY (rowid=?)",
+    ]
+    assert found == []
+
+
+def _judged(raw: sqlite3.Connection, sql: str) -> tuple[list[str], list[ScanFinding]]:
+    """As ``_found``, with the schema's truths (``Schema.truth``) as the guard reads them."""
+    backend = SQLite()
+    plan = backend.explain(raw, sql, forced=True).plan
+    return backend.render(plan), analyze(plan, truth=backend.schema(raw).truth)
+
+
+def test_a_search_fed_by_two_join_conditions_drives_by_what_restricts(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """Both columns of the deliveries' search come from the endpoints, the second written
+    first; the endpoints' ``IS NOT NULL`` on a NOT NULL column restricts nothing."""
+    sql = (
+        f'SELECT d."id" FROM {ENDPOINT} e INNER JOIN {DELIVERY} d '
+        'ON (d."created_at" > e."created_at" AND d."endpoint_id" = e."id") '
+        'WHERE d."attempts" > 3 AND e."created_at" IS NOT NULL AND e."url" = \'x\''
+    )
+    shown, (endpoints, deliveries) = _judged(sample_db, sql)
+    assert shown == [
+        "SCAN e",
+        "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=? AND created_at>?)",
+    ]
+    assert (endpoints.joined, endpoints.filter) == (False, "\"url\" = 'x'")
+    assert (deliveries.joined, deliveries.filter) == (True, '"attempts" > 3')
+    assert deliveries.join_filter == "endpoint_id=? AND created_at>?"
+    assert deliveries.driver == (("upstream_webhookendpoint", "\"url\" = 'x'"),)
+
+
+def test_a_search_fed_by_a_sub_query_drives_by_what_restricts_there(
+    sample_db: sqlite3.Connection,
+) -> None:
+    sql = (
+        f'SELECT d."id" FROM {DELIVERY} d WHERE d."endpoint_id" IN (SELECT e."id" FROM '
+        f'{ENDPOINT} e WHERE e."created_at" IS NOT NULL AND e."url" = \'x\') AND d."attempts" > 3'
+    )
+    shown, (deliveries, endpoints) = _judged(sample_db, sql)
+    assert shown == [
+        "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)",
+        "LIST SUBQUERY 1",
+        "  -> SCAN e",
+    ]
+    assert (deliveries.joined, deliveries.filter, deliveries.join_filter) == (
+        True,
+        '"attempts" > 3',
+        "endpoint_id=?",
+    )
+    assert deliveries.driver == (("upstream_webhookendpoint", "\"url\" = 'x'"),)
+    assert (endpoints.table, endpoints.filter) == ("upstream_webhookendpoint", "\"url\" = 'x'")
