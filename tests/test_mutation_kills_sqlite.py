@@ -202,3 +202,104 @@ def test_a_search_fed_by_a_sub_query_drives_by_what_restricts_there(
     )
     assert deliveries.driver == (("upstream_webhookendpoint", "\"url\" = 'x'"),)
     assert (endpoints.table, endpoints.filter) == ("upstream_webhookendpoint", "\"url\" = 'x'")
+
+
+def test_a_condition_on_the_searched_column_is_no_filter_left(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """The deliveries' own ``endpoint_id > 0`` names the column their search takes from the
+    endpoints (written with the alias): only the attempts are left to filter."""
+    sql = (
+        f'SELECT d."id" FROM {ENDPOINT} e CROSS JOIN {DELIVERY} d WHERE d."endpoint_id" = e."id" '
+        'AND d."endpoint_id" > 0 AND d."attempts" > 3 AND e."url" = \'x\''
+    )
+    shown, [deliveries] = _found(sample_db, sql)
+    assert shown == [
+        "SEARCH e USING INTEGER PRIMARY KEY (rowid>?)",
+        "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)",
+    ]
+    assert (deliveries.table, deliveries.joined) == ("upstream_webhookdelivery", True)
+    assert (deliveries.filter, deliveries.join_filter) == ('"attempts" > 3', "endpoint_id=?")
+
+
+def test_a_skip_scan_is_planned_again_without_statistics(sample_db: sqlite3.Connection) -> None:
+    """Statistics saying the index's first column has few values make SQLite skip through them
+    (``ANY(status)``), which may read the whole index: the guard plans it again on the copy
+    without statistics, where it is a full read."""
+    sample_db.execute("ANALYZE sqlite_schema")
+    sample_db.execute(
+        "INSERT INTO sqlite_stat1 VALUES "
+        "('upstream_integrationlog', 'intlog_status_time_idx', '10000 5000 1')"
+    )
+    sample_db.execute("ANALYZE sqlite_schema")
+    sql = f'SELECT l."id" FROM {LOG} l WHERE l."start_time" > \'2020\''
+    assert [row[-1] for row in sample_db.execute(f"EXPLAIN QUERY PLAN {sql}")] == [
+        "SEARCH l USING COVERING INDEX intlog_status_time_idx (ANY(status) AND start_time>?)"
+    ]
+    explained = SQLite().explain(sample_db, sql, forced=True)
+    assert (explained.plan.copy, explained.round_trips) == (True, 3)
+    shown, [found] = _found(sample_db, sql)
+    assert shown == ["SCAN l USING COVERING INDEX intlog_conn_time_idx"]
+    assert (found.table, found.node_type, found.filter) == (
+        "upstream_integrationlog",
+        "SCAN",
+        "\"start_time\" > '2020'",
+    )
+
+
+def test_a_search_fed_by_a_derived_table_drives_by_its_condition(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """The deliveries searched by the ids of a derived table (a co-routine): the driver's
+    condition belongs to no table of the catalog, named ``""``."""
+    sql = (
+        f'SELECT d."id" FROM (SELECT e."id", e."url" FROM {ENDPOINT} e LIMIT 5) s '
+        f'CROSS JOIN {DELIVERY} d WHERE d."endpoint_id" = s."id" AND s."url" = \'x\' '
+        'AND d."attempts" > 3'
+    )
+    shown, found = _found(sample_db, sql)
+    assert shown == [
+        "CO-ROUTINE s",
+        "  -> SCAN e",
+        "SCAN s",
+        "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)",
+    ]
+    [deliveries] = [f for f in found if f.table == "upstream_webhookdelivery"]
+    assert (deliveries.joined, deliveries.filter, deliveries.join_filter) == (
+        True,
+        '"attempts" > 3',
+        "endpoint_id=?",
+    )
+    assert deliveries.driver == (("", "\"url\" = 'x'"),)
+
+
+def test_comments_in_an_indexs_sql_hide_nothing(sample_db: sqlite3.Connection) -> None:
+    """The keys of an index written with comments, one of them ending in a parenthesis: the
+    expression key is read as written, the column key by its name."""
+    sample_db.execute(
+        'CREATE INDEX "customer_lower_idx" ON "upstream_customer" '
+        '(lower("name"), -- by name, then (\n "created_at" /* newest ( */)'
+    )
+    [index] = [i for i in SQLite().schema(sample_db).indexes if i.name == "customer_lower_idx"]
+    assert index.columns == ('lower("name")', "created_at")
+    assert index.keys == (None, "created_at")
+    assert (index.table, index.unique, index.partial) == ("upstream_customer", False, False)
+
+
+def test_a_delete_by_a_sorted_page_of_a_sub_query(sample_db: sqlite3.Connection) -> None:
+    """A DELETE of the rows a sorted page of a sub-query picks: the deletion's own lookup by
+    rowid is no finding, the page's sorted range of the retry index is."""
+    sql = (
+        f'DELETE FROM {DELIVERY} WHERE {DELIVERY}."attempts" > 3 AND {DELIVERY}."id" IN '
+        f'(SELECT U0."id" FROM {DELIVERY} U0 WHERE U0."status" = \'x\' '
+        'ORDER BY U0."created_at" LIMIT 5)'
+    )
+    shown, [found] = _found(sample_db, sql, sorted_ranges=True)
+    assert shown == [
+        "SEARCH upstream_webhookdelivery USING INTEGER PRIMARY KEY (rowid=?)",
+        "LIST SUBQUERY 1",
+        "  -> SEARCH U0 USING INDEX webhook_retry_idx (status=?)",
+        "  -> USE TEMP B-TREE FOR ORDER BY",
+    ]
+    assert (found.alias, found.sorted_range, found.index_condition) == ("U0", True, "status=?")
+    assert (found.sort_key, found.filter) == (('"created_at"',), None)
