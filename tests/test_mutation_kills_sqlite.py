@@ -303,3 +303,48 @@ def test_a_delete_by_a_sorted_page_of_a_sub_query(sample_db: sqlite3.Connection)
     ]
     assert (found.alias, found.sorted_range, found.index_condition) == ("U0", True, "status=?")
     assert (found.sort_key, found.filter) == (('"created_at"',), None)
+
+
+def test_a_join_to_a_table_restricted_by_nothing_is_no_join_filter(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """The endpoints' ``IS NOT NULL`` on a NOT NULL column restricts nothing: with the
+    schema's truths, the deliveries' scan has no join condition restricting it."""
+    sql = (
+        f'SELECT d."id" FROM {DELIVERY} d INNER JOIN {ENDPOINT} e ON d."endpoint_id" = e."id" '
+        'WHERE e."created_at" IS NOT NULL AND d."attempts" > 3'
+    )
+    shown, [deliveries] = _judged(sample_db, sql)
+    assert shown == ["SCAN d", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"]
+    assert (deliveries.table, deliveries.filter) == ("upstream_webhookdelivery", '"attempts" > 3')
+    assert deliveries.join_filter is None
+    _, found = _found(sample_db, sql)
+    assert [(f.table, f.join_filter) for f in found] == [
+        ("upstream_webhookdelivery", 'd."endpoint_id" = e."id"'),
+        ("upstream_webhookendpoint", "rowid=?"),
+    ]
+
+
+def test_the_rows_of_a_nested_plan_as_the_cursor_returns_them(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """``analyze`` reads the four columns of ``EXPLAIN QUERY PLAN`` (id, parent, unused,
+    detail) as it reads a ``Plan``: the sub-query's rows under their header."""
+    sql = (
+        f'SELECT d."id" FROM {DELIVERY} d WHERE d."attempts" > 3 AND d."endpoint_id" IN '
+        f'(SELECT e."id" FROM {ENDPOINT} e WHERE e."url" = \'x\' ORDER BY e."created_at" LIMIT 5)'
+    )
+    rows = sample_db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+    assert [row[-1] for row in rows] == [
+        "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)",
+        "LIST SUBQUERY 1",
+        "SCAN e",
+        "USE TEMP B-TREE FOR ORDER BY",
+    ]
+    assert rows[2][1] == rows[1][0] != 0
+    found = analyze(rows, sql)
+    assert [(f.table, f.alias, f.filter, f.sort_key) for f in found] == [
+        ("upstream_webhookdelivery", "d", '"attempts" > 3', ()),
+        ("upstream_webhookendpoint", "e", "\"url\" = 'x'", ('"created_at"',)),
+    ]
+    assert found == analyze(SQLite().explain(sample_db, sql, forced=True).plan)
