@@ -348,3 +348,26 @@ def test_the_rows_of_a_nested_plan_as_the_cursor_returns_them(
         ("upstream_webhookendpoint", "e", "\"url\" = 'x'", ('"created_at"',)),
     ]
     assert found == analyze(SQLite().explain(sample_db, sql, forced=True).plan)
+
+
+def test_a_search_fed_by_two_sub_queries_drives_by_both(sample_db: sqlite3.Connection) -> None:
+    sql = (
+        f'SELECT d."id" FROM {DELIVERY} d WHERE d."endpoint_id" IN (SELECT e."id" FROM '
+        f'{ENDPOINT} e WHERE e."url" = \'x\') AND d."endpoint_id" IN (SELECT f."id" FROM '
+        f'{ENDPOINT} f WHERE f."active") AND d."attempts" > 3'
+    )
+    shown, found = _found(sample_db, sql)
+    assert shown == [
+        "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)",
+        "LIST SUBQUERY 1",
+        "  -> SCAN e",
+        "LIST SUBQUERY 2",
+        "  -> SCAN f",
+    ]
+    deliveries = found[0]
+    assert (deliveries.joined, deliveries.filter) == (True, '"attempts" > 3')
+    assert deliveries.driver == (
+        ("upstream_webhookendpoint", "\"url\" = 'x'"),
+        ("upstream_webhookendpoint", '"active"'),
+    )
+    assert [(f.alias, f.filter) for f in found[1:]] == [("e", "\"url\" = 'x'"), ("f", '"active"')]
