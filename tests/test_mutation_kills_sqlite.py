@@ -371,3 +371,31 @@ def test_a_search_fed_by_two_sub_queries_drives_by_both(sample_db: sqlite3.Conne
         ("upstream_webhookendpoint", '"active"'),
     )
     assert [(f.alias, f.filter) for f in found[1:]] == [("e", "\"url\" = 'x'"), ("f", '"active"')]
+
+
+def test_an_index_fixes_its_tables_sorted_range_beside_another_tables_violation(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """The candidate index serves the deliveries' sorted range; the log's full read of the
+    join is another table's, left for its own candidate."""
+    from dataclasses import replace
+
+    from pytest_indexguard.explain.sqlite import PROBE, fixes
+    from pytest_indexguard.model import Rule
+
+    sql = (
+        f'SELECT d."id" FROM {DELIVERY} d INNER JOIN {LOG} l ON l."message" = d."event_type" '
+        'WHERE d."status" = \'x\' ORDER BY d."created_at" LIMIT 5'
+    )
+    shown, (ranged, _) = _found(sample_db, sql, sorted_ranges=True)
+    assert shown == [
+        "SEARCH d USING INDEX webhook_retry_idx (status=?)",
+        "SCAN l",
+        "USE TEMP B-TREE FOR ORDER BY",
+    ]
+    assert (ranged.table, ranged.sorted_range) == ("upstream_webhookdelivery", True)
+    sample_db.execute(f'CREATE INDEX "{PROBE}" ON {DELIVERY} ("status", "created_at")')
+    plan = SQLite().explain(sample_db, sql, forced=True).plan
+    [log] = analyze(plan, sorted_ranges=True)
+    assert (log.table, log.is_violation) == ("upstream_integrationlog", True)
+    assert fixes(plan, replace(ranged, rule=Rule.SORT_RANGE))
