@@ -995,7 +995,8 @@ def _feeds_rowid(loop: _Loop, own: Sequence[str], conjunct: str) -> bool:
         for match in re.finditer(rf'{_alias_pattern(loop.alias)}\."?(\w+)"?', conjunct)
     ]
     return bool(columns) and not any(
-        re.search(rf"\b{re.escape(column)}\b", _mask(condition))
+        # Literals blanked, quoted names kept: Django quotes every column it names.
+        re.search(rf"\b{re.escape(column)}\b", _STRING.sub("''", condition))
         for condition in own
         for column in columns
     )
