@@ -12,6 +12,7 @@ import importlib.util
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -346,3 +347,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                 terminalreporter.write_sep("-", title)
                 for line in lines:
                     terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def sample_db() -> Iterator[sqlite3.Connection]:
+    """The sample app's schema with its indexes (``tests/plans/sqlite/schema-full.sql``) in an
+    in-process SQLite database, as Django connects (its SQL functions registered)."""
+    from django.db.backends.sqlite3._functions import register
+
+    raw = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    register(raw)
+    schema = Path(__file__).parent / "plans" / "sqlite" / "schema-full.sql"
+    raw.executescript(f"BEGIN;\n{schema.read_text(encoding='utf-8')}COMMIT;")
+    yield raw
+    raw.close()

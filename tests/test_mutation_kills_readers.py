@@ -66,19 +66,6 @@ def _suggested(relative: str, table: str, models: ModelIndex | None = None) -> l
 # -- SQLite, in process ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def sample_db() -> Iterator[sqlite3.Connection]:
-    """The sample app's schema with its indexes (``schema-full.sql``), as Django connects."""
-    from django.db.backends.sqlite3._functions import register
-
-    raw = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    register(raw)
-    script = (PLANS / "sqlite" / "schema-full.sql").read_text(encoding="utf-8")
-    raw.executescript(f"BEGIN;\n{script}COMMIT;")
-    yield raw
-    raw.close()
-
-
 def _sqlite_candidates(
     raw: sqlite3.Connection, sql: str, models: ModelIndex | None = None
 ) -> tuple[ScanFinding, list[Suggestion]]:

@@ -8,7 +8,6 @@ Every plan is a real one, made here in process by SQLite on the sample app's sch
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,19 +21,6 @@ DELIVERY = '"upstream_webhookdelivery"'
 ENDPOINT = '"upstream_webhookendpoint"'
 CUSTOMER = '"upstream_customer"'
 LOG = '"upstream_integrationlog"'
-
-
-@pytest.fixture
-def sample_db() -> Iterator[sqlite3.Connection]:
-    """The sample app's schema with its indexes (``schema-full.sql``), as Django connects."""
-    from django.db.backends.sqlite3._functions import register
-
-    raw = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    register(raw)
-    script = (PLANS / "sqlite" / "schema-full.sql").read_text(encoding="utf-8")
-    raw.executescript(f"BEGIN;\n{script}COMMIT;")
-    yield raw
-    raw.close()
 
 
 def _found(
