@@ -2683,20 +2683,17 @@ def server() -> Iterator[Any]:
     """The scenarios' indexed schema with their ten rows (``capture_mysql``) and one small
     table of its own, in a database of its own on the local MariaDB (``INDEXGUARD_MYSQL_URL``),
     dropped after."""
-    from plans.capture_mysql import connect, create, database, load
+    from plans.capture_mysql import connect, load, scratch
     from plans.mysql_scenarios import SMALL
 
     conn = connect(reachable_mysql())
     note = "CREATE TABLE `note` (`id` integer PRIMARY KEY, `code` varchar(2) NOT NULL)"
-    create(conn, "indexed", PREFIX, (note,))
-    load(conn, SMALL)
-    with conn.cursor() as cursor:
-        cursor.execute("INSERT INTO `note` VALUES (1, 'a')")
-    conn.commit()
-    yield conn
-    conn.rollback()
-    with conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{database('indexed', PREFIX)}`")
+    with scratch(conn, "indexed", PREFIX, (note,)):
+        load(conn, SMALL)
+        with conn.cursor() as cursor:
+            cursor.execute("INSERT INTO `note` VALUES (1, 'a')")
+        conn.commit()
+        yield conn
     conn.close()
 
 

@@ -30,6 +30,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -69,9 +70,12 @@ def database(state: State, prefix: str = "indexguard_plans") -> str:
     return f"{prefix}_{state}"
 
 
-def create(
+@contextmanager
+def scratch(
     conn: Any, state: State, prefix: str = "indexguard_plans", extra: Sequence[str] = ()
-) -> None:
+) -> Iterator[None]:
+    """The state's schema (and ``extra`` statements) in a database of its own, made current;
+    dropped afterwards, whatever happened."""
     name = database(state, prefix)
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
@@ -79,6 +83,12 @@ def create(
         cur.execute(f"USE `{name}`")
         for statement in (*schema(state), *extra):
             cur.execute(statement)
+    try:
+        yield
+    finally:
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
 def load(conn: Any, size: Rows) -> None:
@@ -121,8 +131,7 @@ def plans(
             selected = [s for s in SCENARIOS if s.state == state and (not names or s.name in names)]
             if not selected:
                 continue
-            create(conn, state, prefix)
-            try:
+            with scratch(conn, state, prefix):
                 yield (
                     f"catalog_{state}",
                     {"state": state, "server_version": version, "statistics": catalog(conn, guard)},
@@ -136,11 +145,6 @@ def plans(
                             scenario, state, version, forced, natural=natural(conn, scenario.query)
                         ),
                     )
-                conn.rollback()
-            finally:
-                conn.rollback()
-                with conn.cursor() as cur:
-                    cur.execute(f"DROP DATABASE IF EXISTS `{database(state, prefix)}`")
     finally:
         conn.close()
 
@@ -159,8 +163,7 @@ def capture_more(url: str, prefix: str = "indexguard_plans") -> tuple[Path, list
         directory = directory_for(version) / "more"
         directory.mkdir(parents=True, exist_ok=True)
         for state in ("initial", "indexed"):
-            create(conn, state, prefix, EXTRA)
-            try:
+            with scratch(conn, state, prefix, EXTRA):
                 records: list[tuple[str, dict[str, Any]]] = [
                     (
                         f"catalog_{state}",
@@ -208,10 +211,6 @@ def capture_more(url: str, prefix: str = "indexguard_plans") -> tuple[Path, list
                     if not path.exists() or path.read_text(encoding="utf-8") != text:
                         path.write_text(text, encoding="utf-8")
                         changed.append(path.name)
-            finally:
-                conn.rollback()
-                with conn.cursor() as cur:
-                    cur.execute(f"DROP DATABASE IF EXISTS `{database(state, prefix)}`")
     finally:
         conn.close()
     for stale in sorted(directory.glob("*.json")):
@@ -377,8 +376,7 @@ def measure(url: str) -> tuple[list[tuple[str, ...]], dict[str, list[str]]]:
         guard = backend(conn)
         for state in ("initial", "indexed"):
             selected = [s for s in SCENARIOS if s.state == state]
-            create(conn, state)
-            try:
+            with scratch(conn, state):
                 load(conn, SMALL)
                 for scenario in selected:
                     small[(scenario.name, "natural")] = shape(natural(conn, scenario.query))
@@ -412,10 +410,6 @@ def measure(url: str) -> tuple[list[tuple[str, ...]], dict[str, list[str]]]:
                     for name, names in differing.items():
                         if (scenario.name, name) in small and small[(scenario.name, name)] != large:
                             names.append(scenario.name)
-            finally:
-                conn.rollback()
-                with conn.cursor() as cur:
-                    cur.execute(f"DROP DATABASE IF EXISTS `{database(state)}`")
     finally:
         conn.close()
     return found, differing
