@@ -33,6 +33,7 @@ from pytest_indexguard.plan import (
     analyze,
     from_another_plan,
     is_cross_table_or,
+    is_subquery_or,
     mentions,
     root_plan,
     signature,
@@ -949,7 +950,7 @@ def unservable(expression: str) -> str | None:
 def _conjunct_kind(conjunct: str) -> str | None:
     branches = top_level(conjunct, "OR")
     if len(branches) > 1:
-        if is_cross_table_or(conjunct) or sum("SubPlan" in b for b in branches) > 1:
+        if is_cross_table_or(conjunct) or is_subquery_or(conjunct):
             # pk IN (subquery) OR pk IN (another): each side could use an index (a semi join),
             # the OR of them cannot.
             return "or-across-tables"

@@ -812,6 +812,13 @@ def _or_across_tables(path: tuple[_Step, ...]) -> str | None:
     return None
 
 
+def is_subquery_or(conjunct: str) -> bool:
+    """An OR of sub-queries tested row by row (``id IN (SELECT ...) OR organiser_id IN (SELECT
+    ...)``: ``(hashed SubPlan 1) OR (hashed SubPlan 2)``): each side could use an index as a
+    semi join, the OR of them cannot, and every row is read to test it."""
+    return sum("SubPlan" in side for side in top_level(conjunct, "OR")) > 1
+
+
 def is_cross_table_or(text: str, own: str | None = None) -> bool:
     """An OR whose branches name columns of different tables. ``own``: the alias of the scan
     whose condition it is, the table of a branch that names none (a plan leaves a node's own

@@ -15,7 +15,7 @@ from pytest_indexguard.model import (
     ScanFinding,
     Status,
 )
-from pytest_indexguard.plan import aliases_in, top_level
+from pytest_indexguard.plan import aliases_in, is_subquery_or, top_level
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import cast_columns, mask_plan_expression, normalise, shorten
 from pytest_indexguard.suggest import Suggestion, filter_columns, ordered_keys
@@ -305,7 +305,9 @@ def rewrite_lines(
     kind = finding.unservable or ""
     if kind == "or-across-tables" and casts:
         return [f"    why:     {_SPLIT_THE_OR}", *_cast_lines(casts)]
-    if kind == "or-across-tables" and _or_of_subqueries(finding.filter or ""):
+    if kind == "or-across-tables" and any(
+        is_subquery_or(conjunct) for conjunct in top_level(finding.filter or "", "AND")
+    ):
         return [f"    why:     {_SUBQUERY_OR}"]
     lines = [f"    why:     {_REWRITES.get(kind, 'no index serves this predicate as written')}"]
     if kind in ("wildcard", "contains", "regex"):
@@ -331,14 +333,6 @@ _SUBQUERY_OR = (
     "both, so the table is read whole; split the query at the OR (.union() of two querysets), "
     "or make it one IN over a single sub-query"
 )
-
-
-def _or_of_subqueries(expression: str) -> bool:
-    """Whether a Filter holds an OR whose sides are sub-queries tested row by row."""
-    return any(
-        sum("SubPlan" in side for side in top_level(conjunct, "OR")) > 1
-        for conjunct in top_level(expression, "AND")
-    )
 
 
 def _casts(occurrence: Occurrence) -> list[tuple[str, str]]:
