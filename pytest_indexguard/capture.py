@@ -146,6 +146,8 @@ class Capture:
         self._attach(connection)
 
     def _attach(self, connection: BaseDatabaseWrapper) -> None:
+        if getattr(connection, "indexguard_shadow", False):
+            return  # the guard's own database of --indexguard-plan-on (shadow.py)
         if self not in connection.execute_wrappers:
             # Outermost position: other wrappers (query counters, debug toolbars) see the real
             # statement, and ours runs before any of them can fail it.

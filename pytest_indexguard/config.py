@@ -58,6 +58,9 @@ class Settings:
     check_test_code: bool = False
     # Tables presumed small while their size is not declared (Django's own that stay small).
     small_tables: frozenset[str] = frozenset()
+    # Where statements of a test database that is not PostgreSQL are planned (shadow.py):
+    # "postgresql" (an embedded server) or a server's URL; None: on the test database.
+    plan_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,16 @@ OPTIONS: tuple[Option, ...] = (
         default=False,
     ),
     Option(
+        "--indexguard-plan-on",
+        "indexguard_plan_on",
+        "Judge the statements of a test database that is not PostgreSQL (SQLite, MySQL) by "
+        "PostgreSQL's planner: 'postgresql' starts an embedded PostgreSQL (the [embedded] "
+        "extra), a postgres:// URL names a server. Each ORM query is compiled for "
+        "PostgreSQL and planned on a database with the project's schema and no rows; the "
+        "tests still run on their own database. Default: ini indexguard_plan_on.",
+        metavar="postgresql|URL",
+    ),
+    Option(
         "--indexguard-cache-size",
         "indexguard_cache_size",
         "Distinct statements whose plans are kept per database alias (default 10000); "
@@ -261,6 +274,11 @@ INI: tuple[IniSetting, ...] = (
         type="linelist",
     ),
     IniSetting("indexguard_mode", "'forced' (default) or 'planner'.", default="forced"),
+    IniSetting(
+        "indexguard_plan_on",
+        "'postgresql' or a postgres:// URL: judge a test database that is not PostgreSQL by "
+        "PostgreSQL's planner (empty: by its own).",
+    ),
     IniSetting(
         "indexguard_small_tables",
         "Tables presumed small while their size is not declared: their full scans are shown "
@@ -391,6 +409,7 @@ def resolve(config: OptionSource) -> Settings:
         if name.strip()
     )
     return Settings(
+        plan_on=_plan_on(config, enabled),
         small_tables=small_tables,
         enabled=enabled,
         tables=tables,
@@ -410,6 +429,24 @@ def resolve(config: OptionSource) -> Settings:
         unservable=unservable,
         columns=MappingProxyType(columns),
     )
+
+
+def _plan_on(config: OptionSource, enabled: bool) -> str | None:
+    """The value is checked even with the guard off, as the others are; the driver it needs
+    only when the guard is on."""
+    from pytest_indexguard import shadow
+
+    cli = config.getoption("indexguard_plan_on")
+    option, value = (
+        ("--indexguard-plan-on", cli)
+        if cli is not None
+        else ("indexguard_plan_on", config.getini("indexguard_plan_on"))
+    )
+    target = shadow.parse_target(option, value)
+    if target is None or not enabled:
+        return None
+    shadow.check_driver(option)
+    return target
 
 
 def _cache_size(config: OptionSource) -> int:

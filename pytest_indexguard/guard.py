@@ -27,7 +27,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,6 +37,7 @@ from pytest_indexguard.callsite import CallSiteFinder
 from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
 from pytest_indexguard.config import Settings
 from pytest_indexguard.explain import Backend, Context, NotExplained, Relations, for_vendor
+from pytest_indexguard.explain.postgresql import PostgreSQL
 from pytest_indexguard.fingerprint import statement_digest
 from pytest_indexguard.model import (
     DISTINCT_CAP,
@@ -52,6 +53,7 @@ from pytest_indexguard.model import (
 from pytest_indexguard.origin import APPLICATION, MIGRATION, TEST
 from pytest_indexguard.policy import Decision, TestPolicy
 from pytest_indexguard.schema import Schema
+from pytest_indexguard.shadow import Shadow
 from pytest_indexguard.sqltext import mask_message
 from pytest_indexguard.suggest import ModelIndex, Suggestion, candidates
 from pytest_indexguard.summary import LET_THROUGH_CAP, Summary
@@ -110,6 +112,9 @@ class Guard:
         # Once a test has run, only inserts into tables presumed small need a look at the stack.
         self.migrated = False
         # Production's shape, when declared: it decides whether a sorted index range matters.
+        # --indexguard-plan-on: the shadow PostgreSQL database statements of another
+        # database are planned on (made at the first one).
+        self.shadow = Shadow(settings.plan_on) if settings.plan_on else None
         self.production = (
             judge.Production(
                 rows={table: rows for table, (rows, _) in settings.table_rows.items()},
@@ -311,7 +316,9 @@ class Guard:
             self._unexplained(key, "several statements in one string")
             self._cache(plans, cached, _NOT_CHECKED)
             return _NOT_CHECKED
-        watch = self._watch(alias, backend, raw)
+        own = _Planner(backend, raw, alias, connection.vendor)
+        planner = self._planner(connection, sql, own)
+        watch = self._watch(planner.key, planner.backend, planner.raw)
         if watch.names is not None and not any(name in sql for name in watch.names):
             self.totals.skipped_unwatched += 1
             self._cache(plans, cached, _NOT_CHECKED)
@@ -323,23 +330,37 @@ class Guard:
             # savepoint of the same string exists: it would abort the test's transaction).
             self._unexplained(key, "executemany without parameters")
             return None
-        try:
-            text = (sql if bound is None else backend.bind(raw, sql, bound)).strip().rstrip(";")
-            if cursor:
-                text = backend.declared(text)
-            explained = backend.explain(raw, text, forced=self.forced)
-        except NotExplained as exc:
-            self.totals.round_trips += 1
-            self._unexplained(key, mask_message(str(exc), bound))
-            return None
-        except Exception as exc:  # a binding or connection problem of this statement
-            self._unexplained(key, mask_message(f"{type(exc).__name__}: {exc}".strip(), bound))
-            return None
+        while True:
+            backend, raw = planner.backend, planner.raw
+            values = bound if planner.sql is None else planner.params
+            try:
+                source = sql if planner.sql is None else planner.sql
+                text = (source if values is None else backend.bind(raw, source, values)).strip()
+                text = text.rstrip(";")
+                if cursor:
+                    text = backend.declared(text)
+                explained = backend.explain(raw, text, forced=self.forced)
+            except NotExplained as exc:
+                self.totals.round_trips += 1
+                if planner.sql is not None:  # PostgreSQL refused it: judged on its own database
+                    planner = replace(own, judged_here=f"PostgreSQL could not plan it ({exc})")
+                    continue
+                self._unexplained(key, mask_message(str(exc), bound))
+                return None
+            except Exception as exc:  # a binding or connection problem of this statement
+                self._unexplained(key, mask_message(f"{type(exc).__name__}: {exc}".strip(), bound))
+                return None
+            break
         self.totals.explained += 1
         self.totals.round_trips += explained.round_trips
+        digest = statement_digest(alias, sql)
         if len(self.totals.distinct) < DISTINCT_CAP:
-            self.totals.distinct.add(statement_digest(alias, sql))
-        schema = self._schema(alias, backend, raw)
+            self.totals.distinct.add(digest)
+        if planner.sql is not None:
+            self.totals.planned_on.add(digest)
+        elif planner.judged_here is not None:
+            self.totals.judged_here.setdefault(planner.judged_here, set()).add(digest)
+        schema = self._schema(planner.key, backend, raw)
         context = Context(
             schema,
             watch.watches,
@@ -356,8 +377,10 @@ class Guard:
             sql=sql,
             findings=tuple(assessment.findings),
             plan=explained.plan,
-            vendor=connection.vendor,
+            vendor=planner.vendor,
             cursor=cursor,
+            planned_sql=planner.sql,
+            judged_here=planner.judged_here,
         )
         for finding in statement.findings:
             if not finding.is_violation and not finding.sorted_range:
@@ -382,6 +405,29 @@ class Guard:
             keyed,
         )
         return statement
+
+    def _planner(self, connection: BaseDatabaseWrapper, sql: str, own: _Planner) -> _Planner:
+        """Where the statement is planned: on its own database, or (``--indexguard-plan-on``,
+        a test database that is not PostgreSQL) compiled for PostgreSQL and planned on the
+        shadow database; when it cannot be, on its own, saying why."""
+        shadow = self.shadow
+        if shadow is None or connection.vendor == "postgresql":
+            return own
+        with self.suspended():  # its own questions to the test database are not judged
+            compiled = shadow.compile(connection, sql)
+        if isinstance(compiled, str):
+            if shadow.failed is not None:
+                self.totals.shadow.setdefault("failed", shadow.failed)
+            return replace(own, judged_here=compiled)
+        self.totals.shadow.setdefault("schema", shadow.built)
+        return _Planner(
+            POSTGRESQL,
+            shadow.raw(),
+            SHADOW_KEY,
+            "postgresql",
+            sql=compiled.sql,
+            params=compiled.params,
+        )
 
     def _cache_variant(
         self,
@@ -576,17 +622,21 @@ class Guard:
         below the row threshold gets the first candidate unverified, without a round trip."""
         if finding in statement.suggestions:
             return statement.suggestions[finding]
-        schema = self.schemas.get(statement.alias)
-        found = candidates(finding, self.models, statement.sql, schema, connection.vendor)
+        shadowed = statement.planned_sql is not None and self.shadow is not None
+        key = SHADOW_KEY if shadowed else statement.alias
+        schema = self.schemas.get(key)
+        sql = statement.planned_sql or statement.sql
+        found = candidates(finding, self.models, sql, schema, statement.vendor)
         if not found:
             statement.suggestions[finding] = None
             return None
         if not verify:
             return replace(found[0], note="not verified: the scan does not count against the test")
         result = found[0]
-        backend = self.backends.get(statement.alias)
-        if statement.text is not None and backend is not None:
-            result = self._verify(backend, connection.connection, statement.text, finding, found)
+        backend = POSTGRESQL if shadowed else self.backends.get(statement.alias)
+        raw = self.shadow.raw() if shadowed and self.shadow else connection.connection
+        if statement.text is not None and backend is not None and raw is not None:
+            result = self._verify(backend, raw, statement.text, finding, found)
         statement.suggestions[finding] = result
         return result
 
@@ -644,6 +694,26 @@ class Guard:
             self.table_rows[key] = sizes.get(table)
         found = self.table_rows[key]
         return (found[0], found[1]) if found else (None, None)
+
+
+@dataclass(frozen=True)
+class _Planner:
+    """Where a statement is planned: a backend and its connection, the key its catalog and
+    watched names are kept under, the vendor whose advice the reports give; for the shadow of
+    ``--indexguard-plan-on``, the statement compiled for it (``sql``, ``params``)."""
+
+    backend: Backend
+    raw: Any
+    key: str
+    vendor: str
+    sql: str | None = None
+    params: Any = None
+    judged_here: str | None = None
+
+
+# The shadow's catalog and watched names are kept under this key (no alias is named so).
+SHADOW_KEY = "\x00shadow"
+POSTGRESQL = PostgreSQL()
 
 
 _INSERT_INTO = re.compile(r'\s*INSERT\s+INTO\s+[`"]?([^\s`"(]+)', re.IGNORECASE)

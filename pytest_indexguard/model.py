@@ -135,6 +135,10 @@ class Statement:
     # Its verdict rests on the values of a list of keys (``explain.Assessment.keyed``): the
     # cache entry holds one Statement per list of values (``guard.shape``).
     keyed: bool = False
+    # --indexguard-plan-on (shadow.py): the statement as compiled for PostgreSQL and planned
+    # on the shadow database; or, judged on its own database instead, why ("raw SQL").
+    planned_sql: str | None = None
+    judged_here: str | None = None
 
     def __post_init__(self) -> None:
         self.violations = tuple(f for f in self.findings if f.is_violation)

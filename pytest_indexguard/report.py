@@ -190,6 +190,13 @@ def _block(
     alias = "" if statement.alias == "default" else f" [database {statement.alias}]"
     _, sql = statement.identity(finding.table)  # normalised once per distinct statement
     lines.append(f"    sql:     {sql if verbose > 0 else shorten(sql)}{alias}")
+    if statement.planned_sql is not None:
+        lines.append("    planned: on PostgreSQL (--indexguard-plan-on), the query compiled for it")
+    elif statement.judged_here is not None:
+        lines.append(
+            f"    planned: judged on {_VENDORS.get(statement.vendor, statement.vendor)}, the test "
+            f"database, not on PostgreSQL: {statement.judged_here}"
+        )
     sites: Counter[str] = Counter()
     for member in members:
         site = str(member.call_site) if member.call_site else "(no project frame)"
@@ -450,6 +457,7 @@ def summary_lines(
             f"skipped: {_count(summary.skipped_unwatched, 'distinct statement')} that {verb} no "
             "watched table (never explained)"
         )
+    lines.extend(_plan_on_lines(settings, summary))
     lines.extend(verdict_lines(settings, results, summary.test_rows, runner))
     if summary.informational:
         # Other statements than the violations: a table can have both.
@@ -496,6 +504,34 @@ def summary_lines(
         )
     for error, times in sorted(summary.internal_errors.items()):
         lines.append(f"internal error ({times}x, tests unaffected): {error}")
+    return lines
+
+
+# How a Django vendor is named to people.
+_VENDORS = {"sqlite": "SQLite", "mysql": "MySQL/MariaDB", "postgresql": "PostgreSQL"}
+
+
+def _plan_on_lines(settings: Settings, summary: Summary) -> list[str]:
+    """``--indexguard-plan-on``: how many statements PostgreSQL judged, on what schema, and
+    how many their own database judged instead, and why."""
+    if settings.plan_on is None:
+        return []
+    lines: list[str] = []
+    if summary.planned_on or "schema" in summary.shadow:
+        lines.append(
+            f"planned on PostgreSQL (--indexguard-plan-on): "
+            f"{_count(len(summary.planned_on), 'distinct statement')}, on a database with no "
+            f"rows made from {summary.shadow.get('schema', 'the project')}"
+        )
+    if "failed" in summary.shadow:
+        lines.append(f"no PostgreSQL to plan on (--indexguard-plan-on): {summary.shadow['failed']}")
+    here = sum(len(digests) for digests in summary.judged_here.values())
+    if here:
+        lines.append(
+            f"judged on the test database, not on PostgreSQL: {_count(here, 'distinct statement')}"
+        )
+        for reason, digests in sorted(summary.judged_here.items()):
+            lines.append(f"  {len(digests):,}: {reason}")
     return lines
 
 
@@ -622,7 +658,11 @@ def header_line(settings: Settings) -> str:
         tables = f"{count_of(len(settings.tables), 'table')}: " + ", ".join(sorted(settings.tables))
     threshold = f", min-rows {settings.min_rows:,}" if settings.min_rows else ""
     test_code = ", test code checked" if settings.check_test_code else ""
-    line = f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}{test_code}"
+    planned = ""
+    if settings.plan_on is not None:
+        server = "an embedded server" if settings.plan_on == "postgresql" else "its server"
+        planned = f", planned on PostgreSQL ({server})"
+    line = f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}{test_code}{planned}"
     if settings.min_rows and not settings.table_rows:
         line += (
             "\nindexguard: min-rows compares with the test database's own row estimates, which "

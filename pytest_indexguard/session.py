@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from pytest_indexguard import baseline
+from pytest_indexguard import baseline, shadow
 from pytest_indexguard.config import Settings
 from pytest_indexguard.guard import Guard
 from pytest_indexguard.model import Status, TestRun
@@ -55,6 +55,9 @@ class Session:
         self.settings = settings
         self.rootdir = rootdir
         self.runner: Runner = runner
+        if settings.plan_on == shadow.EMBEDDED:
+            # Started here, before pytest-xdist starts its workers: they plan on the same one.
+            shadow.server_url(shadow.EMBEDDED)
         self.guard = Guard(settings, rootdir, known=frozenset(known))
         if test_patterns:
             self.guard.call_sites.tests.patterns = tuple(test_patterns)
@@ -101,6 +104,8 @@ class Session:
         for uninstall in (self.guard.capture.uninstall, self.guard.call_sites.builds.uninstall):
             with contextlib.suppress(Exception):
                 uninstall()
+        if self.guard.shadow is not None:
+            self.guard.shadow.close()
 
     # -- what each test found -----------------------------------------------------------------
 

@@ -42,6 +42,12 @@ class Summary:
     # Rows in the test database of tables with violations and no declared size.
     test_rows: dict[str, int] = field(default_factory=dict)
     internal_errors: Counter[str] = field(default_factory=Counter)
+    # --indexguard-plan-on: the distinct statements planned on PostgreSQL's shadow database;
+    # those judged on their own database instead, by why (raw SQL, ...); how the shadow's
+    # schema was made, or why there is none ("schema" or "failed" -> words).
+    planned_on: set[str] = field(default_factory=set)
+    judged_here: dict[str, set[str]] = field(default_factory=dict)
+    shadow: dict[str, str] = field(default_factory=dict)
 
     def merge(self, other: Summary) -> None:
         for item in fields(self):

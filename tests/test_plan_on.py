@@ -1,0 +1,206 @@
+"""``--indexguard-plan-on``: a suite that tests on SQLite, judged by PostgreSQL's planner on a
+shadow database with the project's schema and no rows (``pytest_indexguard/shadow.py``).
+
+The tests run on their own SQLite databases exactly as before; the PostgreSQL planned on is the
+test session's own server (``DATABASE_URL``: the embedded PostgreSQL 18, or the one CI names).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from conftest import DjangoProject, SampleApp
+from pytest_indexguard import shadow
+from test_sample_app import FAILED_LOG_TESTS, HISTORY_TESTS, RECENT_LOG_TESTS, RETRY_TESTS
+
+UNINDEXED = RETRY_TESTS | FAILED_LOG_TESTS | HISTORY_TESTS | RECENT_LOG_TESTS
+
+
+@pytest.fixture
+def server() -> str:
+    """The session's PostgreSQL server, as ``--indexguard-plan-on`` names one (no database)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.skip("DATABASE_URL names no PostgreSQL server to plan on")
+    return urlunsplit(urlsplit(url)._replace(path="/"))
+
+
+@pytest.fixture
+def admin(server: str) -> Iterator[object]:
+    import psycopg
+
+    with psycopg.connect(
+        urlunsplit(urlsplit(server)._replace(path="/postgres")), autocommit=True
+    ) as conn:
+        yield conn
+
+
+def left_behind(admin: object) -> list[str]:
+    """Shadow databases of this host whose process has ended."""
+    rows = admin.execute(  # type: ignore[attr-defined]
+        f"SELECT datname FROM pg_database WHERE datname LIKE '{shadow.PREFIX}%'"
+    ).fetchall()
+    return sorted(name for (name,) in rows if shadow._gone(name))
+
+
+def index_lines(run_output: str, section: str) -> list[str]:
+    return [line.strip() for line in section.splitlines() if line.strip().startswith("index:")]
+
+
+def test_sqlite_suite_fails_where_postgresql_fails_with_postgresql_advice(
+    sample_app: SampleApp, server: str, monkeypatch: pytest.MonkeyPatch, admin: object
+) -> None:
+    on_postgresql = sample_app.run("--without-indexes")
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    run = sample_app.run("--without-indexes", f"--indexguard-plan-on={server}")
+    failed = {name for name, outcome in run.outcomes().items() if outcome == "failed"}
+    assert failed == UNINDEXED, run.output
+    assert {n for n, o in on_postgresql.outcomes().items() if o == "failed"} == UNINDEXED
+    for name in UNINDEXED:
+        section = run.section(name)
+        # PostgreSQL's words, plan and suggestions, verified on the shadow database.
+        assert "planned: on PostgreSQL (--indexguard-plan-on), the query compiled for it" in (
+            section
+        ), section
+        assert "verified: planned with it" in section, section
+        assert index_lines(run.output, section) == index_lines(
+            on_postgresql.output, on_postgresql.section(name)
+        ), (section, on_postgresql.section(name))
+    for name in RETRY_TESTS:
+        assert (
+            "upstream_webhookdelivery: Seq Scan filters rows that no index serves; "
+            "no index on (status, next_attempt_at)"
+        ) in run.section(name)
+    assert "AddIndexConcurrently" in run.output  # PostgreSQL's migration advice
+    assert re.search(
+        r"planned on PostgreSQL \(--indexguard-plan-on\): \d+ distinct statements, on a "
+        r"database with no rows made from the test database's \d+ migrations",
+        run.output,
+    ), run.output
+    assert "judged on the test database" not in run.output  # every statement is the ORM's
+    assert "planned on PostgreSQL (its server)" in run.output  # the header
+    assert left_behind(admin) == []
+
+
+def test_with_the_index_migration_nothing_fails_on_an_embedded_postgresql(
+    sample_app: SampleApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``postgresql`` starts an embedded server once, before pytest-xdist's workers, which
+    plan on it (each on a shadow database of its own)."""
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.delenv(shadow.ENV, raising=False)
+    run = sample_app.run("--indexguard-plan-on=postgresql", "-n", "2")
+    outcomes = run.outcomes()
+    assert len(outcomes) >= 20, run.output
+    assert set(outcomes.values()) <= {"passed", "skipped"}, run.output
+    assert "violations: none" in run.output
+    assert "planned on PostgreSQL (an embedded server)" in run.output  # the header
+    assert re.search(r"planned on PostgreSQL \(--indexguard-plan-on\): \d+ distinct", run.output)
+
+
+RAW_AND_FOREIGN = """
+import pytest
+from django.db import connection
+from django.db.models import F, Func, IntegerField, Value
+from shop.models import Customer
+
+
+@pytest.mark.django_db
+def test_raw_sql():
+    Customer.objects.create(name="a", city="x")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM shop_customer WHERE city = %s", ["x"])
+        assert cursor.fetchall()
+
+
+@pytest.mark.django_db
+def test_a_function_postgresql_lacks():
+    Customer.objects.create(name="a", city="xyz")
+    found = Customer.objects.annotate(
+        at=Func(F("city"), Value("y"), function="instr", output_field=IntegerField())
+    ).filter(at__gt=0)
+    assert [c.name for c in found] == ["a"]
+
+
+@pytest.mark.django_db
+def test_orm():
+    Customer.objects.create(name="a", city="x")
+    assert Customer.objects.filter(city="x").count() == 1
+"""
+
+
+def test_what_cannot_be_compiled_is_judged_on_sqlite_and_said(
+    django_project: DjangoProject, server: str, monkeypatch: pytest.MonkeyPatch, admin: object
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    django_project.write_tests(RAW_AND_FOREIGN)
+    run = django_project.run("--indexguard", f"--indexguard-plan-on={server}")
+    outcomes = run.outcomes()
+    assert outcomes == {
+        "test_raw_sql": "failed",
+        "test_a_function_postgresql_lacks": "failed",
+        "test_orm": "failed",
+    }, run.output
+    for name in outcomes:  # each by the guard alone
+        assert "indexguard: 1 statement needs a full scan" in run.section(name), run.output
+    raw = run.section("test_raw_sql")
+    assert "shop_customer: SCAN" in raw, raw  # SQLite's plan
+    assert (
+        "planned: judged on SQLite, the test database, not on PostgreSQL: not sent by a "
+        "Django query (raw SQL)"
+    ) in raw
+    foreign = run.section("test_a_function_postgresql_lacks")
+    assert (
+        "planned: judged on SQLite, the test database, not on PostgreSQL: PostgreSQL could "
+        "not plan it (function instr"
+    ) in foreign, foreign
+    orm = run.section("test_orm")
+    assert "shop_customer: Seq Scan" in orm, orm  # PostgreSQL's plan
+    assert "planned: on PostgreSQL (--indexguard-plan-on)" in orm
+    # The shop app has no migrations: the shadow is made from the models, as its test database.
+    assert (
+        "on a database with no rows made from the test database's 0 migrations" in (run.output)
+        or "tables from the models" in run.output
+    ), run.output
+    assert "judged on the test database, not on PostgreSQL: 2 distinct statements" in run.output
+    assert "  1: not sent by a Django query (raw SQL)" in run.output
+    assert left_behind(admin) == []
+
+
+def test_a_shadow_left_by_a_crashed_run_is_dropped(
+    django_project: DjangoProject, server: str, monkeypatch: pytest.MonkeyPatch, admin: object
+) -> None:
+    pid = 2**22 + 12345  # above Linux's pid_max: no process has it
+    stale = shadow.database_name(pid)
+    admin.execute(f'CREATE DATABASE "{stale}"')  # type: ignore[attr-defined]
+    try:
+        assert stale in left_behind(admin)
+        monkeypatch.setenv("DATABASE_URL", "sqlite://")
+        django_project.write_tests(
+            "import pytest\nfrom shop.models import Customer\n\n\n@pytest.mark.django_db\n"
+            "def test_orm():\n    assert not Customer.objects.filter(name='a').exists()\n"
+        )
+        run = django_project.run("--indexguard", f"--indexguard-plan-on={server}")
+        assert run.outcomes() == {"test_orm": "passed"}, run.output
+        assert stale not in left_behind(admin)
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{stale}"')  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "value", ["mysql://root@localhost/", "sqlite://", "oracle", "http://localhost:5432/"]
+)
+def test_a_bad_value_is_a_usage_error(django_project: DjangoProject, value: str) -> None:
+    django_project.write_tests("def test_nothing():\n    pass\n")
+    run = django_project.run("--indexguard", f"--indexguard-plan-on={value}")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR, run.output
+    assert (
+        "--indexguard-plan-on: expected 'postgresql' (an embedded PostgreSQL, from the "
+        f"[embedded] extra) or a server's URL postgres://user:password@host:port/, got {value!r}"
+    ) in run.output
+    assert "Traceback" not in run.output
