@@ -228,8 +228,7 @@ class Shadow:
 
     def _create(self, applied: set[tuple[str, str]]) -> BaseDatabaseWrapper:
         self._server = server_url(self.target)
-        (names,) = self._admin([f"SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"])
-        stale = [n for (n,) in names if n == self.name or _gone(str(n))]
+        stale = self._stale()
         self._admin(
             [f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in stale]
             + [f'CREATE DATABASE "{self.name}"']
@@ -272,14 +271,24 @@ class Shadow:
             migrator.close()
 
     def close(self) -> None:
-        """Drop the shadow database (the embedded server goes at exit)."""
+        """Drop the shadow database, and those of this host's ended processes: Django's
+        ``--parallel`` workers end without a word (the embedded server goes at exit)."""
         wrapper, self.wrapper = self.wrapper, None
-        if wrapper is None:
-            return
+        if wrapper is not None:
+            with contextlib.suppress(Exception):
+                wrapper.close()
+        if self._server is None:
+            if self.target == EMBEDDED and not os.environ.get(ENV):
+                return  # no server was started: nothing to drop
+            self._server = server_url(self.target)
         with contextlib.suppress(Exception):
-            wrapper.close()
-        with contextlib.suppress(Exception):
-            self._admin([f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'])
+            self._admin([f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in self._stale()])
+
+    def _stale(self) -> list[str]:
+        """This process's shadow database (from a run whose pid it reuses) and those of this
+        host's ended processes."""
+        (names,) = self._admin([f"SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"])
+        return [str(n) for (n,) in names if n == self.name or _gone(str(n))]
 
     # -- the statement ------------------------------------------------------------------------
 

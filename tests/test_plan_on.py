@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,6 +49,17 @@ def left_behind(admin: object) -> list[str]:
     return sorted(name for (name,) in rows if shadow._gone(name))
 
 
+def nothing_left(admin: object) -> bool:
+    """No shadow database of an ended process stays. Another test's run may be between its
+    workers' end and its own, when it drops theirs: such a database goes within seconds, one
+    a run failed to drop stays."""
+    for _ in range(30):
+        if not left_behind(admin):
+            return True
+        time.sleep(1)
+    return False
+
+
 def index_lines(run_output: str, section: str) -> list[str]:
     return [line.strip() for line in section.splitlines() if line.strip().startswith("index:")]
 
@@ -84,7 +96,7 @@ def test_sqlite_suite_fails_where_postgresql_fails_with_postgresql_advice(
     ), run.output
     assert "judged on the test database" not in run.output  # every statement is the ORM's
     assert "planned on PostgreSQL (its server)" in run.output  # the header
-    assert left_behind(admin) == []
+    assert nothing_left(admin)
 
 
 def test_with_the_index_migration_nothing_fails_on_an_embedded_postgresql(
@@ -169,7 +181,7 @@ def test_what_cannot_be_compiled_is_judged_on_sqlite_and_said(
     ), run.output
     assert "judged on the test database, not on PostgreSQL: 2 distinct statements" in run.output
     assert "  1: not sent by a Django query (raw SQL)" in run.output
-    assert left_behind(admin) == []
+    assert nothing_left(admin)
 
 
 def test_a_shadow_left_by_a_crashed_run_is_dropped(
@@ -204,3 +216,28 @@ def test_a_bad_value_is_a_usage_error(django_project: DjangoProject, value: str)
         f"[embedded] extra) or a server's URL postgres://user:password@host:port/, got {value!r}"
     ) in run.output
     assert "Traceback" not in run.output
+
+
+def test_django_runner_in_parallel_fails_the_same_tests_and_leaves_no_shadow(
+    server: str, admin: object
+) -> None:
+    from test_django_runner import FAILING, manage_test
+
+    run = manage_test(
+        "--without-indexes",
+        "--parallel=2",
+        f"--indexguard-plan-on={server}",
+        database_url="sqlite://",
+    )
+    assert run.returncode == 1, run.output
+    assert run.failed() == FAILING, run.output
+    for name in RETRY_TESTS:
+        section = run.section(name)
+        assert (
+            "upstream_webhookdelivery: Seq Scan filters rows that no index serves; "
+            "no index on (status, next_attempt_at)"
+        ) in section, section
+        assert "planned: on PostgreSQL (--indexguard-plan-on)" in section
+    assert "planned on PostgreSQL (--indexguard-plan-on):" in run.stderr
+    # Each worker process planned on a shadow of its own; the runner drops them at the end.
+    assert nothing_left(admin)
