@@ -104,20 +104,34 @@ def _texts(item: dict[str, Any], key: str) -> list[str]:
     return value
 
 
-def dumps(entries: Iterable[Entry]) -> str:
+def planned_on(path: Path) -> str | None:
+    """Whose planner judged the run that recorded the baseline at ``path``: "postgresql" when
+    it ran with --indexguard-plan-on, None otherwise (or when it cannot be read: ``load``
+    says why)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("planned_on") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def dumps(entries: Iterable[Entry], *, planned_on: str | None = None) -> str:
     ordered = sorted(entries, key=lambda e: (e.table, e.sql, e.alias, e.fingerprint))
-    document = {
-        "format": FORMAT,
-        "version": VERSION,
-        "violations": [entry.to_json() for entry in ordered],
-    }
+    document: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+    if planned_on is not None:
+        # Recorded with --indexguard-plan-on: PostgreSQL's verdicts on another test database.
+        document["planned_on"] = planned_on
+    document["violations"] = [entry.to_json() for entry in ordered]
     return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
 
-def write(path: Path, entries: Iterable[Entry], *, option: str = OPTION) -> bool:
+def write(
+    path: Path, entries: Iterable[Entry], *, option: str = OPTION, planned_on: str | None = None
+) -> bool:
     """Write the file if its content changes; True when it did. Raises ``OutputError`` (one
     line) when it cannot be written; the old file is then left as it was."""
-    text = dumps(entries)
+    text = dumps(entries, planned_on=planned_on)
     try:
         if path.read_text(encoding="utf-8") == text:
             return False

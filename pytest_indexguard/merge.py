@@ -54,6 +54,7 @@ SETTINGS = {
     "columns": "column statistics (indexguard_distinct, or the stats file's)",
     "unservable": "unservable (indexguard_unservable)",
     "small_tables": "small tables (indexguard_small_tables)",
+    "plan_on": "planning (--indexguard-plan-on)",
 }
 # Counters of the work each process did (plans explained, cache entries, round trips): they
 # depend on how the suite was split, as they do between a serial and an xdist run. The merged
@@ -187,7 +188,13 @@ def merge(options: Options) -> Outcome:
         except pytest.UsageError as exc:
             raise MergeError(str(exc)) from None
     settings = _settings(first.data["settings"], options)
-    results = Results(settings, baseline=known)
+    results = Results(
+        settings,
+        baseline=known,
+        baseline_planned_on=(
+            baseline_module.planned_on(options.baseline) if options.baseline else None
+        ),
+    )
     for shard in shards:
         _add(results, shard.data, reclassify=options.baseline is not None)
     results.gone -= results.ran
@@ -298,6 +305,7 @@ def _settings(recorded: dict[str, Any], options: Options) -> Settings:
             }
         ),
         unservable="warn" if recorded.get("unservable") == "warn" else "fail",
+        plan_on=recorded.get("plan_on") or None,
         small_tables=frozenset(recorded.get("small_tables") or ()),
     )
 

@@ -297,6 +297,10 @@ class ViolationRecord(TypedDict):
     unservable: str | None
     # An OR no one index serves: the columns of each side, one index each (report.or_sides).
     or_sides: list[list[str]]
+    # The database whose planner judged it ("postgresql" under --indexguard-plan-on, else the
+    # test database's vendor), and, judged on the test database despite the option, why.
+    judged_by: str
+    judged_here: str | None
     cursor: bool
     status: str
     allowed_by: str | None

@@ -49,6 +49,8 @@ def _record(test: str, occurrence: Occurrence) -> ViolationRecord:
             if suggestion is None or suggestion.verified is False
             else []
         ),
+        "judged_by": occurrence.statement.vendor,
+        "judged_here": occurrence.statement.judged_here,
         "cursor": occurrence.statement.cursor,
         "status": occurrence.status,
         "allowed_by": decision.allowed_by,

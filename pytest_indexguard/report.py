@@ -544,6 +544,9 @@ def verdict_lines(
     """What the run found, by table, and the baseline's and markers' hygiene: the part of the
     summary that ``merge`` prints for several jobs too."""
     lines: list[str] = []
+    mismatch = results.planning_mismatch()
+    if mismatch is not None:
+        lines.append(mismatch)
     counts = results.table_counts()
     if counts:
         failing = len(results.failing_tests())
@@ -658,10 +661,7 @@ def header_line(settings: Settings) -> str:
         tables = f"{count_of(len(settings.tables), 'table')}: " + ", ".join(sorted(settings.tables))
     threshold = f", min-rows {settings.min_rows:,}" if settings.min_rows else ""
     test_code = ", test code checked" if settings.check_test_code else ""
-    planned = ""
-    if settings.plan_on is not None:
-        server = "an embedded server" if settings.plan_on == "postgresql" else "its server"
-        planned = f", planned on PostgreSQL ({server})"
+    planned = ", planned on PostgreSQL (--indexguard-plan-on)" if settings.plan_on else ""
     line = f"indexguard: on, mode {settings.mode}, watching {tables}{threshold}{test_code}{planned}"
     if settings.min_rows and not settings.table_rows:
         line += (

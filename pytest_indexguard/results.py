@@ -34,6 +34,8 @@ REPORT_FORMAT = "pytest-indexguard report"
 # which tests ran ("tests") and which allow markers were in effect ("allow_markers"): what
 # ``merge`` needs to give the verdict of a suite run in several jobs.
 REPORT_VERSION = 2
+# What the report and the baseline record of --indexguard-plan-on.
+PLANNED_ON = "postgresql"
 # Statuses that the baseline records: the ones that fail a test unless known.
 BASELINED = (Status.NEW, Status.KNOWN)
 # Fields of a violation that its first hit (by table, statement and test) gives its group.
@@ -57,9 +59,11 @@ GROUP_FIELDS = (
     "rows_source",
     "small",
     "origin",
+    "judged_by",
+    "judged_here",
 )
 # Fields a report written before they existed may lack (a merge reads them as empty).
-LATER_GROUP_FIELDS = ("or_sides",)
+LATER_GROUP_FIELDS = ("or_sides", "judged_by", "judged_here")
 # Fields of one hit: what differs between the tests and call sites of one violation.
 HIT_FIELDS = ("test", "call_site", "built_at", "executions", "marker", "expired_marker")
 
@@ -93,6 +97,31 @@ class Results:
     # Tables presumed small that application code inserted into -> the tests whose scans of
     # them passed as "small table" before the insert was seen (``outgrown``).
     outgrown_tests: dict[str, set[str]] = field(default_factory=dict)
+    # Whose planner judged the run that recorded the baseline ("postgresql" for a run with
+    # --indexguard-plan-on; ``baseline.planned_on``).
+    baseline_planned_on: str | None = None
+
+    def planning_mismatch(self) -> str | None:
+        """One line when the baseline was recorded with --indexguard-plan-on and this run is
+        not, or the other way round: its entries and this run's findings come from different
+        planners."""
+        if self.settings.baseline is None or not self.baseline:
+            return None
+        mine = PLANNED_ON if self.settings.plan_on else None
+        if mine == self.baseline_planned_on:
+            return None
+        if self.baseline_planned_on is not None:
+            return (
+                "baseline: recorded with --indexguard-plan-on (PostgreSQL's plans); this run "
+                "judges by the test database's own planner, so its entries and this run's "
+                "findings may not match: run with the same --indexguard-plan-on, or record the "
+                "baseline again"
+            )
+        return (
+            "baseline: recorded without --indexguard-plan-on (the test database's own plans); "
+            "this run judges by PostgreSQL's planner, so its entries and this run's findings "
+            "may not match: run without --indexguard-plan-on, or record the baseline again"
+        )
 
     def add(self, nodeid: str, when: str, data: TestData | None, *, ran: bool = False) -> None:
         """One test report: ``ran`` when it is the report of a call phase that ran."""
@@ -363,6 +392,9 @@ def verdict_settings(settings: Settings) -> dict[str, Any]:
         "columns": digest if columns else None,
         "unservable": settings.unservable,
         "small_tables": sorted(settings.small_tables),
+        # Which planner judged: PostgreSQL's for a test database that is not (no server URL:
+        # it may hold a password, and does not change a verdict).
+        "plan_on": PLANNED_ON if settings.plan_on else None,
     }
 
 
@@ -422,7 +454,12 @@ def write_outputs(
 
     def write_baseline(path: Path, option: str) -> str:
         entries = results.new_baseline()
-        state = "written" if baseline_module.write(path, entries, option=option) else "unchanged"
+        planned_on = PLANNED_ON if results.settings.plan_on else None
+        state = (
+            "written"
+            if baseline_module.write(path, entries, option=option, planned_on=planned_on)
+            else "unchanged"
+        )
         return f"baseline {state}: {path} ({count_of(len(entries), 'entry', 'entries')})"
 
     def write_report(path: Path, option: str) -> str:

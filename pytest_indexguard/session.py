@@ -62,7 +62,13 @@ class Session:
         if test_patterns:
             self.guard.call_sites.tests.patterns = tuple(test_patterns)
         self.summary = Summary()
-        self.results = Results(settings, baseline=known)
+        self.results = Results(
+            settings,
+            baseline=known,
+            baseline_planned_on=(
+                baseline.planned_on(settings.baseline) if settings.baseline else None
+            ),
+        )
         # What collection showed: each collector's children (a module's classes, a class's
         # tests), to tell a renamed or deleted test (gone) from one that was only not selected.
         self.collected: dict[str, list[str]] = {}

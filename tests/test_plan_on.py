@@ -7,6 +7,7 @@ test session's own server (``DATABASE_URL``: the embedded PostgreSQL 18, or the 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -95,7 +96,7 @@ def test_sqlite_suite_fails_where_postgresql_fails_with_postgresql_advice(
         run.output,
     ), run.output
     assert "judged on the test database" not in run.output  # every statement is the ORM's
-    assert "planned on PostgreSQL (its server)" in run.output  # the header
+    assert "planned on PostgreSQL (--indexguard-plan-on)\n" in run.output  # the header
     assert nothing_left(admin)
 
 
@@ -111,7 +112,7 @@ def test_with_the_index_migration_nothing_fails_on_an_embedded_postgresql(
     assert len(outcomes) >= 20, run.output
     assert set(outcomes.values()) <= {"passed", "skipped"}, run.output
     assert "violations: none" in run.output
-    assert "planned on PostgreSQL (an embedded server)" in run.output  # the header
+    assert ", planned on PostgreSQL (--indexguard-plan-on)\n" in run.output  # the header
     assert re.search(r"planned on PostgreSQL \(--indexguard-plan-on\): \d+ distinct", run.output)
 
 
@@ -151,7 +152,10 @@ def test_what_cannot_be_compiled_is_judged_on_sqlite_and_said(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
     django_project.write_tests(RAW_AND_FOREIGN)
-    run = django_project.run("--indexguard", f"--indexguard-plan-on={server}")
+    report = django_project.pytester.path / "report.json"
+    run = django_project.run(
+        "--indexguard", f"--indexguard-plan-on={server}", f"--indexguard-report={report}"
+    )
     outcomes = run.outcomes()
     assert outcomes == {
         "test_raw_sql": "failed",
@@ -182,6 +186,56 @@ def test_what_cannot_be_compiled_is_judged_on_sqlite_and_said(
     assert "judged on the test database, not on PostgreSQL: 2 distinct statements" in run.output
     assert "  1: not sent by a Django query (raw SQL)" in run.output
     assert nothing_left(admin)
+    # The report says which planner judged each finding, and why not PostgreSQL's.
+    data = json.loads(report.read_text())
+    assert data["settings"]["plan_on"] == "postgresql"
+    judged = sorted((v["tests"][0].split("::")[-1], v["judged_by"]) for v in data["violations"])
+    assert judged == [
+        ("test_a_function_postgresql_lacks", "sqlite"),
+        ("test_orm", "postgresql"),
+        ("test_raw_sql", "sqlite"),
+    ]
+    reasons = {v["tests"][0].split("::")[-1]: v["judged_here"] for v in data["violations"]}
+    assert reasons["test_raw_sql"] == "not sent by a Django query (raw SQL)"
+    assert reasons["test_orm"] is None
+
+
+ORM_ONLY = """
+import pytest
+from shop.models import Customer
+
+
+@pytest.mark.django_db
+def test_orm():
+    Customer.objects.create(name="a", city="x")
+    assert Customer.objects.filter(city="x").count() == 1
+"""
+
+
+def test_a_baseline_says_which_planner_recorded_it(
+    django_project: DjangoProject, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    django_project.write_tests(ORM_ONLY)
+    path = django_project.pytester.path / "baseline.json"
+    plan_on = f"--indexguard-plan-on={server}"
+    use = f"--indexguard-baseline={path}"
+    recorded = django_project.run("--indexguard", plan_on, use, "--indexguard-update-baseline")
+    assert recorded.outcomes() == {"test_orm": "passed"}, recorded.output
+    document = json.loads(path.read_text())
+    assert document["planned_on"] == "postgresql"
+    assert len(document["violations"]) == 1
+
+    same = django_project.run("--indexguard", plan_on, use)
+    assert same.outcomes() == {"test_orm": "passed"}, same.output
+    assert "baseline: recorded" not in same.output
+    other = django_project.run("--indexguard", use)
+    assert (
+        "baseline: recorded with --indexguard-plan-on (PostgreSQL's plans); this run judges by "
+        "the test database's own planner, so its entries and this run's findings may not "
+        "match: run with the same --indexguard-plan-on, or record the baseline again"
+    ) in other.output, other.output
+    assert other.output.count("baseline: recorded with") == 1
 
 
 def test_a_shadow_left_by_a_crashed_run_is_dropped(
