@@ -32,6 +32,7 @@ from sampleproject.markdown import table
 TARGET_SUITE_RATIO = 1.10
 TARGET_REPEAT_US = 5.0
 TARGET_DISTINCT_RATIO = 1.3
+TARGET_PLAN_ON_RATIO = 1.5
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -63,6 +64,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer rounds: a rough figure fast")
     parser.add_argument("--skip-suite", action="store_true", help="only the synthetic workload")
     parser.add_argument("--skip-workload", action="store_true", help="only the sample suite")
+    parser.add_argument(
+        "--skip-plan-on",
+        action="store_true",
+        help="leave out the sample suite on SQLite judged by PostgreSQL (--indexguard-plan-on)",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (3 if args.quick else 7)
@@ -84,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(_environment_line(environment))
     if not args.skip_suite:
         results["suite"] = measure_suite(url, args.suite_runs)
+    if not args.skip_plan_on:
+        results["plan_on"] = measure_plan_on(url, args.suite_runs)
     if not args.skip_workload:
         results["workload"] = measure_workload(url, args)
     if args.json:
@@ -128,6 +136,43 @@ def measure_suite(url: str, runs: int) -> dict[str, Any]:
         "pair_ratios": pair_ratios.to_json(),
         "pytest_time_ratio": own_ratio,
         "raw": {mode: [r.__dict__ for r in samples[mode]] for mode in suite.MODES},
+    }
+
+
+def measure_plan_on(url: str, runs: int) -> dict[str, Any]:
+    """The sample suite on SQLite: without the guard, judged by SQLite, and judged by
+    PostgreSQL on a shadow database of the server of ``url`` (made in each run: its time is
+    part of the run's, and printed apart)."""
+    modes = list(suite.PLAN_ON_MODES)
+    print(f"\n## Sample app suite on SQLite: {runs} runs in each mode, rotating\n", flush=True)
+    samples: dict[str, list[suite.SuiteRun]] = {mode: [] for mode in modes}
+    for i in range(runs):
+        for mode in modes[i % len(modes) :] + modes[: i % len(modes)]:
+            samples[mode].append(suite.run(mode, url))
+    wall = {mode: Spread.of([r.wall for r in samples[mode]]) for mode in modes}
+    shadow = Spread.of([r.shadow_s or 0.0 for r in samples["sqlite, plan-on"]])
+    pairs = Spread.of(
+        [
+            p.wall / w.wall
+            for p, w in zip(samples["sqlite, plan-on"], samples["sqlite"], strict=True)
+        ]
+    )
+    ratio = wall["sqlite, plan-on"].median / wall["sqlite"].median
+    guard = wall["sqlite, guard"].median / wall["sqlite"].median
+    print(table(["run", "wall time, s"], [[f"`{m}`", wall[m].format(3)] for m in modes]))
+    print(
+        f"\nshadow database made in {shadow.format(2)} s per run (its migrations included)\n"
+        f"ratio of medians, wall, planned on PostgreSQL against no guard: {ratio:.3f} (per "
+        f"pair: {pairs.format(3)}); judged by SQLite against no guard: {guard:.3f}"
+    )
+    print(_verdict("plan-on suite ratio (wall time)", ratio, TARGET_PLAN_ON_RATIO, digits=3))
+    return {
+        "command": {mode: suite.command(mode, "URL")[1:] for mode in modes},
+        "wall_s": {mode: wall[mode].to_json() for mode in modes},
+        "shadow_s": shadow.to_json(),
+        "ratio_of_medians": ratio,
+        "pair_ratios": pairs.to_json(),
+        "guard_ratio": guard,
     }
 
 

@@ -419,7 +419,7 @@ class Guard:
             if shadow.failed is not None:
                 self.totals.shadow.setdefault("failed", shadow.failed)
             return replace(own, judged_here=compiled)
-        self.totals.shadow.setdefault("schema", shadow.built)
+        self.totals.shadow.setdefault("schema", f"{shadow.built}, in {shadow.seconds:.1f} s")
         return _Planner(
             POSTGRESQL,
             shadow.raw(),

@@ -30,6 +30,7 @@ import os
 import socket
 import sys
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from types import FrameType
@@ -172,6 +173,8 @@ class Shadow:
         self.built = ""
         self._server: str | None = None
         self._creating = False
+        # Seconds the database took to make, schema included (the summary says).
+        self.seconds = 0.0
 
     # -- the database -------------------------------------------------------------------------
 
@@ -227,6 +230,7 @@ class Shadow:
             raw.close()
 
     def _create(self, applied: set[tuple[str, str]]) -> BaseDatabaseWrapper:
+        started = time.perf_counter()
         self._server = server_url(self.target)
         stale = self._stale()
         self._admin(
@@ -236,6 +240,7 @@ class Shadow:
         self.built = self._build(applied)
         wrapper = self._wrapper(self.name, ALIAS)
         wrapper.connect()
+        self.seconds = time.perf_counter() - started
         return wrapper
 
     def _build(self, applied: set[tuple[str, str]]) -> str:
