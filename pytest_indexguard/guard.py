@@ -20,6 +20,7 @@ known.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import os
 import re
@@ -36,7 +37,14 @@ from pytest_indexguard import judge
 from pytest_indexguard.callsite import CallSiteFinder
 from pytest_indexguard.capture import Capture, changes_schema, first_parameters, is_explainable
 from pytest_indexguard.config import Settings
-from pytest_indexguard.explain import Backend, Context, NotExplained, Relations, for_vendor
+from pytest_indexguard.explain import (
+    Backend,
+    Context,
+    NotExplained,
+    Relations,
+    every_key_query,
+    for_vendor,
+)
 from pytest_indexguard.explain.postgresql import PostgreSQL
 from pytest_indexguard.fingerprint import statement_digest
 from pytest_indexguard.model import (
@@ -191,7 +199,13 @@ class Guard:
         if statement is not None:
             if statement.variants is not None:
                 statement = statement.variants.get(
-                    shape(params, many, patterned=statement.patterned, keyed=statement.keyed)
+                    shape(
+                        params,
+                        many,
+                        patterned=statement.patterned,
+                        keyed=statement.keyed,
+                        scope=self._scope(),
+                    )
                 )
             elif statement is not _NOT_CHECKED and _has_null(params, many):
                 statement = None  # planned with values: a NULL may be planned otherwise
@@ -367,6 +381,9 @@ class Guard:
             self.production,
             self.models.is_low_cardinality,
             prefetching=prefetching,
+            rows_elsewhere=(
+                None if planner.sql is None else functools.partial(_every_key_on, connection)
+            ),
         )
         assessment = backend.assess(raw, text, explained.plan, context)
         self.totals.round_trips += assessment.round_trips
@@ -400,7 +417,7 @@ class Guard:
         self._cache_variant(
             plans,
             statement,
-            shape(params, many, patterned=patterned, keyed=keyed),
+            shape(params, many, patterned=patterned, keyed=keyed, scope=self._scope()),
             patterned,
             keyed,
         )
@@ -428,6 +445,10 @@ class Guard:
             sql=compiled.sql,
             params=compiled.params,
         )
+
+    def _scope(self) -> str:
+        """The running test: a verdict on a list of keys holds for the rows of one test."""
+        return self.current.nodeid if self.current is not None else ""
 
     def _cache_variant(
         self,
@@ -696,6 +717,23 @@ class Guard:
         return (found[0], found[1]) if found else (None, None)
 
 
+def _every_key_on(
+    connection: BaseDatabaseWrapper, target: str, key: str, keys: list[str]
+) -> tuple[Any, Any]:
+    """``every_key_query``'s answer from the test database (a statement planned on the shadow
+    database of --indexguard-plan-on, which holds no rows): on the driver's own cursor, not
+    through Django's (no execute wrapper sees it); a read, on SQLite or MySQL."""
+    quote = connection.ops.quote_name
+    query = every_key_query(quote(target), f"{quote(key)} IN ({', '.join(keys)})", len(keys))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(query)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return row[0], row[1]
+
+
 @dataclass(frozen=True)
 class _Planner:
     """Where a statement is planned: a backend and its connection, the key its catalog and
@@ -742,11 +780,13 @@ def prefetching() -> bool:
 
 
 def shape(
-    params: Any, many: bool, patterned: bool, keyed: bool = False
+    params: Any, many: bool, patterned: bool, keyed: bool = False, scope: str = ""
 ) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """What of the parameters' values a plan may depend on: the kind of each pattern, and
     which values are NULL; for a verdict that rests on a list of keys (``Statement.keyed``),
-    the values themselves and whether the statement is a prefetch."""
+    the values themselves, the test (``scope``) and whether the statement is a prefetch: the
+    same keys name every queue in one test and three of four in the next (SQLite and MySQL
+    number rows from 1 again after a test's rollback)."""
     first = first_parameters(params, many)
     values = list(first.values()) if isinstance(first, dict) else first
     nulls: tuple[int, ...] = ()
@@ -756,7 +796,8 @@ def shape(
         if prefetching():  # a prefetch's list is never judged as every key: one verdict
             return (("prefetch",), nulls)
         listed = repr(tuple(values) if isinstance(values, list | tuple) else values)
-        return (("values", hashlib.blake2b(listed.encode(), digest_size=16).hexdigest()), nulls)
+        digest = hashlib.blake2b(listed.encode(), digest_size=16).hexdigest()
+        return (("values", digest, scope), nulls)
     return (pattern_shape(params, many) if patterned else (), nulls)
 
 

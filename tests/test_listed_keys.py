@@ -234,3 +234,21 @@ def test_the_models_say_which_table_a_foreign_key_references() -> None:
     )
     assert set(merged.references) == set(references) | set(catalog.references)
     assert Schema().with_references({}) == Schema()
+
+
+@pytest.mark.parametrize("first", ["every", "some"])
+def test_the_same_keys_in_another_test_of_sqlite_are_judged_again(
+    django_project: DjangoProject, first: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite numbers rows from 1 again after each test's rollback: both tests list queues 1, 2
+    and 3, every queue in one and three of four in the other. Each gets its own verdict."""
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    desk = django_project
+    desk.add_app("desk", DESK)
+    names = {"every": "a", "some": "b"} if first == "every" else {"every": "b", "some": "a"}
+    desk.write_tests(ORDER_TESTS.format(**names))
+    run = desk.run("--indexguard", "-p", "no:randomly")
+    outcomes = run.outcomes()
+    assert outcomes[f"test_{names['every']}_every_queue"] == "failed", run.output
+    assert outcomes[f"test_{names['some']}_some_queues"] == "passed", run.output
+    assert "keys:" in run.section(f"test_{names['every']}_every_queue")

@@ -295,3 +295,23 @@ def test_django_runner_in_parallel_fails_the_same_tests_and_leaves_no_shadow(
     assert "planned on PostgreSQL (--indexguard-plan-on):" in run.stderr
     # Each worker process planned on a shadow of its own; the runner drops them at the end.
     assert nothing_left(admin)
+
+
+def test_a_list_of_every_key_is_judged_by_the_test_databases_rows(
+    django_project: DjangoProject, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shadow holds no rows: whether a list names every queue is asked of the test
+    database, so ``queue_id IN (<every queue>)`` fails as it does on PostgreSQL itself, and a
+    list of some queues passes."""
+    from conftest import DESK
+    from test_listed_keys import ORDER_TESTS
+
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    django_project.add_app("desk", DESK)
+    django_project.write_tests(ORDER_TESTS.format(every="a", some="b"))
+    run = django_project.run("--indexguard", f"--indexguard-plan-on={server}", "-p", "no:randomly")
+    outcomes = run.outcomes()
+    assert outcomes == {"test_a_every_queue": "failed", "test_b_some_queues": "passed"}, run.output
+    section = run.section("test_a_every_queue")
+    assert "keys:    the list names every row of desk_queue (all 3 of its rows" in section, section
+    assert "planned: on PostgreSQL (--indexguard-plan-on)" in section

@@ -101,6 +101,10 @@ class Context:
     # keys is what the outer query returned, which that query's own verdict bounds. Asked only
     # when a list of keys would decide.
     prefetching: Callable[[], bool] | None = None
+    # Where the rows are, when the plan comes from elsewhere (--indexguard-plan-on: a shadow
+    # database without rows): (referenced table, its key, the listed keys as SQL literals) ->
+    # ``every_key_query``'s answer, asked of the test database.
+    rows_elsewhere: Callable[[str, str, list[str]], tuple[Any, Any]] | None = None
 
 
 @dataclass(frozen=True)
