@@ -526,6 +526,11 @@ def _plan_on_lines(settings: Settings, summary: Summary) -> list[str]:
     if "failed" in summary.shadow:
         lines.append(f"no PostgreSQL to plan on (--indexguard-plan-on): {summary.shadow['failed']}")
     here = sum(len(digests) for digests in summary.judged_here.values())
+    if not lines and not here and summary.explained:
+        lines.append(
+            "--indexguard-plan-on: every statement was judged on a PostgreSQL test database "
+            "itself (the option plans on PostgreSQL only what another database runs)"
+        )
     if here:
         lines.append(
             f"judged on the test database, not on PostgreSQL: {_count(here, 'distinct statement')}"

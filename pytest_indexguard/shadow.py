@@ -240,6 +240,9 @@ class Shadow:
         self.built = self._build(applied)
         wrapper = self._wrapper(self.name, ALIAS)
         wrapper.connect()
+        # Statements of a test's other threads (a live server) are compiled with it too.
+        wrapper.inc_thread_sharing()
+        wrapper.get_database_version()  # cached: later reads need no query in any thread
         self.seconds = time.perf_counter() - started
         return wrapper
 

@@ -315,3 +315,17 @@ def test_a_list_of_every_key_is_judged_by_the_test_databases_rows(
     section = run.section("test_a_every_queue")
     assert "keys:    the list names every row of desk_queue (all 3 of its rows" in section, section
     assert "planned: on PostgreSQL (--indexguard-plan-on)" in section
+
+
+def test_a_postgresql_test_database_is_judged_on_itself(
+    django_project: DjangoProject, server: str
+) -> None:
+    django_project.write_tests(ORM_ONLY)
+    run = django_project.run("--indexguard", f"--indexguard-plan-on={server}")
+    assert run.outcomes() == {"test_orm": "failed"}, run.output
+    section = run.section("test_orm")
+    assert "shop_customer: Seq Scan" in section, section
+    assert "planned:" not in section
+    assert (
+        "--indexguard-plan-on: every statement was judged on a PostgreSQL test database itself"
+    ) in run.output
