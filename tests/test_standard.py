@@ -31,7 +31,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -304,6 +304,32 @@ def test_suggestions_serve_at_scale(
     _mark_known(request, KNOWN_UNSERVED, case.name, standard.major)
     unserved = {t: columns for t, (columns, serves) in found.items() if not serves}
     assert not unserved, unserved
+
+
+# Cases whose verdict rests on the test database's rows, not on the plan: with no rows it
+# differs. --indexguard-plan-on asks these questions of the test database (tests/test_plan_on.py).
+ROWS_DECIDE = {
+    "recall_every_queue_as_a_list": "a list of keys names every queue the test database holds",
+    "recall_every_queue_page_by_created": "a list of keys names every queue the test database "
+    "holds",
+}
+
+
+def test_tables_without_rows_are_judged_as_tiny_ones(standard: Standard, tmp_path: Path) -> None:
+    """--indexguard-plan-on plans on a shadow database with the schema and no rows: every
+    case's verdict on its tables emptied (``scale.schema_ddl``: no rows, no ANALYZE) is its
+    verdict on the tiny rows, but where the rows decide (``ROWS_DECIDE``)."""
+    url = os.environ["DATABASE_URL"]
+    empty = [replace(case, setup=scale.schema_ddl(case.setup)) for case in CASES]
+    tables = at_scale.schema_columns(url, [case.setup for case in CASES])
+    run = run_guard(tmp_path, empty, tables, database=database_names(url)[1] + "_empty")
+    assert {case.name for case in CASES} <= run.ran, run.output
+    differ = {
+        case.name for case in CASES if run.verdict(case.name) != standard.guard.verdict(case.name)
+    }
+    assert differ == set(ROWS_DECIDE), {
+        name: (sorted(standard.guard.verdict(name)), sorted(run.verdict(name))) for name in differ
+    }
 
 
 def test_every_known_disagreement_names_a_case() -> None:
