@@ -330,13 +330,15 @@ class Guard:
             self._unexplained(key, "several statements in one string")
             self._cache(plans, cached, _NOT_CHECKED)
             return _NOT_CHECKED
-        own = _Planner(backend, raw, alias, connection.vendor)
-        planner = self._planner(connection, sql, own)
-        watch = self._watch(planner.key, planner.backend, planner.raw)
+        watch = self._watch(alias, backend, raw)
         if watch.names is not None and not any(name in sql for name in watch.names):
             self.totals.skipped_unwatched += 1
             self._cache(plans, cached, _NOT_CHECKED)
             return _NOT_CHECKED
+        own = _Planner(backend, raw, alias, connection.vendor)
+        planner = self._planner(connection, sql, own)
+        if planner.sql is not None:  # the shadow's own views and partitions
+            watch = self._watch(planner.key, planner.backend, planner.raw)
         bound = first_parameters(params, many)
         if many and bound is None:
             # An executemany of no rows: its placeholders have nothing to bind, and EXPLAIN of
