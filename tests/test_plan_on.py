@@ -336,3 +336,20 @@ def test_a_postgresql_test_database_is_judged_on_itself(
     assert (
         "--indexguard-plan-on: every statement was judged on a PostgreSQL test database itself"
     ) in run.output
+
+
+def test_a_psycopg2_environment_plans_through_psycopg2(
+    sample_app: SampleApp, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where only psycopg2 is installed, the shadow database is reached through it."""
+    from conftest import on_psycopg2
+
+    on_psycopg2(monkeypatch)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    run = sample_app.run("--without-indexes", f"--indexguard-plan-on={server}")
+    failed = {name for name, outcome in run.outcomes().items() if outcome == "failed"}
+    assert failed == UNINDEXED, run.output
+    for name in RETRY_TESTS:
+        section = run.section(name)
+        assert "Seq Scan filters rows that no index serves" in section, section
+        assert "verified: planned with it" in section, section
