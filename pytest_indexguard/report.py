@@ -191,7 +191,12 @@ def _block(
     _, sql = statement.identity(finding.table)  # normalised once per distinct statement
     lines.append(f"    sql:     {sql if verbose > 0 else shorten(sql)}{alias}")
     if statement.planned_sql is not None:
-        lines.append("    planned: on PostgreSQL (--indexguard-plan-on), the query compiled for it")
+        lines.append(
+            "    planned: on PostgreSQL (--indexguard-plan-on), the query compiled for it"
+            + ("" if verbose > 0 else " (-v shows it)")
+        )
+        if verbose > 0:
+            lines.append(f"    as:      {normalise(statement.planned_sql)}")
     elif statement.judged_here is not None:
         lines.append(
             f"    planned: judged on {_VENDORS.get(statement.vendor, statement.vendor)}, the test "

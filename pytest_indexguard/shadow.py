@@ -50,6 +50,8 @@ PREFIX = "indexguard_shadow_"
 EMBEDDED = "postgresql"
 
 _COMPILER = os.path.join("django", "db", "models", "sql", "compiler.py")
+# The compiler methods that send a statement: Django 6's update of ``save()`` returns rows.
+_SENDERS = frozenset({"execute_sql", "execute_returning_sql"})
 
 
 def parse_target(option: str, value: object) -> str | None:
@@ -259,7 +261,11 @@ class Shadow:
         try:
             try:
                 ran = _migrate(migrator, applied)
-                how = f"the test database's {ran} migrations (their Python code left out)"
+                how = (
+                    f"the test database's {ran} migrations (their Python code left out)"
+                    if ran
+                    else "the models (the test database applied no migrations)"
+                )
             except Exception as exc:
                 migrator.close()
                 self._admin(
@@ -272,8 +278,11 @@ class Shadow:
                 first = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
                 how = f"the models (the migrations could not run on PostgreSQL: {first})"
             made = _make_missing_tables(migrator)
+            tables = f"{made} table{'s' if made != 1 else ''}"
             if made and how.startswith("the test database's"):
-                how += f", and {made} table{'s' if made != 1 else ''} from the models"
+                how += f", and {tables} from the models"
+            elif how.startswith("the models"):
+                how = how.replace("the models (", f"the models ({tables}; ", 1)
             return how
         finally:
             migrator.close()
@@ -313,10 +322,17 @@ class Shadow:
 
         # Some compilers look their connection up by alias (an aggregate's inner query).
         connections[ALIAS] = wrapper
+        # Compiled as inside the test's transaction, where SQLite ran it: Django refuses
+        # select_for_update() on a connection in autocommit. (Django's flag only: the driver's
+        # connection stays in autocommit, and the guard's questions protect themselves.)
+        wrapper.autocommit = False
         try:
             pg = compiler.query.get_compiler(
                 using=ALIAS, connection=wrapper, elide_empty=compiler.elide_empty
             )
+            returning = getattr(compiler, "returning_fields", None)
+            if returning:  # an insert's or (Django 6) an update's RETURNING
+                pg.returning_fields = returning
             compiled = pg.as_sql()
             if isinstance(compiled, list):  # an insert's statements
                 if len(compiled) != 1:
@@ -337,7 +353,7 @@ def sending_compiler(connection: BaseDatabaseWrapper, sql: str, frame: FrameType
     several, an update's related updates their own)."""
     while frame is not None:
         code = frame.f_code
-        if code.co_name == "execute_sql" and code.co_filename.endswith(_COMPILER):
+        if code.co_name in _SENDERS and code.co_filename.endswith(_COMPILER):
             found = frame.f_locals
             compiler = found.get("self")
             if getattr(compiler, "connection", None) is connection and found.get("sql") == sql:

@@ -353,3 +353,44 @@ def test_a_psycopg2_environment_plans_through_psycopg2(
         section = run.section(name)
         assert "Seq Scan filters rows that no index serves" in section, section
         assert "verified: planned with it" in section, section
+
+
+LOCKED_AND_SAVED = """
+import pytest
+from django.db import transaction
+from django.db.models import F
+from shop.models import Customer
+
+
+@pytest.mark.django_db
+def test_locked():
+    Customer.objects.create(name="a", city="x")
+    with transaction.atomic():
+        assert [c.name for c in Customer.objects.select_for_update().filter(city="x")] == ["a"]
+
+
+@pytest.mark.django_db
+def test_saved_with_an_expression():
+    customer = Customer.objects.create(name="a", city="x")
+    customer.visits = F("visits") + 1
+    customer.save()
+    Customer.objects.filter(city="x").update(visits=F("visits") + 1)
+"""
+
+
+def test_a_locking_read_and_an_update_are_planned_on_postgresql(
+    django_project: DjangoProject, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``select_for_update()`` (compiled as inside the test's transaction, where SQLite ran it)
+    and updates are compiled for PostgreSQL like reads; -v shows the statement planned."""
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    django_project.write_tests(LOCKED_AND_SAVED)
+    run = django_project.run("--indexguard", f"--indexguard-plan-on={server}", "-v")
+    assert run.outcomes() == {"test_locked": "failed", "test_saved_with_an_expression": "failed"}
+    locked = run.section("test_locked")
+    assert "shop_customer: Seq Scan" in locked, locked
+    assert "FOR UPDATE" in locked.split("as:", 1)[1].splitlines()[0], locked
+    saved = run.section("test_saved_with_an_expression")
+    assert "shop_customer: Seq Scan" in saved, saved
+    assert "as:      UPDATE" in saved, saved
+    assert "judged on the test database" not in run.output, run.output
