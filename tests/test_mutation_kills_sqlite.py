@@ -421,7 +421,7 @@ def test_an_upserts_own_where_is_no_condition_of_the_select(
     sql = (
         f'INSERT INTO {CUSTOMER} AS e ("name", "created_at") SELECT e."url", e."created_at" '
         f'FROM {ENDPOINT} e ORDER BY e."id" ON CONFLICT("name") DO UPDATE SET '
-        "\"created_at\" = excluded.\"created_at\" WHERE e.\"created_at\" > '2020'"
+        '"created_at" = excluded."created_at" WHERE e."created_at" > \'2020\''
     )
     shown, [found] = _found(sample_db, sql)
     assert shown == ["SCAN e"]
