@@ -541,3 +541,19 @@ def test_a_compound_inside_a_sub_query_reads_its_own_parts(
     assert outer.driver == (("upstream_webhookendpoint", '"active"'),)
     assert (inner.node_type, inner.alias, inner.filter) == ("SCAN", "d", "\"last_error\" = 'x'")
     assert (endpoints.alias, endpoints.filter) == ("e", '"active"')
+
+
+def test_comments_before_the_separators_of_an_indexs_keys(sample_db: sqlite3.Connection) -> None:
+    """Comments before the commas of an index's expression keys, holding commas and
+    parentheses of their own: the keys are cut at the real commas (a comment blanked to its
+    own length), each read as written."""
+    sample_db.execute(
+        'CREATE INDEX "customer_exprs_idx" ON "upstream_customer" '
+        '(lower("name") /* by (name, "id" */, -- then, ("id"\n upper("created_at"))'
+    )
+    [index] = [i for i in SQLite().schema(sample_db).indexes if i.name == "customer_exprs_idx"]
+    assert index.columns == (
+        'lower("name") /* by (name, "id" */',
+        '-- then, ("id"\n upper("created_at")',
+    )
+    assert index.keys == (None, None)
