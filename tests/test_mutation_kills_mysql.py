@@ -651,6 +651,100 @@ READS: dict[str, list[Read]] = {
             sort_key=("created_at",),
         ),
     ],
+    # The fourteenth pass's captures (docs/contributing.md).
+    "later_table_joined_and_restricted": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "JOIN",
+            alias="d",
+            join_filter="e.id = d.endpoint_id AND e.customer_id > d.attempts",
+            driver=(("upstream_webhookendpoint", "url ~~ 'h%'"),),
+        ),
+        Read(
+            "upstream_webhookendpoint",
+            "eq_ref",
+            "FILTER",
+            alias="e",
+            index_name="PRIMARY",
+            filter="url ~~ 'h%'",
+            join_filter="e.id = d.endpoint_id",
+            joined=True,
+        ),
+    ],
+    "later_table_keyed_by_a_constant": [
+        Read(
+            "upstream_customer",
+            "Full index scan",
+            "JOIN",
+            alias="c",
+            index_name="name",
+            join_filter="r.customer_id = c.id AND r.threshold > c.id",
+            driver=(("upstream_alertrule", "name = ?"),),
+        )
+    ],
+    "sorted_descending_by_an_indexed_column": [
+        Read(
+            "upstream_integrationlog",
+            "Full index scan",
+            "FILTER",
+            alias="l",
+            index_name="intlog_status_time_idx",
+            filter="message ~~ '%x%'",
+        )
+    ],
+    "sorted_by_an_indexed_column_then_the_key": [
+        Read(
+            "upstream_integrationlog",
+            "Full index scan",
+            "SORT_LIMIT",
+            alias="l",
+            index_name="intlog_status_time_idx",
+            sort_key=("l.status DESC", "l.id"),
+        )
+    ],
+    "an_upper_case_alias_quoted": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="X",
+            filter="attempts > 2",
+        )
+    ],
+    "range_filtered_beside_a_truth": [],
+    "lookup_by_a_function": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="attempts > 1",
+            join_filter="e.id = d.endpoint_id + 0",
+            driver=(("upstream_webhookendpoint", "url ~~ '%x%'"),),
+        ),
+        Read(
+            "upstream_webhookendpoint",
+            "eq_ref",
+            "FILTER",
+            alias="e",
+            index_name="PRIMARY",
+            filter="url ~~ '%x%'",
+            join_filter="e.id = ?",
+            driver=(("upstream_webhookdelivery", "attempts > 1"),),
+            joined=True,
+        ),
+    ],
+    "sorted_full_read_an_ignored_index_serves": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="attempts > 2 AND status = 'failed' AND event_type = 'x'",
+            sort_key=("d.created_at",),
+        )
+    ],
 }
 
 RENDERED: dict[str, list[str]] = {
@@ -925,6 +1019,46 @@ RENDERED: dict[str, list[str]] = {
         "select #1: index on upstream_webhookdelivery using PRIMARY (filesort) rows=10",
         "     attached_condition: upstream_webhookdelivery.`status` = ?",
     ],
+    # The fourteenth pass's captures (docs/contributing.md).
+    "later_table_joined_and_restricted": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        "select #1: eq_ref on upstream_webhookendpoint e using PRIMARY rows=1",
+        "     attached_condition: e.url like ? and e.customer_id > d.attempts",
+    ],
+    "later_table_keyed_by_a_constant": [
+        "select #1: index on upstream_customer c using name rows=3",
+        "select #1: eq_ref on upstream_alertrule r using "
+        "upstream_alertrule_customer_id_name_00c2bf83_uniq rows=1",
+        "     index_condition: r.`name` = ?",
+        "     attached_condition: r.threshold > c.`id`",
+    ],
+    "sorted_descending_by_an_indexed_column": [
+        "select #1: index on upstream_integrationlog l using intlog_status_time_idx rows=5",
+        "     attached_condition: l.message like ?",
+    ],
+    "sorted_by_an_indexed_column_then_the_key": [
+        "select #1: index on upstream_integrationlog l using intlog_status_time_idx "
+        "(filesort) rows=10"
+    ],
+    "an_upper_case_alias_quoted": [
+        "select #1: ALL on upstream_webhookdelivery X rows=10",
+        "     attached_condition: X.attempts > ?",
+    ],
+    "range_filtered_beside_a_truth": [
+        "select #1: range on upstream_webhookdelivery d using webhook_retry_idx rows=1",
+        "     index_condition: d.`status` between ? and ?",
+        "     attached_condition: d.created_at is not null and d.attempts > ? and d.event_type = ?",
+    ],
+    "lookup_by_a_function": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        "     attached_condition: d.attempts > ?",
+        "select #1: eq_ref on upstream_webhookendpoint e using PRIMARY rows=1",
+        "     attached_condition: e.url like ? and e.`id` = d.endpoint_id + ?",
+    ],
+    "sorted_full_read_an_ignored_index_serves": [
+        "select #1: ALL on upstream_webhookdelivery d (filesort) rows=10",
+        "     attached_condition: d.attempts > ? and d.`status` = ? and d.event_type = ?",
+    ],
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
@@ -1021,6 +1155,27 @@ USED: dict[str, tuple[list[str], list[str]]] = {
     "unique_subquery": (["PRIMARY"], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
     "update_in_subquery": (["PRIMARY"], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
     "update_sorted_for_a_limit": (["PRIMARY"], ["upstream_webhookdelivery"]),
+    # The fourteenth pass's captures (docs/contributing.md).
+    "later_table_joined_and_restricted": (
+        ["PRIMARY"],
+        ["upstream_webhookdelivery", "upstream_webhookendpoint"],
+    ),
+    "later_table_keyed_by_a_constant": (
+        ["name", "upstream_alertrule_customer_id_name_00c2bf83_uniq"],
+        ["upstream_alertrule", "upstream_customer"],
+    ),
+    "sorted_descending_by_an_indexed_column": (
+        ["intlog_status_time_idx"],
+        ["upstream_integrationlog"],
+    ),
+    "sorted_by_an_indexed_column_then_the_key": (
+        ["intlog_status_time_idx"],
+        ["upstream_integrationlog"],
+    ),
+    "an_upper_case_alias_quoted": ([], ["upstream_webhookdelivery"]),
+    "range_filtered_beside_a_truth": (["webhook_retry_idx"], ["upstream_webhookdelivery"]),
+    "lookup_by_a_function": (["PRIMARY"], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
+    "sorted_full_read_an_ignored_index_serves": ([], ["upstream_webhookdelivery"]),
 }
 
 SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
@@ -1506,6 +1661,97 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
         [Kept("upstream_webhookdelivery", "FILTER", index_name="PRIMARY", filter="status = 'x'")],
         [Kept("upstream_webhookdelivery", "FILTER", index_name="PRIMARY", filter="status = 'x'")],
     ),
+    # The fourteenth pass's captures (docs/contributing.md).
+    "later_table_joined_and_restricted": (
+        [
+            Kept(
+                "upstream_webhookendpoint",
+                "FILTER",
+                index_name="PRIMARY",
+                filter="url ~~ 'h%'",
+                join_filter="e.id = d.endpoint_id",
+            )
+        ],
+        [
+            Kept(
+                "upstream_webhookendpoint",
+                "FILTER",
+                index_name="PRIMARY",
+                filter="url ~~ 'h%'",
+                join_filter="e.id = d.endpoint_id",
+            )
+        ],
+    ),
+    "later_table_keyed_by_a_constant": ([], []),
+    "sorted_descending_by_an_indexed_column": (
+        [
+            Kept(
+                "upstream_integrationlog",
+                "UNSERVABLE",
+                index_name="intlog_status_time_idx",
+                filter="message ~~ '%x%'",
+            )
+        ],
+        [
+            Kept(
+                "upstream_integrationlog",
+                "UNSERVABLE",
+                index_name="intlog_status_time_idx",
+                filter="message ~~ '%x%'",
+            )
+        ],
+    ),
+    "sorted_by_an_indexed_column_then_the_key": ([], []),
+    "an_upper_case_alias_quoted": (
+        [Kept("upstream_webhookdelivery", "FILTER", filter="attempts > 2")],
+        [Kept("upstream_webhookdelivery", "FILTER", filter="attempts > 2")],
+    ),
+    "range_filtered_beside_a_truth": ([], []),
+    "lookup_by_a_function": (
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="attempts > 1",
+                join_filter="e.id = d.endpoint_id + 0",
+            ),
+            Kept(
+                "upstream_webhookendpoint",
+                "UNSERVABLE",
+                index_name="PRIMARY",
+                filter="url ~~ '%x%'",
+                join_filter="e.id = ?",
+            ),
+        ],
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="attempts > 1",
+                join_filter="e.id = d.endpoint_id + 0",
+            ),
+            Kept(
+                "upstream_webhookendpoint",
+                "UNSERVABLE",
+                index_name="PRIMARY",
+                filter="url ~~ '%x%'",
+                join_filter="e.id = ?",
+            ),
+        ],
+    ),
+    "sorted_full_read_an_ignored_index_serves": (
+        [],
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "SORT_RANGE",
+                index_name="webhook_retry_idx",
+                index_condition="status = 'failed'",
+                filter="attempts > 2 AND event_type = 'x'",
+                sorted_rows=(333, 60000),
+            )
+        ],
+    ),
 }
 
 EXPRESSIONS: list[tuple[str, str]] = [
@@ -1790,6 +2036,28 @@ EXPRESSIONS: list[tuple[str, str]] = [
     (
         "upstream_webhookendpoint.url like <cache>(cast('%example%' as char charset binary))",
         "upstream_webhookendpoint.url ~~ '%example%'::binary",
+    ),
+    # The fourteenth pass's captures (docs/contributing.md).
+    (
+        "e.url like 'h%' and e.customer_id > d.attempts",
+        "e.url ~~ 'h%' AND e.customer_id > d.attempts",
+    ),
+    ("r.threshold > c.`id`", "r.threshold > c.id"),
+    ("l.message like '%x%'", "l.message ~~ '%x%'"),
+    ("X.attempts > 2", "X.attempts > 2"),
+    (
+        "d.created_at is not null and d.attempts > 2 and d.event_type = 'x'",
+        "d.created_at IS NOT NULL AND d.attempts > 2 AND d.event_type = 'x'",
+    ),
+    ("d.`status` between 'a' and 'c'", "(d.status >= 'a' AND d.status <= 'c')"),
+    ("d.attempts > 1", "d.attempts > 1"),
+    (
+        "e.url like '%x%' and e.`id` = d.endpoint_id + 0",
+        "e.url ~~ '%x%' AND e.id = d.endpoint_id + 0",
+    ),
+    (
+        "d.attempts > 2 and d.`status` = 'failed' and d.event_type = 'x'",
+        "d.attempts > 2 AND d.status = 'failed' AND d.event_type = 'x'",
     ),
 ]
 
@@ -2492,6 +2760,62 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         {"rc_brand": "rc_brand", "rc_item": "rc_item"},
     ),
     "scale/mariadb/stock_in_long_list": (False, (), {"cat_product": "cat_product"}),
+    # The fourteenth pass's captures (docs/contributing.md).
+    "mariadb/more/later_table_joined_and_restricted": (
+        False,
+        (),
+        {
+            "d": "upstream_webhookdelivery",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+            "e": "upstream_webhookendpoint",
+            "upstream_webhookendpoint": "upstream_webhookendpoint",
+        },
+    ),
+    "mariadb/more/later_table_keyed_by_a_constant": (
+        False,
+        (),
+        {
+            "c": "upstream_customer",
+            "upstream_customer": "upstream_customer",
+            "r": "upstream_alertrule",
+            "upstream_alertrule": "upstream_alertrule",
+        },
+    ),
+    "mariadb/more/sorted_descending_by_an_indexed_column": (
+        True,
+        ("l.status DESC",),
+        {"l": "upstream_integrationlog", "upstream_integrationlog": "upstream_integrationlog"},
+    ),
+    "mariadb/more/sorted_by_an_indexed_column_then_the_key": (
+        True,
+        ("l.status DESC",),
+        {"l": "upstream_integrationlog", "upstream_integrationlog": "upstream_integrationlog"},
+    ),
+    "mariadb/more/an_upper_case_alias_quoted": (
+        False,
+        (),
+        {"X": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/range_filtered_beside_a_truth": (
+        False,
+        (),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/lookup_by_a_function": (
+        False,
+        (),
+        {
+            "d": "upstream_webhookdelivery",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+            "e": "upstream_webhookendpoint",
+            "upstream_webhookendpoint": "upstream_webhookendpoint",
+        },
+    ),
+    "mariadb/more/sorted_full_read_an_ignored_index_serves": (
+        True,
+        ("d.created_at",),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
 }
 
 INDEX_KINDS = [

@@ -307,4 +307,51 @@ MORE: tuple[More, ...] = (
         "initial",
         f"select d.id from {_D} d where d.event_type = 'x' order by d.created_at desc limit 5",
     ),
+    # --- the fourteenth pass: shapes the ninth pass left unplanned ------------------------------
+    More(
+        "later_table_joined_and_restricted",
+        "initial",
+        f"SELECT d.id FROM {_D} d INNER JOIN {_E} e ON e.id = d.endpoint_id "
+        "AND e.customer_id > d.attempts WHERE e.url LIKE 'h%'",
+    ),
+    More(
+        "later_table_keyed_by_a_constant",
+        "initial",
+        f"SELECT c.id FROM {_C} c INNER JOIN upstream_alertrule r ON r.customer_id = c.id "
+        "AND r.name = 'cpu' AND r.threshold > c.id",
+    ),
+    More(
+        "sorted_descending_by_an_indexed_column",
+        "indexed",
+        "SELECT l.id FROM upstream_integrationlog l WHERE l.message LIKE '%x%' "
+        "ORDER BY l.status DESC LIMIT 5",
+    ),
+    More(
+        "sorted_by_an_indexed_column_then_the_key",
+        "indexed",
+        "SELECT l.id FROM upstream_integrationlog l ORDER BY l.status DESC, l.id LIMIT 5",
+    ),
+    More(
+        "an_upper_case_alias_quoted",
+        "initial",
+        f"SELECT `X`.`id` FROM `{_D}` `X` WHERE `X`.`attempts` > 2",
+    ),
+    More(
+        "range_filtered_beside_a_truth",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.status BETWEEN 'a' AND 'c' "
+        "AND d.created_at IS NOT NULL AND d.attempts > 2 AND d.event_type = 'x'",
+    ),
+    More(
+        "lookup_by_a_function",
+        "indexed",
+        f"SELECT d.id FROM {_D} d INNER JOIN {_E} e ON e.id = d.endpoint_id + 0 "
+        "WHERE e.url LIKE '%x%' AND d.attempts > 1",
+    ),
+    More(
+        "sorted_full_read_an_ignored_index_serves",
+        "indexed",
+        f"SELECT d.id FROM {_D} d IGNORE INDEX (webhook_retry_idx) WHERE d.attempts > 2 "
+        "AND d.status = 'failed' AND d.event_type = 'x' ORDER BY d.created_at LIMIT 5",
+    ),
 )
