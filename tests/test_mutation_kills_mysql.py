@@ -745,6 +745,64 @@ READS: dict[str, list[Read]] = {
             sort_key=("d.created_at",),
         )
     ],
+    "lookup_filtered_beside_a_truth": [
+        Read(
+            "upstream_webhookattempt",
+            "Full table scan",
+            "JOIN",
+            alias="a",
+            join_filter="d.id = a.delivery_id",
+            driver=(
+                ("upstream_webhookdelivery", "created_at IS NOT NULL"),
+                ("upstream_webhookdelivery", "attempts > 2"),
+                ("upstream_webhookdelivery", "event_type = 'x'"),
+            ),
+        ),
+        Read(
+            "upstream_webhookdelivery",
+            "eq_ref",
+            "FILTER",
+            alias="d",
+            index_name="PRIMARY",
+            filter="created_at IS NOT NULL AND attempts > 2 AND event_type = 'x'",
+            join_filter="d.id = a.delivery_id",
+            joined=True,
+        ),
+    ],
+    "lookup_beside_an_outer_join": [
+        Read(
+            "upstream_webhookattempt",
+            "Full table scan",
+            "FILTER",
+            alias="a",
+            filter="response_code = 500",
+            join_filter="d.id = a.delivery_id",
+            driver=(("upstream_webhookdelivery", "attempts > 2"),),
+        ),
+        Read(
+            "upstream_webhookdelivery",
+            "eq_ref",
+            "FILTER",
+            alias="d",
+            index_name="PRIMARY",
+            filter="attempts > 2",
+            join_filter="d.id = a.delivery_id",
+            driver=(("upstream_webhookattempt", "response_code = 500"),),
+            joined=True,
+        ),
+        Read(
+            "upstream_customer",
+            "Full table scan",
+            "FILTER",
+            alias="c",
+            filter="name ~~ '%a%' AND name ~~ '%a%'",
+            join_filter="c.created_at > d.created_at",
+            driver=(
+                ("upstream_webhookattempt", "response_code = 500"),
+                ("upstream_webhookdelivery", "attempts > 2"),
+            ),
+        ),
+    ],
 }
 
 RENDERED: dict[str, list[str]] = {
@@ -1059,6 +1117,20 @@ RENDERED: dict[str, list[str]] = {
         "select #1: ALL on upstream_webhookdelivery d (filesort) rows=10",
         "     attached_condition: d.attempts > ? and d.`status` = ? and d.event_type = ?",
     ],
+    "lookup_filtered_beside_a_truth": [
+        "select #1: ALL on upstream_webhookattempt a rows=10",
+        "select #1: eq_ref on upstream_webhookdelivery d using PRIMARY rows=1",
+        "     attached_condition: d.created_at is not null and d.attempts > ? and d.event_type = ?",
+    ],
+    "lookup_beside_an_outer_join": [
+        "select #1: ALL on upstream_webhookattempt a rows=10",
+        "     attached_condition: a.response_code = ?",
+        "select #1: eq_ref on upstream_webhookdelivery d using PRIMARY rows=1",
+        "     attached_condition: d.attempts > ?",
+        "select #1: ALL on upstream_customer c (join buffer) rows=3",
+        "     attached_condition: c.`name` like ?",
+        "     join condition: trigcond(c.created_at > d.created_at and c.`name` like ?)",
+    ],
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
@@ -1176,6 +1248,14 @@ USED: dict[str, tuple[list[str], list[str]]] = {
     "range_filtered_beside_a_truth": (["webhook_retry_idx"], ["upstream_webhookdelivery"]),
     "lookup_by_a_function": (["PRIMARY"], ["upstream_webhookdelivery", "upstream_webhookendpoint"]),
     "sorted_full_read_an_ignored_index_serves": ([], ["upstream_webhookdelivery"]),
+    "lookup_filtered_beside_a_truth": (
+        ["PRIMARY"],
+        ["upstream_webhookattempt", "upstream_webhookdelivery"],
+    ),
+    "lookup_beside_an_outer_join": (
+        ["PRIMARY"],
+        ["upstream_customer", "upstream_webhookattempt", "upstream_webhookdelivery"],
+    ),
 }
 
 SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
@@ -1752,6 +1832,58 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
             )
         ],
     ),
+    "lookup_filtered_beside_a_truth": (
+        [
+            Kept("upstream_webhookattempt", "JOIN", join_filter="d.id = a.delivery_id"),
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                index_name="PRIMARY",
+                filter="attempts > 2 AND event_type = 'x'",
+                join_filter="d.id = a.delivery_id",
+            ),
+        ],
+        [
+            Kept("upstream_webhookattempt", "JOIN", join_filter="d.id = a.delivery_id"),
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                index_name="PRIMARY",
+                filter="attempts > 2 AND event_type = 'x'",
+                join_filter="d.id = a.delivery_id",
+            ),
+        ],
+    ),
+    "lookup_beside_an_outer_join": (
+        [
+            Kept(
+                "upstream_webhookattempt",
+                "FILTER",
+                filter="response_code = 500",
+                join_filter="d.id = a.delivery_id",
+            ),
+            Kept(
+                "upstream_customer",
+                "UNSERVABLE",
+                filter="name ~~ '%a%' AND name ~~ '%a%'",
+                join_filter="c.created_at > d.created_at",
+            ),
+        ],
+        [
+            Kept(
+                "upstream_webhookattempt",
+                "FILTER",
+                filter="response_code = 500",
+                join_filter="d.id = a.delivery_id",
+            ),
+            Kept(
+                "upstream_customer",
+                "UNSERVABLE",
+                filter="name ~~ '%a%' AND name ~~ '%a%'",
+                join_filter="c.created_at > d.created_at",
+            ),
+        ],
+    ),
 }
 
 EXPRESSIONS: list[tuple[str, str]] = [
@@ -2058,6 +2190,10 @@ EXPRESSIONS: list[tuple[str, str]] = [
     (
         "d.attempts > 2 and d.`status` = 'failed' and d.event_type = 'x'",
         "d.attempts > 2 AND d.status = 'failed' AND d.event_type = 'x'",
+    ),
+    (
+        "trigcond(c.created_at > d.created_at and c.`name` like '%a%')",
+        "c.created_at > d.created_at AND c.name ~~ '%a%'",
     ),
 ]
 
@@ -2815,6 +2951,28 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         True,
         ("d.created_at",),
         {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/lookup_filtered_beside_a_truth": (
+        False,
+        (),
+        {
+            "a": "upstream_webhookattempt",
+            "upstream_webhookattempt": "upstream_webhookattempt",
+            "d": "upstream_webhookdelivery",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+        },
+    ),
+    "mariadb/more/lookup_beside_an_outer_join": (
+        False,
+        (),
+        {
+            "a": "upstream_webhookattempt",
+            "upstream_webhookattempt": "upstream_webhookattempt",
+            "d": "upstream_webhookdelivery",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+            "c": "upstream_customer",
+            "upstream_customer": "upstream_customer",
+        },
     ),
 }
 

@@ -354,4 +354,17 @@ MORE: tuple[More, ...] = (
         f"SELECT d.id FROM {_D} d IGNORE INDEX (webhook_retry_idx) WHERE d.attempts > 2 "
         "AND d.status = 'failed' AND d.event_type = 'x' ORDER BY d.created_at LIMIT 5",
     ),
+    More(
+        "lookup_filtered_beside_a_truth",
+        "initial",
+        f"SELECT a.id FROM {_A} a INNER JOIN {_D} d ON d.id = a.delivery_id "
+        "WHERE d.created_at IS NOT NULL AND d.attempts > 2 AND d.event_type = 'x'",
+    ),
+    More(
+        "lookup_beside_an_outer_join",
+        "initial",
+        f"SELECT a.id FROM {_A} a INNER JOIN {_D} d ON d.id = a.delivery_id LEFT JOIN {_C} c "
+        "ON c.created_at > d.created_at AND c.name LIKE '%a%' "
+        "WHERE d.attempts > 2 AND a.response_code = 500",
+    ),
 )
