@@ -3063,6 +3063,17 @@ def test_a_plan_read_from_the_text_the_server_sends(name: str) -> None:
         assert mysql.render(as_sent) == RENDERED[name]
 
 
+@pytest.mark.parametrize(
+    "name", ["filtered_range_on_a_list_sorted", "nested_parentheses_before_the_limit"]
+)
+def test_a_sorted_range_is_listed_only_when_asked_for(name: str) -> None:
+    # An index range whose rows are all sorted for the LIMIT is for production's shape to
+    # judge: analyze lists it only with sorted_ranges (the fourteenth pass).
+    plan = _stored(name)["plan"]
+    assert mysql.analyze(plan) == []
+    assert [f.sorted_range for f in mysql.analyze(plan, sorted_ranges=True)] == [True]
+
+
 def test_mysql_8_hints_for_each_setting() -> None:
     # MySQL 8's form of the forced EXPLAIN: one SET_VAR hint per setting, after the keyword.
     statement = "SELECT `d`.`id` FROM `upstream_webhookdelivery` `d` LIMIT 21"
@@ -3232,6 +3243,19 @@ def test_an_explain_the_server_refuses_says_why(server: Any) -> None:
         )
     # The transaction goes on: the table is still read.
     assert mysql._run(server, ["SELECT `code` FROM `note` WHERE `id` = 1"]) == [[("a",)]]
+
+
+def test_a_literal_holding_a_tab_and_a_double_quote_is_read(server: Any) -> None:
+    """MariaDB writes a literal's tab raw and its double quote unescaped into the JSON: the
+    text is read once its quotes are escaped, with the raw tab allowed (the fourteenth pass)."""
+    with server.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN FORMAT=JSON SELECT `note`.`id` FROM `note` WHERE `note`.`code` = 'a\t\"b'"
+        )
+        text = cursor.fetchone()[0]
+    assert '\t"' in text  # as the server sends it: a raw tab, a bare quote
+    [loop] = mysql.plan_json(text)["query_block"]["nested_loop"]
+    assert loop["table"]["attached_condition"] == "note.`code` = 'a\t\"b'"
 
 
 def _assessed(
