@@ -803,6 +803,53 @@ READS: dict[str, list[Read]] = {
             ),
         ),
     ],
+    "lookup_beside_a_sub_query_in_an_or": [
+        Read(
+            "upstream_webhookattempt",
+            "Full table scan",
+            "FILTER",
+            alias="a",
+            filter="(subquery#5 OR response_code = 1)",
+            join_filter="d.id = a.delivery_id",
+            driver=(("upstream_webhookdelivery", "attempts > 2"),),
+        ),
+        Read(
+            "upstream_webhookdelivery",
+            "eq_ref",
+            "FILTER",
+            alias="d",
+            index_name="PRIMARY",
+            filter="attempts > 2",
+            join_filter="d.id = a.delivery_id",
+            joined=True,
+        ),
+        Read(
+            "upstream_alertrule",
+            "Full table scan",
+            "FILTER",
+            alias="r",
+            filter="metric = 'x'",
+            join_filter="a.response_code = r.threshold",
+        ),
+    ],
+    "or_of_an_indexed_column_beside_a_filter": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="((attempts > 2 OR status = 'a')) AND event_type = 'x'",
+        )
+    ],
+    "or_beside_a_filter_an_ignored_index_serves": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="((attempts > 2 OR event_type = 'y')) AND status = 'b'",
+        )
+    ],
 }
 
 RENDERED: dict[str, list[str]] = {
@@ -1131,6 +1178,23 @@ RENDERED: dict[str, list[str]] = {
         "     attached_condition: c.`name` like ?",
         "     join condition: trigcond(c.created_at > d.created_at and c.`name` like ?)",
     ],
+    "lookup_beside_a_sub_query_in_an_or": [
+        "select #1: ALL on upstream_webhookattempt a rows=10",
+        "     attached_condition: <in_optimizer>(a.response_code,<exists>(subquery#?)) "
+        "or a.response_code = ?",
+        "select #1: eq_ref on upstream_webhookdelivery d using PRIMARY rows=1",
+        "     attached_condition: d.attempts > ?",
+        "  select #5: ALL on upstream_alertrule r rows=60",
+        "       attached_condition: r.metric = ? and <cache>(a.response_code) = r.threshold",
+    ],
+    "or_of_an_indexed_column_beside_a_filter": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        "     attached_condition: (d.attempts > ? or d.`status` = ?) and d.event_type = ?",
+    ],
+    "or_beside_a_filter_an_ignored_index_serves": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        "     attached_condition: (d.attempts > ? or d.event_type = ?) and d.`status` = ?",
+    ],
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
@@ -1256,6 +1320,12 @@ USED: dict[str, tuple[list[str], list[str]]] = {
         ["PRIMARY"],
         ["upstream_customer", "upstream_webhookattempt", "upstream_webhookdelivery"],
     ),
+    "lookup_beside_a_sub_query_in_an_or": (
+        ["PRIMARY"],
+        ["upstream_alertrule", "upstream_webhookattempt", "upstream_webhookdelivery"],
+    ),
+    "or_of_an_indexed_column_beside_a_filter": ([], ["upstream_webhookdelivery"]),
+    "or_beside_a_filter_an_ignored_index_serves": ([], ["upstream_webhookdelivery"]),
 }
 
 SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
@@ -1884,6 +1954,67 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
             ),
         ],
     ),
+    "lookup_beside_a_sub_query_in_an_or": (
+        [
+            Kept(
+                "upstream_webhookattempt",
+                "FILTER",
+                filter="(subquery#5 OR response_code = 1)",
+                join_filter="d.id = a.delivery_id",
+            ),
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                index_name="PRIMARY",
+                filter="attempts > 2",
+                join_filter="d.id = a.delivery_id",
+            ),
+            Kept(
+                "upstream_alertrule",
+                "FILTER",
+                filter="metric = 'x'",
+                join_filter="a.response_code = r.threshold",
+            ),
+        ],
+        [
+            Kept(
+                "upstream_webhookattempt",
+                "FILTER",
+                filter="(subquery#5 OR response_code = 1)",
+                join_filter="d.id = a.delivery_id",
+            ),
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                index_name="PRIMARY",
+                filter="attempts > 2",
+                join_filter="d.id = a.delivery_id",
+            ),
+            Kept(
+                "upstream_alertrule",
+                "FILTER",
+                filter="metric = 'x'",
+                join_filter="a.response_code = r.threshold",
+            ),
+        ],
+    ),
+    "or_of_an_indexed_column_beside_a_filter": (
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="((attempts > 2 OR status = 'a')) AND event_type = 'x'",
+            )
+        ],
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="((attempts > 2 OR status = 'a')) AND event_type = 'x'",
+            )
+        ],
+    ),
+    "or_beside_a_filter_an_ignored_index_serves": ([], []),
 }
 
 EXPRESSIONS: list[tuple[str, str]] = [
@@ -2194,6 +2325,22 @@ EXPRESSIONS: list[tuple[str, str]] = [
     (
         "trigcond(c.created_at > d.created_at and c.`name` like '%a%')",
         "c.created_at > d.created_at AND c.name ~~ '%a%'",
+    ),
+    (
+        "<in_optimizer>(a.response_code,<exists>(subquery#5)) or a.response_code = 1",
+        "subquery#5 OR a.response_code = 1",
+    ),
+    (
+        "r.metric = 'x' and <cache>(a.response_code) = r.threshold",
+        "r.metric = 'x' AND a.response_code = r.threshold",
+    ),
+    (
+        "(d.attempts > 2 or d.`status` = 'a') and d.event_type = 'x'",
+        "(d.attempts > 2 OR d.status = 'a') AND d.event_type = 'x'",
+    ),
+    (
+        "(d.attempts > 2 or d.event_type = 'y') and d.`status` = 'b'",
+        "(d.attempts > 2 OR d.event_type = 'y') AND d.status = 'b'",
     ),
 ]
 
@@ -2973,6 +3120,28 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
             "c": "upstream_customer",
             "upstream_customer": "upstream_customer",
         },
+    ),
+    "mariadb/more/lookup_beside_a_sub_query_in_an_or": (
+        False,
+        (),
+        {
+            "a": "upstream_webhookattempt",
+            "upstream_webhookattempt": "upstream_webhookattempt",
+            "d": "upstream_webhookdelivery",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+            "r": "upstream_alertrule",
+            "upstream_alertrule": "upstream_alertrule",
+        },
+    ),
+    "mariadb/more/or_of_an_indexed_column_beside_a_filter": (
+        False,
+        (),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/or_beside_a_filter_an_ignored_index_serves": (
+        False,
+        (),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
 }
 

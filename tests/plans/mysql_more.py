@@ -367,4 +367,22 @@ MORE: tuple[More, ...] = (
         "ON c.created_at > d.created_at AND c.name LIKE '%a%' "
         "WHERE d.attempts > 2 AND a.response_code = 500",
     ),
+    More(
+        "lookup_beside_a_sub_query_in_an_or",
+        "initial",
+        f"SELECT a.id FROM {_A} a INNER JOIN {_D} d ON d.id = a.delivery_id WHERE d.attempts > 2 "
+        "AND (a.response_code IN (SELECT r.threshold FROM upstream_alertrule r "
+        "WHERE r.metric = 'x') OR a.response_code = 1)",
+    ),
+    More(
+        "or_of_an_indexed_column_beside_a_filter",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE (d.attempts > 2 OR d.status = 'a') AND d.event_type = 'x'",
+    ),
+    More(
+        "or_beside_a_filter_an_ignored_index_serves",
+        "indexed",
+        f"SELECT d.id FROM {_D} d IGNORE INDEX (webhook_retry_idx) "
+        "WHERE (d.attempts > 2 OR d.event_type = 'y') AND d.status = 'b'",
+    ),
 )
