@@ -850,6 +850,18 @@ READS: dict[str, list[Read]] = {
             filter="((attempts > 2 OR event_type = 'y')) AND status = 'b'",
         )
     ],
+    "filtered_range_on_a_list_beside_a_truth": [
+        Read(
+            "upstream_webhookdelivery",
+            "range",
+            None,
+            alias="d",
+            index_name="webhook_endpoint_hist_idx",
+            filter="event_type IS NOT NULL AND attempts > 2 AND status <> 'x'",
+            index_condition="endpoint_id = ANY (1,2,3) AND created_at >= '2025-03-01'",
+            filtered_range=True,
+        )
+    ],
 }
 
 RENDERED: dict[str, list[str]] = {
@@ -1195,6 +1207,11 @@ RENDERED: dict[str, list[str]] = {
         "select #1: ALL on upstream_webhookdelivery d rows=10",
         "     attached_condition: (d.attempts > ? or d.event_type = ?) and d.`status` = ?",
     ],
+    "filtered_range_on_a_list_beside_a_truth": [
+        "select #1: range on upstream_webhookdelivery d using webhook_endpoint_hist_idx rows=3",
+        "     index_condition: d.endpoint_id in (...) and d.created_at >= ?",
+        "     attached_condition: d.event_type is not null and d.attempts > ? and d.`status` <> ?",
+    ],
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
@@ -1326,6 +1343,10 @@ USED: dict[str, tuple[list[str], list[str]]] = {
     ),
     "or_of_an_indexed_column_beside_a_filter": ([], ["upstream_webhookdelivery"]),
     "or_beside_a_filter_an_ignored_index_serves": ([], ["upstream_webhookdelivery"]),
+    "filtered_range_on_a_list_beside_a_truth": (
+        ["webhook_endpoint_hist_idx"],
+        ["upstream_webhookdelivery"],
+    ),
 }
 
 SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
@@ -2015,6 +2036,19 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
         ],
     ),
     "or_beside_a_filter_an_ignored_index_serves": ([], []),
+    "filtered_range_on_a_list_beside_a_truth": (
+        [],
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                index_name="webhook_endpoint_hist_idx",
+                index_condition="endpoint_id = ANY (1,2,3) AND created_at >= '2025-03-01'",
+                filter="attempts > 2 AND status <> 'x'",
+                sorted_rows=(333, 60000),
+            )
+        ],
+    ),
 }
 
 EXPRESSIONS: list[tuple[str, str]] = [
@@ -2341,6 +2375,10 @@ EXPRESSIONS: list[tuple[str, str]] = [
     (
         "(d.attempts > 2 or d.event_type = 'y') and d.`status` = 'b'",
         "(d.attempts > 2 OR d.event_type = 'y') AND d.status = 'b'",
+    ),
+    (
+        "d.event_type is not null and d.attempts > 2 and d.`status` <> 'x'",
+        "d.event_type IS NOT NULL AND d.attempts > 2 AND d.status <> 'x'",
     ),
 ]
 
@@ -3139,6 +3177,11 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
     "mariadb/more/or_beside_a_filter_an_ignored_index_serves": (
+        False,
+        (),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/filtered_range_on_a_list_beside_a_truth": (
         False,
         (),
         {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},

@@ -385,4 +385,12 @@ MORE: tuple[More, ...] = (
         f"SELECT d.id FROM {_D} d IGNORE INDEX (webhook_retry_idx) "
         "WHERE (d.attempts > 2 OR d.event_type = 'y') AND d.status = 'b'",
     ),
+    More(
+        "filtered_range_on_a_list_beside_a_truth",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.endpoint_id IN (1, 2, 3) "
+        "AND d.created_at >= '2025-03-01' AND d.event_type IS NOT NULL AND d.attempts > 2 "
+        "AND d.status <> 'x'",
+        size="medium",
+    ),
 )
