@@ -862,6 +862,39 @@ READS: dict[str, list[Read]] = {
             filtered_range=True,
         )
     ],
+    "list_of_every_endpoint_beside_a_semi_join": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full index scan",
+            "FILTER",
+            alias="d",
+            index_name="webhook_endpoint_hist_idx",
+            filter="endpoint_id = ANY (1,2,3,4,5,6,7,8)",
+        ),
+        Read(
+            "upstream_webhookattempt",
+            "Full table scan",
+            "FILTER",
+            alias="a",
+            filter="response_code = 500",
+        ),
+    ],
+    "list_of_every_endpoint_filtered_beside_a_semi_join": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="endpoint_id = ANY (1,2,3,4,5,6,7,8) AND attempts > 2",
+        ),
+        Read(
+            "upstream_webhookattempt",
+            "Full table scan",
+            "FILTER",
+            alias="a",
+            filter="response_code = 500",
+        ),
+    ],
 }
 
 RENDERED: dict[str, list[str]] = {
@@ -1212,6 +1245,20 @@ RENDERED: dict[str, list[str]] = {
         "     index_condition: d.endpoint_id in (...) and d.created_at >= ?",
         "     attached_condition: d.event_type is not null and d.attempts > ? and d.`status` <> ?",
     ],
+    "list_of_every_endpoint_beside_a_semi_join": [
+        "select #1: index on upstream_webhookdelivery d using webhook_endpoint_hist_idx rows=10",
+        "     attached_condition: d.endpoint_id in (...)",
+        "select #1: eq_ref on <subquery5> using distinct_key rows=1",
+        "  select #5: ALL on upstream_webhookattempt a rows=10",
+        "       attached_condition: a.response_code = ?",
+    ],
+    "list_of_every_endpoint_filtered_beside_a_semi_join": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        "     attached_condition: d.endpoint_id in (...) and d.attempts > ?",
+        "select #1: eq_ref on <subquery5> using distinct_key rows=1",
+        "  select #5: ALL on upstream_webhookattempt a rows=10",
+        "       attached_condition: a.response_code = ?",
+    ],
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
@@ -1346,6 +1393,14 @@ USED: dict[str, tuple[list[str], list[str]]] = {
     "filtered_range_on_a_list_beside_a_truth": (
         ["webhook_endpoint_hist_idx"],
         ["upstream_webhookdelivery"],
+    ),
+    "list_of_every_endpoint_beside_a_semi_join": (
+        ["webhook_endpoint_hist_idx"],
+        ["upstream_webhookattempt", "upstream_webhookdelivery"],
+    ),
+    "list_of_every_endpoint_filtered_beside_a_semi_join": (
+        [],
+        ["upstream_webhookattempt", "upstream_webhookdelivery"],
     ),
 }
 
@@ -2049,6 +2104,22 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
             )
         ],
     ),
+    "list_of_every_endpoint_beside_a_semi_join": (
+        [Kept("upstream_webhookattempt", "FILTER", filter="response_code = 500")],
+        [Kept("upstream_webhookattempt", "FILTER", filter="response_code = 500")],
+    ),
+    "list_of_every_endpoint_filtered_beside_a_semi_join": (
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="endpoint_id = ANY (1,2,3,4,5,6,7,8) AND attempts > 2",
+                every_key="upstream_webhookendpoint (all 8 of its rows in the test database)",
+            ),
+            Kept("upstream_webhookattempt", "FILTER", filter="response_code = 500"),
+        ],
+        [Kept("upstream_webhookattempt", "FILTER", filter="response_code = 500")],
+    ),
 }
 
 EXPRESSIONS: list[tuple[str, str]] = [
@@ -2379,6 +2450,10 @@ EXPRESSIONS: list[tuple[str, str]] = [
     (
         "d.event_type is not null and d.attempts > 2 and d.`status` <> 'x'",
         "d.event_type IS NOT NULL AND d.attempts > 2 AND d.status <> 'x'",
+    ),
+    (
+        "d.endpoint_id in (1,2,3,4,5,6,7,8) and d.attempts > 2",
+        "d.endpoint_id = ANY (1,2,3,4,5,6,7,8) AND d.attempts > 2",
     ),
 ]
 
@@ -3185,6 +3260,26 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
         False,
         (),
         {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/list_of_every_endpoint_beside_a_semi_join": (
+        False,
+        (),
+        {
+            "d": "upstream_webhookdelivery",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+            "a": "upstream_webhookattempt",
+            "upstream_webhookattempt": "upstream_webhookattempt",
+        },
+    ),
+    "mariadb/more/list_of_every_endpoint_filtered_beside_a_semi_join": (
+        False,
+        (),
+        {
+            "d": "upstream_webhookdelivery",
+            "upstream_webhookdelivery": "upstream_webhookdelivery",
+            "a": "upstream_webhookattempt",
+            "upstream_webhookattempt": "upstream_webhookattempt",
+        },
     ),
 }
 

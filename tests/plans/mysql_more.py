@@ -393,4 +393,17 @@ MORE: tuple[More, ...] = (
         "AND d.status <> 'x'",
         size="medium",
     ),
+    More(
+        "list_of_every_endpoint_beside_a_semi_join",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8) "
+        f"AND d.id IN (SELECT a.delivery_id FROM {_A} a WHERE a.response_code = 500)",
+    ),
+    More(
+        "list_of_every_endpoint_filtered_beside_a_semi_join",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8) "
+        f"AND d.attempts > 2 AND d.id IN (SELECT a.delivery_id FROM {_A} a "
+        "WHERE a.response_code = 500)",
+    ),
 )
