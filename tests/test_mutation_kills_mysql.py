@@ -895,6 +895,24 @@ READS: dict[str, list[Read]] = {
             filter="response_code = 500",
         ),
     ],
+    "list_of_every_endpoint_after_a_filter": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="attempts > 2 AND endpoint_id = ANY (1,2,3,4,5,6,7,8)",
+        )
+    ],
+    "list_of_every_endpoint_after_a_list_of_counts": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="attempts = ANY (1,2) AND endpoint_id = ANY (1,2,3,4,5,6,7,8)",
+        )
+    ],
 }
 
 RENDERED: dict[str, list[str]] = {
@@ -1259,6 +1277,14 @@ RENDERED: dict[str, list[str]] = {
         "  select #5: ALL on upstream_webhookattempt a rows=10",
         "       attached_condition: a.response_code = ?",
     ],
+    "list_of_every_endpoint_after_a_filter": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        "     attached_condition: d.attempts > ? and d.endpoint_id in (...)",
+    ],
+    "list_of_every_endpoint_after_a_list_of_counts": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        "     attached_condition: d.attempts in (...) and d.endpoint_id in (...)",
+    ],
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
@@ -1402,6 +1428,8 @@ USED: dict[str, tuple[list[str], list[str]]] = {
         [],
         ["upstream_webhookattempt", "upstream_webhookdelivery"],
     ),
+    "list_of_every_endpoint_after_a_filter": ([], ["upstream_webhookdelivery"]),
+    "list_of_every_endpoint_after_a_list_of_counts": ([], ["upstream_webhookdelivery"]),
 }
 
 SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
@@ -2120,6 +2148,28 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
         ],
         [Kept("upstream_webhookattempt", "FILTER", filter="response_code = 500")],
     ),
+    "list_of_every_endpoint_after_a_filter": (
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="attempts > 2 AND endpoint_id = ANY (1,2,3,4,5,6,7,8)",
+                every_key="upstream_webhookendpoint (all 8 of its rows in the test database)",
+            )
+        ],
+        [],
+    ),
+    "list_of_every_endpoint_after_a_list_of_counts": (
+        [
+            Kept(
+                "upstream_webhookdelivery",
+                "FILTER",
+                filter="attempts = ANY (1,2) AND endpoint_id = ANY (1,2,3,4,5,6,7,8)",
+                every_key="upstream_webhookendpoint (all 8 of its rows in the test database)",
+            )
+        ],
+        [],
+    ),
 }
 
 EXPRESSIONS: list[tuple[str, str]] = [
@@ -2454,6 +2504,14 @@ EXPRESSIONS: list[tuple[str, str]] = [
     (
         "d.endpoint_id in (1,2,3,4,5,6,7,8) and d.attempts > 2",
         "d.endpoint_id = ANY (1,2,3,4,5,6,7,8) AND d.attempts > 2",
+    ),
+    (
+        "d.attempts > 2 and d.endpoint_id in (1,2,3,4,5,6,7,8)",
+        "d.attempts > 2 AND d.endpoint_id = ANY (1,2,3,4,5,6,7,8)",
+    ),
+    (
+        "d.attempts in (1,2) and d.endpoint_id in (1,2,3,4,5,6,7,8)",
+        "d.attempts = ANY (1,2) AND d.endpoint_id = ANY (1,2,3,4,5,6,7,8)",
     ),
 ]
 
@@ -3280,6 +3338,16 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
             "a": "upstream_webhookattempt",
             "upstream_webhookattempt": "upstream_webhookattempt",
         },
+    ),
+    "mariadb/more/list_of_every_endpoint_after_a_filter": (
+        False,
+        (),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/list_of_every_endpoint_after_a_list_of_counts": (
+        False,
+        (),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
 }
 

@@ -406,4 +406,16 @@ MORE: tuple[More, ...] = (
         f"AND d.attempts > 2 AND d.id IN (SELECT a.delivery_id FROM {_A} a "
         "WHERE a.response_code = 500)",
     ),
+    More(
+        "list_of_every_endpoint_after_a_filter",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.attempts > 2 "
+        "AND d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8)",
+    ),
+    More(
+        "list_of_every_endpoint_after_a_list_of_counts",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.attempts IN (1, 2) "
+        "AND d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8)",
+    ),
 )
