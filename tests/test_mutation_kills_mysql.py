@@ -913,6 +913,7 @@ READS: dict[str, list[Read]] = {
             filter="attempts = ANY (1,2) AND endpoint_id = ANY (1,2,3,4,5,6,7,8)",
         )
     ],
+    "a_sorted_page_of_a_sorted_derived_table": [],
 }
 
 RENDERED: dict[str, list[str]] = {
@@ -1285,6 +1286,12 @@ RENDERED: dict[str, list[str]] = {
         "select #1: ALL on upstream_webhookdelivery d rows=10",
         "     attached_condition: d.attempts in (...) and d.endpoint_id in (...)",
     ],
+    "a_sorted_page_of_a_sorted_derived_table": [
+        "select #1: ALL on <derived5> (filesort) rows=2",
+        "  select #5: ref on upstream_webhookdelivery d using webhook_retry_idx (filesort) rows=1",
+        "       index_condition: d.`status` = ?",
+        "       attached_condition: d.`status` <=> ?",
+    ],
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
@@ -1430,6 +1437,10 @@ USED: dict[str, tuple[list[str], list[str]]] = {
     ),
     "list_of_every_endpoint_after_a_filter": ([], ["upstream_webhookdelivery"]),
     "list_of_every_endpoint_after_a_list_of_counts": ([], ["upstream_webhookdelivery"]),
+    "a_sorted_page_of_a_sorted_derived_table": (
+        ["webhook_retry_idx"],
+        ["upstream_webhookdelivery"],
+    ),
 }
 
 SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
@@ -2170,6 +2181,7 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
         ],
         [],
     ),
+    "a_sorted_page_of_a_sorted_derived_table": ([], []),
 }
 
 EXPRESSIONS: list[tuple[str, str]] = [
@@ -2513,6 +2525,8 @@ EXPRESSIONS: list[tuple[str, str]] = [
         "d.attempts in (1,2) and d.endpoint_id in (1,2,3,4,5,6,7,8)",
         "d.attempts = ANY (1,2) AND d.endpoint_id = ANY (1,2,3,4,5,6,7,8)",
     ),
+    ("d.`status` <=> 'x'", "d.status = 'x'"),
+    ("d.`status` = 'x'", "d.status = 'x'"),
 ]
 
 STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
@@ -3347,6 +3361,11 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
     "mariadb/more/list_of_every_endpoint_after_a_list_of_counts": (
         False,
         (),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/a_sorted_page_of_a_sorted_derived_table": (
+        True,
+        ("sub.id DESC",),
         {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
 }

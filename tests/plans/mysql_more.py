@@ -418,4 +418,10 @@ MORE: tuple[More, ...] = (
         f"SELECT d.id FROM {_D} d WHERE d.attempts IN (1, 2) "
         "AND d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8)",
     ),
+    More(
+        "a_sorted_page_of_a_sorted_derived_table",
+        "indexed",
+        f"SELECT sub.id FROM (SELECT d.id, d.created_at FROM {_D} d WHERE d.status = 'x' "
+        "ORDER BY d.created_at LIMIT 10) AS sub ORDER BY sub.id DESC LIMIT 5",
+    ),
 )
