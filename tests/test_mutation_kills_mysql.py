@@ -914,6 +914,15 @@ READS: dict[str, list[Read]] = {
         )
     ],
     "a_sorted_page_of_a_sorted_derived_table": [],
+    "list_of_every_endpoint_beside_a_filter_an_ignored_index_serves": [
+        Read(
+            "upstream_webhookdelivery",
+            "Full table scan",
+            "FILTER",
+            alias="d",
+            filter="endpoint_id = ANY (1,2,3,4,5,6,7,8) AND status = 'x'",
+        )
+    ],
 }
 
 RENDERED: dict[str, list[str]] = {
@@ -1292,6 +1301,10 @@ RENDERED: dict[str, list[str]] = {
         "       index_condition: d.`status` = ?",
         "       attached_condition: d.`status` <=> ?",
     ],
+    "list_of_every_endpoint_beside_a_filter_an_ignored_index_serves": [
+        "select #1: ALL on upstream_webhookdelivery d rows=10",
+        "     attached_condition: d.endpoint_id in (...) and d.`status` = ?",
+    ],
 }
 
 USED: dict[str, tuple[list[str], list[str]]] = {
@@ -1439,6 +1452,10 @@ USED: dict[str, tuple[list[str], list[str]]] = {
     "list_of_every_endpoint_after_a_list_of_counts": ([], ["upstream_webhookdelivery"]),
     "a_sorted_page_of_a_sorted_derived_table": (
         ["webhook_retry_idx"],
+        ["upstream_webhookdelivery"],
+    ),
+    "list_of_every_endpoint_beside_a_filter_an_ignored_index_serves": (
+        [],
         ["upstream_webhookdelivery"],
     ),
 }
@@ -2182,6 +2199,7 @@ SETTLED: dict[str, tuple[list[Kept], list[Kept]]] = {
         [],
     ),
     "a_sorted_page_of_a_sorted_derived_table": ([], []),
+    "list_of_every_endpoint_beside_a_filter_an_ignored_index_serves": ([], []),
 }
 
 EXPRESSIONS: list[tuple[str, str]] = [
@@ -2527,6 +2545,10 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ),
     ("d.`status` <=> 'x'", "d.status = 'x'"),
     ("d.`status` = 'x'", "d.status = 'x'"),
+    (
+        "d.endpoint_id in (1,2,3,4,5,6,7,8) and d.`status` = 'x'",
+        "d.endpoint_id = ANY (1,2,3,4,5,6,7,8) AND d.status = 'x'",
+    ),
 ]
 
 STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
@@ -3366,6 +3388,11 @@ STATEMENTS: dict[str, tuple[bool, tuple[str, ...], dict[str, str]]] = {
     "mariadb/more/a_sorted_page_of_a_sorted_derived_table": (
         True,
         ("sub.id DESC",),
+        {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
+    ),
+    "mariadb/more/list_of_every_endpoint_beside_a_filter_an_ignored_index_serves": (
+        False,
+        (),
         {"d": "upstream_webhookdelivery", "upstream_webhookdelivery": "upstream_webhookdelivery"},
     ),
 }

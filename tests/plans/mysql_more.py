@@ -424,4 +424,10 @@ MORE: tuple[More, ...] = (
         f"SELECT sub.id FROM (SELECT d.id, d.created_at FROM {_D} d WHERE d.status = 'x' "
         "ORDER BY d.created_at LIMIT 10) AS sub ORDER BY sub.id DESC LIMIT 5",
     ),
+    More(
+        "list_of_every_endpoint_beside_a_filter_an_ignored_index_serves",
+        "indexed",
+        f"SELECT d.id FROM {_D} d IGNORE INDEX (webhook_retry_idx) "
+        "WHERE d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8) AND d.status = 'x'",
+    ),
 )
