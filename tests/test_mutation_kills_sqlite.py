@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_indexguard.explain.sqlite import SQLite, analyze
-from pytest_indexguard.model import ScanFinding
+from pytest_indexguard.model import Rule, ScanFinding
 
 PLANS = Path(__file__).parent / "plans"
 
@@ -557,3 +557,28 @@ def test_comments_before_the_separators_of_an_indexs_keys(sample_db: sqlite3.Con
         '-- then, ("id"\n upper("created_at")',
     )
     assert index.keys == (None, None)
+
+
+def test_an_or_of_two_tables_inside_parentheses_joins_a_scan(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """``NOT (d.status = e.url OR e.active)`` names both tables inside parentheses: a join
+    condition of the deliveries' scan beside the join key, not an OR across tables of its own."""
+    sql = (
+        f'SELECT d."id" FROM {ENDPOINT} e INNER JOIN {DELIVERY} d ON d."attempts" = '
+        'e."customer_id" WHERE NOT (d."status" = e."url" OR e."active") AND e."url" = \'x\''
+    )
+    shown, (deliveries, endpoints) = _found(sample_db, sql)
+    assert shown == [
+        "SCAN d",
+        "SEARCH e USING INDEX upstream_webhookendpoint_customer_id_cd82dc35 (customer_id=?)",
+    ]
+    assert (deliveries.node_type, deliveries.rule, deliveries.filter) == ("SCAN", Rule.JOIN, None)
+    assert deliveries.join_filter == (
+        '(d."attempts" = e."customer_id") AND (NOT (d."status" = e."url" OR e."active"))'
+    )
+    assert (endpoints.rule, endpoints.filter, endpoints.joined) == (
+        Rule.FILTER,
+        "\"url\" = 'x'",
+        True,
+    )
