@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_indexguard.explain.sqlite import SQLite, analyze
-from pytest_indexguard.model import ScanFinding
+from pytest_indexguard.model import Rule, ScanFinding
 
 PLANS = Path(__file__).parent / "plans"
 
@@ -385,3 +385,200 @@ def test_an_index_fixes_its_tables_sorted_range_beside_another_tables_violation(
     [log] = analyze(plan, sorted_ranges=True)
     assert (log.table, log.is_violation) == ("upstream_integrationlog", True)
     assert fixes(plan, replace(ranged, rule=Rule.SORT_RANGE))
+
+
+# The fourteenth pass (docs/contributing.md): statements the twelfth pass left unplanned.
+
+
+def test_an_insert_of_a_compound_reads_both_parts(sample_db: sqlite3.Connection) -> None:
+    """An INSERT ... SELECT of a UNION ALL: the SELECT's parts are cut at the operator, each
+    with its own filter, the INSERT's head left out."""
+    sql = (
+        f'INSERT INTO {CUSTOMER} ("name", "created_at") SELECT e."url", e."created_at" '
+        f'FROM {ENDPOINT} e WHERE e."active" UNION ALL SELECT c."name", c."created_at" '
+        f"FROM {CUSTOMER} c WHERE c.\"created_at\" > 'x'"
+    )
+    shown, found = _found(sample_db, sql)
+    assert shown == [
+        "COMPOUND QUERY",
+        "  -> LEFT-MOST SUBQUERY",
+        "    -> SCAN e",
+        "  -> UNION ALL",
+        "    -> SCAN c",
+    ]
+    assert [(f.table, f.alias, f.filter) for f in found] == [
+        ("upstream_webhookendpoint", "e", '"active"'),
+        ("upstream_customer", "c", "\"created_at\" > 'x'"),
+    ]
+
+
+def test_an_upserts_own_where_is_no_condition_of_the_select(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """``ON CONFLICT ... DO UPDATE ... WHERE e."created_at" > ...`` tests the row the INSERT
+    would replace (the target, here under the same alias as the SELECT's table): the SELECT
+    reads every endpoint, with no filter of its own."""
+    sql = (
+        f'INSERT INTO {CUSTOMER} AS e ("name", "created_at") SELECT e."url", e."created_at" '
+        f'FROM {ENDPOINT} e ORDER BY e."id" ON CONFLICT("name") DO UPDATE SET '
+        '"created_at" = excluded."created_at" WHERE e."created_at" > \'2020\''
+    )
+    shown, [found] = _found(sample_db, sql)
+    assert shown == ["SCAN e"]
+    assert (found.table, found.alias, found.node_type) == ("upstream_webhookendpoint", "e", "SCAN")
+    assert (found.filter, found.rule) == (None, None)
+
+
+@pytest.mark.parametrize("verb", ["INSERT", "REPLACE"])
+def test_an_insert_of_values_reads_its_scalar_sub_query(
+    sample_db: sqlite3.Connection, verb: str
+) -> None:
+    """An INSERT (or REPLACE) of VALUES has no SELECT of its own; the sub-query in its values
+    is read as the plan numbers it."""
+    sql = (
+        f'{verb} INTO {CUSTOMER} ("name", "created_at") VALUES '
+        f'((SELECT e."url" FROM {ENDPOINT} e WHERE e."active"), \'x\')'
+    )
+    shown, [found] = _found(sample_db, sql)
+    assert shown == ["SCALAR SUBQUERY 1", "  -> SCAN e"]
+    assert (found.table, found.alias, found.filter) == ("upstream_webhookendpoint", "e", '"active"')
+
+
+def test_a_sub_query_beside_a_compound_at_its_depth(sample_db: sqlite3.Connection) -> None:
+    """Two sub-queries side by side, the second a UNION: the first is not cut at the second's
+    operator, and each keeps its number."""
+    sql = (
+        f'SELECT d."id" FROM {DELIVERY} d WHERE d."endpoint_id" IN (SELECT e."id" FROM '
+        f'{ENDPOINT} e WHERE e."active") AND d."status" IN (SELECT c."name" FROM {CUSTOMER} c '
+        f'WHERE c."created_at" > \'a\' UNION SELECT e2."url" FROM {ENDPOINT} e2 WHERE e2."active")'
+    )
+    shown, found = _found(sample_db, sql)
+    assert shown == [
+        "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)",
+        "LIST SUBQUERY 1",
+        "  -> SCAN e",
+        "LIST SUBQUERY 3",
+        "  -> COMPOUND QUERY",
+        "    -> LEFT-MOST SUBQUERY",
+        "      -> SCAN c",
+        "    -> UNION USING TEMP B-TREE",
+        "      -> SCAN e2",
+    ]
+    deliveries, endpoints, customers, others = found
+    assert (deliveries.joined, deliveries.join_filter) == (True, "endpoint_id=?")
+    # PostgreSQL's spelling of ``col IN (sub-query)``: the compound's number, its last part's.
+    assert deliveries.filter == "(SubPlan 3)"
+    assert deliveries.driver == (("upstream_webhookendpoint", '"active"'),)
+    assert [(f.alias, f.filter) for f in (endpoints, customers, others)] == [
+        ("e", '"active"'),
+        ("c", "\"created_at\" > 'a'"),
+        ("e2", '"active"'),
+    ]
+
+
+def test_a_sub_query_under_a_multi_index_or_is_read(sample_db: sqlite3.Connection) -> None:
+    """The endpoints scanned for the list one side of a MULTI-INDEX OR searches by: the list
+    sub-query is a SELECT of its own, not a search of the OR."""
+    sql = (
+        f'SELECT d."id" FROM {DELIVERY} d WHERE d."endpoint_id" = 1 OR d."status" IN '
+        f'(SELECT e."url" FROM {ENDPOINT} e WHERE e."active")'
+    )
+    shown, [found] = _found(sample_db, sql)
+    assert shown == [
+        "MULTI-INDEX OR",
+        "  -> INDEX 1",
+        "    -> SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)",
+        "  -> INDEX 2",
+        "    -> LIST SUBQUERY 1",
+        "      -> SCAN e",
+        "    -> SEARCH d USING INDEX webhook_retry_idx (status=?)",
+    ]
+    assert (found.table, found.alias, found.filter) == ("upstream_webhookendpoint", "e", '"active"')
+
+
+def test_an_or_inside_a_join_condition_feeds_no_search(sample_db: sqlite3.Connection) -> None:
+    """``NOT (d.endpoint_id = c.id OR e.active)`` names the deliveries' key beside the
+    customers, inside parentheses: it gives the search no values, so the customers' own
+    condition is no driver of it (the endpoints' is)."""
+    sql = (
+        f'SELECT d."id" FROM {CUSTOMER} c INNER JOIN {ENDPOINT} e ON e."customer_id" = c."id" '
+        f'INNER JOIN {DELIVERY} d ON d."endpoint_id" = e."id" WHERE d."attempts" > 3 '
+        'AND NOT (d."endpoint_id" = c."id" OR e."active") AND c."name" = \'acme\' '
+        "AND e.\"url\" = 'x'"
+    )
+    shown, (endpoints, deliveries) = _found(sample_db, sql)
+    assert shown[2] == "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)"
+    assert endpoints.driver == (("upstream_customer", "\"name\" = 'acme'"),)
+    assert (deliveries.joined, deliveries.filter, deliveries.join_filter) == (
+        True,
+        '"attempts" > 3',
+        "endpoint_id=?",
+    )
+    assert deliveries.driver == (("upstream_webhookendpoint", "\"url\" = 'x'"),)
+
+
+def test_a_compound_inside_a_sub_query_reads_its_own_parts(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """A UNION inside an IN list, its first part under the outer query's alias: the part's
+    scan takes its own filter, not the outer deliveries'."""
+    sql = (
+        f'SELECT d."id" FROM {DELIVERY} d WHERE d."attempts" > 5 AND d."endpoint_id" IN '
+        f'(SELECT d."endpoint_id" FROM {DELIVERY} d WHERE d."last_error" = \'x\' '
+        f'UNION SELECT e."id" FROM {ENDPOINT} e WHERE e."active")'
+    )
+    shown, (outer, inner, endpoints) = _found(sample_db, sql)
+    assert shown == [
+        "SEARCH d USING INDEX webhook_endpoint_hist_idx (endpoint_id=?)",
+        "LIST SUBQUERY 2",
+        "  -> COMPOUND QUERY",
+        "    -> LEFT-MOST SUBQUERY",
+        "      -> SCAN d",
+        "    -> UNION USING TEMP B-TREE",
+        "      -> SCAN e",
+    ]
+    assert (outer.node_type, outer.filter, outer.joined) == ("SEARCH", '"attempts" > 5', True)
+    assert outer.driver == (("upstream_webhookendpoint", '"active"'),)
+    assert (inner.node_type, inner.alias, inner.filter) == ("SCAN", "d", "\"last_error\" = 'x'")
+    assert (endpoints.alias, endpoints.filter) == ("e", '"active"')
+
+
+def test_comments_before_the_separators_of_an_indexs_keys(sample_db: sqlite3.Connection) -> None:
+    """Comments before the commas of an index's expression keys, holding commas and
+    parentheses of their own: the keys are cut at the real commas (a comment blanked to its
+    own length), each read as written."""
+    sample_db.execute(
+        'CREATE INDEX "customer_exprs_idx" ON "upstream_customer" '
+        '(lower("name") /* by (name, "id" */, -- then, ("id"\n upper("created_at"))'
+    )
+    [index] = [i for i in SQLite().schema(sample_db).indexes if i.name == "customer_exprs_idx"]
+    assert index.columns == (
+        'lower("name") /* by (name, "id" */',
+        '-- then, ("id"\n upper("created_at")',
+    )
+    assert index.keys == (None, None)
+
+
+def test_an_or_of_two_tables_inside_parentheses_joins_a_scan(
+    sample_db: sqlite3.Connection,
+) -> None:
+    """``NOT (d.status = e.url OR e.active)`` names both tables inside parentheses: a join
+    condition of the deliveries' scan beside the join key, not an OR across tables of its own."""
+    sql = (
+        f'SELECT d."id" FROM {ENDPOINT} e INNER JOIN {DELIVERY} d ON d."attempts" = '
+        'e."customer_id" WHERE NOT (d."status" = e."url" OR e."active") AND e."url" = \'x\''
+    )
+    shown, (deliveries, endpoints) = _found(sample_db, sql)
+    assert shown == [
+        "SCAN d",
+        "SEARCH e USING INDEX upstream_webhookendpoint_customer_id_cd82dc35 (customer_id=?)",
+    ]
+    assert (deliveries.node_type, deliveries.rule, deliveries.filter) == ("SCAN", Rule.JOIN, None)
+    assert deliveries.join_filter == (
+        '(d."attempts" = e."customer_id") AND (NOT (d."status" = e."url" OR e."active"))'
+    )
+    assert (endpoints.rule, endpoints.filter, endpoints.joined) == (
+        Rule.FILTER,
+        "\"url\" = 'x'",
+        True,
+    )

@@ -307,4 +307,127 @@ MORE: tuple[More, ...] = (
         "initial",
         f"select d.id from {_D} d where d.event_type = 'x' order by d.created_at desc limit 5",
     ),
+    # --- the fourteenth pass: shapes the ninth pass left unplanned ------------------------------
+    More(
+        "later_table_joined_and_restricted",
+        "initial",
+        f"SELECT d.id FROM {_D} d INNER JOIN {_E} e ON e.id = d.endpoint_id "
+        "AND e.customer_id > d.attempts WHERE e.url LIKE 'h%'",
+    ),
+    More(
+        "later_table_keyed_by_a_constant",
+        "initial",
+        f"SELECT c.id FROM {_C} c INNER JOIN upstream_alertrule r ON r.customer_id = c.id "
+        "AND r.name = 'cpu' AND r.threshold > c.id",
+    ),
+    More(
+        "sorted_descending_by_an_indexed_column",
+        "indexed",
+        "SELECT l.id FROM upstream_integrationlog l WHERE l.message LIKE '%x%' "
+        "ORDER BY l.status DESC LIMIT 5",
+    ),
+    More(
+        "sorted_by_an_indexed_column_then_the_key",
+        "indexed",
+        "SELECT l.id FROM upstream_integrationlog l ORDER BY l.status DESC, l.id LIMIT 5",
+    ),
+    More(
+        "an_upper_case_alias_quoted",
+        "initial",
+        f"SELECT `X`.`id` FROM `{_D}` `X` WHERE `X`.`attempts` > 2",
+    ),
+    More(
+        "range_filtered_beside_a_truth",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.status BETWEEN 'a' AND 'c' "
+        "AND d.created_at IS NOT NULL AND d.attempts > 2 AND d.event_type = 'x'",
+    ),
+    More(
+        "lookup_by_a_function",
+        "indexed",
+        f"SELECT d.id FROM {_D} d INNER JOIN {_E} e ON e.id = d.endpoint_id + 0 "
+        "WHERE e.url LIKE '%x%' AND d.attempts > 1",
+    ),
+    More(
+        "sorted_full_read_an_ignored_index_serves",
+        "indexed",
+        f"SELECT d.id FROM {_D} d IGNORE INDEX (webhook_retry_idx) WHERE d.attempts > 2 "
+        "AND d.status = 'failed' AND d.event_type = 'x' ORDER BY d.created_at LIMIT 5",
+    ),
+    More(
+        "lookup_filtered_beside_a_truth",
+        "initial",
+        f"SELECT a.id FROM {_A} a INNER JOIN {_D} d ON d.id = a.delivery_id "
+        "WHERE d.created_at IS NOT NULL AND d.attempts > 2 AND d.event_type = 'x'",
+    ),
+    More(
+        "lookup_beside_an_outer_join",
+        "initial",
+        f"SELECT a.id FROM {_A} a INNER JOIN {_D} d ON d.id = a.delivery_id LEFT JOIN {_C} c "
+        "ON c.created_at > d.created_at AND c.name LIKE '%a%' "
+        "WHERE d.attempts > 2 AND a.response_code = 500",
+    ),
+    More(
+        "lookup_beside_a_sub_query_in_an_or",
+        "initial",
+        f"SELECT a.id FROM {_A} a INNER JOIN {_D} d ON d.id = a.delivery_id WHERE d.attempts > 2 "
+        "AND (a.response_code IN (SELECT r.threshold FROM upstream_alertrule r "
+        "WHERE r.metric = 'x') OR a.response_code = 1)",
+    ),
+    More(
+        "or_of_an_indexed_column_beside_a_filter",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE (d.attempts > 2 OR d.status = 'a') AND d.event_type = 'x'",
+    ),
+    More(
+        "or_beside_a_filter_an_ignored_index_serves",
+        "indexed",
+        f"SELECT d.id FROM {_D} d IGNORE INDEX (webhook_retry_idx) "
+        "WHERE (d.attempts > 2 OR d.event_type = 'y') AND d.status = 'b'",
+    ),
+    More(
+        "filtered_range_on_a_list_beside_a_truth",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.endpoint_id IN (1, 2, 3) "
+        "AND d.created_at >= '2025-03-01' AND d.event_type IS NOT NULL AND d.attempts > 2 "
+        "AND d.status <> 'x'",
+        size="medium",
+    ),
+    More(
+        "list_of_every_endpoint_beside_a_semi_join",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8) "
+        f"AND d.id IN (SELECT a.delivery_id FROM {_A} a WHERE a.response_code = 500)",
+    ),
+    More(
+        "list_of_every_endpoint_filtered_beside_a_semi_join",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8) "
+        f"AND d.attempts > 2 AND d.id IN (SELECT a.delivery_id FROM {_A} a "
+        "WHERE a.response_code = 500)",
+    ),
+    More(
+        "list_of_every_endpoint_after_a_filter",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.attempts > 2 "
+        "AND d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8)",
+    ),
+    More(
+        "list_of_every_endpoint_after_a_list_of_counts",
+        "indexed",
+        f"SELECT d.id FROM {_D} d WHERE d.attempts IN (1, 2) "
+        "AND d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8)",
+    ),
+    More(
+        "a_sorted_page_of_a_sorted_derived_table",
+        "indexed",
+        f"SELECT sub.id FROM (SELECT d.id, d.created_at FROM {_D} d WHERE d.status = 'x' "
+        "ORDER BY d.created_at LIMIT 10) AS sub ORDER BY sub.id DESC LIMIT 5",
+    ),
+    More(
+        "list_of_every_endpoint_beside_a_filter_an_ignored_index_serves",
+        "indexed",
+        f"SELECT d.id FROM {_D} d IGNORE INDEX (webhook_retry_idx) "
+        "WHERE d.endpoint_id IN (1, 2, 3, 4, 5, 6, 7, 8) AND d.status = 'x'",
+    ),
 )
