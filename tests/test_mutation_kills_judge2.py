@@ -1,0 +1,110 @@
+"""Paths of ``judge.py`` that no other fast test pinned, found by the thirteenth pass of mutation
+testing (docs/contributing.md): each test holds one of them to its exact result on plans
+captured from real servers (``tests/plans/``), with no database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from plans.stored import catalog
+from pytest_indexguard import judge
+from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.plan import analyze
+from pytest_indexguard.schema import Schema
+
+PLANS = Path(__file__).parent / "plans"
+MAJORS = (15, 18)
+
+
+def _judged(relative: str) -> tuple[dict[str, Any], Schema, list[ScanFinding]]:
+    data: dict[str, Any] = json.loads((PLANS / relative).read_text(encoding="utf-8"))
+    schema = catalog(data)
+    findings = analyze(data["plan"], None, leading=schema.leading_of, joined_ranges=True)
+    return data, schema, findings
+
+
+def _settled(relative: str) -> tuple[list[ScanFinding], list[ScanFinding]]:
+    """The findings of a stored statement, and what ``settle`` keeps with its stored probes."""
+    data, schema, findings = _judged(relative)
+    probes = judge.probes(findings, schema)
+    assert [p.sql for p in probes] == [stored["sql"] for stored in data["probes"]]
+    answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    return findings, judge.settle(findings, schema, data["plan"], answers)
+
+
+def _one(findings: list[ScanFinding], table: str) -> ScanFinding:
+    [found] = [f for f in findings if f.table == table]
+    return found
+
+
+# -- filter_alone: a whole index walked for its order, its Filter as a statement of its own ----
+
+
+def test_the_filter_of_a_walk_alone_keeps_each_conjunct_in_its_parentheses() -> None:
+    # A cursor's walk of the primary key, every row sifted by stock < 2 AND category_id = 2.
+    _, _, [product] = _judged("judge/more/pg15/cursor_key_and_range.json")
+    assert (product.index_name, product.index_condition) == ("shop_product_pkey", None)
+    assert judge.filter_alone(product) == (
+        'SELECT 1 FROM "shop_product" AS "shop_product" WHERE ((stock < 2)) AND ((category_id = 2))'
+    )
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_the_filter_of_a_walk_alone_reads_the_table_under_its_alias(major: int) -> None:
+    # voucher AS v, walked through its primary key for the join's order, filtered by its usage.
+    relative = f"judge/join_order/pg{major}/offers_of_single_use_vouchers__never_analysed.json"
+    _, _, findings = _judged(relative)
+    voucher = _one(findings, "voucher")
+    assert (voucher.alias, voucher.rule, voucher.join_filter) == ("v", Rule.FILTER, None)
+    assert judge.filter_alone(voucher) == (
+        'SELECT 1 FROM "voucher" AS "v" WHERE ((usage)::text = \'Single use\'::text)'
+    )
+
+
+def test_a_filter_of_sub_plans_only_has_nothing_to_plan_alone() -> None:
+    # NOT (hashed SubPlan 1) through the primary key: no conjunct of the table's own.
+    _, _, [user] = _judged("judge/more/pg15/users_outside_a_project.json")
+    assert (user.index_name, user.filter) == ("auth_user_pkey", "(NOT (hashed SubPlan 1))")
+    assert judge.filter_alone(user) is None
+
+
+@pytest.mark.parametrize(
+    ("relative", "table"),
+    [
+        # A Seq Scan: no index is walked.
+        ("judge/more/pg15/email_other_than_the_username.json", "auth_user"),
+        # An index range (offer_id = 2) that filters: the range, not a walk.
+        (
+            "judge/join_order/pg15/vouchers_of_offer_2_no_index_on_offer_id__never_analysed.json",
+            "voucher_offers",
+        ),
+        # The inner side of a join, walked once per outer row with its Join Filter.
+        ("judge/join_order/pg15/filters_on_both_sides__analysed_empty.json", "voucher"),
+        ("judge/join_order/pg18/filters_on_both_sides__analysed_empty.json", "offer"),
+        # Sorted under a LIMIT through a partial index, no Filter.
+        ("judge/pg15/partial_index.json", "mon_flip"),
+    ],
+)
+def test_only_a_whole_index_walked_with_a_filter_has_one_alone(relative: str, table: str) -> None:
+    _, _, findings = _judged(relative)
+    finding = _one(findings, table)
+    assert finding.filter or finding.sort_key
+    assert judge.filter_alone(finding) is None
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_walk_whose_filter_no_index_serves_has_nothing_to_plan_alone(major: int) -> None:
+    # upper(name) LIKE '%SPRING%' through the offers' primary key: a filter before settle, an
+    # unservable pattern after it, whose fix is a rewrite, not an index to verify.
+    relative = f"judge/join_order/pg{major}/vouchers_of_offers_found_by_name__never_analysed.json"
+    findings, settled = _settled(relative)
+    found, kept = _one(findings, "offer"), _one(settled, "offer")
+    assert judge.filter_alone(found) == (
+        'SELECT 1 FROM "offer" AS "o" WHERE (upper((name)::text) ~~ \'%SPRING%\'::text)'
+    )
+    assert (kept.rule, kept.index_name) == (Rule.UNSERVABLE, "offer_pkey")
+    assert judge.filter_alone(kept) is None
