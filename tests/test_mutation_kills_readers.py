@@ -32,6 +32,7 @@ from pytest_indexguard.suggest import (
     candidates,
     filter_columns,
     index_name,
+    one_column_ors,
     sort_column,
 )
 
@@ -4205,3 +4206,56 @@ def test_names_with_a_dollar_sign(sample_db: sqlite3.Connection) -> None:
     assert suggestion.name == "ledger_cost_eu_upper_caab_idx"
     _applies(sample_db, suggestion)
     assert index_name("shop_cost$eur", ["price$eur"]) == "cost_eur_price_e_7043_idx"
+
+
+# -- suggestions: the thirteenth pass ----------------------------------------------------------
+# ORs that test one column on every side (suggest.one_column_ors), captured on PostgreSQL 15 by
+# capture_judge.py --more: a poller's due rows (next_x < now OR next_x IS NULL) beside a test no
+# index serves get one index on that column.
+
+
+def _more(name: str) -> tuple[dict[str, Any], Schema, ScanFinding]:
+    data, schema, [finding] = _pg_findings(f"judge/more/pg15/{name}.json")
+    assert schema is not None
+    return data, schema, finding
+
+
+def test_an_or_of_one_column_beside_a_test_no_index_serves_gets_that_column() -> None:
+    data, schema, finding = _more("one_column_or_beside_a_test_no_index_serves")
+    assert finding.filter == (
+        "(((status)::text <> 'draft'::text) AND (((name)::text < 'b'::text) "
+        "OR ((name)::text > 'x'::text)))"
+    )
+    assert one_column_ors(finding.filter, []) == ["name"]
+    found = candidates(finding, ModelIndex(str(REPO)), data["statement"], schema)
+    assert [s.columns for s in found] == [("name",)]
+    assert found[0].sql() == "CREATE INDEX CONCURRENTLY product_name_idx ON shop_product (name)"
+
+
+def test_an_or_of_an_equality_and_a_range_of_one_column_gets_it_and_not_an_or_of_two() -> None:
+    # (name = 'a' OR name > 'x') AND (name < 'c' OR created_at > x): the second OR tests two
+    # columns, which one index does not serve.
+    data, schema, finding = _more("one_column_or_of_an_equality_and_a_range")
+    assert finding.filter is not None
+    assert one_column_ors(finding.filter, []) == ["name"]
+    assert one_column_ors(finding.filter, ["id", "status", "name", "created_at"]) == ["name"]
+    found = candidates(finding, ModelIndex(str(REPO)), data["statement"], schema)
+    assert [s.columns for s in found] == [("name",)]
+
+
+def test_an_or_with_a_side_no_plain_index_serves_gets_nothing() -> None:
+    # name < 'b' OR name LIKE '%x%': the pattern's side reads the table whole anyway.
+    data, schema, finding = _more("one_column_or_with_a_pattern_side")
+    assert finding.filter is not None
+    assert one_column_ors(finding.filter, []) == []
+    assert candidates(finding, ModelIndex(str(REPO)), data["statement"], schema) == []
+
+
+def test_an_or_of_three_sides_of_one_column_alone_gets_that_column() -> None:
+    # The OR is the whole filter: each side's column is a candidate of its own (filter_columns),
+    # and the one column of every side is the same.
+    data, schema, finding = _more("one_column_or_of_three_sides")
+    assert finding.filter is not None
+    assert one_column_ors(finding.filter, []) == ["name"]
+    found = candidates(finding, ModelIndex(str(REPO)), data["statement"], schema)
+    assert [s.columns for s in found] == [("name",)]

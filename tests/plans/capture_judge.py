@@ -126,6 +126,24 @@ MORE: dict[str, str] = {
     "probe_through_a_tie": """SELECT "rc_thread"."id" FROM "rc_thread"
         WHERE "rc_thread"."id" = 1
         ORDER BY "rc_thread"."category_id" ASC, "rc_thread"."rank" ASC LIMIT 1""",
+    # ORs that test one column on each side (a poller's ``next_x < now OR next_x IS NULL``)
+    # beside a test no index serves: one index on that column serves each side
+    # (``suggest.one_column_ors``). Names no index leads, so the plan reads the table whole.
+    "one_column_or_beside_a_test_no_index_serves": """SELECT "shop_product"."id"
+        FROM "shop_product" WHERE (NOT ("shop_product"."status" = 'draft')
+          AND ("shop_product"."name" < 'b' OR "shop_product"."name" > 'x'))""",
+    # An equality on one side, a range on the other, then an OR of two columns.
+    "one_column_or_of_an_equality_and_a_range": """SELECT "shop_product"."id"
+        FROM "shop_product" WHERE (NOT ("shop_product"."status" = 'draft')
+          AND ("shop_product"."name" = 'a' OR "shop_product"."name" > 'x')
+          AND ("shop_product"."name" < 'c' OR "shop_product"."created_at" > '2025-01-01'))""",
+    # A side no plain index serves (a pattern), and an OR on three sides of one column.
+    "one_column_or_with_a_pattern_side": """SELECT "shop_product"."id"
+        FROM "shop_product" WHERE (NOT ("shop_product"."status" = 'draft')
+          AND ("shop_product"."name" < 'b' OR "shop_product"."name" LIKE '%x%'))""",
+    "one_column_or_of_three_sides": """SELECT "shop_product"."id" FROM "shop_product"
+        WHERE ("shop_product"."name" < 'b' OR "shop_product"."name" = 'm'
+          OR "shop_product"."name" > 'x')""",
 }
 
 
