@@ -5,6 +5,7 @@ captured from real servers (``tests/plans/``), with no database."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,64 @@ def test_a_walk_whose_filter_no_index_serves_has_nothing_to_plan_alone(major: in
     )
     assert (kept.rule, kept.index_name) == (Rule.UNSERVABLE, "offer_pkey")
     assert judge.filter_alone(kept) is None
+
+
+# -- _walked_past_the_list: a sorted page of a list of every key, planned again with sorts off --
+# capture_judge.py --more (UNSORTED): the tickets of every queue (two) sorted by id under a
+# LIMIT, each with the plan made with sorts off, which walks the primary key backwards.
+
+EVERY_QUEUE = "rc_queue (all 2 of its rows)"
+
+
+def _page(name: str) -> tuple[dict[str, Any], Schema, ScanFinding]:
+    data, schema, _ = _judged(f"judge/more/pg15/{name}.json")
+    [found] = analyze(data["plan"], None, leading=schema.leading_of, sorted_ranges=True)
+    assert found.sorted_range
+    assert found.index_condition == "(queue_id = ANY ('{1,2}'::bigint[]))"
+    assert data["probes"] == []
+    return data, schema, found
+
+
+def _status_of_few_values(table: str, column: str) -> bool:
+    return (table, column) == ("rc_ticket", "status")
+
+
+@pytest.mark.parametrize(
+    ("name", "stands", "stands_with_few_statuses"),
+    [
+        # The list alone: the first tickets walked are the page.
+        ("every_queue_page", False, False),
+        # status <> 3 AND id <> 5: tests that keep most rows.
+        ("every_queue_page_not_closed", False, False),
+        # status = 1: selective unless the status is known to hold few values.
+        ("every_queue_page_of_a_status", True, False),
+        # created >= x: a range that keeps few rows; the walk reads until it finds them.
+        ("every_queue_page_since", True, True),
+    ],
+)
+def test_a_sorted_page_of_every_key_stands_unless_the_walk_in_order_finds_it(
+    name: str, stands: bool, stands_with_few_statuses: bool
+) -> None:
+    data, schema, found = _page(name)
+    plan, unsorted = data["plan"], data["unsorted"]
+    every = {found: EVERY_QUEUE}
+    expected = [replace(found, rule=Rule.SORT_RANGE, every_key=EVERY_QUEUE)]
+    settled = judge.settle([found], schema, plan, {}, unsorted=unsorted, every_key=every)
+    assert settled == (expected if stands else [])
+    few = judge.settle(
+        [found],
+        schema,
+        plan,
+        {},
+        unsorted=unsorted,
+        every_key=every,
+        few_values=_status_of_few_values,
+    )
+    assert few == (expected if stands_with_few_statuses else [])
+    # Without the plan made with sorts off, the list alone decides: the sort stands.
+    assert judge.settle([found], schema, plan, {}, every_key=every) == expected
+    # Nor does a walk of another table's index spare it.
+    elsewhere = replace(found, table="rc_queue")
+    assert judge.settle(
+        [elsewhere], schema, plan, {}, unsorted=unsorted, every_key={elsewhere: EVERY_QUEUE}
+    ) == [replace(elsewhere, rule=Rule.SORT_RANGE, every_key=EVERY_QUEUE)]

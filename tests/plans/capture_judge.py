@@ -6,13 +6,13 @@ these files, with no database. Run from the repository root::
     python -m tests.plans.capture_judge --database-url postgres://postgres@127.0.0.1:5432/postgres
     python -m tests.plans.capture_judge          # $DATABASE_URL, else an embedded PostgreSQL 18
 
-With ``--more``, the statements of ``MORE`` instead, into ``judge/more/pg<major>/``: shapes
-on the same tables that only the tests of the judgement's paths replay
-(``tests/test_mutation_kills.py``), not the accuracy run. With ``--partitions``, those of
-``PARTITIONS`` on a table partitioned by range (``PARTITIONED``, created beside the others), into
-``judge/partitions/pg<major>/``, with each partition's parent (``parents``). With
-``--shapes``, those of ``SHAPES`` on tables of their own (``SHAPES_DDL``), into
-``judge/shapes/pg<major>/``: plan shapes the tests of ``plan.py`` replay. With
+With ``--more``, the statements of ``MORE`` and ``UNSORTED`` instead, into
+``judge/more/pg<major>/``: shapes on the same tables that only the tests of the judgement's
+paths replay (``tests/test_mutation_kills.py``), not the accuracy run. With
+``--partitions``, those of ``PARTITIONS`` on a table partitioned by range (``PARTITIONED``,
+created beside the others), into ``judge/partitions/pg<major>/``, with each partition's parent
+(``parents``). With ``--shapes``, those of ``SHAPES`` on tables of their own (``SHAPES_DDL``),
+into ``judge/shapes/pg<major>/``: plan shapes the tests of ``plan.py`` replay. With
 ``--join-order``, the statements of ``join_order.py`` on their own tables in each statistics
 state, into ``judge/join_order/pg<major>/<case>__<state>.json`` (the same tests replay them).
 
@@ -146,6 +146,30 @@ MORE: dict[str, str] = {
           OR "shop_product"."name" > 'x')""",
 }
 
+
+# Pages of the tickets of a list of every queue (``every_key``), sorted by a column the list's
+# index does not give: captured with the plan made again with sorts off (``unsorted``), as the
+# guard plans it (``explain.postgresql.NO_SORT``), which walks the primary key in order and
+# sifts the list (``judge._walked_past_the_list``). With ``--more``, into the same folder.
+UNSORTED: dict[str, str] = {
+    # The list alone: the first tickets walked are the page.
+    "every_queue_page": """SELECT "rc_ticket"."id" FROM "rc_ticket"
+        WHERE "rc_ticket"."queue_id" IN (1, 2) ORDER BY "rc_ticket"."id" DESC LIMIT 25""",
+    # Beside tests that keep most rows: a status not closed, every ticket but one.
+    "every_queue_page_not_closed": """SELECT "rc_ticket"."id" FROM "rc_ticket"
+        WHERE ("rc_ticket"."queue_id" IN (1, 2) AND NOT ("rc_ticket"."status" = 3)
+          AND NOT ("rc_ticket"."id" = 5))
+        ORDER BY "rc_ticket"."id" DESC LIMIT 25""",
+    # Beside a status of its own (few values, or a selective one without that knowledge).
+    "every_queue_page_of_a_status": """SELECT "rc_ticket"."id" FROM "rc_ticket"
+        WHERE ("rc_ticket"."queue_id" IN (1, 2) AND "rc_ticket"."status" = 1)
+        ORDER BY "rc_ticket"."id" DESC LIMIT 25""",
+    # Beside a range of its own, which keeps few rows: the walk reads until it finds them.
+    "every_queue_page_since": """SELECT "rc_ticket"."id" FROM "rc_ticket"
+        WHERE ("rc_ticket"."queue_id" IN (1, 2)
+          AND "rc_ticket"."created" >= '2024-12-05T00:00:00+00:00'::timestamptz)
+        ORDER BY "rc_ticket"."id" DESC LIMIT 25""",
+}
 
 # A log partitioned by year, as a project partitions a large table by hand (Django has no
 # model option for it): the rows of each partition read whole by a filter no index serves.
@@ -440,7 +464,7 @@ SHAPES: dict[str, str] = {
 
 
 def capture(
-    conn: psycopg.Connection[Any], statement: str, setup: str = ARTIFACTS
+    conn: psycopg.Connection[Any], statement: str, setup: str = ARTIFACTS, *, unsorted: bool = False
 ) -> dict[str, Any]:
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{SCHEMA}"')
@@ -459,6 +483,11 @@ def capture(
         findings = analyze(plan, None, leading=schema.leading_of, joined_ranges=True)
         probes = judge.probes(findings, schema)
         answers = postgresql.explain_many(conn, [p.sql for p in probes])
+        again = (
+            postgresql.explain(conn, statement, forced=True, extra=postgresql.NO_SORT).plan
+            if unsorted
+            else None
+        )
         parents = {c: p for c, p in catalog.parents.items() if c in ours}
     return {
         "server_version": server_version(conn),
@@ -468,6 +497,7 @@ def capture(
         "plan": plan,
         "probes": [{"sql": p.sql, "plan": a} for p, a in zip(probes, answers, strict=True)],
         **({"parents": parents} if parents else {}),
+        **({"unsorted": again} if unsorted else {}),
     }
 
 
@@ -503,14 +533,14 @@ def main() -> None:
         work = {name: (ARTIFACTS + PARTITIONED, sql) for name, sql in PARTITIONS.items()}
         folder = JUDGE_DIR / "partitions"
     else:
-        statements = MORE if args.more else STATEMENTS
+        statements = {**MORE, **UNSORTED} if args.more else STATEMENTS
         work = {name: (ARTIFACTS, statement) for name, statement in statements.items()}
         folder = JUDGE_DIR / "more" if args.more else JUDGE_DIR
     with psycopg.connect(url) as conn:
         folder = folder / f"pg{server_major(conn)}"
         folder.mkdir(parents=True, exist_ok=True)
         for name, (setup, statement) in sorted(work.items()):
-            data = capture(conn, statement, setup)
+            data = capture(conn, statement, setup, unsorted=args.more and name in UNSORTED)
             text = json.dumps(data, indent=1, sort_keys=True) + "\n"
             path = folder / f"{name}.json"
             if not path.exists() or path.read_text(encoding="utf-8") != text:
