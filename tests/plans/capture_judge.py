@@ -326,6 +326,12 @@ SHAPES: dict[str, str] = {
         WHERE ("i"."owner_id" = 3 AND "i"."price" > 40)""",
     "filtered_range_under_a_limit": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."owner_id" = 3 AND "i"."price" > 40) LIMIT 3""",
+    # The same range under a LIMIT looking a row up: by a state (an equality, selective unless
+    # the state holds few values), and by its upper-cased value (``state__iexact``).
+    "range_under_a_limit_by_a_state": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."state" = 'lost') LIMIT 3""",
+    "range_under_a_limit_by_an_upper_cased_state": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND UPPER("i"."state"::text) = 'LOST') LIMIT 3""",
     "filtered_range_through_an_index_scan": """SELECT "o"."id" FROM "sh_owner" "o"
         WHERE ("o"."code" = 'C1' AND "o"."kind" = 1)""",
     # A page of the boxes of the owner of a code, by the owner's name: the owner's range on the
