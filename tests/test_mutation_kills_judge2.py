@@ -15,7 +15,7 @@ from plans.stored import catalog
 from pytest_indexguard import judge
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import analyze
-from pytest_indexguard.schema import Schema
+from pytest_indexguard.schema import ColumnShape, Schema
 
 PLANS = Path(__file__).parent / "plans"
 MAJORS = (15, 18)
@@ -170,3 +170,49 @@ def test_a_sorted_page_of_every_key_stands_unless_the_walk_in_order_finds_it(
     assert judge.settle(
         [elsewhere], schema, plan, {}, unsorted=unsorted, every_key={elsewhere: EVERY_QUEUE}
     ) == [replace(elsewhere, rule=Rule.SORT_RANGE, every_key=EVERY_QUEUE)]
+
+
+# -- _looks_up: a range under a LIMIT whose Filter looks a row up -----------------------------
+# capture_judge.py --shapes: owner_id = 3 (a range of the owner's items through its index)
+# under LIMIT 3, sifted by a state, or by the state upper-cased (``state__iexact``). In
+# production the owner holds 20% of 300,000 items.
+
+BUSY_OWNER = judge.Production(
+    rows={"sh_item": 300_000},
+    columns={"sh_item": {"owner_id": ColumnShape(n_distinct=200, max_frequency=0.2)}},
+    threshold=1_000,
+)
+
+
+def _state_of_few_values(table: str, column: str) -> bool:
+    return (table, column) == ("sh_item", "state")
+
+
+@pytest.mark.parametrize("major", MAJORS)
+@pytest.mark.parametrize(
+    ("name", "sifted"),
+    [
+        ("range_under_a_limit_by_a_state", "(state)::text = 'lost'::text"),
+        ("range_under_a_limit_by_an_upper_cased_state", "upper((state)::text) = 'LOST'::text"),
+    ],
+)
+def test_a_range_under_a_limit_looks_a_row_up_unless_the_state_holds_few_values(
+    major: int, name: str, sifted: str
+) -> None:
+    data, schema, _ = _judged(f"judge/shapes/pg{major}/{name}.json")
+    [found] = analyze(data["plan"], None, leading=schema.leading_of, sorted_ranges=True)
+    assert (found.filtered_range, found.limited, found.alias) == (True, True, "i")
+    assert (found.index_condition, found.filter) == ("(owner_id = 3)", sifted)
+    # A state is selective: every item of the owner is read to find the one (or none).
+    [settled] = judge.settle([found], schema, data["plan"], {}, BUSY_OWNER)
+    assert settled == replace(found, rule=Rule.FILTER, sorted_rows=(1_500, 60_000))
+    looked_up = judge.settle(
+        [found], schema, data["plan"], {}, BUSY_OWNER, few_values=lambda t, c: False
+    )
+    assert looked_up == [settled]
+    # A state of a few values keeps many of the owner's items: the LIMIT meets them at once,
+    # upper-cased or not.
+    assert (
+        judge.settle([found], schema, data["plan"], {}, BUSY_OWNER, few_values=_state_of_few_values)
+        == []
+    )
