@@ -216,3 +216,56 @@ def test_a_range_under_a_limit_looks_a_row_up_unless_the_state_holds_few_values(
         judge.settle([found], schema, data["plan"], {}, BUSY_OWNER, few_values=_state_of_few_values)
         == []
     )
+
+
+# -- null_range: an index range on IS NULL beside a selective filter of the table's own --------
+# capture_judge.py --more: products with no parent (the index of the nullable parent_id) found
+# by a title no index serves.
+
+
+def _roots(name: str) -> tuple[dict[str, Any], Schema, ScanFinding]:
+    data, schema, _ = _judged(f"judge/more/pg15/{name}.json")
+    [found] = analyze(data["plan"], None, leading=schema.leading_of, sorted_ranges=True)
+    assert (found.index_name, found.index_condition) == (
+        "rc_product_parent_id",
+        "(parent_id IS NULL)",
+    )
+    return data, schema, found
+
+
+def _titles_of_few_values(table: str, column: str) -> bool:
+    return (table, column) == ("rc_product", "title")
+
+
+def _products_titled(distinct: int) -> judge.Production:
+    shape = ColumnShape(n_distinct=distinct)
+    return judge.Production(
+        rows={"rc_product": 300_000}, columns={"rc_product": {"title": shape}}, threshold=1_000
+    )
+
+
+@pytest.mark.parametrize("name", ["roots_of_a_title", "roots_of_a_title_sorted"])
+def test_an_is_null_range_beside_a_selective_filter_is_that_filters_finding(name: str) -> None:
+    data, schema, found = _roots(name)
+    assert found.filtered_range or found.sorted_range
+    assert judge.null_range(found, schema, None)
+    assert judge.null_range(found, schema, lambda t, c: False, _products_titled(100_000))
+    [settled] = judge.settle([found], schema, data["plan"], {})
+    assert settled == replace(found, rule=Rule.FILTER, sorted_range=False, filtered_range=False)
+    # A title of few values, by the models or by production's statistics, keeps a share.
+    assert not judge.null_range(found, schema, _titles_of_few_values)
+    assert not judge.null_range(found, schema, None, _products_titled(5))
+    # The same range read through an index the catalog does not hold is not judged so.
+    others = Schema.of(i for i in schema.indexes if i.name != "rc_product_parent_id")
+    assert not judge.null_range(found, others, None)
+    # The filter is what to serve, not the range's condition or a sort.
+    assert not judge.null_range(replace(found, filter=None), schema, None)
+    assert not judge.null_range(replace(found, index_condition=None), schema, None)
+
+
+def test_an_is_null_range_beside_a_pattern_is_no_filters_finding() -> None:
+    # title LIKE '%x%': no equality an index could serve; the range stays a range.
+    data, schema, found = _roots("roots_of_a_title_pattern")
+    assert found.filter == "(title)::text ~~ '%x%'::text"
+    assert not judge.null_range(found, schema, None)
+    assert judge.settle([found], schema, data["plan"], {}) == []

@@ -126,6 +126,16 @@ MORE: dict[str, str] = {
     "probe_through_a_tie": """SELECT "rc_thread"."id" FROM "rc_thread"
         WHERE "rc_thread"."id" = 1
         ORDER BY "rc_thread"."category_id" ASC, "rc_thread"."rank" ASC LIMIT 1""",
+    # Products with no parent found by a title no index serves: an index range on IS NULL
+    # beside a selective filter of the table's own (``judge.null_range``), a pattern's filter
+    # (no equality to serve), and the same sorted under a LIMIT.
+    "roots_of_a_title": """SELECT "rc_product"."id" FROM "rc_product"
+        WHERE ("rc_product"."parent_id" IS NULL AND "rc_product"."title" = 'x')""",
+    "roots_of_a_title_pattern": """SELECT "rc_product"."id" FROM "rc_product"
+        WHERE ("rc_product"."parent_id" IS NULL AND "rc_product"."title"::text LIKE '%x%')""",
+    "roots_of_a_title_sorted": """SELECT "rc_product"."id" FROM "rc_product"
+        WHERE ("rc_product"."parent_id" IS NULL AND "rc_product"."title" = 'x')
+        ORDER BY "rc_product"."updated" DESC LIMIT 5""",
     # ORs that test one column on each side (a poller's ``next_x < now OR next_x IS NULL``)
     # beside a test no index serves: one index on that column serves each side
     # (``suggest.one_column_ors``). Names no index leads, so the plan reads the table whole.
