@@ -210,6 +210,12 @@ def test_a_range_under_a_limit_looks_a_row_up_unless_the_state_holds_few_values(
         [found], schema, data["plan"], {}, BUSY_OWNER, few_values=lambda t, c: False
     )
     assert looked_up == [settled]
+    # Production's statistics showing three states: the plain equality keeps many rows, met
+    # at once under the LIMIT (an upper-cased one is not weighed by the column's statistics).
+    shapes = {**BUSY_OWNER.columns["sh_item"], "state": ColumnShape(n_distinct=3)}
+    three = replace(BUSY_OWNER, columns={"sh_item": shapes})
+    by_three = judge.settle([found], schema, data["plan"], {}, three)
+    assert by_three == ([] if name.endswith("_by_a_state") else [settled])
     # A state of a few values keeps many of the owner's items: the LIMIT meets them at once,
     # upper-cased or not.
     assert (
@@ -252,9 +258,13 @@ def test_an_is_null_range_beside_a_selective_filter_is_that_filters_finding(name
     assert judge.null_range(found, schema, lambda t, c: False, _products_titled(100_000))
     [settled] = judge.settle([found], schema, data["plan"], {})
     assert settled == replace(found, rule=Rule.FILTER, sorted_range=False, filtered_range=False)
-    # A title of few values, by the models or by production's statistics, keeps a share.
+    # A title of few values, by the models or by production's statistics, keeps a share: the
+    # range stands as a range, which nothing then reports without production's rows per key.
     assert not judge.null_range(found, schema, _titles_of_few_values)
     assert not judge.null_range(found, schema, None, _products_titled(5))
+    plan = data["plan"]
+    assert judge.settle([found], schema, plan, {}, few_values=_titles_of_few_values) == []
+    assert judge.settle([found], schema, plan, {}, _products_titled(5)) == []
     # The same range read through an index the catalog does not hold is not judged so.
     others = Schema.of(i for i in schema.indexes if i.name != "rc_product_parent_id")
     assert not judge.null_range(found, others, None)
