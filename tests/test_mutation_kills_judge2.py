@@ -258,6 +258,8 @@ def test_an_is_null_range_beside_a_selective_filter_is_that_filters_finding(name
     assert judge.null_range(found, schema, lambda t, c: False, _products_titled(100_000))
     [settled] = judge.settle([found], schema, data["plan"], {})
     assert settled == replace(found, rule=Rule.FILTER, sorted_range=False, filtered_range=False)
+    # Production's statistics of the title alone (none of parent_id: no rows per key) agree.
+    assert judge.settle([found], schema, data["plan"], {}, _products_titled(100_000)) == [settled]
     # A title of few values, by the models or by production's statistics, keeps a share: the
     # range stands as a range, which nothing then reports without production's rows per key.
     assert not judge.null_range(found, schema, _titles_of_few_values)
