@@ -300,3 +300,57 @@ def test_an_is_null_range_beside_a_pattern_is_no_filters_finding() -> None:
     assert found.filter == "(title)::text ~~ '%x%'::text"
     assert not judge.null_range(found, schema, None)
     assert judge.settle([found], schema, data["plan"], {}) == []
+
+
+# -- indexes that serve a condition on any of their keys (Bloom, GIN) --------------------------
+# capture_judge.py --more (ANY_KEY): the books of tests/test_other_index_methods.py, whose
+# identifiers one Bloom index holds and whose search a GIN index serves, with their probes.
+
+
+@pytest.mark.parametrize(
+    ("name", "asked", "stands"),
+    [
+        # openlibrary_key, the Bloom index's second key: asked about, and served.
+        (
+            "book_by_a_key_of_a_bloom_index",
+            [
+                (
+                    "openlibrary_key",
+                    'SELECT 1 FROM "book" AS "book" WHERE (openlibrary_key)::text = \'OL3M\'::text',
+                )
+            ],
+            False,
+        ),
+        # The title, which no index holds: nothing to ask, the read stands.
+        ("book_by_a_title_beside_a_bloom_index", [], True),
+        # A text search on the GIN index's one key.
+        (
+            "book_by_a_search_of_a_gin_index",
+            [
+                (
+                    "search_vector",
+                    'SELECT 1 FROM "book" AS "book" '
+                    "WHERE search_vector @@ '''title'''::tsquery",
+                )
+            ],
+            False,
+        ),
+    ],
+)
+def test_an_index_that_serves_any_of_its_keys_is_asked_about_each(
+    name: str, asked: list[tuple[str, str]], stands: bool
+) -> None:
+    data, schema, findings = _judged(f"judge/more/pg15/{name}.json")
+    [book] = findings
+    assert (book.table, book.rule) == ("book", Rule.FILTER)
+    probes = judge.probes(findings, schema)
+    assert [(p.column, p.sql) for p in probes] == asked
+    assert all(p.kind == "condition" for p in probes)
+    answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    settled = judge.settle(findings, schema, data["plan"], answers)
+    assert settled == ([book] if stands else [])
+    # Without the Bloom and GIN indexes in the catalog, nothing serves the filter: the probe's
+    # answer through them proves nothing, and no question is asked.
+    btree = Schema.of(i for i in schema.indexes if i.method == "btree")
+    assert judge.probes(findings, btree) == []
+    assert judge.settle(findings, btree, data["plan"], answers) == [book]
