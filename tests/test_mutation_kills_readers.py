@@ -4259,3 +4259,21 @@ def test_an_or_of_three_sides_of_one_column_alone_gets_that_column() -> None:
     assert one_column_ors(finding.filter, []) == ["name"]
     found = candidates(finding, ModelIndex(str(REPO)), data["statement"], schema)
     assert [s.columns for s in found] == [("name",)]
+
+
+def test_a_range_on_is_null_settled_as_its_filters_gets_the_filters_column() -> None:
+    # parent_id IS NULL AND title = 'x' (capture_judge.py --more): judge.null_range makes the
+    # range a finding of its filter, the range and the sort left out; the index is the title's,
+    # not the range's (parent_id leads an index already), whatever the statement sorts by.
+    from pytest_indexguard import judge
+
+    for name, sort in (("roots_of_a_title", ()), ("roots_of_a_title_sorted", ("updated DESC",))):
+        data = _data(f"judge/more/pg15/{name}.json")
+        schema = _catalog(data)
+        [finding] = pg.analyze(data["plan"], None, leading=schema.leading_of, sorted_ranges=True)
+        assert finding.sort_key == sort
+        [settled] = judge.settle([finding], schema, data["plan"], {})
+        assert (settled.rule, settled.index_condition) == (Rule.FILTER, "(parent_id IS NULL)")
+        found = candidates(settled, ModelIndex(str(REPO)), data["statement"], schema)
+        assert found[0].columns == ("title", *(["-updated"] if sort else []))
+        assert all(s.columns[0] != "parent_id" for s in found)
