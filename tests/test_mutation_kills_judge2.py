@@ -354,3 +354,18 @@ def test_an_index_that_serves_any_of_its_keys_is_asked_about_each(
     btree = Schema.of(i for i in schema.indexes if i.method == "btree")
     assert judge.probes(findings, btree) == []
     assert judge.settle(findings, btree, data["plan"], answers) == [book]
+
+
+def test_a_pattern_beside_an_exclusion_is_named_for_the_pattern() -> None:
+    # NOT (status = 'draft') AND name LIKE '%x%' (capture_judge.py --more): the <> keeps most
+    # rows; the pattern is what reads the table whole, and what to fix.
+    data, schema, findings = _judged("judge/more/pg15/pattern_beside_an_exclusion.json")
+    [product] = findings
+    assert product.filter == (
+        "(((status)::text <> 'draft'::text) AND ((name)::text ~~ '%x%'::text))"
+    )
+    assert judge.unservable(product.filter) == "wildcard"
+    probes = judge.probes(findings, schema)
+    answers = {p: stored["plan"] for p, stored in zip(probes, data["probes"], strict=True)}
+    [settled] = judge.settle(findings, schema, data["plan"], answers)
+    assert (settled.rule, settled.unservable) == (Rule.UNSERVABLE, "wildcard")

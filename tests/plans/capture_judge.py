@@ -136,6 +136,11 @@ MORE: dict[str, str] = {
     "roots_of_a_title_sorted": """SELECT "rc_product"."id" FROM "rc_product"
         WHERE ("rc_product"."parent_id" IS NULL AND "rc_product"."title" = 'x')
         ORDER BY "rc_product"."updated" DESC LIMIT 5""",
+    # A pattern beside an exclusion: the pattern is what reads the table whole (``unservable``
+    # names it, not the ``<>`` that keeps most rows).
+    "pattern_beside_an_exclusion": """SELECT "shop_product"."id" FROM "shop_product"
+        WHERE (NOT ("shop_product"."status" = 'draft')
+          AND "shop_product"."name"::text LIKE '%x%')""",
     # ORs that test one column on each side (a poller's ``next_x < now OR next_x IS NULL``)
     # beside a test no index serves: one index on that column serves each side
     # (``suggest.one_column_ors``). Names no index leads, so the plan reads the table whole.
