@@ -43,7 +43,12 @@ from pytest_indexguard.plan import (
 )
 from pytest_indexguard.schema import ColumnShape, Schema, tested_not_null, tested_null
 from pytest_indexguard.sqltext import quote_identifier
-from pytest_indexguard.suggest import filter_columns, function_columns, join_columns
+from pytest_indexguard.suggest import (
+    expression_key,
+    filter_columns,
+    function_columns,
+    join_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -321,12 +326,18 @@ def _looks_up(
             _selective(finding.table, conjunct, few_values, production)
             # ``code__iexact``: a column compared under upper()/lower() is an equality too.
             or any(
-                few_values is None or not few_values(finding.table, column)
+                few_values is None or not few_values(finding.table, _argument(column))
                 for column in function_columns(conjunct, [])
             )
         )
         for conjunct in top_level(finding.filter or "", "AND")
     )
+
+
+def _argument(key: str) -> str:
+    """The column of an expression key (``upper(code)``: ``code``)."""
+    expression = expression_key(key)
+    return expression[1] if expression else key
 
 
 def _walked_past_the_list(

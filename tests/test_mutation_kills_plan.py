@@ -2158,6 +2158,8 @@ MODES: dict[str, list[list[tuple[Any, ...]]]] = {
     "filtered_range_through_an_index_scan": [[("sh_owner", None, False, False, True)], []],
     # Under a LIMIT: a range its Filter sifts, judged only when the Filter looks a row up.
     "filtered_range_under_a_limit": [[("sh_item", None, False, False, True)], []],
+    "range_under_a_limit_by_a_state": [[("sh_item", None, False, False, True)], []],
+    "range_under_a_limit_by_an_upper_cased_state": [[("sh_item", None, False, False, True)], []],
     "full_read_beside_an_initplan": [
         [("sh_log", "FILTER", False, False, False)],
         [("sh_log", "FILTER", False, False, False)],

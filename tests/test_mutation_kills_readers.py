@@ -32,6 +32,7 @@ from pytest_indexguard.suggest import (
     candidates,
     filter_columns,
     index_name,
+    one_column_ors,
     sort_column,
 )
 
@@ -4205,3 +4206,74 @@ def test_names_with_a_dollar_sign(sample_db: sqlite3.Connection) -> None:
     assert suggestion.name == "ledger_cost_eu_upper_caab_idx"
     _applies(sample_db, suggestion)
     assert index_name("shop_cost$eur", ["price$eur"]) == "cost_eur_price_e_7043_idx"
+
+
+# -- suggestions: the thirteenth pass ----------------------------------------------------------
+# ORs that test one column on every side (suggest.one_column_ors), captured on PostgreSQL 15 by
+# capture_judge.py --more: a poller's due rows (next_x < now OR next_x IS NULL) beside a test no
+# index serves get one index on that column.
+
+
+def _more(name: str) -> tuple[dict[str, Any], Schema, ScanFinding]:
+    data, schema, [finding] = _pg_findings(f"judge/more/pg15/{name}.json")
+    assert schema is not None
+    return data, schema, finding
+
+
+def test_an_or_of_one_column_beside_a_test_no_index_serves_gets_that_column() -> None:
+    data, schema, finding = _more("one_column_or_beside_a_test_no_index_serves")
+    assert finding.filter == (
+        "(((status)::text <> 'draft'::text) AND (((name)::text < 'b'::text) "
+        "OR ((name)::text > 'x'::text)))"
+    )
+    assert one_column_ors(finding.filter, []) == ["name"]
+    found = candidates(finding, ModelIndex(str(REPO)), data["statement"], schema)
+    assert [s.columns for s in found] == [("name",)]
+    assert found[0].sql() == "CREATE INDEX CONCURRENTLY product_name_idx ON shop_product (name)"
+
+
+def test_an_or_of_an_equality_and_a_range_of_one_column_gets_it_and_not_an_or_of_two() -> None:
+    # (name = 'a' OR name > 'x') AND (name < 'c' OR created_at > x): the second OR tests two
+    # columns, which one index does not serve.
+    data, schema, finding = _more("one_column_or_of_an_equality_and_a_range")
+    assert finding.filter is not None
+    assert one_column_ors(finding.filter, []) == ["name"]
+    assert one_column_ors(finding.filter, ["id", "status", "name", "created_at"]) == ["name"]
+    found = candidates(finding, ModelIndex(str(REPO)), data["statement"], schema)
+    assert [s.columns for s in found] == [("name",)]
+
+
+def test_an_or_with_a_side_no_plain_index_serves_gets_nothing() -> None:
+    # name < 'b' OR name LIKE '%x%': the pattern's side reads the table whole anyway.
+    data, schema, finding = _more("one_column_or_with_a_pattern_side")
+    assert finding.filter is not None
+    assert one_column_ors(finding.filter, []) == []
+    assert candidates(finding, ModelIndex(str(REPO)), data["statement"], schema) == []
+
+
+def test_an_or_of_three_sides_of_one_column_alone_gets_that_column() -> None:
+    # The OR is the whole filter: each side's column is a candidate of its own (filter_columns),
+    # and the one column of every side is the same.
+    data, schema, finding = _more("one_column_or_of_three_sides")
+    assert finding.filter is not None
+    assert one_column_ors(finding.filter, []) == ["name"]
+    found = candidates(finding, ModelIndex(str(REPO)), data["statement"], schema)
+    assert [s.columns for s in found] == [("name",)]
+
+
+def test_a_range_on_is_null_settled_as_its_filters_gets_the_filters_column() -> None:
+    # parent_id IS NULL AND title = 'x' (capture_judge.py --more): judge.null_range makes the
+    # range a finding of its filter, the range and the sort left out; the index is the title's,
+    # not the range's (parent_id leads an index already), whatever the statement sorts by.
+    from pytest_indexguard import judge
+
+    for name, sort in (("roots_of_a_title", ()), ("roots_of_a_title_sorted", ("updated DESC",))):
+        data = _data(f"judge/more/pg15/{name}.json")
+        schema = _catalog(data)
+        [finding] = pg.analyze(data["plan"], None, leading=schema.leading_of, sorted_ranges=True)
+        assert finding.sort_key == sort
+        [settled] = judge.settle([finding], schema, data["plan"], {})
+        assert (settled.rule, settled.index_condition) == (Rule.FILTER, "(parent_id IS NULL)")
+        found = candidates(settled, ModelIndex(str(REPO)), data["statement"], schema)
+        assert found[0].columns == ("title", *(["-updated"] if sort else []))
+        assert all(s.columns[0] != "parent_id" for s in found)

@@ -6,13 +6,13 @@ these files, with no database. Run from the repository root::
     python -m tests.plans.capture_judge --database-url postgres://postgres@127.0.0.1:5432/postgres
     python -m tests.plans.capture_judge          # $DATABASE_URL, else an embedded PostgreSQL 18
 
-With ``--more``, the statements of ``MORE`` instead, into ``judge/more/pg<major>/``: shapes
-on the same tables that only the tests of the judgement's paths replay
-(``tests/test_mutation_kills.py``), not the accuracy run. With ``--partitions``, those of
-``PARTITIONS`` on a table partitioned by range (``PARTITIONED``, created beside the others), into
-``judge/partitions/pg<major>/``, with each partition's parent (``parents``). With
-``--shapes``, those of ``SHAPES`` on tables of their own (``SHAPES_DDL``), into
-``judge/shapes/pg<major>/``: plan shapes the tests of ``plan.py`` replay. With
+With ``--more``, the statements of ``MORE``, ``UNSORTED`` and ``ANY_KEY`` instead, into
+``judge/more/pg<major>/``: shapes on the same tables that only the tests of the judgement's
+paths replay (``tests/test_mutation_kills.py``), not the accuracy run. With
+``--partitions``, those of ``PARTITIONS`` on a table partitioned by range (``PARTITIONED``,
+created beside the others), into ``judge/partitions/pg<major>/``, with each partition's parent
+(``parents``). With ``--shapes``, those of ``SHAPES`` on tables of their own (``SHAPES_DDL``),
+into ``judge/shapes/pg<major>/``: plan shapes the tests of ``plan.py`` replay. With
 ``--join-order``, the statements of ``join_order.py`` on their own tables in each statistics
 state, into ``judge/join_order/pg<major>/<case>__<state>.json`` (the same tests replay them).
 
@@ -126,8 +126,99 @@ MORE: dict[str, str] = {
     "probe_through_a_tie": """SELECT "rc_thread"."id" FROM "rc_thread"
         WHERE "rc_thread"."id" = 1
         ORDER BY "rc_thread"."category_id" ASC, "rc_thread"."rank" ASC LIMIT 1""",
+    # Products with no parent found by a title no index serves: an index range on IS NULL
+    # beside a selective filter of the table's own (``judge.null_range``), a pattern's filter
+    # (no equality to serve), and the same sorted under a LIMIT.
+    "roots_of_a_title": """SELECT "rc_product"."id" FROM "rc_product"
+        WHERE ("rc_product"."parent_id" IS NULL AND "rc_product"."title" = 'x')""",
+    "roots_of_a_title_pattern": """SELECT "rc_product"."id" FROM "rc_product"
+        WHERE ("rc_product"."parent_id" IS NULL AND "rc_product"."title"::text LIKE '%x%')""",
+    "roots_of_a_title_sorted": """SELECT "rc_product"."id" FROM "rc_product"
+        WHERE ("rc_product"."parent_id" IS NULL AND "rc_product"."title" = 'x')
+        ORDER BY "rc_product"."updated" DESC LIMIT 5""",
+    # A pattern beside an exclusion: the pattern is what reads the table whole (``unservable``
+    # names it, not the ``<>`` that keeps most rows).
+    "pattern_beside_an_exclusion": """SELECT "shop_product"."id" FROM "shop_product"
+        WHERE (NOT ("shop_product"."status" = 'draft')
+          AND "shop_product"."name"::text LIKE '%x%')""",
+    # ORs that test one column on each side (a poller's ``next_x < now OR next_x IS NULL``)
+    # beside a test no index serves: one index on that column serves each side
+    # (``suggest.one_column_ors``). Names no index leads, so the plan reads the table whole.
+    "one_column_or_beside_a_test_no_index_serves": """SELECT "shop_product"."id"
+        FROM "shop_product" WHERE (NOT ("shop_product"."status" = 'draft')
+          AND ("shop_product"."name" < 'b' OR "shop_product"."name" > 'x'))""",
+    # An equality on one side, a range on the other, then an OR of two columns.
+    "one_column_or_of_an_equality_and_a_range": """SELECT "shop_product"."id"
+        FROM "shop_product" WHERE (NOT ("shop_product"."status" = 'draft')
+          AND ("shop_product"."name" = 'a' OR "shop_product"."name" > 'x')
+          AND ("shop_product"."name" < 'c' OR "shop_product"."created_at" > '2025-01-01'))""",
+    # A side no plain index serves (a pattern), and an OR on three sides of one column.
+    "one_column_or_with_a_pattern_side": """SELECT "shop_product"."id"
+        FROM "shop_product" WHERE (NOT ("shop_product"."status" = 'draft')
+          AND ("shop_product"."name" < 'b' OR "shop_product"."name" LIKE '%x%'))""",
+    "one_column_or_of_three_sides": """SELECT "shop_product"."id" FROM "shop_product"
+        WHERE ("shop_product"."name" < 'b' OR "shop_product"."name" = 'm'
+          OR "shop_product"."name" > 'x')""",
 }
 
+
+# Pages of the tickets of a list of every queue (``every_key``), sorted by a column the list's
+# index does not give: captured with the plan made again with sorts off (``unsorted``), as the
+# guard plans it (``explain.postgresql.NO_SORT``), which walks the primary key in order and
+# sifts the list (``judge._walked_past_the_list``). With ``--more``, into the same folder.
+UNSORTED: dict[str, str] = {
+    # The list alone: the first tickets walked are the page.
+    "every_queue_page": """SELECT "rc_ticket"."id" FROM "rc_ticket"
+        WHERE "rc_ticket"."queue_id" IN (1, 2) ORDER BY "rc_ticket"."id" DESC LIMIT 25""",
+    # Beside tests that keep most rows: a status not closed, every ticket but one.
+    "every_queue_page_not_closed": """SELECT "rc_ticket"."id" FROM "rc_ticket"
+        WHERE ("rc_ticket"."queue_id" IN (1, 2) AND NOT ("rc_ticket"."status" = 3)
+          AND NOT ("rc_ticket"."id" = 5))
+        ORDER BY "rc_ticket"."id" DESC LIMIT 25""",
+    # Beside a status of its own (few values, or a selective one without that knowledge).
+    "every_queue_page_of_a_status": """SELECT "rc_ticket"."id" FROM "rc_ticket"
+        WHERE ("rc_ticket"."queue_id" IN (1, 2) AND "rc_ticket"."status" = 1)
+        ORDER BY "rc_ticket"."id" DESC LIMIT 25""",
+    # Beside a range of its own, which keeps few rows: the walk reads until it finds them.
+    "every_queue_page_since": """SELECT "rc_ticket"."id" FROM "rc_ticket"
+        WHERE ("rc_ticket"."queue_id" IN (1, 2)
+          AND "rc_ticket"."created" >= '2024-12-05T00:00:00+00:00'::timestamptz)
+        ORDER BY "rc_ticket"."id" DESC LIMIT 25""",
+}
+
+# Books whose identifiers one Bloom index holds and whose search a GIN index serves (a federated
+# catalogue's, as tests/test_other_index_methods.py judges them live): indexes that serve a
+# condition on any of their keys (``judge.ANY_KEY_METHODS``). With ``--more``, on tables of
+# their own (``BOOKS``), into the same folder.
+BOOKS = """
+CREATE EXTENSION IF NOT EXISTS bloom;
+CREATE TABLE book (
+    id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    remote_id varchar(255) NOT NULL,
+    openlibrary_key varchar(255),
+    isbn_13 varchar(255),
+    title text NOT NULL,
+    search_vector tsvector);
+CREATE TABLE edition (book_ptr_id bigint PRIMARY KEY REFERENCES book (id), pages integer);
+INSERT INTO book (remote_id, openlibrary_key, isbn_13, title, search_vector)
+SELECT 'https://example.org/book/' || g, 'OL' || g || 'M', '978' || g, 'title ' || g,
+       to_tsvector('simple', 'title ' || g)
+FROM generate_series(1, 5) g;
+INSERT INTO edition (book_ptr_id, pages) SELECT g, 100 FROM generate_series(1, 5) g;
+CREATE INDEX book_identifiers_bloom ON book USING bloom (remote_id, openlibrary_key, isbn_13);
+CREATE INDEX book_search ON book USING gin (search_vector);
+"""
+_EDITIONS = """SELECT "edition"."book_ptr_id" FROM "edition"
+        INNER JOIN "book" ON ("edition"."book_ptr_id" = "book"."id") WHERE """
+ANY_KEY: dict[str, str] = {
+    # A key the Bloom index holds (its second), one it does not hold, and a text search.
+    "book_by_a_key_of_a_bloom_index": _EDITIONS
+    + """"book"."openlibrary_key" = 'OL3M' ORDER BY "edition"."book_ptr_id" ASC LIMIT 1""",
+    "book_by_a_title_beside_a_bloom_index": _EDITIONS
+    + """"book"."title" = 'title 3' ORDER BY "edition"."book_ptr_id" ASC LIMIT 1""",
+    "book_by_a_search_of_a_gin_index": _EDITIONS
+    + """"book"."search_vector" @@ plainto_tsquery('simple', 'title') LIMIT 10""",
+}
 
 # A log partitioned by year, as a project partitions a large table by hand (Django has no
 # model option for it): the rows of each partition read whole by a filter no index serves.
@@ -284,6 +375,12 @@ SHAPES: dict[str, str] = {
         WHERE ("i"."owner_id" = 3 AND "i"."price" > 40)""",
     "filtered_range_under_a_limit": """SELECT "i"."id" FROM "sh_item" "i"
         WHERE ("i"."owner_id" = 3 AND "i"."price" > 40) LIMIT 3""",
+    # The same range under a LIMIT looking a row up: by a state (an equality, selective unless
+    # the state holds few values), and by its upper-cased value (``state__iexact``).
+    "range_under_a_limit_by_a_state": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND "i"."state" = 'lost') LIMIT 3""",
+    "range_under_a_limit_by_an_upper_cased_state": """SELECT "i"."id" FROM "sh_item" "i"
+        WHERE ("i"."owner_id" = 3 AND UPPER("i"."state"::text) = 'LOST') LIMIT 3""",
     "filtered_range_through_an_index_scan": """SELECT "o"."id" FROM "sh_owner" "o"
         WHERE ("o"."code" = 'C1' AND "o"."kind" = 1)""",
     # A page of the boxes of the owner of a code, by the owner's name: the owner's range on the
@@ -422,7 +519,7 @@ SHAPES: dict[str, str] = {
 
 
 def capture(
-    conn: psycopg.Connection[Any], statement: str, setup: str = ARTIFACTS
+    conn: psycopg.Connection[Any], statement: str, setup: str = ARTIFACTS, *, unsorted: bool = False
 ) -> dict[str, Any]:
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{SCHEMA}"')
@@ -441,6 +538,11 @@ def capture(
         findings = analyze(plan, None, leading=schema.leading_of, joined_ranges=True)
         probes = judge.probes(findings, schema)
         answers = postgresql.explain_many(conn, [p.sql for p in probes])
+        again = (
+            postgresql.explain(conn, statement, forced=True, extra=postgresql.NO_SORT).plan
+            if unsorted
+            else None
+        )
         parents = {c: p for c, p in catalog.parents.items() if c in ours}
     return {
         "server_version": server_version(conn),
@@ -450,6 +552,7 @@ def capture(
         "plan": plan,
         "probes": [{"sql": p.sql, "plan": a} for p, a in zip(probes, answers, strict=True)],
         **({"parents": parents} if parents else {}),
+        **({"unsorted": again} if unsorted else {}),
     }
 
 
@@ -485,14 +588,16 @@ def main() -> None:
         work = {name: (ARTIFACTS + PARTITIONED, sql) for name, sql in PARTITIONS.items()}
         folder = JUDGE_DIR / "partitions"
     else:
-        statements = MORE if args.more else STATEMENTS
+        statements = {**MORE, **UNSORTED} if args.more else STATEMENTS
         work = {name: (ARTIFACTS, statement) for name, statement in statements.items()}
+        if args.more:
+            work.update({name: (BOOKS, statement) for name, statement in ANY_KEY.items()})
         folder = JUDGE_DIR / "more" if args.more else JUDGE_DIR
     with psycopg.connect(url) as conn:
         folder = folder / f"pg{server_major(conn)}"
         folder.mkdir(parents=True, exist_ok=True)
         for name, (setup, statement) in sorted(work.items()):
-            data = capture(conn, statement, setup)
+            data = capture(conn, statement, setup, unsorted=args.more and name in UNSORTED)
             text = json.dumps(data, indent=1, sort_keys=True) + "\n"
             path = folder / f"{name}.json"
             if not path.exists() or path.read_text(encoding="utf-8") != text:
