@@ -158,8 +158,20 @@ SIZES = MappingProxyType({"shop_customer": (2_000_000, "indexguard_table_rows")}
             Settings(enabled=True, table_rows=SIZES, check_test_code=True),
             "test-code checking (indexguard_check_test_code) True, {first} with False",
         ),
+        (
+            Settings(enabled=True, table_rows=SIZES, plan_on="postgres://u:secret@db/"),
+            "planning (--indexguard-plan-on) 'postgresql', {first} with none",
+        ),
     ],
-    ids=["sizes-undeclared", "sizes-from-stats", "distinct", "unservable", "small", "test-code"],
+    ids=[
+        "sizes-undeclared",
+        "sizes-from-stats",
+        "distinct",
+        "unservable",
+        "small",
+        "test-code",
+        "plan-on",
+    ],
 )
 def test_settings_that_change_a_verdict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], other: Settings, words: str
