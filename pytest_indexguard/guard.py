@@ -119,10 +119,10 @@ class Guard:
         self.shipped: dict[str, str] = {}
         # Once a test has run, only inserts into tables presumed small need a look at the stack.
         self.migrated = False
-        # Production's shape, when declared: it decides whether a sorted index range matters.
         # --indexguard-plan-on: the shadow PostgreSQL database statements of another
         # database are planned on (made at the first one).
         self.shadow = Shadow(settings.plan_on) if settings.plan_on else None
+        # Production's shape, when declared: it decides whether a sorted index range matters.
         self.production = (
             judge.Production(
                 rows={table: rows for table, (rows, _) in settings.table_rows.items()},
@@ -359,12 +359,18 @@ class Guard:
             except NotExplained as exc:
                 self.totals.round_trips += 1
                 if planner.sql is not None:  # PostgreSQL refused it: judged on its own database
-                    planner = replace(own, judged_here=f"PostgreSQL could not plan it ({exc})")
+                    why = mask_message(str(exc), values).splitlines()[0]
+                    planner = replace(own, judged_here=f"PostgreSQL could not plan it ({why})")
                     continue
                 self._unexplained(key, mask_message(str(exc), bound))
                 return None
             except Exception as exc:  # a binding or connection problem of this statement
-                self._unexplained(key, mask_message(f"{type(exc).__name__}: {exc}".strip(), bound))
+                problem = mask_message(f"{type(exc).__name__}: {exc}".strip(), values)
+                if planner.sql is not None:  # the shadow's: judged on its own database
+                    why = problem.splitlines()[0]
+                    planner = replace(own, judged_here=f"the shadow database failed ({why})")
+                    continue
+                self._unexplained(key, problem)
                 return None
             break
         self.totals.explained += 1
