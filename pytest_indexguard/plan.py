@@ -552,21 +552,57 @@ def _non_leading_condition(
     """The Index Cond of an index (or bitmap index) scan when it leaves the index's first column
     unconstrained: the scan walks the whole index (PostgreSQL 18 may skip-scan it, which still
     visits every distinct leading value)."""
-    node_type = node.get("Node Type")
-    scans = [node] if node_type in _INDEX_SCANS else []
-    if node_type == "Bitmap Heap Scan":
-        scans = [n for n, _ in _walk(node, ()) if n.get("Node Type") == "Bitmap Index Scan"]
-        if len(scans) != 1:
-            return None  # BitmapAnd / BitmapOr: judged by their conditions as a whole
-    for scan in scans:
-        condition = scan.get("Index Cond")
-        name = scan.get("Index Name")
-        if not isinstance(condition, str) or not isinstance(name, str):
-            continue
-        first = leading(name)
-        if first is not None and not mentions(condition, first):
-            return condition
+    if node.get("Node Type") in _INDEX_SCANS:
+        return _unled(node, leading)
+    if node.get("Node Type") != "Bitmap Heap Scan":
+        return None
+    bitmap = next(iter(_bitmap_children(node)), None)
+    found = _whole_bitmap(bitmap, leading) if bitmap is not None else None
+    recheck = node.get("Recheck Cond")
+    if found is not None and bitmap is not None and bitmap.get("Node Type") != "Bitmap Index Scan":
+        # The whole condition the bitmap finds: both sides of an OR, each of which an index
+        # must serve.
+        return recheck if isinstance(recheck, str) else found
+    return found
+
+
+def _unled(scan: Mapping[str, Any], leading: Callable[[str], str | None]) -> str | None:
+    """The Index Cond of one index scan that leaves its index's first column unconstrained."""
+    condition = scan.get("Index Cond")
+    name = scan.get("Index Name")
+    if not isinstance(condition, str) or not isinstance(name, str):
+        return None
+    first = leading(name)
+    return condition if first is not None and not mentions(condition, first) else None
+
+
+def _whole_bitmap(node: Mapping[str, Any], leading: Callable[[str], str | None]) -> str | None:
+    """A non-leading condition that makes a bitmap read its whole index: a Bitmap Index Scan's
+    own; a BitmapOr's when any of its members reads a whole index (the OR keeps every row of
+    that side: ``created_at < x OR created_at > y`` over an index on ``(status,
+    created_at)``); a BitmapAnd's only when every member does (one restricted member
+    restricts the rows, and at scale the planner drops the others)."""
+    kind = node.get("Node Type")
+    if kind == "Bitmap Index Scan":
+        return _unled(node, leading)
+    members = [_whole_bitmap(child, leading) for child in _bitmap_children(node)]
+    if kind == "BitmapOr":
+        return next((m for m in members if m is not None), None)
+    if kind == "BitmapAnd" and members and all(m is not None for m in members):
+        return members[0]
     return None
+
+
+def _bitmap_children(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The bitmap nodes under a Bitmap Heap Scan, BitmapOr or BitmapAnd: not its sub-plans
+    (an InitPlan, a SubPlan), which read other tables."""
+    return [
+        child
+        for child in node.get("Plans", ()) or ()
+        if isinstance(child, Mapping)
+        and child.get("Parent Relationship") in (None, "Outer", "Member")
+        and child.get("Node Type") in ("Bitmap Index Scan", "BitmapOr", "BitmapAnd")
+    ]
 
 
 def mentions(text: str, column: str) -> bool:

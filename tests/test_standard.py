@@ -78,6 +78,17 @@ KNOWN_DISAGREEMENTS: Mapping[str, Disagreement] = {
         "statuses instead",
         majors=frozenset({18}),
     ),
+    "or_of_ranges_on_a_non_leading_column": Disagreement(
+        "each side of the OR is a condition on the composite index's second column: the guard "
+        "counts it a read of the whole index, as PostgreSQL 15 reads the table at scale; "
+        "PostgreSQL 18 skip-scans the four statuses for each side instead",
+        majors=frozenset({18}),
+    ),
+    "or_of_a_status_and_a_non_leading_column": Disagreement(
+        "the OR's second side is a condition on the composite index's second column, which "
+        "PostgreSQL 15 reads whole at scale; PostgreSQL 18 skip-scans the four statuses",
+        majors=frozenset({18}),
+    ),
     "lookup_filtered_by_its_own_contains": Disagreement(
         "the guard names the customers, whose filter no index serves (the fix: a trigram "
         "index); at scale PostgreSQL, unable to tell how many customers match, hashes them and "
@@ -108,6 +119,16 @@ KNOWN_DISAGREEMENTS: Mapping[str, Disagreement] = {
 
 # Where the standard, read from PostgreSQL at scale, differs from a case's declared label.
 KNOWN_LABEL_DISAGREEMENTS: Mapping[str, Disagreement] = {
+    "or_of_ranges_on_a_non_leading_column": Disagreement(
+        "labelled a violation (each side reads the whole index, and PostgreSQL 15 reads the "
+        "table whole); PostgreSQL 18 skip-scans the four statuses for each side",
+        majors=frozenset({18}),
+    ),
+    "or_of_a_status_and_a_non_leading_column": Disagreement(
+        "labelled a violation (one side reads the whole index); PostgreSQL 18 skip-scans the "
+        "four statuses for it",
+        majors=frozenset({18}),
+    ),
     "artifact_c_partial_index": Disagreement(
         "labelled clean for the partial index; but PostgreSQL's natural plan walks mon_flip's "
         "primary key for the ORDER BY id LIMIT 1 and filters processed IS NULL, betting on "

@@ -41,6 +41,7 @@ from .scenarios import (
     FROM_DELIVERY,
     INTEGRATION_LOG,
     SCENARIOS,
+    WEBHOOK_RETRY_INDEX,
     Mode,
     Scenario,
     webhooks,
@@ -870,7 +871,35 @@ CURSOR_CASES = (
     ),
 )
 
-NEW_CASES = (*NEW_CASES, *RECALL_CASES, *CURSOR_CASES)
+# An OR whose sides a bitmap of one index serves, each side through that index's second column.
+NEXT_ATTEMPT = '"upstream_webhookdelivery"."next_attempt_at"'
+BITMAP_CASES = (
+    StandardCase(
+        name="or_of_ranges_on_a_non_leading_column",
+        description="Deliveries stuck since long ago or scheduled too far ahead, "
+        "`Q(next_attempt_at__lte=a) | Q(next_attempt_at__gte=b)`, with only (status, "
+        "next_attempt_at): forced planning ORs two bitmap reads of that index, each with its "
+        "condition on the second column alone, so each reads the whole index (the single "
+        "range, non_leading_index_column, is one such read). At scale PostgreSQL 15 reads the "
+        "table whole for the few rows of the retry backlog; 18 skip-scans the four statuses.",
+        setup=webhooks(DELIVERY_ENDPOINT_INDEX, WEBHOOK_RETRY_INDEX),
+        query=f"{FROM_DELIVERY} WHERE ({NEXT_ATTEMPT} <= '2025-01-01 12:00:00+00:00'::timestamptz "
+        f"OR {NEXT_ATTEMPT} >= '2027-01-01 00:00:00+00:00'::timestamptz)",
+        violations=frozenset({DELIVERY}),
+    ),
+    StandardCase(
+        name="or_of_a_status_and_a_non_leading_column",
+        description="`Q(status='failed') | Q(next_attempt_at__lte=a)` with only (status, "
+        "next_attempt_at): the status side is a range of the index, the other side reads the "
+        "whole index, and an OR keeps every row either side finds.",
+        setup=webhooks(DELIVERY_ENDPOINT_INDEX, WEBHOOK_RETRY_INDEX),
+        query=f'{FROM_DELIVERY} WHERE ("upstream_webhookdelivery"."status" = \'failed\' '
+        f"OR {NEXT_ATTEMPT} <= '2025-01-01 12:00:00+00:00'::timestamptz)",
+        violations=frozenset({DELIVERY}),
+    ),
+)
+
+NEW_CASES = (*NEW_CASES, *RECALL_CASES, *CURSOR_CASES, *BITMAP_CASES)
 # A VERBOSE scenario plans the guard's own verification (a temporary copy of a table with a
 # candidate index), not a statement of the application: nothing to hold against production.
 SCENARIO_CASES: tuple[StandardCase, ...] = tuple(
