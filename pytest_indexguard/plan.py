@@ -557,9 +557,11 @@ def _non_leading_condition(
     if node.get("Node Type") != "Bitmap Heap Scan":
         return None
     bitmap = next(iter(_bitmap_children(node)), None)
-    found = _whole_bitmap(bitmap, leading) if bitmap is not None else None
+    if bitmap is None:
+        return None
+    found = _whole_bitmap(bitmap, leading)
     recheck = node.get("Recheck Cond")
-    if found is not None and bitmap is not None and bitmap.get("Node Type") != "Bitmap Index Scan":
+    if found is not None and bitmap.get("Node Type") != "Bitmap Index Scan":
         # The whole condition the bitmap finds: both sides of an OR, each of which an index
         # must serve.
         return recheck if isinstance(recheck, str) else found
@@ -657,13 +659,7 @@ def _bitmap_index_name(node: Mapping[str, Any]) -> str | None:
     tables."""
     if node.get("Node Type") not in ("Bitmap Heap Scan", "BitmapAnd", "BitmapOr"):
         return None
-    for child in node.get("Plans", ()) or ():
-        if not isinstance(child, Mapping) or child.get("Parent Relationship") not in (
-            None,
-            "Outer",
-            "Member",
-        ):
-            continue
+    for child in _bitmap_children(node):
         if child.get("Index Name"):
             return str(child["Index Name"])
         found = _bitmap_index_name(child)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from pytest_indexguard.config import Settings
+from pytest_indexguard.explain import for_vendor
 from pytest_indexguard.model import (
     DISTINCT_CAP,
     OTHER_DRIVER,
@@ -198,8 +199,9 @@ def _block(
         if verbose > 0:
             lines.append(f"    as:      {normalise(statement.planned_sql)}")
     elif statement.judged_here is not None:
+        backend = for_vendor(statement.vendor)
         lines.append(
-            f"    planned: judged on {_VENDORS.get(statement.vendor, statement.vendor)}, the test "
+            f"    planned: judged on {backend.name if backend else statement.vendor}, the test "
             f"database, not on PostgreSQL: {statement.judged_here}"
         )
     sites: Counter[str] = Counter()
@@ -510,10 +512,6 @@ def summary_lines(
     for error, times in sorted(summary.internal_errors.items()):
         lines.append(f"internal error ({times}x, tests unaffected): {error}")
     return lines
-
-
-# How a Django vendor is named to people.
-_VENDORS = {"sqlite": "SQLite", "mysql": "MySQL/MariaDB", "postgresql": "PostgreSQL"}
 
 
 def _plan_on_lines(settings: Settings, summary: Summary) -> list[str]:

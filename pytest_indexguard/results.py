@@ -36,6 +36,15 @@ REPORT_FORMAT = "pytest-indexguard report"
 REPORT_VERSION = 2
 # What the report and the baseline record of --indexguard-plan-on.
 PLANNED_ON = "postgresql"
+
+
+def planned_on(settings: Settings) -> str | None:
+    """Whose planner judged a run, as its report and baseline record it: ``PLANNED_ON`` under
+    --indexguard-plan-on (never the server's URL: it may hold a password, and does not change
+    a verdict), None for the test database's own."""
+    return PLANNED_ON if settings.plan_on else None
+
+
 # Statuses that the baseline records: the ones that fail a test unless known.
 BASELINED = (Status.NEW, Status.KNOWN)
 # Fields of a violation that its first hit (by table, statement and test) gives its group.
@@ -107,8 +116,7 @@ class Results:
         planners."""
         if self.settings.baseline is None or not self.baseline:
             return None
-        mine = PLANNED_ON if self.settings.plan_on else None
-        if mine == self.baseline_planned_on:
+        if planned_on(self.settings) == self.baseline_planned_on:
             return None
         if self.baseline_planned_on is not None:
             return (
@@ -392,9 +400,7 @@ def verdict_settings(settings: Settings) -> dict[str, Any]:
         "columns": digest if columns else None,
         "unservable": settings.unservable,
         "small_tables": sorted(settings.small_tables),
-        # Which planner judged: PostgreSQL's for a test database that is not (no server URL:
-        # it may hold a password, and does not change a verdict).
-        "plan_on": PLANNED_ON if settings.plan_on else None,
+        "plan_on": planned_on(settings),
     }
 
 
@@ -454,10 +460,10 @@ def write_outputs(
 
     def write_baseline(path: Path, option: str) -> str:
         entries = results.new_baseline()
-        planned_on = PLANNED_ON if results.settings.plan_on else None
+        planner = planned_on(results.settings)
         state = (
             "written"
-            if baseline_module.write(path, entries, option=option, planned_on=planned_on)
+            if baseline_module.write(path, entries, option=option, planned_on=planner)
             else "unchanged"
         )
         return f"baseline {state}: {path} ({count_of(len(entries), 'entry', 'entries')})"
