@@ -2424,3 +2424,52 @@ def test_a_range_under_a_limit_counts_only_when_its_filter_looks_a_row_up(major:
     unlimited = replace(found, limited=False)
     [settled] = judge.settle([unlimited], schema, data["plan"], {}, busy)
     assert settled.rule is Rule.FILTER
+
+
+# -- a bitmap that reads a whole index through its second column ------------------------------
+
+STANDARD_TINY = Path(__file__).resolve().parent / "plans" / "standard"
+PLANS = Path(__file__).resolve().parent / "plans"
+# The retry index of the standard's webhook cases: CREATE INDEX webhook_retry_idx ON
+# upstream_webhookdelivery (status, next_attempt_at).
+RETRY_INDEX_LEADS = {"webhook_retry_idx": "status"}.get
+
+
+@pytest.mark.parametrize("major", MAJORS)
+@pytest.mark.parametrize(
+    "case", ["or_of_ranges_on_a_non_leading_column", "or_of_a_status_and_a_non_leading_column"]
+)
+def test_an_or_with_a_side_read_through_a_second_column_reads_the_whole_index(
+    case: str, major: int
+) -> None:
+    data = json.loads((STANDARD_TINY / f"pg{major}" / f"{case}.json").read_text())
+    node = data["plan"][0]["Plan"]
+    assert (node["Node Type"], node["Plans"][0]["Node Type"]) == ("Bitmap Heap Scan", "BitmapOr")
+    [finding] = analyze(data["plan"], None, leading=RETRY_INDEX_LEADS)
+    assert (finding.table, finding.rule) == ("upstream_webhookdelivery", Rule.FILTER)
+    # The whole OR, each side of which an index must serve, not the one side found unled.
+    assert finding.filter == finding.index_condition == node["Recheck Cond"]
+    assert finding.index_name == "webhook_retry_idx"
+    # The same bitmap through an index that leads with the OR's column restricts both sides of
+    # the first case's OR; the second case's status side is then the one read whole.
+    other = analyze(data["plan"], None, leading={"webhook_retry_idx": "next_attempt_at"}.get)
+    assert len(other) == (case == "or_of_a_status_and_a_non_leading_column")
+    assert analyze(data["plan"], None) == []
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_bitmap_and_reads_a_whole_index_only_when_every_side_does(major: int) -> None:
+    # (connection_id = 1) AND (status = 'failed'), each through an index of its own.
+    data = json.loads((PLANS / f"pg{major}" / "bitmap_and_sorted_range.json").read_text())
+    [heap] = [
+        n for n in walk_nodes(data["plan"][0]["Plan"]) if n["Node Type"] == "Bitmap Heap Scan"
+    ]
+    assert heap["Plans"][0]["Node Type"] == "BitmapAnd"
+    by_connection = "upstream_integrationlog_connection_id_0c5e7d91"
+    by_status = "upstream_integrationlog_status_9a1b2c3d"
+    one_unled = {by_connection: "connection_id", by_status: "start_time"}.get
+    assert [f for f in analyze(data["plan"], None, leading=one_unled) if f.rule] == []
+    both_unled = {by_connection: "start_time", by_status: "start_time"}.get
+    [finding] = [f for f in analyze(data["plan"], None, leading=both_unled) if f.rule]
+    assert finding.index_condition == heap["Recheck Cond"]
+    assert finding.index_name == by_connection
