@@ -810,6 +810,11 @@ def shape(
 
 
 def _patterned(sql: str) -> bool:
+    # The search costs about 6 µs on a statement of 200 characters; most statements hold none
+    # of its words, which a look at the upper-cased text tells in a tenth of that.
+    upper = sql.upper()
+    if "LIKE" not in upper and "SIMILAR" not in upper and "~" not in sql:
+        return False
     return _PATTERN_PARAMETER.search(sql) is not None
 
 

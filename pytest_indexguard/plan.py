@@ -21,6 +21,7 @@ index on the join key, so it is a join violation too. Without any restriction (a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -609,9 +610,13 @@ def _bitmap_children(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def mentions(text: str, column: str) -> bool:
     """Whether a plan condition refers to ``column`` (bare, qualified or quoted)."""
+    return _mention(column).search(text) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _mention(column: str) -> re.Pattern[str]:
     quoted = '"' + column.replace('"', '""') + '"'
-    pattern = rf'(?<![\w$"])(?:{re.escape(quoted)}|{re.escape(column)}(?![\w$"]))'
-    return re.search(pattern, text) is not None
+    return re.compile(rf'(?<![\w$"])(?:{re.escape(quoted)}|{re.escape(column)}(?![\w$"]))')
 
 
 def _walk(
