@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pytest_indexguard.model import Rule, ScanFinding
 from pytest_indexguard.plan import top_level
@@ -230,6 +231,7 @@ class ModelIndex:
         self._tables: dict[str, tuple[str, dict[str, str]]] | None = None
         self._booleans: set[tuple[str, str]] = set()
         self._few_values: set[tuple[str, str]] = set()
+        self._defaulted: set[tuple[str, str]] = set()
         self._unindexable: set[tuple[str, str]] = set()
         self._primary: dict[str, str] = {}
         self._kinds: dict[str, str] = {}
@@ -258,6 +260,8 @@ class ModelIndex:
                             self._booleans.add((meta.db_table, str(f.column)))
                         elif getattr(f, "choices", None) and len(list(f.choices or ())) <= 10:
                             self._few_values.add((meta.db_table, str(f.column)))
+                        elif _status_like(f):
+                            self._defaulted.add((meta.db_table, str(f.column)))
                         # A one-to-one key is a foreign key too (with a unique constraint).
                         relation = f.many_to_one or f.one_to_one
                         target = getattr(f, "target_field", None) if relation else None
@@ -300,6 +304,15 @@ class ModelIndex:
         share of the table for every value."""
         self._load()
         return (table, column) in self._booleans or (table, column) in self._few_values
+
+    def presumed_few(self, table: str, column: str) -> bool:
+        """For the order of an index's columns only: a low-cardinality column, or a text
+        field with a constant default and no choices (``status = CharField(default="open")``:
+        a state, whose few values the model does not list). Neither the verdict nor the
+        choice to suggest an index presumes it: a rare state's rows (``filter(status=
+        "pending")``) are what an index on it finds."""
+        self._load()
+        return self.is_low_cardinality(table, column) or (table, column) in self._defaulted
 
     def indexable(self, table: str, column: str) -> bool:
         """Whether a plain B-tree index on the column is sound (not a JSON document or a
@@ -365,6 +378,7 @@ def candidates(
         equality = [*function_columns(served, known), *equality]
         if not equality and not ranges:
             ranges = one_column_ors(finding.filter, known)
+    found_equality: list[str] = []
     if (finding.rule is Rule.SORT_RANGE or finding.filtered_range) and finding.index_condition:
         # The index's condition first, then the filter, then the order: one index for all.
         found_equality, found_ranges = filter_columns(finding.index_condition, known)
@@ -376,8 +390,12 @@ def candidates(
                 equality.append(column)
     equality = [c for c in equality if models.indexable(table, c)]
     ranges = [c for c in ranges if models.indexable(table, c)]
-    # Low-cardinality columns (booleans) after the others: (customer, enabled), not the reverse.
-    equality.sort(key=lambda column: models.is_boolean(table, column))
+    # Columns of a few values after the others: (customer, enabled), (offer, status), not the
+    # reverse: the index then also serves the other column alone, and leads with what narrows.
+    # The index condition's columns stay first (the new index then does the old one's work).
+    equality.sort(
+        key=lambda column: column not in found_equality and models.presumed_few(table, column)
+    )
     keys = ordered_keys(finding.sort_key, sql)
     if not keys and finding.index_name and finding.filter and sql and (equality or ranges):
         # An index walked for its order: the filter's columns then that order. With nothing in
@@ -406,7 +424,9 @@ def candidates(
             continue
         if columns[0].lstrip("-") in primary:
             continue
-        if len(columns) == 1 and models.is_low_cardinality(table, columns[0].lstrip("-")):
+        if all(models.is_low_cardinality(table, column.lstrip("-")) for column in columns):
+            # Flags and fields of a few choices alone, one or several: every combination of
+            # their values keeps a large share of the table, which the index would read for it.
             continue
         if schema is not None and schema.has_prefix(table, columns):
             continue
@@ -684,3 +704,14 @@ def _identifiers(text: str) -> list[str]:
             continue
         found.append(name)
     return found
+
+
+def _status_like(field: Any) -> bool:
+    """A text field whose constant, non-empty default is one of its values (``status =
+    CharField(default="open")``): a state. Names, codes and e-mails have no such default."""
+    if field.get_internal_type() != "CharField" or field.unique or field.primary_key:
+        return False
+    if not field.has_default():
+        return False
+    default = field.default
+    return isinstance(default, str) and bool(default.strip())

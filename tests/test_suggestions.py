@@ -449,6 +449,56 @@ def test_a_model_built_by_code_gets_a_migration_not_its_meta(
         assert Written._meta.db_table == "upstream_written"
 
 
+def test_states_choices_and_flags_follow_the_other_equality_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A state (a text field with a constant default and no choices: an offer's status), a
+    # field of a few choices and a flag go after a column of many values, so that the index
+    # leads with what narrows. Flags and choices alone, together too, are never suggested; a
+    # state is (a rare state's rows are what an index on it finds), and an empty default is no
+    # state.
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from conftest import REPO
+
+    with isolate_apps("upstream") as registry:
+
+        class Offer(models.Model):
+            name = models.CharField(max_length=128)
+            code = models.CharField(max_length=10, default="")
+            status = models.CharField(max_length=64, default="Open")
+            kind = models.CharField(max_length=2, choices=[("a", "a"), ("b", "b")])
+            active = models.BooleanField(default=True)
+
+            class Meta:
+                app_label = "upstream"
+                db_table = "upstream_offer"
+
+        monkeypatch.setattr("django.apps.apps", registry)
+        index = ModelIndex(str(REPO))
+
+        def first(condition: str) -> tuple[str, ...] | None:
+            finding = ScanFinding("upstream_offer", "Seq Scan", Rule.FILTER, filter=condition)
+            found = candidates(finding, index)
+            return found[0].columns if found else None
+
+        status, kind = "((status)::text = 'Open'::text)", "((kind)::text = 'a'::text)"
+        name, code = "((name)::text = 'x'::text)", "((code)::text = 'x'::text)"
+        assert first(f"({status} AND {name})") == ("name", "status")
+        assert first(f"({kind} AND {code})") == ("code", "kind")
+        assert first(f"({status} AND active AND {code})") == ("code", "status", "active")
+        assert first(f"(active AND {kind})") is None
+        assert first("(NOT active)") is None
+        assert first(status) == ("status",)
+        assert first(f"({status} AND {kind})") == ("status", "kind")
+        assert index.presumed_few("upstream_offer", "status")
+        assert not index.is_low_cardinality("upstream_offer", "status")
+        assert not index.presumed_few("upstream_offer", "code")
+        assert not index.presumed_few("upstream_offer", "name")
+        assert Offer._meta.db_table == "upstream_offer"
+
+
 def test_index_names_are_unique_where_names_are_shortened() -> None:
     """Twelve characters of the table and seven of each column make the readable part; where
     that shortened a name, a digest of the whole names keeps similar tables (a library's
