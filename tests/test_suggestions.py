@@ -470,10 +470,21 @@ def test_states_choices_and_flags_follow_the_other_equality_columns(
             status = models.CharField(max_length=64, default="Open")
             kind = models.CharField(max_length=2, choices=[("a", "a"), ("b", "b")])
             active = models.BooleanField(default=True)
+            # Not states: a unique code, a number, a blank default.
+            slug = models.CharField(max_length=10, unique=True, default="new")
+            priority = models.IntegerField(default=3)
+            note = models.CharField(max_length=10, default=" ")
 
             class Meta:
                 app_label = "upstream"
                 db_table = "upstream_offer"
+
+        class Region(models.Model):
+            code = models.CharField(max_length=5, primary_key=True, default="eu")
+
+            class Meta:
+                app_label = "upstream"
+                db_table = "upstream_region"
 
         monkeypatch.setattr("django.apps.apps", registry)
         index = ModelIndex(str(REPO))
@@ -496,6 +507,10 @@ def test_states_choices_and_flags_follow_the_other_equality_columns(
         assert not index.is_low_cardinality("upstream_offer", "status")
         assert not index.presumed_few("upstream_offer", "code")
         assert not index.presumed_few("upstream_offer", "name")
+        for column in ("slug", "priority", "note"):
+            assert not index.presumed_few("upstream_offer", column), column
+        assert not index.presumed_few("upstream_region", "code")
+        assert Region._meta.pk is not None
         assert Offer._meta.db_table == "upstream_offer"
 
 
