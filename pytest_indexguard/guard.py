@@ -726,20 +726,21 @@ class Guard:
 
 
 def _every_key_on(
-    connection: BaseDatabaseWrapper, target: str, key: str, keys: list[str]
-) -> tuple[Any, Any]:
+    connection: BaseDatabaseWrapper, target: str, key: str, keys: list[str], parent: str | None
+) -> tuple[Any, ...]:
     """``every_key_query``'s answer from the test database (a statement planned on the shadow
     database of --indexguard-plan-on, which holds no rows): on the driver's own cursor, not
     through Django's (no execute wrapper sees it); a read, on SQLite or MySQL."""
     quote = connection.ops.quote_name
-    query = every_key_query(quote(target), f"{quote(key)} IN ({', '.join(keys)})", len(keys))
+    listed = f"IN ({', '.join(keys)})"
+    query = every_key_query(quote, target, key, listed, keys=len(keys), parent=parent)
     cursor = connection.connection.cursor()
     try:
         cursor.execute(query)
         row = cursor.fetchone()
     finally:
         cursor.close()
-    return row[0], row[1]
+    return tuple(row)
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,17 @@ class Schema:
         # each index twice (in both).
         return replace(self, references={**missing, **self.references}, _by_name={}, _by_table={})
 
+    def parent_column(self, table: str, key: str) -> str | None:
+        """The column by which ``table`` refers to its own ``key`` (a tree's parent), if any."""
+        return next(
+            (
+                column
+                for (source, column), target in sorted(self.references.items())
+                if source == table and target == (table, key)
+            ),
+            None,
+        )
+
     def index(self, name: str | None) -> IndexInfo | None:
         return self._by_name.get(name) if name else None
 

@@ -105,6 +105,74 @@ def test_some_queues_restrict(server: psycopg.Connection[Any]) -> None:
     )
 
 
+FAMILY_SCHEMA = f"indexguard_listed_family_{os.getpid()}"
+# Products in a tree (a child refers to its parent) and their stock alerts; the test database
+# holds one parent and its child, or two products of no family.
+FAMILY_TABLES = (
+    "CREATE TABLE product (id bigserial PRIMARY KEY, parent_id bigint REFERENCES product (id), "
+    "title varchar(100) NOT NULL)",
+    "CREATE TABLE alert (id bigserial PRIMARY KEY, "
+    "product_id bigint NOT NULL REFERENCES product (id), status varchar(20) NOT NULL)",
+    "CREATE INDEX alert_product_id ON alert (product_id)",
+)
+FAMILY_ROWS = {
+    "a parent and its child": (
+        "INSERT INTO product (id, parent_id, title) VALUES (1, NULL, 'shirt'), (2, 1, 'shirt, M')",
+    ),
+    "two products": (
+        "INSERT INTO product (id, parent_id, title) VALUES (1, NULL, 'shirt'), (2, NULL, 'hat')",
+    ),
+}
+ALERTS = (
+    "INSERT INTO alert (product_id, status) SELECT 1 + g % 2, 'active' "
+    "FROM generate_series(1, 8) g",
+)
+# ProductAlert.objects.filter(product_id__in=(product.id, product.parent_id), status=ACTIVE):
+# one product's alerts with its parent's (21 rows of 200,000 at scale, through the index).
+FAMILY_ALERTS = "SELECT id FROM alert WHERE product_id IN (2, 1) AND status = 'active'"
+
+
+@pytest.mark.parametrize("rows", list(FAMILY_ROWS))
+def test_a_row_and_its_parent_are_one_family_not_every_key(
+    server: psycopg.Connection[Any], rows: str
+) -> None:
+    setup = (*FAMILY_TABLES, *FAMILY_ROWS[rows], *ALERTS, "ANALYZE product", "ANALYZE alert")
+    found = live_judge.judged(server, FAMILY_SCHEMA, setup, FAMILY_ALERTS)
+    if rows == "two products":  # every product the table holds: read whole at scale
+        [every] = found
+        assert every.every_key == "product (all 2 of its rows in the test database)"
+    else:
+        assert found == []
+
+
+@pytest.mark.parametrize("rows", list(FAMILY_ROWS))
+def test_a_row_and_its_parent_on_sqlite(rows: str) -> None:
+    import sqlite3
+
+    from pytest_indexguard.explain import Context
+    from pytest_indexguard.explain.sqlite import SQLite
+
+    raw = sqlite3.connect(":memory:")
+    for sql in (*FAMILY_TABLES, *FAMILY_ROWS[rows]):
+        raw.execute(sql.replace("bigserial", "integer").replace("varchar(100)", "text"))
+    for _ in range(8):
+        raw.execute("INSERT INTO alert (product_id, status) VALUES (1, 'active'), (2, 'active')")
+    # Django's form: SQLite's plan names the list's column unqualified.
+    statement = (
+        'SELECT "alert"."id" FROM "alert" '
+        'WHERE ("alert"."product_id" IN (2, 1) AND "alert"."status" = \'active\')'
+    )
+    backend = SQLite()
+    plan = backend.explain(raw, statement, forced=True).plan
+    context = Context(schema=backend.schema(raw))
+    findings = backend.assess(raw, statement, plan, context).findings
+    every = [f.every_key for f in findings if f.every_key]
+    expected = (
+        ["product (all 2 of its rows in the test database)"] if rows == "two products" else []
+    )
+    assert every == expected
+
+
 def test_a_list_on_a_column_that_references_nothing_is_not_judged(
     server: psycopg.Connection[Any],
 ) -> None:

@@ -41,23 +41,41 @@ def counted(rows: int) -> tuple[int, str]:
     return rows, "counted" if rows < COUNT_BOUND else f"counted, at least {COUNT_BOUND:,}"
 
 
-def every_key_query(target: str, key_in_list: str, keys: int) -> str:
+def every_key_query(
+    quote: Callable[[str], str],
+    target: str,
+    key: str,
+    listed: str,
+    *,
+    keys: int,
+    parent: str | None = None,
+) -> str:
     """The query that tells whether a list of ``keys`` keys names every row of the table
-    ``target`` (quoted) a foreign key references: its rows, counted up to one more than the
-    list holds, and those the list names (``key_in_list``, the backend's own ``key IN (...)``).
-    A list of every key is no restriction: the tickets of every queue a user may see are every
-    ticket in production."""
+    ``target`` a foreign key references: its rows, counted up to one more than the list holds,
+    those the list names (``listed``: the backend's own ``IN (...)`` or ``= ANY (...)``, after
+    the quoted ``key``), and, when the table refers to itself through ``parent`` (a tree: a
+    product's parent), those the list names together with their parent. A list of every key is
+    no restriction: the tickets of every queue a user may see are every ticket in production.
+    A row and its parent (``product_id__in=(product.id, product.parent_id)``) are one family's
+    rows, however few the test database holds."""
+    table, named = quote(target), f"{quote(key)} {listed}"
+    family = (
+        f", (SELECT count(*) FROM {table} WHERE {named} AND {quote(parent)} {listed})"
+        if parent
+        else ""
+    )
     return (
-        f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT {keys + 1}) AS bounded), "
-        f"(SELECT count(*) FROM {target} WHERE {key_in_list})"
+        f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {keys + 1}) AS bounded), "
+        f"(SELECT count(*) FROM {table} WHERE {named}){family}"
     )
 
 
-def every_key(target: str, total: Any, matched: Any) -> str | None:
+def every_key(target: str, total: Any, matched: Any, family: Any = 0) -> str | None:
     """What a list covers, from ``every_key_query``'s answer, when it names every row of
-    ``target``; None otherwise. Keys the table does not hold (yet) change nothing."""
+    ``target`` and is not a row with its parent; None otherwise. Keys the table does not hold
+    (yet) change nothing."""
     total, matched = int(total or 0), int(matched or 0)
-    if total == matched >= 2:
+    if total == matched >= 2 and not int(family or 0):
         return f"{target} (all {total} of its rows in the test database)"
     return None
 
@@ -102,9 +120,9 @@ class Context:
     # when a list of keys would decide.
     prefetching: Callable[[], bool] | None = None
     # Where the rows are, when the plan comes from elsewhere (--indexguard-plan-on: a shadow
-    # database without rows): (referenced table, its key, the listed keys as SQL literals) ->
-    # ``every_key_query``'s answer, asked of the test database.
-    rows_elsewhere: Callable[[str, str, list[str]], tuple[Any, Any]] | None = None
+    # database without rows): (referenced table, its key, the listed keys as SQL literals, the
+    # table's parent column) -> ``every_key_query``'s answer, asked of the test database.
+    rows_elsewhere: Callable[[str, str, list[str], str | None], tuple[Any, ...]] | None = None
 
 
 @dataclass(frozen=True)

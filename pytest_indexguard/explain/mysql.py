@@ -1311,7 +1311,12 @@ def listed_keys(findings: Sequence[ScanFinding], schema: Schema) -> list[ListedK
                 continue
             target, key = reference
             query = boundary.every_key_query(
-                quote_name(target), f"{quote_name(key)} IN ({', '.join(keys)})", len(keys)
+                quote_name,
+                target,
+                key,
+                f"IN ({', '.join(keys)})",
+                keys=len(keys),
+                parent=schema.parent_column(target, key),
             )
             questions.append(ListedKeys(finding, column, target, query))
     return questions

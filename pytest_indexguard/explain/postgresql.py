@@ -376,6 +376,8 @@ class ListedKeys:
     # rows elsewhere (``boundary.Context.rows_elsewhere``).
     key: str = ""
     keys: tuple[str, ...] = ()
+    # The column by which the target refers to itself (a tree's parent), if any.
+    parent: str | None = None
 
 
 def listed_keys(findings: Sequence[ScanFinding], schema: Schema) -> list[ListedKeys]:
@@ -398,14 +400,15 @@ def listed_keys(findings: Sequence[ScanFinding], schema: Schema) -> list[ListedK
                 continue
             target, key = reference
             listed = f"{_quote_literal(match['keys'])}::{match['type']}[]"
+            parent = schema.parent_column(target, key)
             query = boundary.every_key_query(
-                quote_identifier(target), f"{quote_identifier(key)} = ANY ({listed})", len(keys)
+                quote_identifier, target, key, f"= ANY ({listed})", keys=len(keys), parent=parent
             )
             literals = tuple(
                 k if re.fullmatch(r"-?\d+(?:\.\d+)?", k) else _quote_literal(k.strip('"'))
                 for k in sorted(keys)
             )
-            questions.append(ListedKeys(finding, target, query, key, literals))
+            questions.append(ListedKeys(finding, target, query, key, literals, parent))
             break
     return questions
 
@@ -414,7 +417,7 @@ def every_key(
     raw: Any,
     questions: Sequence[ListedKeys],
     prefetching: Callable[[], bool] | None = None,
-    elsewhere: Callable[[str, str, list[str]], tuple[Any, Any]] | None = None,
+    elsewhere: Callable[[str, str, list[str], str | None], tuple[Any, ...]] | None = None,
 ) -> dict[ScanFinding, str]:
     """The index ranges (``listed_keys``) whose list names every row of the table the foreign
     key references, as the test database holds it (``queue_id IN (<every queue>)``: the tickets
@@ -425,10 +428,10 @@ def every_key(
     if not questions or (prefetching is not None and prefetching()):
         return {}
     if elsewhere is not None:  # a shadow database: the rows are the test database's
-        answers = [elsewhere(q.target, q.key, list(q.keys)) for q in questions]
+        answers = [elsewhere(q.target, q.key, list(q.keys), q.parent) for q in questions]
     else:
         results, _ = _protected(raw, "", [question.query for question in questions])
-        answers = [(rows[0][0], rows[0][1]) for rows in results]
+        answers = [rows[0] for rows in results]
     found: dict[ScanFinding, str] = {}
     for question, answer in zip(questions, answers, strict=True):
         covered = boundary.every_key(question.target, *answer)

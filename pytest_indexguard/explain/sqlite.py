@@ -947,14 +947,19 @@ class _EveryKey:
             return None
         target, key = reference
         query = boundary.every_key_query(
-            quote_identifier(target), f"{quote_identifier(key)} IN ({', '.join(keys)})", len(keys)
+            quote_identifier,
+            target,
+            key,
+            f"IN ({', '.join(keys)})",
+            keys=len(keys),
+            parent=self.context.schema.parent_column(target, key),
         )
         try:
-            [(total, matched)] = _fetch(self.raw, query)
+            [answer] = _fetch(self.raw, query)
         except Exception as exc:
             self.errors.append(exc)
             return None
-        return boundary.every_key(target, total, matched)
+        return boundary.every_key(target, *answer)
 
 
 # A literal list of two keys or more: numbers or quoted strings.
