@@ -407,9 +407,14 @@ def candidates(
     directed = {sort.lstrip("-"): sort for sort in sorts}
     filtered = [*equality, *(directed.get(c, c) for c in ranges if c not in equality)]
     ordered = list(filtered)
-    for sort in sorts:
-        if sort.lstrip("-") not in {c.lstrip("-") for c in ordered}:
-            ordered.append(sort)
+    # After a range the index holds the rows in the range column's order: the sort's keys
+    # serve only when the sort starts with that column (created >= x ORDER BY created, id);
+    # otherwise they would trail for nothing (created <= x ORDER BY id: Meta.ordering's id).
+    ranged = {c for c in ranges if c not in equality}
+    if not ranged or (sorts and sorts[0].lstrip("-") in ranged):
+        for sort in sorts:
+            if sort.lstrip("-") not in {c.lstrip("-") for c in ordered}:
+                ordered.append(sort)
     # The equality columns then the order, skipping the ranges: the index that gives one key's
     # rows already sorted, for a range on another column (child = x AND end > y ORDER BY start).
     keyed = [*equality, *(s for s in sorts if s.lstrip("-") not in equality)] if sorts else []

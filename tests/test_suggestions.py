@@ -266,6 +266,24 @@ def test_the_equality_columns_then_the_order_are_a_candidate() -> None:
     ]
 
 
+def test_after_a_range_only_an_order_that_starts_with_its_column_is_kept() -> None:
+    # Tickets created before a day, in Meta.ordering's id order, no LIMIT: after the range on
+    # created the index holds the rows in created's order, so a trailing id serves nothing.
+    before = ScanFinding(
+        table="upstream_integrationlog",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="(start_time <= '2026-01-01'::timestamp with time zone)",
+        sort_key=("upstream_integrationlog.id",),
+    )
+    assert [c.columns for c in candidates(before, ModelIndex())] == [("start_time",)]
+    # Ordered by the range's column then the key: the index gives that order.
+    by_start = replace(
+        before, sort_key=("upstream_integrationlog.start_time", "upstream_integrationlog.id")
+    )
+    assert candidates(by_start, ModelIndex())[0].columns == ("start_time", "id")
+
+
 def test_the_sort_of_a_distinct_gives_the_order_by_keys_only() -> None:
     """The Sort under a DISTINCT lists the ORDER BY's keys, then every selected column: the
     suggestion is the ORDER BY's (a review list's newest first, 14 columns before)."""
