@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from psycopg.pq.abc import PGconn, PGresult
 
 
+_READY = frozenset((pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS))
+_PIPELINE_OFF = pq.PipelineStatus.OFF
+
+
 class Psycopg:
     name = "psycopg 3"
 
@@ -31,11 +35,11 @@ class Psycopg:
     def busy(self, raw: Any) -> str | None:
         pgconn = raw.pgconn
         status = pgconn.transaction_status
-        if status == pq.TransactionStatus.INERROR:
-            return "the transaction is aborted"
-        if status not in (pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS):
+        if status not in _READY:
+            if status == pq.TransactionStatus.INERROR:
+                return "the transaction is aborted"
             return "the connection is busy"
-        if pgconn.pipeline_status != pq.PipelineStatus.OFF:
+        if pgconn.pipeline_status != _PIPELINE_OFF:
             return "the connection is in pipeline mode"
         return None
 
@@ -68,7 +72,8 @@ class Psycopg:
         encoding = raw.info.encoding
         results = _exchange(pgconn, query.encode(encoding))
         round_trips = 1
-        error = _first_error(results, encoding)
+        statuses = [result.status for result in results]
+        error = None if _ALL_OK.issuperset(statuses) else _first_error(results, encoding)
         if error is not None:
             # The server skipped the rest of the string: restore the transaction by hand.
             if in_transaction:
@@ -79,9 +84,14 @@ class Psycopg:
             raise NotExplained(error)
         return [
             _rows(result, encoding)
-            for result in results
-            if result.status == pq.ExecStatus.TUPLES_OK
+            for result, status in zip(results, statuses, strict=True)
+            if status == _TUPLES_OK
         ], round_trips
+
+
+_TUPLES_OK = pq.ExecStatus.TUPLES_OK
+# Every result of a string that went through: the usual case, told without a loop in Python.
+_ALL_OK = frozenset((pq.ExecStatus.COMMAND_OK, _TUPLES_OK))
 
 
 def _rows(result: PGresult, encoding: str) -> Rows:
