@@ -379,3 +379,40 @@ def test_an_or_the_indexes_combine_is_no_forgiveness_when_a_side_reads_a_busy_ke
         "SELECT 1 FROM thread WHERE ((category_id = 3) OR (parent_id = 1))",
     )
     assert not judge._busy_sides(keys_alone, production(0.9))  # every row found is wanted
+
+
+@pytest.mark.parametrize("major", [15, 18])
+def test_a_column_production_shows_with_a_few_values_keeps_most_of_the_table(major: int) -> None:
+    # count(status = 'failed') with no LIMIT, on a status the models give no choices (Order.status
+    # = CharField(blank=True)): the models cannot tell, production's statistics can. Under
+    # twenty values in production, equality on it alone keeps a large share, as on a field of a
+    # few choices; many values, or no statistics of the column, and the read stands.
+    path = Path(__file__).parent / "plans" / f"pg{major}" / "count_filter_unindexed.json"
+    plan = _load(path)["plan"]
+    [found] = analyze(plan, None)
+    assert (found.rule, found.filter) == (Rule.FILTER, "((status)::text = 'failed'::text)")
+    delivery = "upstream_webhookdelivery"
+
+    def settled(shapes: dict[str, ColumnShape], rows: int = 100_000) -> list[ScanFinding]:
+        production = judge.Production(
+            rows={delivery: rows} if rows else {}, columns={delivery: shapes}, threshold=1000
+        )
+        return judge.settle([found], Schema(), plan, {}, production)
+
+    assert settled({"status": ColumnShape(n_distinct=5)}) == []
+    assert settled({"status": ColumnShape(n_distinct=19)}) == []
+    assert settled({"status": ColumnShape(n_distinct=20)}) == [found]
+    assert settled({"status": ColumnShape(n_distinct=-0.5)}) == [found]
+    assert settled({"event_type": ColumnShape(n_distinct=5)}) == [found]
+    assert settled({"status": ColumnShape(n_distinct=5)}, rows=0) == [found]
+    assert judge.settle([found], Schema(), plan, {}, None) == [found]
+    # The models' own few values still count beside production's shape.
+    few = judge.settle(
+        [found],
+        Schema(),
+        plan,
+        {},
+        judge.Production(rows={}, columns={}, threshold=1000),
+        few_values=lambda table, column: (table, column) == (delivery, "status"),
+    )
+    assert few == []
