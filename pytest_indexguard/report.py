@@ -69,7 +69,8 @@ def failure_message(
     if any(o.finding.rule is Rule.SORT_RANGE for o in occurrences):
         what = "a full scan or a sort of many rows"
     lines = [f"indexguard: {count} {noun} {what} of a watched table ({', '.join(tables)})"]
-    shown: dict[str, int] = {}  # each suggested index, by its code: the first block naming it
+    # Each suggested index, by its code: the first block naming it, and its columns there.
+    shown: dict[str, tuple[int, tuple[str, ...]]] = {}
     for number, members in enumerate(groups, start=1):
         lines.append("")
         lines.extend(_block(number, members, verbose=verbose, shown=shown))
@@ -141,7 +142,7 @@ def _block(
     members: Sequence[Occurrence],
     *,
     verbose: int,
-    shown: dict[str, int] | None = None,
+    shown: dict[str, tuple[int, tuple[str, ...]]] | None = None,
 ) -> list[str]:
     first = members[0]
     finding = first.finding
@@ -226,19 +227,20 @@ def _block(
         lines.extend(rewrite_lines(finding, casts, vendor=statement.vendor))
     elif casts and (suggestion is None or suggestion.verified is False):
         lines.extend(_cast_lines(casts))
-    elif shown is not None and _index_key(suggestion) in shown:
+    elif shown is not None and suggestion is not None and _index_key(suggestion) in shown:
         # Two statements one index serves (ORDER BY created and ORDER BY created DESC): said
         # once, where it is first suggested.
-        lines.append(
-            f"    index:   the index of [{shown[_index_key(suggestion)]}] serves it too "
-            "(an index is read in either direction)"
+        first_number, first_columns = shown[_index_key(suggestion)]
+        either = (
+            "" if first_columns == suggestion.columns else " (an index is read in either direction)"
         )
+        lines.append(f"    index:   the index of [{first_number}] serves it too{either}")
     elif (suggestion is None or suggestion.verified is False) and (sides := or_sides(finding)):
         lines.append(_or_line(sides, suggestion))
     else:
         lines.extend(suggestion_lines(suggestion, what=_what(finding)))
-        if shown is not None and _index_key(suggestion):
-            shown.setdefault(_index_key(suggestion), number)
+        if shown is not None and suggestion is not None and _index_key(suggestion):
+            shown.setdefault(_index_key(suggestion), (number, suggestion.columns))
     if finding.rule is not Rule.UNSERVABLE and "::binary" in (finding.filter or ""):
         # MySQL's LIKE BINARY next to a servable condition: the index above may not help.
         lines.append(f"    also:    {_REWRITES['binary-like']}")

@@ -248,6 +248,11 @@ def test_one_index_for_both_directions_is_suggested_once() -> None:
         "    index:   the index of [1] serves it too (an index is read in either direction)"
         in message
     )
+    # The same index in the same direction: no word of directions.
+    again = violation("seq_scan_filter", suggestion=ascending)
+    message = failure_message([first, again], verbose=0)
+    assert "    index:   the index of [1] serves it too\n" in message + "\n", message
+    assert "either direction" not in message
     mixed = delivery_index("webhookdeliv_status_created_idx", "status", "-created")
     plain = delivery_index("webhookdeliv_status_created_idx", "status", "created")
     message = failure_message(
