@@ -453,31 +453,11 @@ def _keeps_most(
         return True
     if finding.sort_key:
         return False
-    few = _few_in_production(few_values, production)
     return all(
-        (few is not None and _few_valued(c, finding.table, few))
+        (few_values is not None and _few_valued(c, finding.table, few_values))
         or _mostly_set(c, finding.table, production)
         for c in conjuncts
     )
-
-
-def _few_in_production(
-    few_values: Callable[[str, str], bool] | None, production: Production | None
-) -> Callable[[str, str], bool] | None:
-    """The models' columns of a few values, and those production's statistics show with fewer
-    than ``_FEW_DISTINCT`` values (a status without ``choices``, a tree's depth): equality on
-    them alone keeps a large share of the table, as on a field of a few ``choices``."""
-    if production is None:
-        return few_values
-
-    def few(table: str, column: str) -> bool:
-        if few_values is not None and few_values(table, column):
-            return True
-        shape = production.columns.get(table, {}).get(column)
-        rows = production.rows.get(table)
-        return shape is not None and bool(rows) and shape.distinct(rows or 0) < _FEW_DISTINCT
-
-    return few
 
 
 # Filters that keep most of a table (a flag, a column set in most rows, all values but one).
