@@ -397,13 +397,14 @@ def reference_round_trips(distinct: Sequence[Statement]) -> dict[str, float]:
     """
     from psycopg import ClientCursor
 
-    from pytest_indexguard.explain import postgresql
+    from pytest_indexguard.explain import Context, postgresql
     from pytest_indexguard.fingerprint import statement_digest
     from pytest_indexguard.plan import analyze
 
     raw = _raw()
     bound = _bound(raw, distinct)
     plans = [postgresql.explain(raw, text, forced=True).plan for text in bound]
+    backend, context = postgresql.PostgreSQL(), Context(schema=postgresql.schema(raw))
 
     def select(text: str) -> None:
         with raw.cursor() as cursor:
@@ -422,6 +423,9 @@ def reference_round_trips(distinct: Sequence[Statement]) -> dict[str, float]:
             GUARD_CHECK: lambda i: postgresql.explain(raw, bound[i], forced=True),
             "binding parameters (ClientCursor.mogrify)": mogrify,
             "plan analysis (plan.analyze)": lambda i: analyze(plans[i], None),
+            "the whole judgement (assess: the plan's rules, the probes, settle)": lambda i: (
+                backend.assess(raw, bound[i], plans[i], context)
+            ),
             "statement digest (blake2b)": lambda i: statement_digest("default", distinct[i][0]),
         },
         len(distinct),
