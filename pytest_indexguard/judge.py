@@ -675,13 +675,28 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
 
 def _filter_indexed(finding: ScanFinding, schema: Schema) -> bool:
     """Whether an index leads with a column the Filter restricts: production may read it, or
-    combine it with the range's index, rather than every row of the key."""
+    combine it with the range's index, rather than every row of the key. A column compared
+    under ``upper()``/``lower()`` (``code__iexact``) counts only through an index on that
+    expression: a plain index on ``code`` cannot serve ``upper(code) = ...``."""
     alias = finding.alias or finding.table
-    return any(
-        _columns(conjunct, finding.table, schema)
-        for conjunct in top_level(finding.filter or "", "AND")
-        if _local(conjunct, alias) and _conjunct_kind(conjunct) is None
-    )
+    expressions = [
+        index.columns[0]
+        for index in schema.on(finding.table)
+        if index.keys and index.keys[0] is None and index.columns and not index.partial
+    ]
+    for conjunct in top_level(finding.filter or "", "AND"):
+        if not _local(conjunct, alias) or _conjunct_kind(conjunct) is not None:
+            continue
+        unqualified = conjunct.replace(f"{alias}.", "")
+        if any(expression in unqualified for expression in expressions):
+            return True
+        if _columns(_CASED.sub("(?)", conjunct), finding.table, schema):
+            return True
+    return False
+
+
+# A column under upper() or lower(), as PostgreSQL shows iexact: upper((code)::text).
+_CASED = re.compile(r"\b(?:upper|lower)\(\(?[\w$.\"]+\)?(?:::[\w ]+)?\)", re.IGNORECASE)
 
 
 def _led_elsewhere(finding: ScanFinding, schema: Schema) -> bool:

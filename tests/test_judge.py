@@ -5,6 +5,7 @@ probes' plans of every accuracy statement, captured from PostgreSQL 15 and 18 by
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -379,3 +380,42 @@ def test_an_or_the_indexes_combine_is_no_forgiveness_when_a_side_reads_a_busy_ke
         "SELECT 1 FROM thread WHERE ((category_id = 3) OR (parent_id = 1))",
     )
     assert not judge._busy_sides(keys_alone, production(0.9))  # every row found is wanted
+
+
+def test_a_plain_index_does_not_serve_a_column_compared_under_upper() -> None:
+    # event.vouchers.get(code__iexact=c): the range on event_id reads every voucher of the
+    # event (120,000 in a busy one) and filters upper(code). A plain index on code cannot serve
+    # that filter, so the range stands with production's shape; an index on upper(code) does.
+    voucher = "voucher"
+    ranged = ScanFinding(
+        table=voucher,
+        node_type="Index Scan",
+        rule=Rule.FILTER,
+        index_name="voucher_event_id",
+        index_condition="(event_id = 1)",
+        filter="(upper((code)::text) = upper('ABC'::text))",
+        filtered_range=True,
+    )
+    by_event = IndexInfo(
+        voucher, "voucher_event_id", ("event_id",), False, False, False, ("event_id",)
+    )
+    plain = IndexInfo(voucher, "voucher_code", ("code",), False, False, False, ("code",))
+    upper = IndexInfo(
+        voucher, "voucher_upper_code", ("upper((code)::text)",), False, False, False, (None,)
+    )
+    production = judge.Production(
+        rows={voucher: 300_000},
+        columns={voucher: {"event_id": ColumnShape(n_distinct=3, max_frequency=0.4)}},
+        threshold=1_000,
+    )
+
+    def settled(*indexes: IndexInfo, condition: str = ranged.filter or "") -> list[ScanFinding]:
+        found = replace(ranged, filter=condition)
+        return judge.settle([found], Schema.of([by_event, *indexes]), None, {}, production)
+
+    [stands] = settled(plain)
+    assert stands.rule is Rule.FILTER
+    assert stands.sorted_rows == (100_000, 120_000)  # the busiest event's vouchers, read
+    assert settled(upper) == []
+    # Compared plainly, the index on code serves it: production combines the two.
+    assert settled(plain, condition="((code)::text = 'ABC'::text)") == []
