@@ -679,16 +679,13 @@ def _filter_indexed(finding: ScanFinding, schema: Schema) -> bool:
     under ``upper()``/``lower()`` (``code__iexact``) counts only through an index on that
     expression: a plain index on ``code`` cannot serve ``upper(code) = ...``."""
     alias = finding.alias or finding.table
-    expressions = [
-        index.columns[0]
-        for index in schema.on(finding.table)
-        if index.keys and index.keys[0] is None and index.columns and not index.partial
-    ]
     for conjunct in top_level(finding.filter or "", "AND"):
         if not _local(conjunct, alias) or _conjunct_kind(conjunct) is not None:
             continue
         unqualified = conjunct.replace(f"{alias}.", "")
-        if any(expression in unqualified for expression in expressions):
+        if any(
+            schema.has_prefix(finding.table, [key]) for key in function_columns(unqualified, [])
+        ):
             return True
         if _columns(_CASED.sub("(?)", conjunct), finding.table, schema):
             return True
