@@ -419,3 +419,10 @@ def test_a_plain_index_does_not_serve_a_column_compared_under_upper() -> None:
     assert settled(upper) == []
     # Compared plainly, the index on code serves it: production combines the two.
     assert settled(plain, condition="((code)::text = 'ABC'::text)") == []
+    # After a conjunct no index serves (an exclusion), the next is still asked.
+    assert settled(plain, condition="((NOT (state = 4)) AND ((code)::text = 'ABC'::text))") == []
+    # Qualified by the scan's alias, as a join's plan shows it.
+    aliased = replace(ranged, alias="v", filter="(upper((v.code)::text) = upper('ABC'::text))")
+    schema = Schema.of([by_event, upper])
+    assert judge.settle([aliased], schema, None, {}, production) == []
+    assert len(judge.settle([aliased], Schema.of([by_event, plain]), None, {}, production)) == 1
