@@ -282,6 +282,12 @@ def test_after_a_range_only_an_order_that_starts_with_its_column_is_kept() -> No
         before, sort_key=("upstream_integrationlog.start_time", "upstream_integrationlog.id")
     )
     assert candidates(by_start, ModelIndex())[0].columns == ("start_time", "id")
+    # Newest first: the range takes the sort's direction, and the key still trails.
+    newest = replace(
+        before,
+        sort_key=("upstream_integrationlog.start_time DESC", "upstream_integrationlog.id DESC"),
+    )
+    assert candidates(newest, ModelIndex())[0].columns == ("-start_time", "-id")
 
 
 def test_the_sort_of_a_distinct_gives_the_order_by_keys_only() -> None:
