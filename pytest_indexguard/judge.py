@@ -35,6 +35,7 @@ from pytest_indexguard.plan import (
     is_cross_table_or,
     is_subquery_or,
     mentions,
+    outer_values,
     root_plan,
     signature,
     tests_null,
@@ -631,7 +632,9 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
     source = f"{quote_identifier(table)} AS {quote_identifier(alias)}"
     found = []
     if finding.filter and finding.index_condition is None:
-        for conjunct in top_level(finding.filter, "AND"):
+        for shown in top_level(finding.filter, "AND"):
+            # In a correlated sub-plan the outer row's columns are values (``finding.outer``).
+            conjunct = outer_values(shown, finding.outer) if finding.outer else shown
             if not _local(conjunct, alias):
                 continue
             if len(top_level(conjunct, "OR")) > 1:
@@ -640,7 +643,8 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
                     sql = f"SELECT 1 FROM {source} WHERE {conjunct}"
                     found.append(Probe(finding, ",".join(served), "or", sql))
                 continue
-            for column in _columns(conjunct, table, schema):
+            restricted = outer_values(shown, finding.outer, plannable=False)
+            for column in _columns(restricted, table, schema):
                 found.append(
                     Probe(finding, column, "condition", f"SELECT 1 FROM {source} WHERE {conjunct}")
                 )

@@ -86,6 +86,10 @@ class ScanFinding:
     # An index range on a list that names every row of the table its foreign key references,
     # in the test database ("helpdesk_queue (all 3 of its rows ...)"): it reads every row.
     every_key: str | None = None
+    # A scan in a correlated sub-plan: the outer query's aliases its conditions compare with,
+    # as (alias, table). The sub-plan runs once per outer row, whose columns are values to it
+    # (``used_membership_id = membership.id``): the probes plan the condition with a value.
+    outer: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_violation(self) -> bool:

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_indexguard.model import Rule, ScanFinding
+from pytest_indexguard.sqltext import quote_identifier
 
 # Nodes that pass rows through without changing which rows the scan below has to read.
 _PASS_THROUGH = frozenset(
@@ -320,8 +321,9 @@ def _joined_range(
         join_filter=condition,
         sort_key=tuple(str(key) for key in sort.get("Sort Key", ())) if sort else (),
         alias=alias,
-        driver=_driver(loop, "Outer") + _above(path, loop),
+        driver=_driver(loop, "Outer", _query_aliases(path, node)) + _above(path, loop),
         joined=True,
+        outer=_outer_tables(path, node),
     )
 
 
@@ -358,10 +360,18 @@ def aliases_in(text: str) -> list[str]:
     return _QUALIFIERS.findall(_LITERAL.sub("''", text))
 
 
-def _driver(loop: Mapping[str, Any], side: str) -> tuple[tuple[str, str], ...]:
+def _driver(
+    loop: Mapping[str, Any], side: str, query: frozenset[str] | None = None
+) -> tuple[tuple[str, str], ...]:
     """The conditions on values that the loop's ``side`` ("Outer" or "Inner") holds of its own
     tables: each (table, condition), the table "" for a join node's condition. Not a join
-    condition, not one that names a table of the other side, no parameter of an outer plan."""
+    condition, not one that names a table of the other side, no parameter of an outer plan.
+
+    ``query``: the aliases of the sub-query the loop belongs to, when it is a correlated
+    sub-plan's (``_query_aliases``). A column of the outer query's row is a value there: the
+    sub-plan runs once per outer row (``COUNT(*) ... WHERE used_membership_id =
+    membership.id``, a usage count beside each membership), so ``used_membership_id =
+    membership.id`` finds one membership's rows, as ``used_membership_id = 5`` would."""
     child = next(
         (
             c
@@ -384,16 +394,75 @@ def _driver(loop: Mapping[str, Any], side: str) -> tuple[tuple[str, str], ...]:
             text = node.get(key)
             if not isinstance(text, str):
                 continue
-            for conjunct in top_level(text, "AND"):
-                if from_another_plan(conjunct):
+            for shown in top_level(text, "AND"):
+                if from_another_plan(shown):
                     continue
-                named = set(aliases_in(conjunct))
+                named = set(aliases_in(shown))
+                conjunct = shown
+                if query is not None and (outer := named - query):
+                    conjunct = outer_values(shown, [(a, None) for a in outer])
+                    named -= outer
                 if not named <= aliases or _column_against_column(conjunct):
                     continue
                 entry = (str(table) if isinstance(table, str) and named <= {own} else "", conjunct)
                 if entry not in found:
                     found.append(entry)
     return tuple(found)
+
+
+def _query_aliases(path: tuple[_Step, ...], node: Mapping[str, Any]) -> frozenset[str] | None:
+    """The aliases of the sub-query ``node`` (reached by ``path``) belongs to: every alias under
+    the nearest SubPlan above it. None outside any sub-plan: there is no outer row."""
+    for number in range(len(path) - 1, -1, -1):
+        if path[number].relationship == "SubPlan":
+            root = path[number + 1].node if number + 1 < len(path) else node
+            return frozenset(
+                str(n["Alias"]) for n in walk_nodes(root) if isinstance(n.get("Alias"), str)
+            )
+    return None
+
+
+def _outer_tables(path: tuple[_Step, ...], node: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """For a scan in a correlated sub-plan, the outer query's aliases its conditions name, with
+    their tables: (alias, table), in the order the plan shows them."""
+    query = _query_aliases(path, node)
+    if query is None:
+        return ()
+    named: list[str] = []
+    for key in ("Index Cond", "Recheck Cond", "Filter"):
+        text = node.get(key)
+        if isinstance(text, str):
+            named.extend(a for a in aliases_in(text) if a not in query and a not in named)
+    if not named:
+        return ()
+    root = path[0].node if path else node
+    tables = {
+        str(n["Alias"]): str(n["Relation Name"])
+        for n in walk_nodes(root)
+        if isinstance(n.get("Alias"), str) and isinstance(n.get("Relation Name"), str)
+    }
+    return tuple((alias, tables[alias]) for alias in named if alias in tables)
+
+
+def outer_values(
+    conjunct: str, outer: Iterable[tuple[str, str | None]], *, plannable: bool = True
+) -> str:
+    """``conjunct`` with the columns of the outer query's rows, ``(alias, table)``, written as
+    values: with ``plannable``, a value the database can plan the conjunct with on its own,
+    ``used_membership_id = (SELECT "id" FROM "membership" LIMIT 1)`` (a parameter, as in the
+    sub-plan); else ``?``, as the guard writes values (``used_membership_id = ?``)."""
+    for alias, table in outer:
+        if plannable and table is not None:
+            value = f"(SELECT \\1 FROM {quote_identifier(table)} LIMIT 1)"
+        else:
+            value = "?"
+        conjunct = _outer_column(alias).sub(value, conjunct)
+    return conjunct
+
+
+@functools.lru_cache(maxsize=256)
+def _outer_column(alias: str) -> re.Pattern[str]:
+    return re.compile(rf'(?<![\w."$])"?{re.escape(alias)}"?\.("[^"]*"|[\w$]+)')
 
 
 def _without_subplans(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -720,7 +789,8 @@ def _finding(
         if relationship == "Outer" and join_filter is None:
             join = None  # the loop restricts other tables' rows, not this one's
         else:
-            driver = _driver(join, "Inner" if relationship == "Outer" else "Outer")
+            side = "Inner" if relationship == "Outer" else "Outer"
+            driver = _driver(join, side, _query_aliases(path, node))
             driver += _above(path, join)
             if rule is None:
                 rule = Rule.JOIN
@@ -747,6 +817,7 @@ def _finding(
         index_condition=index_condition,
         unservable=unservable,
         driver=driver,
+        outer=_outer_tables(path, node),
     )
 
 

@@ -366,6 +366,15 @@ _TABLES = (
             {_series(ROWS)}""",
         "one account per user (100,000); warned on 0.1% of them (NULL otherwise); three kinds",
     ),
+    ScaleTable(
+        "rc_usage",
+        ROWS,
+        f"""INSERT INTO "rc_usage" ("order_id", "account_id", "canceled")
+            SELECT {SKEWED}(i, 1, {ROWS}), {SKEWED}(i, 2, {ROWS}), {U}(i, 3) < 0.1
+            {_series(ROWS)}""",
+        "100,000 uses of an account in an order, spread over the orders and accounts (skewed); "
+        "10% canceled",
+    ),
 )
 
 SCALE_TABLES: Mapping[str, ScaleTable] = {table.table: table for table in _TABLES}
