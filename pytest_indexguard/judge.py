@@ -64,6 +64,8 @@ class Probe:
     # combines those indexes (BitmapOr).
     kind: Literal["condition", "order", "join", "or"]
     sql: str
+    # The Filter's conjunct a "condition" probe plans (as the plan shows it).
+    conjunct: str = ""
 
 
 def probes(findings: Sequence[ScanFinding], schema: Schema) -> list[Probe]:
@@ -156,6 +158,7 @@ def settle(
         and answer is not None
         and _serves(probe, answer, schema)
         and not (probe.kind == "or" and _busy_sides(probe, production))
+        and not _null_beside_selective(probe, few_values, production)
     }
     joins = {
         probe.finding
@@ -186,6 +189,10 @@ def settle(
             and null_range(finding, schema, few_values, production)
             and not _filter_indexed(finding, schema)
         ):
+            if _join_key_indexed(finding, schema) and driven(
+                finding, few_values, production, unserved
+            ):
+                continue  # production starts from the other side's few rows, then the index
             # The rows the index finds are a share of the table that is production's data;
             # the selective filter is what to serve.
             settled.append(
@@ -307,6 +314,39 @@ def null_range(
     return any(
         _local(conjunct, alias) and _selective(finding.table, conjunct, few_values, production)
         for conjunct in top_level(finding.filter, "AND")
+    )
+
+
+def _null_beside_selective(
+    probe: Probe,
+    few_values: Callable[[str, str], bool] | None,
+    production: Production | None,
+) -> bool:
+    """A probe that found an index for ``IS NULL`` beside a selective conjunct of the same
+    Filter: as in ``null_range``, the rows ``IS NULL`` finds are a share of the table that is
+    production's data (most settings are for every event), and the selective conjunct is what
+    an index must serve."""
+    if probe.kind != "condition" or tested_null(probe.conjunct) is None:
+        return False
+    finding = probe.finding
+    alias = finding.alias or finding.table
+    return any(
+        conjunct != probe.conjunct
+        and _local(conjunct, alias)
+        and _selective(finding.table, conjunct, few_values, production)
+        for conjunct in top_level(finding.filter or "", "AND")
+    )
+
+
+def _join_key_indexed(finding: ScanFinding, schema: Schema) -> bool:
+    """Whether an index of the finding's table leads with a column of its join condition
+    (``rc_setting.user_id = v0.id``): production can reach the table from the other side."""
+    if not finding.join_filter:
+        return False
+    alias = finding.alias or finding.table
+    return any(
+        schema.leading(finding.table, column)
+        for column in join_columns(finding.join_filter, alias, [])
     )
 
 
@@ -645,9 +685,8 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
                 continue
             restricted = outer_values(shown, finding.outer, plannable=False)
             for column in _columns(restricted, table, schema):
-                found.append(
-                    Probe(finding, column, "condition", f"SELECT 1 FROM {source} WHERE {conjunct}")
-                )
+                sql = f"SELECT 1 FROM {source} WHERE {conjunct}"
+                found.append(Probe(finding, column, "condition", sql, shown))
     if (
         finding.join_filter
         and not finding.joined

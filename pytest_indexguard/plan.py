@@ -388,7 +388,9 @@ def _driver(
     for node in nodes:
         table = node.get("Relation Name")
         own = str(node["Alias"]) if isinstance(node.get("Alias"), str) else None
-        keys = ("Index Cond", "Filter") if node.get("Node Type") != "Bitmap Heap Scan" else ()
+        # A Bitmap Heap Scan's index condition is its bitmap's (below it) and its Recheck Cond.
+        bitmap = node.get("Node Type") == "Bitmap Heap Scan"
+        keys = ("Filter",) if bitmap else ("Index Cond", "Filter")
         keys = (*keys, "Recheck Cond", "Join Filter")
         for key in keys:
             text = node.get(key)
@@ -603,16 +605,27 @@ def _filtered_range(
     ]
     if not own:
         return None
+    # On the outer side of a join that restricts its rows, production may start from the other
+    # side instead and reach this table through an index on the join key (``judge.settle``).
+    join_filter: str | None = None
+    driver: tuple[tuple[str, str], ...] = ()
+    loop, relationship = _restricting_nested_loop(path)
+    if loop is not None and relationship == "Outer":
+        join_filter = _join_condition(loop, alias)
+        if join_filter is not None:
+            driver = _driver(loop, "Inner", _query_aliases(path, node)) + _above(path, loop)
     return ScanFinding(
         table=table,
         node_type=str(node.get("Node Type")),
         rule=None,
         index_name=node.get("Index Name") or _bitmap_index_name(node),
         filter=" AND ".join(own),
+        join_filter=join_filter,
         alias=alias,
         index_condition=condition,
         filtered_range=True,
         limited=limited,
+        driver=driver,
     )
 
 

@@ -375,6 +375,17 @@ _TABLES = (
         "100,000 uses of an account in an order, spread over the orders and accounts (skewed); "
         "10% canceled",
     ),
+    ScaleTable(
+        "rc_setting",
+        ROWS,
+        f"""INSERT INTO "rc_setting" ("user_id", "brand_id", "action")
+            SELECT {SKEWED}(i, 1, {ROWS}),
+                   CASE WHEN {U}(i, 2) < 0.2 THEN {SKEWED}(i, 3, {BRANDS}) END,
+                   'a' || floor({U}(i, 4) * 20)::integer
+            {_series(ROWS)}""",
+        "100,000 settings of the 100,000 users (skewed), 80% for every brand (NULL brand_id), "
+        "20 actions",
+    ),
 )
 
 SCALE_TABLES: Mapping[str, ScaleTable] = {table.table: table for table in _TABLES}
