@@ -187,7 +187,7 @@ def settle(
             (finding.sorted_range or finding.filtered_range)
             and (production is None or production.sorted_rows(finding) is None)
             and null_range(finding, schema, few_values, production)
-            and not _filter_indexed(finding, schema)
+            and not _filter_indexed(finding, schema, production)
         ):
             if _join_key_indexed(finding, schema) and driven(
                 finding, few_values, production, unserved
@@ -220,7 +220,7 @@ def settle(
                 many
                 and finding.filter
                 and unservable(finding.filter) is None
-                and not _filter_indexed(finding, schema)
+                and not _filter_indexed(finding, schema, production)
                 and (not finding.limited or _looks_up(finding, few_values, production))
             ):
                 settled.append(
@@ -716,11 +716,15 @@ def _candidates(finding: ScanFinding, schema: Schema) -> list[Probe]:
     return found
 
 
-def _filter_indexed(finding: ScanFinding, schema: Schema) -> bool:
+def _filter_indexed(
+    finding: ScanFinding, schema: Schema, production: Production | None = None
+) -> bool:
     """Whether an index leads with a column the Filter restricts: production may read it, or
     combine it with the range's index, rather than every row of the key. A column compared
     under ``upper()``/``lower()`` (``code__iexact``) counts only through an index on that
-    expression: a plain index on ``code`` cannot serve ``upper(code) = ...``."""
+    expression: a plain index on ``code`` cannot serve ``upper(code) = ...``. Nor does an index
+    on a column whose busiest value production's shape shows holding too many rows itself
+    (the organizer beside the event of an order: one organizer's orders are as many)."""
     alias = finding.alias or finding.table
     for conjunct in top_level(finding.filter or "", "AND"):
         if not _local(conjunct, alias) or _conjunct_kind(conjunct) is not None:
@@ -730,9 +734,20 @@ def _filter_indexed(finding: ScanFinding, schema: Schema) -> bool:
             schema.has_prefix(finding.table, [key]) for key in function_columns(unqualified, [])
         ):
             return True
-        if _columns(_CASED.sub("(?)", conjunct), finding.table, schema):
+        if _columns(_CASED.sub("(?)", conjunct), finding.table, schema) and not _busy(
+            finding.table, conjunct, production
+        ):
             return True
     return False
+
+
+def _busy(table: str, condition: str, production: Production | None) -> bool:
+    """Whether production's shape shows the busiest key of ``condition``'s column holding at
+    least the threshold's rows: an index range on it reads that many."""
+    if production is None:
+        return False
+    estimate = production.rows_read(table, condition)
+    return estimate is not None and estimate[1] >= production.threshold
 
 
 # A column under upper() or lower(), as PostgreSQL shows iexact: upper((code)::text).

@@ -426,3 +426,50 @@ def test_a_plain_index_does_not_serve_a_column_compared_under_upper() -> None:
     schema = Schema.of([by_event, upper])
     assert judge.settle([aliased], schema, None, {}, production) == []
     assert len(judge.settle([aliased], Schema.of([by_event, plain]), None, {}, production)) == 1
+
+
+def test_an_index_on_a_column_as_busy_as_the_range_does_not_serve_its_filter() -> None:
+    # pretix's resend link: the orders of one event by upper(email), with the event's organizer
+    # in the same filter. The range on event_id reads a busy event's 100,000 orders; the index
+    # on organizer_id would read as many for a busy organizer, so it does not serve the filter
+    # when production's shape says so. Unknown, or an organizer of a few orders, it does.
+    order = "shop_order"
+    ranged = ScanFinding(
+        table=order,
+        node_type="Index Scan",
+        rule=None,
+        index_name="shop_order_event_id",
+        index_condition="(event_id = 1)",
+        filter="((organizer_id = 1) AND (upper((email)::text) = upper('a@example.org'::text)))",
+        filtered_range=True,
+    )
+    schema = Schema.of(
+        [
+            IndexInfo(
+                order, "shop_order_event_id", ("event_id",), False, False, False, ("event_id",)
+            ),
+            IndexInfo(
+                order,
+                "shop_order_organizer_id",
+                ("organizer_id",),
+                False,
+                False,
+                False,
+                ("organizer_id",),
+            ),
+        ]
+    )
+
+    def settled(organizer: ColumnShape | None) -> list[ScanFinding]:
+        columns = {"event_id": ColumnShape(n_distinct=3, max_frequency=0.4)}
+        if organizer is not None:
+            columns["organizer_id"] = organizer
+        production = judge.Production(
+            rows={order: 300_000}, columns={order: columns}, threshold=1_000
+        )
+        return judge.settle([ranged], schema, None, {}, production)
+
+    [stands] = settled(ColumnShape(n_distinct=2, max_frequency=0.5))
+    assert (stands.rule, stands.sorted_rows) == (Rule.FILTER, (100_000, 120_000))
+    assert settled(ColumnShape(n_distinct=50_000)) == []  # six orders an organizer
+    assert settled(None) == []  # the organizer's shape unknown: its index may serve
