@@ -724,11 +724,16 @@ def _filter_indexed(
     under ``upper()``/``lower()`` (``code__iexact``) counts only through an index on that
     expression: a plain index on ``code`` cannot serve ``upper(code) = ...``. Nor does an index
     on a column whose busiest value production's shape shows holding too many rows itself
-    (the organizer beside the event of an order: one organizer's orders are as many)."""
+    (the organizer beside the event of an order: one organizer's orders are as many), nor one
+    that finds ``IS NULL`` unless production's shape shows the NULLs few (``_few_nulls``)."""
     alias = finding.alias or finding.table
     for conjunct in top_level(finding.filter or "", "AND"):
         if not _local(conjunct, alias) or _conjunct_kind(conjunct) is not None:
             continue
+        if tested_null(conjunct) is not None and not _few_nulls(
+            finding.table, conjunct, production
+        ):
+            continue  # the share IS NULL keeps is production's data, as in null_range
         unqualified = conjunct.replace(f"{alias}.", "")
         if any(
             schema.has_prefix(finding.table, [key]) for key in function_columns(unqualified, [])
@@ -739,6 +744,18 @@ def _filter_indexed(
         ):
             return True
     return False
+
+
+def _few_nulls(table: str, conjunct: str, production: Production | None) -> bool:
+    """For ``column IS NULL``: whether production's shape shows fewer NULLs than the
+    threshold, so that an index on the column finds them cheaply. Unknown, ``IS NULL`` keeps a
+    share of the table that is production's data (``null_range``)."""
+    column = tested_null(conjunct)
+    if column is None or production is None:
+        return False
+    shape = production.columns.get(table, {}).get(column)
+    rows = production.rows.get(table)
+    return shape is not None and rows is not None and shape.null_frac * rows < production.threshold
 
 
 def _busy(table: str, condition: str, production: Production | None) -> bool:

@@ -473,3 +473,48 @@ def test_an_index_on_a_column_as_busy_as_the_range_does_not_serve_its_filter() -
     assert (stands.rule, stands.sorted_rows) == (Rule.FILTER, (100_000, 120_000))
     assert settled(ColumnShape(n_distinct=50_000)) == []  # six orders an organizer
     assert settled(None) == []  # the organizer's shape unknown: its index may serve
+
+
+def test_an_index_that_finds_is_null_does_not_serve_a_busy_ranges_filter() -> None:
+    # pretix's waiting-list check: one item's entries (50,000 for a busy item) by upper(email),
+    # for no subevent. The index on subevent_id finds subevent_id IS NULL, but that keeps a
+    # share of the table (every entry of an event without dates); only when production's
+    # shape shows the NULLs few does that index serve.
+    entry = "shop_entry"
+    ranged = ScanFinding(
+        table=entry,
+        node_type="Index Scan",
+        rule=None,
+        index_name="shop_entry_item_id",
+        index_condition="(item_id = 1)",
+        filter="((subevent_id IS NULL) AND (upper((email)::text) = upper('a@example.org'::text)))",
+        filtered_range=True,
+    )
+    schema = Schema.of(
+        [
+            IndexInfo(entry, "shop_entry_item_id", ("item_id",), False, False, False, ("item_id",)),
+            IndexInfo(
+                entry,
+                "shop_entry_subevent_id",
+                ("subevent_id",),
+                False,
+                False,
+                False,
+                ("subevent_id",),
+            ),
+        ]
+    )
+
+    def settled(null_frac: float | None) -> list[ScanFinding]:
+        columns = {"item_id": ColumnShape(n_distinct=10, max_frequency=0.5)}
+        if null_frac is not None:
+            columns["subevent_id"] = ColumnShape(n_distinct=100, null_frac=null_frac)
+        production = judge.Production(
+            rows={entry: 100_000}, columns={entry: columns}, threshold=1_000
+        )
+        return judge.settle([ranged], schema, None, {}, production)
+
+    [stands] = settled(None)
+    assert (stands.rule, stands.sorted_rows) == (Rule.FILTER, (10_000, 50_000))
+    assert len(settled(0.9)) == 1  # 90,000 entries without a subevent
+    assert settled(0.001) == []  # a hundred: the index finds them
