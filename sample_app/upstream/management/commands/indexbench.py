@@ -950,15 +950,22 @@ class Command(BaseCommand):
         verdicts: Mapping[str, str],
     ) -> list[str]:
         """The guard's verdicts next to the measured speed-ups; the seed queries where they
-        disagree (a violation is due above x10, none below x2; between, either is fair)."""
+        disagree (a violation is due above x10, none below x2; between, either is fair). A query
+        under a millisecond both ways is judged by the buffers it touches: its timing, taken
+        once on a shared machine, is noise (a typical endpoint's 0.16 ms against 0.08 measured
+        x1.99 in one run and x4.6 in the next, with 180 buffers against 53 every time)."""
         rows = []
         disagreements = []
         for query in queries:
-            speedup = before[query.name].ms / after[query.name].ms
+            was, now = before[query.name], after[query.name]
+            speedup = was.ms / now.ms
+            judged = speedup
+            if was.ms < 1.0 and now.ms < 1.0:
+                judged = was.buffers / max(now.buffers, 1)
             verdict = verdicts[query.name]
-            if speedup > 10:
+            if judged > 10:
                 agrees = verdict != "none"
-            elif speedup < 2:
+            elif judged < 2:
                 agrees = verdict == "none"
             else:
                 agrees = True
