@@ -428,46 +428,48 @@ def test_a_plain_index_does_not_serve_a_column_compared_under_upper() -> None:
     assert len(judge.settle([aliased], Schema.of([by_event, plain]), None, {}, production)) == 1
 
 
+def _busy_range(
+    table: str, key: str, other: str, condition: str, *, shapes: dict[str, ColumnShape], rows: int
+) -> list[ScanFinding]:
+    """A range on ``key = 1`` whose Filter holds ``condition`` on ``other`` and an e-mail
+    compared under upper(), with an index on each of the two columns, settled with
+    production's ``shapes`` for a table of ``rows`` rows."""
+    ranged = ScanFinding(
+        table=table,
+        node_type="Index Scan",
+        rule=None,
+        index_name=f"{table}_{key}",
+        index_condition=f"({key} = 1)",
+        filter=f"(({condition}) AND (upper((email)::text) = upper('a@example.org'::text)))",
+        filtered_range=True,
+    )
+    schema = Schema.of(
+        [
+            IndexInfo(table, f"{table}_{column}", (column,), False, False, False, (column,))
+            for column in (key, other)
+        ]
+    )
+    production = judge.Production(rows={table: rows}, columns={table: shapes}, threshold=1_000)
+    return judge.settle([ranged], schema, None, {}, production)
+
+
 def test_an_index_on_a_column_as_busy_as_the_range_does_not_serve_its_filter() -> None:
     # pretix's resend link: the orders of one event by upper(email), with the event's organizer
     # in the same filter. The range on event_id reads a busy event's 100,000 orders; the index
     # on organizer_id would read as many for a busy organizer, so it does not serve the filter
     # when production's shape says so. Unknown, or an organizer of a few orders, it does.
-    order = "shop_order"
-    ranged = ScanFinding(
-        table=order,
-        node_type="Index Scan",
-        rule=None,
-        index_name="shop_order_event_id",
-        index_condition="(event_id = 1)",
-        filter="((organizer_id = 1) AND (upper((email)::text) = upper('a@example.org'::text)))",
-        filtered_range=True,
-    )
-    schema = Schema.of(
-        [
-            IndexInfo(
-                order, "shop_order_event_id", ("event_id",), False, False, False, ("event_id",)
-            ),
-            IndexInfo(
-                order,
-                "shop_order_organizer_id",
-                ("organizer_id",),
-                False,
-                False,
-                False,
-                ("organizer_id",),
-            ),
-        ]
-    )
-
     def settled(organizer: ColumnShape | None) -> list[ScanFinding]:
-        columns = {"event_id": ColumnShape(n_distinct=3, max_frequency=0.4)}
+        shapes = {"event_id": ColumnShape(n_distinct=3, max_frequency=0.4)}
         if organizer is not None:
-            columns["organizer_id"] = organizer
-        production = judge.Production(
-            rows={order: 300_000}, columns={order: columns}, threshold=1_000
+            shapes["organizer_id"] = organizer
+        return _busy_range(
+            "shop_order",
+            "event_id",
+            "organizer_id",
+            "organizer_id = 1",
+            shapes=shapes,
+            rows=300_000,
         )
-        return judge.settle([ranged], schema, None, {}, production)
 
     [stands] = settled(ColumnShape(n_distinct=2, max_frequency=0.5))
     assert (stands.rule, stands.sorted_rows) == (Rule.FILTER, (100_000, 120_000))
@@ -480,39 +482,18 @@ def test_an_index_that_finds_is_null_does_not_serve_a_busy_ranges_filter() -> No
     # for no subevent. The index on subevent_id finds subevent_id IS NULL, but that keeps a
     # share of the table (every entry of an event without dates); only when production's
     # shape shows the NULLs few does that index serve.
-    entry = "shop_entry"
-    ranged = ScanFinding(
-        table=entry,
-        node_type="Index Scan",
-        rule=None,
-        index_name="shop_entry_item_id",
-        index_condition="(item_id = 1)",
-        filter="((subevent_id IS NULL) AND (upper((email)::text) = upper('a@example.org'::text)))",
-        filtered_range=True,
-    )
-    schema = Schema.of(
-        [
-            IndexInfo(entry, "shop_entry_item_id", ("item_id",), False, False, False, ("item_id",)),
-            IndexInfo(
-                entry,
-                "shop_entry_subevent_id",
-                ("subevent_id",),
-                False,
-                False,
-                False,
-                ("subevent_id",),
-            ),
-        ]
-    )
-
     def settled(null_frac: float | None) -> list[ScanFinding]:
-        columns = {"item_id": ColumnShape(n_distinct=10, max_frequency=0.5)}
+        shapes = {"item_id": ColumnShape(n_distinct=10, max_frequency=0.5)}
         if null_frac is not None:
-            columns["subevent_id"] = ColumnShape(n_distinct=100, null_frac=null_frac)
-        production = judge.Production(
-            rows={entry: 100_000}, columns={entry: columns}, threshold=1_000
+            shapes["subevent_id"] = ColumnShape(n_distinct=100, null_frac=null_frac)
+        return _busy_range(
+            "shop_entry",
+            "item_id",
+            "subevent_id",
+            "subevent_id IS NULL",
+            shapes=shapes,
+            rows=100_000,
         )
-        return judge.settle([ranged], schema, None, {}, production)
 
     [stands] = settled(None)
     assert (stands.rule, stands.sorted_rows) == (Rule.FILTER, (10_000, 50_000))
