@@ -310,10 +310,24 @@ def null_range(
     conditions = top_level(finding.index_condition, "AND")
     if not all(tested_null(c) is not None for c in conditions):
         return False
+    return _selective_of_its_own(finding, few_values, production)
+
+
+def _selective_of_its_own(
+    finding: ScanFinding,
+    few_values: Callable[[str, str], bool] | None,
+    production: Production | None,
+    *,
+    besides: str | None = None,
+) -> bool:
+    """Whether the finding's Filter holds a selective conjunct on its own table (other than
+    ``besides``)."""
     alias = finding.alias or finding.table
     return any(
-        _local(conjunct, alias) and _selective(finding.table, conjunct, few_values, production)
-        for conjunct in top_level(finding.filter, "AND")
+        conjunct != besides
+        and _local(conjunct, alias)
+        and _selective(finding.table, conjunct, few_values, production)
+        for conjunct in top_level(finding.filter or "", "AND")
     )
 
 
@@ -328,14 +342,7 @@ def _null_beside_selective(
     an index must serve."""
     if probe.kind != "condition" or tested_null(probe.conjunct) is None:
         return False
-    finding = probe.finding
-    alias = finding.alias or finding.table
-    return any(
-        conjunct != probe.conjunct
-        and _local(conjunct, alias)
-        and _selective(finding.table, conjunct, few_values, production)
-        for conjunct in top_level(finding.filter or "", "AND")
-    )
+    return _selective_of_its_own(probe.finding, few_values, production, besides=probe.conjunct)
 
 
 def _join_key_indexed(finding: ScanFinding, schema: Schema) -> bool:

@@ -312,6 +312,7 @@ def _joined_range(
         return None
     if values:  # the join key's part of the index condition
         condition = " AND ".join(f"({c})" for c in joins)
+    query = _query_aliases(path, node)
     return ScanFinding(
         table=table,
         node_type=str(node.get("Node Type")),
@@ -321,9 +322,9 @@ def _joined_range(
         join_filter=condition,
         sort_key=tuple(str(key) for key in sort.get("Sort Key", ())) if sort else (),
         alias=alias,
-        driver=_driver(loop, "Outer", _query_aliases(path, node)) + _above(path, loop),
+        driver=_driver(loop, "Outer", query) + _above(path, loop),
         joined=True,
-        outer=_outer_tables(path, node),
+        outer=_outer_tables(path, node, query),
     )
 
 
@@ -424,10 +425,12 @@ def _query_aliases(path: tuple[_Step, ...], node: Mapping[str, Any]) -> frozense
     return None
 
 
-def _outer_tables(path: tuple[_Step, ...], node: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """For a scan in a correlated sub-plan, the outer query's aliases its conditions name, with
-    their tables: (alias, table), in the order the plan shows them."""
-    query = _query_aliases(path, node)
+def _outer_tables(
+    path: tuple[_Step, ...], node: Mapping[str, Any], query: frozenset[str] | None
+) -> tuple[tuple[str, str], ...]:
+    """For a scan in a correlated sub-plan (``query``: its aliases, ``_query_aliases``), the
+    outer query's aliases its conditions name, with their tables: (alias, table), in the order
+    the plan shows them."""
     if query is None:
         return ()
     named: list[str] = []
@@ -797,13 +800,14 @@ def _finding(
         rule = Rule.FILTER
     join, relationship = _restricting_nested_loop(path)
     driver: tuple[tuple[str, str], ...] = ()
+    query = _query_aliases(path, node)
     if join is not None:
         join_filter = _join_condition(join, alias)
         if relationship == "Outer" and join_filter is None:
             join = None  # the loop restricts other tables' rows, not this one's
         else:
             side = "Inner" if relationship == "Outer" else "Outer"
-            driver = _driver(join, side, _query_aliases(path, node))
+            driver = _driver(join, side, query)
             driver += _above(path, join)
             if rule is None:
                 rule = Rule.JOIN
@@ -830,7 +834,7 @@ def _finding(
         index_condition=index_condition,
         unservable=unservable,
         driver=driver,
-        outer=_outer_tables(path, node),
+        outer=_outer_tables(path, node, query),
     )
 
 
