@@ -55,9 +55,10 @@ def run(mode: str, database_url: str) -> SuiteRun:
     on_sqlite = mode in PLAN_ON_MODES
     env = dict(os.environ, DATABASE_URL="sqlite://" if on_sqlite else database_url)
     started = time.perf_counter()
-    server = database_url.rsplit("/", 1)[0] + "/"
+    # The whole URL: the guard plans on a shadow database of its server, whatever database the
+    # URL names (cutting the name off would also cut an embedded server's ``?host=/socket/dir``).
     done = subprocess.run(
-        command(mode, server), cwd=REPO, env=env, capture_output=True, text=True, check=False
+        command(mode, database_url), cwd=REPO, env=env, capture_output=True, text=True, check=False
     )
     wall = time.perf_counter() - started
     output = done.stdout + done.stderr

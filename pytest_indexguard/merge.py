@@ -144,8 +144,8 @@ def _check_shape(data: dict[str, Any]) -> None:
         for v in sizes.values()
     ):
         raise TypeError('"settings.table_rows" must map tables to [rows, source]')
-    for key in ("ran", "gone"):
-        if not all(isinstance(t, str) for t in data["tests"][key]):
+    for key in ("ran", "gone", "xfailed"):
+        if not all(isinstance(t, str) for t in data["tests"].get(key, ())):
             raise TypeError(f'"tests.{key}" must be a list of test ids')
     for number, group in enumerate(data["violations"], start=1):
         required = [name for name in GROUP_FIELDS if name not in LATER_GROUP_FIELDS]
@@ -324,6 +324,7 @@ def _add(results: Results, data: dict[str, Any], *, reclassify: bool) -> None:
             results.records.append(cast(ViolationRecord, record))
     results.ran.update(data["tests"]["ran"])
     results.gone.update(data["tests"]["gone"])
+    results.xfailed.update(data["tests"].get("xfailed", ()))
     for usage in data["allow_markers"]:
         results.note_marker(str(usage["node"]), str(usage["marker"]), bool(usage["used"]), True)
 

@@ -208,7 +208,11 @@ class GuardPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.is_worker:
             self.session.results.add(
-                report.nodeid, report.when, getattr(report, "indexguard", None), ran=_ran(report)
+                report.nodeid,
+                report.when,
+                getattr(report, "indexguard", None),
+                ran=_ran(report),
+                xfailed=report.skipped and hasattr(report, "wasxfail"),
             )
 
     @pytest.hookimpl(wrapper=True)

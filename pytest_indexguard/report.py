@@ -565,6 +565,12 @@ def verdict_lines(
             if settings.update_baseline
             else count_of(failing, "failing test")
         )
+        xfailed = len(results.xfailed_tests())
+        if xfailed and not settings.update_baseline:
+            outcome += (
+                f"; {count_of(xfailed, 'test')} marked xfail with new ones, which pytest "
+                "counts as xfailed"
+            )
         lines.append(f"violations by table, distinct statements ({outcome}):")
         for table, table_counts in sorted(counts.items()):
             detail = ", ".join(

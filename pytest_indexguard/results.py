@@ -101,6 +101,9 @@ class Results:
     ran: set[str] = field(default_factory=set)
     # Tests named in the baseline that no longer exist (see the module docstring).
     gone: set[str] = field(default_factory=set)
+    # Tests marked xfail whose call phase failed (for a scan or not): pytest counts them as
+    # xfailed, not failed, and so does the count of failing tests.
+    xfailed: set[str] = field(default_factory=set)
     # Allow markers in effect, by (node that carries it, marker): whether it allowed anything.
     markers: dict[tuple[str, str], bool] = field(default_factory=dict)
     # Tables presumed small that application code inserted into -> the tests whose scans of
@@ -131,10 +134,21 @@ class Results:
             "may not match: run without --indexguard-plan-on, or record the baseline again"
         )
 
-    def add(self, nodeid: str, when: str, data: TestData | None, *, ran: bool = False) -> None:
-        """One test report: ``ran`` when it is the report of a call phase that ran."""
+    def add(
+        self,
+        nodeid: str,
+        when: str,
+        data: TestData | None,
+        *,
+        ran: bool = False,
+        xfailed: bool = False,
+    ) -> None:
+        """One test report: ``ran`` when it is the report of a call phase that ran,
+        ``xfailed`` when pytest reports that phase as an expected failure."""
         if when == "call" and ran:
             self.ran.add(nodeid)
+        if when == "call" and xfailed:
+            self.xfailed.add(nodeid)
         if data:
             self.records.extend(data["violations"])
             for usage in data["markers"]:
@@ -249,6 +263,15 @@ class Results:
         return Counter(status for status, _ in seen)
 
     def failing_tests(self) -> set[str]:
+        """Tests failed for a new scan: not those marked xfail, which pytest reports as
+        xfailed (``xfailed_tests``)."""
+        return self._new_scans() - self.xfailed
+
+    def xfailed_tests(self) -> set[str]:
+        """Tests marked xfail with a new scan: the guard failed them, pytest counts xfailed."""
+        return self._new_scans() & self.xfailed
+
+    def _new_scans(self) -> set[str]:
         return {r["test"] for r in self.records if r["status"] == Status.NEW}
 
     def grouped(self) -> list[dict[str, Any]]:
@@ -309,6 +332,7 @@ class Results:
                 **summary,
                 "statuses": dict(sorted(Counter(g["status"] for g in self.grouped()).items())),
                 "failing_tests": len(self.failing_tests()),
+                "xfailed_tests": len(self.xfailed_tests()),
                 "stale": len(self.stale()),
             },
             "violations": self.grouped(),
@@ -319,7 +343,11 @@ class Results:
                 {"node": node, "marker": marker, "used": used}
                 for (node, marker), used in sorted(self.markers.items())
             ],
-            "tests": {"ran": sorted(self.ran), "gone": sorted(self.gone)},
+            "tests": {
+                "ran": sorted(self.ran),
+                "gone": sorted(self.gone),
+                "xfailed": sorted(self.xfailed),
+            },
             "coverage": coverage,
         }
 

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import DRIVERS
 from pytest_indexguard.explain import NotExplained, postgresql
-from pytest_indexguard.plan import analyze
+from pytest_indexguard.plan import analyze, walk_nodes
 
 # libpq's transaction states, the same numbers in both drivers.
 IDLE, INTRANS, INERROR = 0, 2, 3
@@ -88,6 +88,32 @@ def test_in_a_transaction_settings_and_state_are_restored(session: Session) -> N
     assert session.setting("enable_hashjoin") == "on"
     assert session.setting("enable_indexscan") == "off"
     session.execute("INSERT INTO t VALUES (1, 'x')")  # the transaction is usable
+    session.execute("ROLLBACK")
+
+
+def test_a_join_the_text_does_not_show_is_planned_with_every_setting(session: Session) -> None:
+    """A statement with one FROM and no JOIN goes without the join settings; a comma in its FROM
+    list joins all the same, and the plan returned must still be the forced plan."""
+    session.execute("BEGIN")
+    session.execute("CREATE TEMP TABLE t (id int primary key, city text)")
+    session.execute("CREATE TEMP TABLE u (id int primary key, t_id int, note text)")
+    session.execute(
+        "INSERT INTO t SELECT i, 'c' || i FROM generate_series(1, 2000) i; "
+        "INSERT INTO u SELECT i, i % 2000 + 1, 'n' FROM generate_series(1, 4000) i; ANALYZE t, u"
+    )
+    comma = "SELECT t.city, u.note FROM t, u WHERE u.t_id = t.id"
+    without, _ = postgresql._explain(session.raw, comma, postgresql.FORCED_ONE_TABLE)
+    assert {n["Node Type"] for n in walk_nodes(without.plan[0]["Plan"])} & {
+        "Hash Join",
+        "Merge Join",
+    }, "the case needs a plan that joins without the join settings"
+    forced, _ = postgresql._explain(session.raw, comma, postgresql.FORCED_SETTINGS)
+    explained = postgresql.explain(session.raw, comma, forced=True)
+    assert explained.plan == forced.plan
+    assert explained.round_trips == 2 * ROUND_TRIPS_IN_A_TRANSACTION[session.driver]
+    one_table = postgresql.explain(session.raw, "SELECT * FROM u WHERE t_id = 3", forced=True)
+    assert one_table.round_trips == ROUND_TRIPS_IN_A_TRANSACTION[session.driver]
+    assert session.setting("enable_hashjoin") == "on"
     session.execute("ROLLBACK")
 
 

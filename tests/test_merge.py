@@ -21,10 +21,17 @@ TEST = "tests/test_a.py::test_one"
 
 
 def report(
-    *, ran: list[str], mode: str = "forced", new: bool = False, settings: Settings | None = None
+    *,
+    ran: list[str],
+    mode: str = "forced",
+    new: bool = False,
+    settings: Settings | None = None,
+    xfailed: bool = False,
 ) -> dict[str, Any]:
     results = Results(settings or Settings(enabled=True, mode=mode))  # type: ignore[arg-type]
     results.ran.update(ran)
+    if xfailed:
+        results.xfailed.update(ran)
     if new:
         results.records.append(
             {
@@ -243,6 +250,12 @@ def test_exit_codes_follow_pytest(tmp_path: Path, capsys: pytest.CaptureFixture[
     path.write_text(json.dumps(data))
     assert main(["merge", str(clean), f"--baseline={path}", "--fail-stale"]) == 1
     assert "1 stale baseline entry (--fail-stale)" in capsys.readouterr().out
+    # A test marked xfail that failed for its scan: pytest passed the job, so does the merge.
+    expected = write(
+        tmp_path / "c.json", report(ran=["tests/test_c.py::t"], new=True, xfailed=True)
+    )
+    assert main(["merge", str(clean), str(expected)]) == 0
+    assert "1 test marked xfail with new ones" in capsys.readouterr().out
 
 
 def test_an_output_that_cannot_be_written(

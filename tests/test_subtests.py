@@ -1,6 +1,8 @@
 """Tests with subtests (unittest's ``subTest``, pytest's ``subtests`` fixture): pytest makes a
 report at the end of every subtest, while the test still runs. The test's violations are all
-reported with the test, whichever subtest issued them. Inner runs on a real database."""
+reported with the test, whichever subtest issued them. And tests marked ``xfail``: pytest counts
+one the guard fails as xfailed, and so does the guard's count of failing tests. Inner runs on a
+real database."""
 
 from __future__ import annotations
 
@@ -61,3 +63,53 @@ def test_violations_of_every_subtest_are_reported_with_the_test(
         ("test_pytest_subtests", "shop_order"),
     }, found
     assert "violations by table, distinct statements (3 failing tests)" in run.output
+
+
+XFAIL = """
+import pytest
+from shop.models import Customer, Order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.xfail(reason="known to fail")
+def test_expected_to_fail_with_a_scan():
+    list(Customer.objects.filter(city="Oslo"))
+    assert False
+
+
+@pytest.mark.xfail(reason="flaky elsewhere")
+def test_would_pass_but_scans():
+    list(Order.objects.filter(status="new"))
+
+
+def test_plain_scan():
+    list(Customer.objects.filter(city="Bergen"))
+"""
+
+
+def test_a_test_marked_xfail_is_counted_as_pytest_counts_it(
+    django_project: DjangoProject,
+) -> None:
+    django_project.write_tests(XFAIL)
+    run = django_project.run("--indexguard", "--indexguard-report=report.json", "-p", "no:randomly")
+    assert run.outcomes() == {
+        "test_expected_to_fail_with_a_scan": "xfail",
+        "test_would_pass_but_scans": "xfail",
+        "test_plain_scan": "failed",
+    }, run.outcomes()
+    assert (
+        "violations by table, distinct statements (1 failing test; 2 tests marked xfail with "
+        "new ones, which pytest counts as xfailed):" in run.output
+    ), run.output
+    report = json.loads((django_project.pytester.path / "report.json").read_text())
+    assert (report["summary"]["failing_tests"], report["summary"]["xfailed_tests"]) == (1, 2)
+    assert {test.rsplit("::", 1)[1] for test in report["tests"]["xfailed"]} == {
+        "test_expected_to_fail_with_a_scan",
+        "test_would_pass_but_scans",
+    }
+    # Every scan is still reported: the baseline records the xfail tests' too.
+    assert sorted(group["table"] for group in report["violations"]) == [
+        "shop_customer",
+        "shop_order",
+    ], report["violations"]

@@ -427,6 +427,7 @@ def test_json_report(results: Results) -> None:
         "checked": 9,
         "statuses": {"allowed": 1, "known": 1, "new": 2},
         "failing_tests": 1,
+        "xfailed_tests": 0,
         "stale": 1,
     }
     assert [(v["status"], v["rule"]) for v in report["violations"]] == [
@@ -459,6 +460,7 @@ def test_json_report(results: Results) -> None:
     assert report["tests"] == {
         "ran": ["tests/t.py::allowed", "tests/t.py::k", "tests/t.py::new", "tests/t.py::u"],
         "gone": [],
+        "xfailed": [],
     }
     text = json.dumps(report)
     assert "retrying" not in text
