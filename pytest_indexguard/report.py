@@ -19,7 +19,7 @@ from pytest_indexguard.model import (
 from pytest_indexguard.plan import aliases_in, is_subquery_or, top_level
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import cast_columns, mask_plan_expression, normalise, shorten
-from pytest_indexguard.suggest import Suggestion, filter_columns, ordered_keys
+from pytest_indexguard.suggest import Suggestion, filter_columns, function_columns, ordered_keys
 from pytest_indexguard.summary import Summary
 from pytest_indexguard.words import count_of
 
@@ -373,7 +373,8 @@ def _cast_lines(casts: Sequence[tuple[str, str]]) -> list[str]:
 
 def or_sides(finding: ScanFinding) -> list[tuple[str, ...]]:
     """For a Filter that is one OR of the table's own columns (``remote_id = x OR origin_id =
-    y``), the columns each side compares, when every side compares some; else nothing. No one
+    y``), the columns each side compares (``upper(email)`` for ``email__iexact``), when every
+    side compares some; else nothing. No one
     index serves such an OR: one on each side's columns does, the database reading each side
     through its own and combining the rows."""
     if not finding.filter or finding.join_filter:
@@ -385,7 +386,8 @@ def or_sides(finding: ScanFinding) -> list[tuple[str, ...]]:
     sides: list[tuple[str, ...]] = []
     for side in top_level(conjuncts[0], "OR"):
         equality, ranges = filter_columns(side, [])
-        columns = tuple(dict.fromkeys([*equality, *ranges]))
+        # A side compared under upper()/lower() (``iexact``) needs an index on the expression.
+        columns = tuple(dict.fromkeys([*function_columns(side, []), *equality, *ranges]))
         if not columns or not set(aliases_in(side)) <= own:
             return []  # a side with no column of its own, or another table's
         if columns not in sides:

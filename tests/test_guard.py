@@ -150,9 +150,16 @@ def test_an_or_of_two_columns_is_told_an_index_on_each_side(guard: Guard) -> Non
     with guard.watching("call"):
         list(WebhookDelivery.objects.filter(either))
         list(WebhookDelivery.objects.filter(either, attempts=3))
+        # A side compared case-insensitively needs an index on the expression.
+        list(WebhookDelivery.objects.filter(Q(**{UNINDEXED: "x"}) | Q(last_error__iexact="y")))
     run = guard.current
     assert run is not None
-    alone, beside = run.occurrences
+    alone, beside, iexact = run.occurrences
+    message = failure_message([iexact], verbose=0)
+    assert (
+        "an index on each side, (event_type), (upper(last_error)), lets the database read each "
+        "side" in message
+    ), message
     message = failure_message([alone], verbose=0)
     assert "index:   no one index serves an OR" in message, message
     assert (
@@ -168,7 +175,11 @@ def test_an_or_of_two_columns_is_told_an_index_on_each_side(guard: Guard) -> Non
     # The JSON report and the job summary give the same advice: no composite index that
     # planning showed useless, an index on each side instead.
     records = violation_records(run)
-    assert sorted(r["or_sides"] for r in records) == [[], [["event_type"], ["last_error"]]]
+    assert sorted(r["or_sides"] for r in records) == [
+        [],
+        [["event_type"], ["last_error"]],
+        [["event_type"], ["upper(last_error)"]],
+    ]
     results = Results(Settings(enabled=True))
     results.add(run.nodeid, "call", {"violations": records, "markers": []}, ran=True)
     markdown = results.markdown()
