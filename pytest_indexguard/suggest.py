@@ -424,7 +424,11 @@ def candidates(
     first = (
         (keyed, ordered) if finding.rule in (Rule.SORT_LIMIT, Rule.SORT_RANGE) else (ordered, keyed)
     )
-    for columns in (*first, filtered, equality):
+    # A filter that is one OR with a single side no index leads with: that side's columns
+    # alone, before any composite (which would trail the other sides' columns for nothing).
+    lone = _lone_side(finding.filter, table, known, schema) if finding.rule is Rule.FILTER else []
+    lone = [c for c in lone if models.indexable(table, c)]
+    for columns in (lone, *first, filtered, equality):
         if not columns or any(tuple(columns) == s.columns for s in found):
             continue
         if columns[0].lstrip("-") in primary:
@@ -453,6 +457,29 @@ def _outside_ors(expression: str) -> str:
     if not plain or len(plain) == len(conjuncts):
         return expression
     return " AND ".join(f"({c})" for c in plain)
+
+
+def _lone_side(
+    expression: str | None, table: str, known: list[str], schema: Schema | None
+) -> list[str]:
+    """For a filter that is one OR, the columns of its only side that no index of the table
+    leads with (``endpoint_id = x OR upper(last_error) = y``, endpoint_id indexed): an index on
+    them serves the OR, the database combining it with the other sides' indexes (a BitmapOr).
+    Nothing when every side has one, when two have none (no one index serves the OR), or when
+    a side compares no column an index serves (a pattern, ``<>``)."""
+    if not expression or schema is None:
+        return []
+    conjuncts = top_level(expression, "AND")
+    sides = top_level(conjuncts[0], "OR") if len(conjuncts) == 1 else []
+    missing: list[list[str]] = []
+    for side in sides if len(sides) > 1 else ():
+        equality, ranges = filter_columns(side, known)
+        columns = list(dict.fromkeys([*function_columns(side, known), *equality, *ranges]))
+        if not columns:
+            return []
+        if schema.has_prefix(table, columns[:1]) is None:
+            missing.append(columns)
+    return missing[0] if len(missing) == 1 else []
 
 
 def one_column_ors(expression: str, known: list[str]) -> list[str]:

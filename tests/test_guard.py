@@ -152,9 +152,17 @@ def test_an_or_of_two_columns_is_told_an_index_on_each_side(guard: Guard) -> Non
         list(WebhookDelivery.objects.filter(either, attempts=3))
         # A side compared case-insensitively needs an index on the expression.
         list(WebhookDelivery.objects.filter(Q(**{UNINDEXED: "x"}) | Q(last_error__iexact="y")))
+        # One side has an index already (endpoint leads webhook_endpoint_hist_idx): an index
+        # on the other side alone serves the OR, nothing trailing it.
+        list(WebhookDelivery.objects.filter(Q(endpoint_id=3) | Q(last_error__iexact="y")))
     run = guard.current
     assert run is not None
-    alone, beside, iexact = run.occurrences
+    alone, beside, iexact, other_side = run.occurrences
+    assert other_side.suggestion is not None
+    assert (other_side.suggestion.columns, other_side.suggestion.verified) == (
+        ("upper(last_error)",),
+        True,
+    )
     message = failure_message([iexact], verbose=0)
     assert (
         "an index on each side, (event_type), (upper(last_error)), lets the database read each "
@@ -175,7 +183,9 @@ def test_an_or_of_two_columns_is_told_an_index_on_each_side(guard: Guard) -> Non
     # The JSON report and the job summary give the same advice: no composite index that
     # planning showed useless, an index on each side instead.
     records = violation_records(run)
+    # Where a verified index serves, nothing: beside the OR, and on the OR's other side.
     assert sorted(r["or_sides"] for r in records) == [
+        [],
         [],
         [["event_type"], ["last_error"]],
         [["event_type"], ["upper(last_error)"]],
@@ -187,7 +197,8 @@ def test_an_or_of_two_columns_is_told_an_index_on_each_side(guard: Guard) -> Non
         "no one index serves the OR: an index on each side, (event_type), (last_error), "
         "or `.union()`" in markdown
     ), markdown
-    assert markdown.count("suggested: `models.Index(") == 1, markdown
+    # The index beside the OR (attempts) and the one on the OR's unindexed side.
+    assert markdown.count("suggested: `models.Index(") == 2, markdown
 
 
 @pytest.mark.django_db
