@@ -280,6 +280,7 @@ class Guarded(unittest.TestResult):
         self._indexguard_watch = ExitStack()
         self._indexguard_skipped = False
         self._indexguard_failed = False
+        self._indexguard_xfailed = False
 
     def indexguard_session(self) -> Session | None:
         raise NotImplementedError
@@ -289,6 +290,7 @@ class Guarded(unittest.TestResult):
         self._indexguard_watch = ExitStack()
         self._indexguard_skipped = False
         self._indexguard_failed = False
+        self._indexguard_xfailed = False
         session = self.indexguard_session()
         if session is not None:
             policy = TestPolicy.of(markers(test, session.rootdir))
@@ -327,6 +329,11 @@ class Guarded(unittest.TestResult):
         self._indexguard_skipped = True
         super().addSkip(test, reason)
 
+    def addExpectedFailure(self, test: unittest.TestCase, err: Any) -> None:
+        # @expectedFailure: unittest counts it apart, and so does the count of failing tests.
+        self._indexguard_xfailed = True
+        super().addExpectedFailure(test, err)
+
     def stopTest(self, test: unittest.TestCase) -> None:
         session = self.indexguard_session()
         if session is not None:
@@ -335,11 +342,18 @@ class Guarded(unittest.TestResult):
             if run is not None:
                 also = session.also_failed(run) if self._indexguard_failed else None
                 data = session.test_data(run)
-                self.addIndexguard(test, data, not self._indexguard_skipped, also)
+                self.addIndexguard(
+                    test, data, not self._indexguard_skipped, also, self._indexguard_xfailed
+                )
         super().stopTest(test)
 
     def addIndexguard(
-        self, test: unittest.TestCase, data: TestData | None, ran: bool, also: str | None
+        self,
+        test: unittest.TestCase,
+        data: TestData | None,
+        ran: bool,
+        also: str | None,
+        xfailed: bool = False,
     ) -> None:
         raise NotImplementedError
 
@@ -361,12 +375,17 @@ class Result(Guarded, unittest.TextTestResult):
         return None if self.replaying else self.session
 
     def addIndexguard(
-        self, test: unittest.TestCase, data: TestData | None, ran: bool, also: str | None
+        self,
+        test: unittest.TestCase,
+        data: TestData | None,
+        ran: bool,
+        also: str | None,
+        xfailed: bool = False,
     ) -> None:
         session = self.session
         if session is None:
             return
-        session.add_test(node_id(test, session.rootdir), data, ran=ran)
+        session.add_test(node_id(test, session.rootdir), data, ran=ran, xfailed=xfailed)
         if also is not None:
             self._append(test, also)
 
@@ -462,9 +481,14 @@ class WorkerResult(Guarded, RemoteTestResult):
         return GuardFailure, GuardFailure(message), None
 
     def addIndexguard(
-        self, test: unittest.TestCase, data: TestData | None, ran: bool, also: str | None
+        self,
+        test: unittest.TestCase,
+        data: TestData | None,
+        ran: bool,
+        also: str | None,
+        xfailed: bool = False,
     ) -> None:
-        self.events.append(("addIndexguard", self.test_index, data, ran, also))
+        self.events.append(("addIndexguard", self.test_index, data, ran, also, xfailed))
 
 
 class WorkerRunner(RemoteTestRunner):

@@ -572,6 +572,9 @@ def verdict_lines(
             outcome += (
                 f"; {count_of(xfailed, 'test')} marked xfail with new ones, which pytest "
                 "counts as xfailed"
+                if runner == "pytest"
+                else f"; {count_of(xfailed, 'expected failure')} (@expectedFailure) with new "
+                "ones, which unittest counts apart"
             )
         lines.append(f"violations by table, distinct statements ({outcome}):")
         for table, table_counts in sorted(counts.items()):

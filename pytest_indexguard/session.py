@@ -132,9 +132,12 @@ class Session:
             return 0
         return sum(1 for r in data["violations"] if r["status"] in (Status.NEW, Status.KNOWN))
 
-    def add_test(self, nodeid: str, data: TestData | None, *, ran: bool) -> None:
-        """One finished test, in the process that prints the summary: ``ran`` unless skipped."""
-        self.results.add(nodeid, "call", data, ran=ran)
+    def add_test(
+        self, nodeid: str, data: TestData | None, *, ran: bool, xfailed: bool = False
+    ) -> None:
+        """One finished test, in the process that prints the summary: ``ran`` unless skipped,
+        ``xfailed`` for an expected failure (``@expectedFailure``)."""
+        self.results.add(nodeid, "call", data, ran=ran, xfailed=xfailed)
 
     # -- the end of the run -------------------------------------------------------------------
 

@@ -256,6 +256,7 @@ def test_no_indexguard_overrides_the_setting() -> None:
 # Classes and methods in alphabetical order, the order unittest runs them in, so that both
 # runners run them in the same order.
 DECORATED = """
+import unittest
 from datetime import datetime, timezone
 
 import pytest
@@ -313,6 +314,13 @@ class Methods(TestCase):
 class UnusedOnClass(TestCase):
     def test_c(self):
         list(due_retries(NOW))
+
+
+class Expected(TestCase):
+    @unittest.expectedFailure
+    def test_known_bug(self):
+        list(due_retries(NOW))
+        self.fail("a known bug")
 """
 
 MODULE_MARKED = """
@@ -372,7 +380,12 @@ def test_decorators_on_methods_classes_and_modules_as_under_pytest(tmp_path: Pat
     ) in run.stderr
     assert run.stderr.count("unused marker") == 2
     # Allowed: test_allowed, test_pytest_marker, and test_a of both classes.
-    assert "upstream_webhookdelivery: 1 new, 1 allowed (9 executions)" in run.stderr
+    assert "upstream_webhookdelivery: 1 new, 1 allowed (10 executions)" in run.stderr
+    # The expected failure fails with its scan, as unittest expects: counted apart.
+    assert (
+        "(5 failing tests; 1 expected failure (@expectedFailure) with new ones, which unittest "
+        "counts apart)"
+    ) in run.stderr, run.stderr
 
     under_pytest = pytest_run(
         root, *modules, "--without-indexes", f"--indexguard-report={tmp_path / 'pytest.json'}"
