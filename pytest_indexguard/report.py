@@ -374,9 +374,8 @@ def _cast_lines(casts: Sequence[tuple[str, str]]) -> list[str]:
 def or_sides(finding: ScanFinding) -> list[tuple[str, ...]]:
     """For a Filter that is one OR of the table's own columns (``remote_id = x OR origin_id =
     y``), the columns each side compares (``upper(email)`` for ``email__iexact``), when every
-    side compares some; else nothing. No one
-    index serves such an OR: one on each side's columns does, the database reading each side
-    through its own and combining the rows."""
+    side compares some; else nothing. No one index serves such an OR: one on each side's columns
+    does, the database reading each side through its own and combining the rows."""
     if not finding.filter or finding.join_filter:
         return []
     conjuncts = top_level(finding.filter, "AND")
