@@ -161,8 +161,10 @@ class Session:
     def run_fails(self) -> bool:
         """Whether the run fails for what no single test failed for: stale baseline entries
         (``--indexguard-fail-stale``), or scans let through on a table presumed small that
-        application code turned out to insert into."""
-        return self.stale_fails() or bool(self.results.outgrown_tests)
+        application code turned out to insert into (recorded instead, when the baseline is
+        being updated)."""
+        outgrown = bool(self.results.outgrown_tests) and not self.settings.update_baseline
+        return self.stale_fails() or outgrown
 
     def stale_fails(self) -> bool:
         """Whether stale baseline entries fail the run (``--indexguard-fail-stale``)."""
@@ -187,13 +189,16 @@ class Session:
             lines.append(
                 Line("indexguard: the run fails: an output file could not be written", alarm=True)
             )
+        recording = self.settings.update_baseline
         for table, tests in sorted(self.results.outgrown_tests.items()):
             lines.append(
                 Line(
-                    f"indexguard: the run fails: {table} was presumed small, but application "
-                    f"code inserts into it ({self.summary.grown[table]}); its full scans seen "
-                    f"before that insert now count: {', '.join(sorted(tests))}",
-                    alarm=True,
+                    f"indexguard: {'' if recording else 'the run fails: '}{table} was presumed "
+                    f"small, but application code inserts into it ({self.summary.grown[table]}); "
+                    f"its full scans seen before that insert now count"
+                    f"{', recorded in the baseline' if recording else ''}: "
+                    f"{', '.join(sorted(tests))}",
+                    alarm=not recording,
                 )
             )
         if self.stale_fails():

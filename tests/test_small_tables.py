@@ -165,5 +165,25 @@ def test_a_table_application_code_inserts_into_is_never_small(
             "indexguard: the run fails: ledger_entry was presumed small, but application code "
             "inserts into it (ledger/services.py:6"
         ) in run.output, run.output
+        # Recording the baseline, the same scans are recorded and the run passes.
+        recorded = project.run(
+            "--indexguard",
+            "--indexguard-baseline=baseline.json",
+            "--indexguard-update-baseline",
+            "-p",
+            "no:randomly",
+        )
+        assert recorded.result.ret == pytest.ExitCode.OK, recorded.output
+        assert (
+            "indexguard: ledger_entry was presumed small, but application code inserts into it "
+            "(ledger/services.py:6"
+        ) in recorded.output, recorded.output
+        assert "recorded in the baseline: " in recorded.output
+        baseline = (project.pytester.path / "baseline.json").read_text()
+        assert "ledger_entry" in baseline
+        again = project.run(
+            "--indexguard", "--indexguard-baseline=baseline.json", "-p", "no:randomly"
+        )
+        assert again.result.ret == pytest.ExitCode.OK, again.output
     else:
         assert run.outcomes()["test_a_reference_scan"] == "failed"
