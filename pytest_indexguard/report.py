@@ -19,7 +19,7 @@ from pytest_indexguard.model import (
 from pytest_indexguard.plan import aliases_in, is_subquery_or, top_level
 from pytest_indexguard.results import Results
 from pytest_indexguard.sqltext import cast_columns, mask_plan_expression, normalise, shorten
-from pytest_indexguard.suggest import Suggestion, filter_columns, function_columns, ordered_keys
+from pytest_indexguard.suggest import Suggestion, ordered_keys, side_columns
 from pytest_indexguard.summary import Summary
 from pytest_indexguard.words import count_of
 
@@ -384,9 +384,7 @@ def or_sides(finding: ScanFinding) -> list[tuple[str, ...]]:
     own = {finding.alias or finding.table, finding.table}
     sides: list[tuple[str, ...]] = []
     for side in top_level(conjuncts[0], "OR"):
-        equality, ranges = filter_columns(side, [])
-        # A side compared under upper()/lower() (``iexact``) needs an index on the expression.
-        columns = tuple(dict.fromkeys([*function_columns(side, []), *equality, *ranges]))
+        columns = tuple(side_columns(side, []))
         if not columns or not set(aliases_in(side)) <= own:
             return []  # a side with no column of its own, or another table's
         if columns not in sides:

@@ -473,13 +473,19 @@ def _lone_side(
     sides = top_level(conjuncts[0], "OR") if len(conjuncts) == 1 else []
     missing: list[list[str]] = []
     for side in sides if len(sides) > 1 else ():
-        equality, ranges = filter_columns(side, known)
-        columns = list(dict.fromkeys([*function_columns(side, known), *equality, *ranges]))
+        columns = side_columns(side, known)
         if not columns:
             return []
         if schema.has_prefix(table, columns[:1]) is None:
             missing.append(columns)
     return missing[0] if len(missing) == 1 else []
+
+
+def side_columns(side: str, known: list[str]) -> list[str]:
+    """The columns one side of an OR compares, as an index on them would list them:
+    ``upper(email)`` for a column compared under upper()/lower(), then the plain ones."""
+    equality, ranges = filter_columns(side, known)
+    return list(dict.fromkeys([*function_columns(side, known), *equality, *ranges]))
 
 
 def one_column_ors(expression: str, known: list[str]) -> list[str]:
