@@ -267,9 +267,15 @@ def settle(
                 and _selective(other.table, other.filter or "", few_values, production)
                 for other in findings
             )
+            or any(
+                other.unservable == "or-across-tables"
+                and _filter_indexed(other, schema, production)
+                for other in findings
+            )
         ):
             # The OR only sifts rows an index already found, or would find at scale (a
-            # condition the few rows' plan filtered, which a probe showed an index serves).
+            # condition the few rows' plan filtered, which a probe showed an index serves, or
+            # an ``IS NULL`` beside the OR that production's shape shows keeping few rows).
             continue
         if finding.rule is Rule.FILTER and _keeps_most(finding, schema, few_values, production):
             continue  # production reads it whole because it needs most of it

@@ -96,6 +96,7 @@ def analyze(
     (``judge.settle``).
     """
     findings: list[ScanFinding] = []
+    nulls: list[ScanFinding] = []  # reads an OR across tables restricts beside IS NULL
     for node, path in _walk(root_plan(explain_output), ()):
         table = node.get("Relation Name")
         if not isinstance(table, str):
@@ -106,7 +107,16 @@ def analyze(
         if condition is not None or _is_full_scan(node):
             if truth is not None and _reads_no_row(node, table, truth):
                 continue
-            findings.append(_finding(node, path, table, condition, truth))
+            found = _finding(node, path, table, condition, truth)
+            beside = _beside_an_or(found, path)
+            if beside is not None:
+                nulls.append(beside)
+            else:
+                findings.append(found)
+            continue
+        beside = _null_range_beside_an_or(node, path, table, truth)
+        if beside is not None:
+            nulls.append(beside)
             continue
         joined = _joined_range(node, path, table, truth, leading) if joined_ranges else None
         if joined is not None:
@@ -116,9 +126,10 @@ def analyze(
             if found is not None:
                 findings.append(found)
     settled = _with_or_tables(explain_output, findings, watched)
-    extra = _join_ors(explain_output, settled, watched)
-    replaced = {f.table for f in extra}
-    return [f for f in settled if f.table not in replaced] + extra
+    nulls += _reached_from(explain_output, nulls, watched)
+    extra = _join_ors(explain_output, settled + nulls, watched)
+    replaced = {f.table for f in extra} | {f.table for f in nulls}
+    return [f for f in settled if f.table not in replaced] + nulls + extra
 
 
 def _join_ors(
@@ -836,6 +847,114 @@ def _finding(
         driver=driver,
         outer=_outer_tables(path, node, query),
     )
+
+
+def _beside_an_or(found: ScanFinding, path: tuple[_Step, ...]) -> ScanFinding | None:
+    """A read whose own condition only tests for NULL (``stop_date IS NULL``: the open runs)
+    under a join an OR across tables restricts (a dashboard's runs a user manages, tests, or
+    has an execution of): the share ``IS NULL`` keeps is production's data, so the OR is what
+    restricts, and no index serves it. The finding names the OR and, beside it, the table's
+    own condition (qualified), which ``judge.settle`` weighs with production's shape (the
+    NULLs may be few there). None when the read is not such a one."""
+    if found.rule is not Rule.FILTER or not _nulls_only(found.filter):
+        return None
+    join, relationship = _restricting_nested_loop(path)
+    across = _or_across_tables(path) if relationship == "Outer" or join is None else None
+    if across is None:
+        return None
+    own = " AND ".join(_qualified(c, found.alias) for c in top_level(str(found.filter), "AND"))
+    return replace(
+        found,
+        rule=Rule.UNSERVABLE,
+        unservable="or-across-tables",
+        filter=f"{across} AND {own}",
+        join_filter=None,
+    )
+
+
+def _null_range_beside_an_or(
+    node: Mapping[str, Any],
+    path: tuple[_Step, ...],
+    table: str,
+    truth: Callable[[str, str], bool | None] | None,
+) -> ScanFinding | None:
+    """The same read through an index range on ``IS [NOT] NULL`` alone (the stopped runs,
+    through the index on stop_date), when the OR names the table: a driver the OR does not
+    name is ``_join_ors``'s, with the tables reached from it by a join key alone."""
+    condition = node.get("Index Cond") or node.get("Recheck Cond")
+    if not isinstance(condition, str) or not _nulls_only(condition):
+        return None
+    if node.get("Filter") is not None and not _nulls_only(node.get("Filter")):
+        return None
+    found = _beside_an_or(_finding(node, path, table, condition, truth), path)
+    if found is None or found.alias not in aliases_in(top_level(str(found.filter), "AND")[0]):
+        return None
+    return found
+
+
+def _reached_from(
+    explain_output: Any, drivers: list[ScanFinding], watched: Callable[[str], bool] | None
+) -> list[ScanFinding]:
+    """The tables an OR across tables beside ``IS NULL`` names that the plan reaches from the
+    read it restricts by a join key (each run's executions, through run_id): at scale the join
+    meets them for every row of that share, and production hashes them whole. Not a table
+    reached from another one (a link table hanging off a partner found by its key), which the
+    OR sifts through (``_join_ors``)."""
+    scans = [
+        node
+        for node in walk_nodes(root_plan(explain_output))
+        if isinstance(node.get("Relation Name"), str) and isinstance(node.get("Alias"), str)
+    ]
+    named = {f.table for f in drivers}
+    found: list[ScanFinding] = []
+    for driver in drivers:
+        source = driver.alias or driver.table
+        ors = top_level(str(driver.filter), "AND")[0]
+        for scan in scans:
+            table, alias = str(scan["Relation Name"]), str(scan["Alias"])
+            condition = scan.get("Index Cond") or scan.get("Recheck Cond")
+            if table in named or alias not in aliases_in(ors) or not isinstance(condition, str):
+                continue
+            if watched is not None and not watched(table):
+                continue
+            if not any(
+                _compares_with_another(c, alias) and source in aliases_in(c)
+                for c in top_level(condition, "AND")
+            ):
+                continue
+            named.add(table)
+            found.append(
+                replace(
+                    driver,
+                    table=table,
+                    node_type=str(scan.get("Node Type")),
+                    index_name=scan.get("Index Name") or _bitmap_index_name(scan),
+                    alias=alias,
+                    index_condition=None,
+                    disabled=is_disabled(scan),
+                    parallel=bool(scan.get("Parallel Aware")),
+                    joined=True,  # a lookup by primary key is the other side's read
+                    driver=(),
+                    outer=(),
+                )
+            )
+    return found
+
+
+def _nulls_only(condition: str | None) -> bool:
+    """A scan's own condition that only tests columns for NULL: no restriction production's
+    data does not decide (``tests_null``)."""
+    return bool(condition) and all(tests_null(c) for c in top_level(str(condition), "AND"))
+
+
+def _qualified(conjunct: str, alias: Any) -> str:
+    """A scan's own conjunct (its columns unqualified in the plan) with its alias, to stand
+    beside other tables' conditions: ``(stop_date IS NULL)`` -> ``(testrun.stop_date IS
+    NULL)``."""
+    text = conjunct.strip()
+    if not isinstance(alias, str) or aliases_in(text):
+        return text
+    return re.sub(r"^(\(*)", lambda m: f"{m.group(1)}{alias}.", text, count=1)
 
 
 def _restricting(
