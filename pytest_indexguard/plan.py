@@ -122,9 +122,9 @@ def analyze(
         if joined is not None:
             findings.append(joined)
         elif sorted_ranges:
-            found = _sorted_range(node, path, table) or _filtered_range(node, path, table)
-            if found is not None:
-                findings.append(found)
+            ranged = _sorted_range(node, path, table) or _filtered_range(node, path, table)
+            if ranged is not None:
+                findings.append(ranged)
     settled = _with_or_tables(explain_output, findings, watched)
     nulls += _reached_from(explain_output, nulls, watched)
     extra = _join_ors(explain_output, settled + nulls, watched)
