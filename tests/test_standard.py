@@ -108,6 +108,13 @@ KNOWN_DISAGREEMENTS: Mapping[str, Disagreement] = {
         "read keeps most of the table. Only production's statistics tell (a stats file's "
         "null_frac under a half settles it: tests/test_judge.py)"
     ),
+    "recall_open_runs_of_a_user": Disagreement(
+        "the guard names the runs beside their executions: the share of runs stop_date IS NULL "
+        "keeps is production's data (a soft delete's IS NULL keeps nearly every row, and then "
+        "both are read whole); here a fifth are open, which PostgreSQL finds through the "
+        "stop_date index before reading the executions whole. A stats file's null_frac under "
+        "a half settles it (tests/test_or_beside_null.py)"
+    ),
     "cursor_narrow_range_found_by_its_index": Disagreement(
         "a range under a cursor walked in order: the guard names it, since how many rows a "
         "range holds is production's data and a month of them (cursor_range_walks_the_primary_"

@@ -388,6 +388,31 @@ _TABLES = (
     ),
 )
 
+RUNS = 20_000
+_TABLES = (
+    *_TABLES,
+    ScaleTable(
+        "rc_run",
+        RUNS,
+        f"""INSERT INTO "rc_run" ("brand_id", "manager_id", "tester_id", "stop_date")
+            SELECT {SKEWED}(i, 1, {BRANDS}), {SKEWED}(i, 2, {ROWS}),
+                   CASE WHEN {U}(i, 3) < 0.7 THEN {SKEWED}(i, 4, {ROWS}) END,
+                   CASE WHEN {U}(i, 5) >= 0.2 THEN {CREATED}(i, {RUNS}) END
+            {_series(RUNS)}""",
+        "20,000 test runs of 200 brands (skewed), managed by the 100,000 users (skewed), 70% "
+        "with a tester; a fifth open (stop_date NULL)",
+    ),
+    ScaleTable(
+        "rc_execution",
+        ROWS,
+        f"""INSERT INTO "rc_execution" ("run_id", "assignee_id")
+            SELECT {SKEWED}(i, 1, {RUNS}),
+                   CASE WHEN {U}(i, 2) < 0.9 THEN {SKEWED}(i, 3, {ROWS}) END
+            {_series(ROWS)}""",
+        "100,000 executions of the 20,000 runs (skewed), 90% assigned to one of the users",
+    ),
+)
+
 SCALE_TABLES: Mapping[str, ScaleTable] = {table.table: table for table in _TABLES}
 
 _CREATE_TABLE = re.compile(r'\A\s*CREATE\s+TABLE\s+"?(\w+)"?', re.IGNORECASE)
