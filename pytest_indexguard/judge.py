@@ -255,6 +255,11 @@ def settle(
             # side's few rows spare it).
             continue
         if finding in joins or finding.joined:
+            if finding.crowded and finding.rule is Rule.JOIN:
+                # More tables than join_collapse_limit: PostgreSQL joins the two sides as
+                # written and reads this one whole, whatever the other side's few rows.
+                settled.append(replace(finding, rule=Rule.UNSERVABLE, unservable="join-limit"))
+                continue
             if driven(finding, few_values, production, unserved):
                 continue  # production starts from the other side's few rows, then the index
             if finding.rule is Rule.JOIN and not finding.sort_key:

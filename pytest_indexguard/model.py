@@ -90,6 +90,11 @@ class ScanFinding:
     # as (alias, table). The sub-plan runs once per outer row, whose columns are values to it
     # (``used_membership_id = membership.id``): the probes plan the condition with a value.
     outer: tuple[tuple[str, str], ...] = ()
+    # The tables the Nested Loop that restricts this read joins, when more than PostgreSQL's
+    # join_collapse_limit (``plan.COLLAPSE_LIMIT``): the planner joins those two sides as the
+    # query writes them, so an index on the join key does not let it start from the other
+    # side's few rows (``judge.settle``).
+    crowded: int = 0
 
     @property
     def is_violation(self) -> bool:

@@ -806,6 +806,7 @@ def _finding(
     rule: Rule | None = None
     join_filter: str | None = None
     sort_key: tuple[str, ...] = ()
+    crowded = 0
     alias = node.get("Alias")
     if filter_text:
         rule = Rule.FILTER
@@ -820,6 +821,7 @@ def _finding(
             side = "Inner" if relationship == "Outer" else "Outer"
             driver = _driver(join, side, query)
             driver += _above(path, join)
+            crowded = _relations(join)
             if rule is None:
                 rule = Rule.JOIN
     unservable = None
@@ -846,6 +848,24 @@ def _finding(
         unservable=unservable,
         driver=driver,
         outer=_outer_tables(path, node, query),
+        crowded=crowded if crowded > COLLAPSE_LIMIT else 0,
+    )
+
+
+# PostgreSQL's join_collapse_limit and from_collapse_limit, 8 unless a project changes them:
+# past that many tables, the planner joins the query's parts in the order it writes them
+# (a select_related of seven tables, then an IN sub-query's two) instead of searching every
+# order, so it cannot start from a sub-query's few rows to reach the rest through an index.
+COLLAPSE_LIMIT = 8
+
+
+def _relations(join: Mapping[str, Any]) -> int:
+    """The tables a join node's two sides read (its own query's, not a sub-plan's)."""
+    return sum(
+        1
+        for node, path in _walk(join, ())
+        if isinstance(node.get("Relation Name"), str)
+        and not any(step.relationship in ("SubPlan", "InitPlan") for step in path)
     )
 
 
@@ -900,10 +920,18 @@ def _reached_from(
     meets them for every row of that share, and production hashes them whole. Not a table
     reached from another one (a link table hanging off a partner found by its key), which the
     OR sifts through (``_join_ors``)."""
+    nodes = list(walk_nodes(root_plan(explain_output)))
     scans = [
         node
-        for node in walk_nodes(root_plan(explain_output))
+        for node in nodes
         if isinstance(node.get("Relation Name"), str) and isinstance(node.get("Alias"), str)
+    ]
+    # Join conditions a loop checks (a whole read of the other side under it, on a few rows).
+    checked = [
+        conjunct
+        for node in nodes
+        if node.get("Node Type") == "Nested Loop" and isinstance(node.get("Join Filter"), str)
+        for conjunct in top_level(str(node["Join Filter"]), "AND")
     ]
     named = {f.table for f in drivers}
     found: list[ScanFinding] = []
@@ -912,14 +940,18 @@ def _reached_from(
         ors = top_level(str(driver.filter), "AND")[0]
         for scan in scans:
             table, alias = str(scan["Relation Name"]), str(scan["Alias"])
-            condition = scan.get("Index Cond") or scan.get("Recheck Cond")
-            if table in named or alias not in aliases_in(ors) or not isinstance(condition, str):
+            if table in named or alias not in aliases_in(ors):
                 continue
             if watched is not None and not watched(table):
                 continue
-            if not any(
-                _compares_with_another(c, alias) and source in aliases_in(c)
-                for c in top_level(condition, "AND")
+            condition = scan.get("Index Cond") or scan.get("Recheck Cond")
+            conjuncts = top_level(condition, "AND") if isinstance(condition, str) else []
+            if any(not _compares_with_another(c, alias) for c in conjuncts):
+                continue  # found by a value: restricted of its own
+            # Looked up by the read's rows (its own columns unqualified), or matched to them
+            # by a loop's Join Filter.
+            if not any(source in aliases_in(c) for c in conjuncts) and not any(
+                {source, alias} <= set(aliases_in(c)) for c in checked
             ):
                 continue
             named.add(table)
@@ -993,11 +1025,15 @@ def _restricting_nested_loop(
     Outer side (looking through pass-through nodes): when the loop restricts rows, by a Join
     Filter or a Filter on its inner side.
     """
+    # Passed up through left joins that keep this side: only a loop this side drives can
+    # restrict it then, and otherwise the first of them is the answer (the scan on its outer
+    # side).
+    left = False
     for position, step in enumerate(reversed(path)):
         node_type = step.node.get("Node Type")
         if node_type == "Nested Loop":
             if step.relationship == "Inner":
-                return step.node, "Inner"
+                return (None, "Outer") if left else (step.node, "Inner")
             # An anti join keeps the outer rows that have no match: it must look at every one
             # of them, whatever the indexes (NOT EXISTS over the whole table is its purpose);
             # a left join keeps every outer row, whatever its inner side's conditions.
@@ -1008,11 +1044,17 @@ def _restricting_nested_loop(
                 and (_loop_restricts(step.node) or _restricted_above(path, step.node))
             ):
                 return step.node, "Outer"
-            return None, step.relationship
+            if step.relationship == "Outer" and step.node.get("Join Type") == "Left":
+                # A left join passes every row of this side up, looked-up columns added (a
+                # history row's user, status, category): a loop above may restrict them (the
+                # semi join of an IN sub-query).
+                left = True
+                continue
+            return None, "Outer" if left else step.relationship
         through = {"Materialize", "Memoize"} if position == 0 else set()
         if node_type not in _PASS_THROUGH and node_type not in through:
-            return None, None
-    return None, None
+            break
+    return (None, "Outer") if left else (None, None)
 
 
 _JOINS = frozenset({"Nested Loop", "Hash Join", "Merge Join"})

@@ -296,6 +296,11 @@ _REWRITES = {
     "a date function): no index on the column serves it; compare the column itself with a "
     "value computed once (timestamp < the start of that day in that zone), or index that exact "
     "expression",
+    "join-limit": "the query joins more tables than PostgreSQL's join_collapse_limit (8), so "
+    "it joins them in the order written and cannot start from the other side's few rows: join "
+    "fewer tables in this query (select_related fewer, prefetch_related the rest), evaluate the "
+    "sub-query first (list(...) of its ids), or raise join_collapse_limit and "
+    "from_collapse_limit for it",
     "random-order": "ORDER BY random() (order_by('?')) sorts every row: pick a random key "
     "range instead (a random id, then filter(id__gte=...).order_by('id')[:1])",
 }

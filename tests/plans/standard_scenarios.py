@@ -479,6 +479,20 @@ _OPEN_RUNS_OF = (
     '"rc_execution"."assignee_id" = 1) AND "rc_run"."stop_date" IS NULL{extra}) '
     'ORDER BY "rc_run"."id" DESC LIMIT 15'
 )
+# The executions of the runs one user manages (an IN sub-query of two tables), with the run,
+# its brand,
+# manager and tester and the assignee looked up beside each ({extra}: one lookup more).
+_EXECUTIONS_OF_A_MANAGER = (
+    'SELECT "rc_execution"."id", "rc_run"."id", "rc_brand"."name", A."username", '
+    'M."username", T."username"{extra_column} FROM "rc_execution" '
+    'LEFT OUTER JOIN "rc_run" ON ("rc_execution"."run_id" = "rc_run"."id") '
+    'LEFT OUTER JOIN "auth_user" A ON ("rc_execution"."assignee_id" = A."id") '
+    'LEFT OUTER JOIN "auth_user" M ON ("rc_run"."manager_id" = M."id") '
+    'LEFT OUTER JOIN "auth_user" T ON ("rc_run"."tester_id" = T."id") '
+    'LEFT OUTER JOIN "rc_brand" ON ("rc_run"."brand_id" = "rc_brand"."id"){extra_join} '
+    'WHERE "rc_execution"."run_id" IN (SELECT U0."id" FROM "rc_run" U0 INNER JOIN "auth_user" '
+    'U1 ON (U0."manager_id" = U1."id") WHERE U1."username" = \'alice\')'
+)
 _SETTINGS_OF = (
     'SELECT "rc_setting"."id", "rc_setting"."user_id" FROM "rc_setting" WHERE '
     '("rc_setting"."action" = \'a3\' AND "rc_setting"."brand_id" IS NULL AND '
@@ -978,6 +992,30 @@ RUN_CASES = (
         "hundred runs, and each one's executions through run_id; the OR sifts those.",
         setup=RECALL_RUNS,
         query=_OPEN_RUNS_OF.format(extra=' AND "rc_run"."brand_id" = 1'),
+        violations=frozenset(),
+    ),
+    StandardCase(
+        name="recall_executions_of_a_manager_past_the_join_limit",
+        description="The shape of Kiwi TCMS's case history (`filter(id__in=<the cases of a "
+        "product>)` with select_related of the lookups beside each row): the executions of the "
+        "runs alice manages, their run, brand, manager, tester, assignee and the assignee's "
+        "account beside each, nine tables in all. Past "
+        "join_collapse_limit (8) PostgreSQL joins the sub-query's side as written: it hashes "
+        "the manager's runs and reads every execution, although an index on run_id would find "
+        "few of the runs alice manages.",
+        setup=RECALL_RUNS,
+        query=_EXECUTIONS_OF_A_MANAGER.format(
+            extra_column=', AC."kind"',
+            extra_join=' LEFT OUTER JOIN "rc_account" AC ON (A."id" = AC."user_id")',
+        ),
+        violations=frozenset({"rc_execution"}),
+    ),
+    StandardCase(
+        name="executions_of_a_manager_within_the_join_limit",
+        description="The same with one lookup fewer, eight tables: PostgreSQL starts from the "
+        "manager's runs and finds their executions through the run_id index.",
+        setup=RECALL_RUNS,
+        query=_EXECUTIONS_OF_A_MANAGER.format(extra_column="", extra_join=""),
         violations=frozenset(),
     ),
 )
