@@ -26,7 +26,7 @@ _EXPLAINABLE = re.compile(
 )
 # Statements after which cached plans may be wrong (an index created or dropped, ...).
 _SCHEMA_CHANGE = re.compile(
-    r"\A(?:\s|/\*.*?\*/|--[^\n]*\n)*(?:CREATE|ALTER|DROP|REINDEX|COMMENT|ANALY[SZ]E|VACUUM|CLUSTER)\b",
+    r"\A(?:\s|/\*.*?\*/|--[^\n]*\n)*(?:CREATE|ALTER|DROP|RENAME|REINDEX|COMMENT|ANALY[SZ]E|VACUUM|CLUSTER)\b",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -61,7 +61,8 @@ class Observer(Protocol):
     def executed(self, connection: BaseDatabaseWrapper, pending: object) -> None:
         """The statement ran without an error: record what ``observe`` found."""
 
-    def schema_changed(self, alias: str) -> None: ...
+    def schema_changed(self, alias: str, sql: str = "") -> None:
+        """DDL ran on the alias (``sql``, when known): its catalog and plans are stale."""
 
     def inserted(self, connection: BaseDatabaseWrapper, sql: str) -> None:
         """An INSERT is about to run (whether or not a test phase is watched)."""
@@ -102,7 +103,7 @@ class Capture:
                 except Exception as error:  # reported at the end, never raised here
                     observer.internal_error(error)
             elif changes_schema(sql):
-                observer.schema_changed(context["connection"].alias)
+                observer.schema_changed(context["connection"].alias, sql)
         result = execute(sql, params, many, context)
         # Only a statement that ran counts against the test: one that raised (a lost
         # connection, an integrity error) fails the test with its own error, or not at all.

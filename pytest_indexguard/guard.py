@@ -262,7 +262,15 @@ class Guard:
             )
         return None
 
-    def schema_changed(self, alias: str) -> None:
+    def schema_changed(self, alias: str, sql: str = "") -> None:
+        renamed = _RENAME_TABLE.match(sql) if sql else None
+        if renamed is not None:
+            # A model renamed by a migration (RenameModel) keeps the rows migrate-time code
+            # inserted under its old name: still reference data shipped with the app.
+            old, new = renamed.group(1), renamed.group(2)
+            for tables in (self.shipped, self.totals.grown):
+                if old in tables:
+                    tables[new] = tables.pop(old)
         self.schemas.pop(alias, None)
         self.totals.catalog.pop(alias, None)
         self.watch_names.pop(alias, None)
@@ -321,7 +329,7 @@ class Guard:
             return _NOT_CHECKED
         if not is_explainable(sql):
             if changes_schema(sql):
-                self.schema_changed(alias)
+                self.schema_changed(alias, sql)
             return None
         if backend.busy(raw) is not None:
             self.totals.skipped_aborted += 1
@@ -763,6 +771,13 @@ SHADOW_KEY = "\x00shadow"
 POSTGRESQL = PostgreSQL()
 
 
+# A table renamed, as Django's schema editors write it: ``ALTER TABLE "a" RENAME TO "b"``
+# (PostgreSQL, SQLite), ``RENAME TABLE `a` TO `b``` (MySQL/MariaDB).
+_RENAME_TABLE = re.compile(
+    r'\s*(?:ALTER\s+TABLE|RENAME\s+TABLE)\s+[`"]?([^\s`"]+)[`"]?\s+(?:RENAME\s+)?TO\s+'
+    r'[`"]?([^\s`"]+)[`"]?\s*$',
+    re.IGNORECASE,
+)
 _INSERT_INTO = re.compile(r'\s*INSERT\s+INTO\s+[`"]?([^\s`"(]+)', re.IGNORECASE)
 
 # A parameter used as a pattern: whether an index can serve it depends on its value ('abc%'

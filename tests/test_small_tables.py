@@ -187,3 +187,37 @@ def test_a_table_application_code_inserts_into_is_never_small(
         assert again.result.ret == pytest.ExitCode.OK, again.output
     else:
         assert run.outcomes()["test_a_reference_scan"] == "failed"
+
+
+# A later migration renames the model (Kiwi TCMS: TestCaseRunStatus, seeded by a data
+# migration, became TestExecutionStatus): its table is renamed with the rows it shipped with.
+RENAME = """
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ledger", "0003_seed")]
+    operations = [migrations.RenameModel("Entry", "Posting")]
+"""
+
+
+def test_reference_data_keeps_its_presumption_through_a_renamed_model(
+    project: DjangoProject,
+) -> None:
+    root = project.pytester.path
+    (root / "ledger" / "migrations" / "0004_rename.py").write_text(RENAME)
+    for module in ("models.py", "apps.py", "services.py"):
+        path = root / "ledger" / module
+        path.write_text(path.read_text().replace("Entry", "Posting"))
+    project.write_tests(
+        "import pytest\n"
+        "from ledger.models import Posting\n\n\n"
+        "@pytest.mark.django_db\n"
+        "def test_a_reference_scan():\n"
+        "    assert len(list(Posting.objects.filter(amount=3))) == 1\n"
+    )
+    run = project.run("--indexguard", "--indexguard-report=report.json", "-p", "no:randomly")
+    assert run.outcomes() == {"test_a_reference_scan": "passed"}, run.output
+    groups = _groups((root / "report.json").read_text())
+    assert groups == {("ledger_posting", "small table"): {"test_a_reference_scan"}}, groups
+    assert "ledger_posting: reference data shipped with the app" in run.output, run.output
