@@ -233,6 +233,7 @@ class ModelIndex:
         self._few_values: set[tuple[str, str]] = set()
         self._defaulted: set[tuple[str, str]] = set()
         self._unindexable: set[tuple[str, str]] = set()
+        self._wide: set[tuple[str, str]] = set()
         self._primary: dict[str, str] = {}
         self._kinds: dict[str, str] = {}
         self._project_app: str | None = None
@@ -256,6 +257,10 @@ class ModelIndex:
                             # A B-tree entry holds at most about 2.7 kB: documents and blobs
                             # make indexes that fail on their first large row.
                             self._unindexable.add((meta.db_table, str(f.column)))
+                        elif f.get_internal_type() == "TextField":
+                            # Text of any length: an index holding it fails on the first row
+                            # longer than a B-tree entry (about 2.7 kB).
+                            self._wide.add((meta.db_table, str(f.column)))
                         if f.get_internal_type() in ("BooleanField", "NullBooleanField"):
                             self._booleans.add((meta.db_table, str(f.column)))
                         elif getattr(f, "choices", None) and len(list(f.choices or ())) <= 10:
@@ -319,6 +324,12 @@ class ModelIndex:
         blob, whose large values exceed a B-tree entry)."""
         self._load()
         return (table, column) not in self._unindexable
+
+    def wide(self, table: str, column: str) -> bool:
+        """A text field of any length (``TextField``): kept out of an index beside columns
+        that narrow the rows without it."""
+        self._load()
+        return (table, column) in self._wide
 
     def primary_key(self, table: str) -> str | None:
         self._load()
@@ -390,6 +401,11 @@ def candidates(
                 equality.append(column)
     equality = [c for c in equality if models.indexable(table, c)]
     ranges = [c for c in ranges if models.indexable(table, c)]
+    if any(not models.wide(table, c) for c in (*equality, *ranges)):
+        # A template found by its name and its text: the name finds it, and an index that
+        # also held the text would fail on the first text longer than a B-tree entry.
+        equality = [c for c in equality if not models.wide(table, c)]
+        ranges = [c for c in ranges if not models.wide(table, c)]
     # Columns of a few values after the others: (customer, enabled), (offer, status), not the
     # reverse: the index then also serves the other column alone, and leads with what narrows.
     # The index condition's columns stay first (the new index then does the old one's work).

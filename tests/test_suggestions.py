@@ -226,6 +226,34 @@ def test_a_column_tested_only_inside_an_or_never_leads() -> None:
     assert candidates(alone, ModelIndex())
 
 
+class _Templates(ModelIndex):
+    """A table of named templates whose text is a ``TextField``."""
+
+    def _load(self) -> dict[str, tuple[str, dict[str, str]]]:
+        self._wide = {("mail_template", "text")}
+        return {"mail_template": ("mail.Template", {"id": "id", "name": "name", "text": "text"})}
+
+
+def test_text_of_any_length_stays_out_of_an_index_beside_a_narrower_column() -> None:
+    # Kiwi TCMS: a template found by its name and its text got (name, text), which fails on the
+    # first text longer than a B-tree entry; the name alone finds it.
+    both = ScanFinding(
+        table="mail_template",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="(((name)::text = 'x'::text) AND (text = 'y'::text))",
+    )
+    assert [c.columns for c in candidates(both, _Templates())] == [("name",)]
+    # The text alone is still what the filter tests: it stays the candidate.
+    alone = ScanFinding(
+        table="mail_template",
+        node_type="Seq Scan",
+        rule=Rule.FILTER,
+        filter="(text = 'y'::text)",
+    )
+    assert [c.columns for c in candidates(alone, _Templates())] == [("text",)]
+
+
 def test_a_sorted_range_column_takes_the_sort_direction() -> None:
     finding = ScanFinding(
         table="upstream_integrationlog",
