@@ -259,19 +259,22 @@ def _with_or_tables(
             if table in named or (watched is not None and not watched(table)):
                 continue
             named.add(table)
-            extra.append(
-                replace(
-                    finding,
-                    table=table,
-                    node_type=str(node.get("Node Type")),
-                    index_name=node.get("Index Name") or _bitmap_index_name(node),
-                    alias=alias,
-                    join_filter=None,
-                    disabled=is_disabled(node),
-                    parallel=bool(node.get("Parallel Aware")),
-                )
-            )
+            extra.append(_on_scan(finding, node, join_filter=None))
     return [f for f in findings if f.table not in {e.table for e in extra}] + extra
+
+
+def _on_scan(finding: ScanFinding, scan: Mapping[str, Any], **changes: Any) -> ScanFinding:
+    """``finding`` (an OR across tables) said of another scan the OR names or reaches."""
+    return replace(
+        finding,
+        table=str(scan["Relation Name"]),
+        node_type=str(scan.get("Node Type")),
+        index_name=scan.get("Index Name") or _bitmap_index_name(scan),
+        alias=str(scan["Alias"]),
+        disabled=is_disabled(scan),
+        parallel=bool(scan.get("Parallel Aware")),
+        **changes,
+    )
 
 
 def _joined_range(
@@ -955,20 +958,10 @@ def _reached_from(
             ):
                 continue
             named.add(table)
+            # A lookup by primary key is the other side's read (``joined``, as ``settle`` has
+            # it).
             found.append(
-                replace(
-                    driver,
-                    table=table,
-                    node_type=str(scan.get("Node Type")),
-                    index_name=scan.get("Index Name") or _bitmap_index_name(scan),
-                    alias=alias,
-                    index_condition=None,
-                    disabled=is_disabled(scan),
-                    parallel=bool(scan.get("Parallel Aware")),
-                    joined=True,  # a lookup by primary key is the other side's read
-                    driver=(),
-                    outer=(),
-                )
+                _on_scan(driver, scan, index_condition=None, joined=True, driver=(), outer=())
             )
     return found
 
