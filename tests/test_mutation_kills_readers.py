@@ -4165,7 +4165,9 @@ def test_a_sorted_range_whose_order_no_index_gives_gets_the_filter_first(
         ("random()",),
     )
     found = candidates(ranged, ModelIndex(str(REPO)), sql, schema, dialect="sqlite")
-    assert [s.columns for s in found] == [("status", "message", "end_time"), ("status", "message")]
+    # The message is a TextField: kept out beside the status (an index holding it fails on the
+    # first message longer than a B-tree entry), and the status alone is the existing index.
+    assert [s.columns for s in found] == [("status", "end_time")]
 
 
 def test_a_descending_sort_by_a_lower_cased_column(sample_db: sqlite3.Connection) -> None:
