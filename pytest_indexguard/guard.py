@@ -623,6 +623,17 @@ class Guard:
             and exempt is None
             and small is None
         )
+        # A table presumed small counts once application code inserts into it, maybe later
+        # in the run: its suggestion is verified all the same, so that whether it says
+        # "verified" does not depend on which test ran first.
+        verify = counts or (
+            small is not None
+            and decision.allowed_by is None
+            and not below
+            and not warned
+            and exempt is None
+            and table not in self.settings.small_tables
+        )
         occurrence = Occurrence(
             statement=statement,
             finding=finding,
@@ -637,7 +648,7 @@ class Guard:
             below_threshold=below,
             fingerprint=fingerprint,
             known=known,
-            suggestion=self._suggestion(connection, statement, finding, verify=counts),
+            suggestion=self._suggestion(connection, statement, finding, verify=verify),
             warned=warned,
             small=small,
         )
