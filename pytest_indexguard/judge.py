@@ -279,10 +279,12 @@ def settle(
                 and _filter_indexed(other, schema, production)
                 for other in findings
             )
+            or driven(finding, few_values, production, unserved)
         ):
             # The OR only sifts rows an index already found, or would find at scale (a
             # condition the few rows' plan filtered, which a probe showed an index serves, or
-            # an ``IS NULL`` beside the OR that production's shape shows keeping few rows).
+            # an ``IS NULL`` beside the OR that production's shape shows keeping few rows), or
+            # rows reached from the other side's few (one plan's runs, on MySQL/MariaDB).
             continue
         if finding.rule is Rule.FILTER and _keeps_most(finding, schema, few_values, production):
             continue  # production reads it whole because it needs most of it

@@ -12,12 +12,16 @@ of ``DATABASE_URL``; each case beside the one that must stay quiet."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
+from conftest import reachable_mysql
 from plans import live_judge
+from plans.backend_scenarios import judged as backend_judged
+from pytest_indexguard.explain.mysql import MySQL
 from pytest_indexguard.judge import Production
 from pytest_indexguard.model import Rule
 from pytest_indexguard.schema import ColumnShape
@@ -109,3 +113,46 @@ def test_production_shape_of_the_open_runs(
         "testrun",
         "testexecution",
     }
+
+
+# MariaDB: the same tables (its spelling), the OR checked per pair of rows. Its plan shows the
+# runs found through the stop_date index as a lookup by a constant, like ``plan_id = 1``: the
+# statement's IS NULL tells the two apart.
+MYSQL_SETUP = tuple(
+    statement.replace("serial PRIMARY KEY", "integer AUTO_INCREMENT NOT NULL PRIMARY KEY")
+    .replace("timestamptz", "datetime(6)")
+    .replace("now()", "'2024-12-30 10:00:00'")
+    for statement in SETUP
+    if statement != "ANALYZE"
+)
+MYSQL_DATABASE = f"indexguard_or_beside_null_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+@pytest.fixture(scope="module")
+def mariadb() -> Iterator[Any]:
+    from plans.capture_mysql import connect
+
+    raw = connect(reachable_mysql())
+    with raw.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{MYSQL_DATABASE}`")
+        cursor.execute(f"CREATE DATABASE `{MYSQL_DATABASE}` CHARACTER SET utf8mb4")
+        cursor.execute(f"USE `{MYSQL_DATABASE}`")
+        for statement in MYSQL_SETUP:
+            cursor.execute(statement)
+    yield raw
+    with raw.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{MYSQL_DATABASE}`")
+    raw.close()
+
+
+@pytest.mark.parametrize(("plan", "expected"), [("", {"testexecution"}), (" = 1", set())])
+def test_mariadb_names_the_executions_unless_the_runs_are_one_plans(
+    mariadb: Any, plan: str, expected: set[str]
+) -> None:
+    restriction = f" AND testrun.plan_id{plan}" if plan else ""
+    statement = PAGE.format(where=f"{MINE} AND testrun.stop_date IS NULL{restriction}")
+    backend = MySQL()
+    with mariadb.cursor() as cursor:
+        cursor.execute("SELECT VERSION()")
+        backend.identify(str(cursor.fetchone()[0]))
+    assert set(backend_judged(backend, mariadb, statement)) == expected

@@ -591,6 +591,7 @@ def analyze(
     aliases = alias_map(statement)
     limited = has_limit(statement)
     order = _order_keys(statement)
+    nulls = frozenset(_NULL_TESTED.findall(statement))
     findings: list[ScanFinding] = []
     for node, place in suspects:
         alias = str(node["table_name"])
@@ -608,6 +609,7 @@ def analyze(
                     order=order,
                     truth=truth,
                     aliases=aliases,
+                    nulls=nulls,
                 )
             )
         elif _primary_lookup(node, place):
@@ -746,6 +748,7 @@ def _full_scan(
     order: tuple[str, ...],
     truth: Callable[[str, str], bool | None] | None = None,
     aliases: Mapping[str, str] | None = None,
+    nulls: frozenset[str] = frozenset(),
 ) -> ScanFinding:
     conditions = [
         text
@@ -809,6 +812,9 @@ def _full_scan(
         sort_key = _sort_key(place, order)
         if rule is None:
             rule = Rule.SORT_LIMIT
+    # The other side's conditions: an OR across the two sifts the rows reached from that
+    # side's few as much as a join key does (``judge.settle``).
+    driver = _driver(place.loop, alias, aliases or {}, nulls) if join_filter else ()
     if join_filter and rule is not Rule.JOIN and rule is not Rule.FILTER:
         join_filter = None
     return ScanFinding(
@@ -821,7 +827,7 @@ def _full_scan(
         sort_key=sort_key,
         alias=alias,
         unservable=unservable,
-        driver=_driver(place.loop, alias, aliases or {}) if join_filter else (),
+        driver=driver,
     )
 
 
@@ -913,11 +919,16 @@ def _refs_to(node: Mapping[str, Any], alias: str) -> list[str]:
 
 
 def _driver(
-    loop: Sequence[Mapping[str, Any]], alias: str, aliases: Mapping[str, str]
+    loop: Sequence[Mapping[str, Any]],
+    alias: str,
+    aliases: Mapping[str, str],
+    nulls: frozenset[str] = frozenset(),
 ) -> tuple[tuple[str, str], ...]:
     """The other tables' conditions on values of their own in the same nested loop
     (``ScanFinding.driver``): attached conditions naming only that table, and index lookups
-    by a constant."""
+    by a constant. ``nulls``: columns the statement tests with ``IS NULL``, which MySQL's plan
+    shows as a lookup by a constant like any other (``stop_date IS NULL``: a share of the
+    table, not one value's rows)."""
     found: list[tuple[str, str]] = []
     for item in loop:
         buffer = item.get("block-nl-join") if isinstance(item, Mapping) else None
@@ -941,7 +952,7 @@ def _driver(
                 node.get("used_key_parts", ()) or (), node.get("ref", ()) or (), strict=False
             ):
                 if str(ref) == "const":
-                    found.append((table, f"{part} = ?"))
+                    found.append((table, f"{part} IS NULL" if part in nulls else f"{part} = ?"))
     return tuple(dict.fromkeys(found))
 
 
@@ -1048,6 +1059,10 @@ _REFERENCE = re.compile(
     rf"SELECT|RETURNING)\b)({_NAME}))?",
     re.IGNORECASE,
 )
+
+
+# A column the statement tests with IS NULL (`t`.`col` IS NULL), by name.
+_NULL_TESTED = re.compile(r"[`\"]?(\w+)[`\"]?\s+IS\s+NULL\b", re.IGNORECASE)
 
 
 def alias_map(statement: str) -> dict[str, str]:
