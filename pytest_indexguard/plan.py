@@ -1111,7 +1111,13 @@ def is_cross_table_or(text: str, own: str | None = None) -> bool:
     ]
     if own is not None:
         qualifiers = [names or {own} for names in qualifiers]
-    return all(qualifiers) and len(set().union(*qualifiers)) > 1
+    if not all(qualifiers) or len(set().union(*qualifiers)) < 2:
+        return False
+    # Django's NULL-safe negation of a comparison across a join, ``exclude(user__last_login__gt=
+    # F("deletion_notice_date"))``: ``(u.last_login <= p.deletion_notice_date) OR (u.last_login
+    # IS NULL) OR (deletion_notice_date IS NULL)`` compares no column with a value, so it
+    # restricts neither table, and splitting it would serve nothing.
+    return any(not tests_null(b) and not _column_against_column(b) for b in branches)
 
 
 def top_level(text: str, operator: str) -> list[str]:
