@@ -1098,10 +1098,12 @@ def is_subquery_or(conjunct: str) -> bool:
     return sum("SubPlan" in side for side in top_level(conjunct, "OR")) > 1
 
 
-def is_cross_table_or(text: str, own: str | None = None) -> bool:
+def is_cross_table_or(text: str, own: str | None = None, *, by_value: bool = True) -> bool:
     """An OR whose branches name columns of different tables. ``own``: the alias of the scan
     whose condition it is, the table of a branch that names none (a plan leaves a node's own
-    columns unqualified)."""
+    columns unqualified). ``by_value``: only when some branch compares a column with a value
+    (MySQL's reader, which keeps such an OR out of the join conditions it shows, asks
+    without)."""
     branches = top_level(text, "OR")
     if len(branches) < 2:
         return False
@@ -1117,7 +1119,9 @@ def is_cross_table_or(text: str, own: str | None = None) -> bool:
     # F("deletion_notice_date"))``: ``(u.last_login <= p.deletion_notice_date) OR (u.last_login
     # IS NULL) OR (deletion_notice_date IS NULL)`` compares no column with a value, so it
     # restricts neither table, and splitting it would serve nothing.
-    return any(not tests_null(b) and not _column_against_column(b) for b in branches)
+    return not by_value or any(
+        not tests_null(b) and not _column_against_column(b) for b in branches
+    )
 
 
 def top_level(text: str, operator: str) -> list[str]:

@@ -1029,7 +1029,7 @@ def _restricting_lookup(
 
 
 def _or_across(text: str) -> bool:
-    return " OR " in text and is_cross_table_or(text)
+    return " OR " in text and is_cross_table_or(text, by_value=False)
 
 
 def _sort_key(place: _Place, order: tuple[str, ...]) -> tuple[str, ...]:
