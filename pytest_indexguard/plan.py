@@ -905,8 +905,8 @@ def _null_range_beside_an_or(
     through the index on stop_date), when the OR names the table: a driver the OR does not
     name is ``_join_ors``'s, with the tables reached from it by a join key alone."""
     condition = node.get("Index Cond") or node.get("Recheck Cond")
-    if not isinstance(condition, str) or not _nulls_only(condition):
-        return None
+    if not isinstance(condition, str) or "NULL" not in condition or not _nulls_only(condition):
+        return None  # (the test for NULL first: this runs for every index read of every plan)
     if node.get("Filter") is not None and not _nulls_only(node.get("Filter")):
         return None
     found = _beside_an_or(_finding(node, path, table, condition, truth), path)
@@ -923,6 +923,8 @@ def _reached_from(
     meets them for every row of that share, and production hashes them whole. Not a table
     reached from another one (a link table hanging off a partner found by its key), which the
     OR sifts through (``_join_ors``)."""
+    if not drivers:
+        return []
     nodes = list(walk_nodes(root_plan(explain_output)))
     scans = [
         node
