@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -321,6 +321,24 @@ def reachable_mysql() -> str:
             f"no MySQL/MariaDB server at {url} (set INDEXGUARD_MYSQL_URL to run these): {exc}"
         )
     return url
+
+
+def mysql_database(name: str, statements: Sequence[str]) -> Iterator[Any]:
+    """A connection to a database of its own on the MySQL/MariaDB server (a skip without one),
+    made with ``statements`` and dropped after: for a module-scoped fixture to yield from."""
+    from plans.capture_mysql import connect
+
+    raw = connect(reachable_mysql())
+    with raw.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        cursor.execute(f"USE `{name}`")
+        for statement in statements:
+            cursor.execute(statement)
+    yield raw
+    with raw.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    raw.close()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

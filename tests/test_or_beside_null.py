@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import reachable_mysql
+from conftest import mysql_database
 from plans import live_judge
 from plans.backend_scenarios import judged as backend_judged
 from pytest_indexguard.explain.mysql import MySQL
@@ -130,19 +130,7 @@ MYSQL_DATABASE = f"indexguard_or_beside_null_{os.environ.get('PYTEST_XDIST_WORKE
 
 @pytest.fixture(scope="module")
 def mariadb() -> Iterator[Any]:
-    from plans.capture_mysql import connect
-
-    raw = connect(reachable_mysql())
-    with raw.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{MYSQL_DATABASE}`")
-        cursor.execute(f"CREATE DATABASE `{MYSQL_DATABASE}` CHARACTER SET utf8mb4")
-        cursor.execute(f"USE `{MYSQL_DATABASE}`")
-        for statement in MYSQL_SETUP:
-            cursor.execute(statement)
-    yield raw
-    with raw.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{MYSQL_DATABASE}`")
-    raw.close()
+    yield from mysql_database(MYSQL_DATABASE, MYSQL_SETUP)
 
 
 @pytest.mark.parametrize(("plan", "expected"), [("", {"testexecution"}), (" = 1", set())])

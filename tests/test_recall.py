@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import reachable_mysql
+from conftest import mysql_database
 from plans.backend_scenarios import (
     RECALL_CASES,
     RECALL_DDL,
@@ -59,20 +59,7 @@ MYSQL_DATABASE = f"indexguard_recall_{os.environ.get('PYTEST_XDIST_WORKER', 'mai
 
 @pytest.fixture(scope="module")
 def mariadb() -> Iterator[Any]:
-    from plans.capture_mysql import connect
-
-    url = reachable_mysql()
-    raw = connect(url)
-    with raw.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{MYSQL_DATABASE}`")
-        cursor.execute(f"CREATE DATABASE `{MYSQL_DATABASE}` CHARACTER SET utf8mb4")
-        cursor.execute(f"USE `{MYSQL_DATABASE}`")
-        for statement in MYSQL_SCHEMA:
-            cursor.execute(statement)
-    yield raw
-    with raw.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS `{MYSQL_DATABASE}`")
-    raw.close()
+    yield from mysql_database(MYSQL_DATABASE, MYSQL_SCHEMA)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
