@@ -616,24 +616,11 @@ class Guard:
         table = finding.table
         if small is None and exempt is None and table not in self.totals.test_rows:
             self._note_test_rows(connection, table, rows)
-        counts = (
-            decision.allowed_by is None
-            and not below
-            and not warned
-            and exempt is None
-            and small is None
-        )
-        # A table presumed small counts once application code inserts into it, maybe later
-        # in the run: its suggestion is verified all the same, so that whether it says
-        # "verified" does not depend on which test ran first.
-        verify = counts or (
-            small is not None
-            and decision.allowed_by is None
-            and not below
-            and not warned
-            and exempt is None
-            and table not in self.settings.small_tables
-        )
+        judged = decision.allowed_by is None and not below and not warned and exempt is None
+        # A table presumed small as reference data counts once application code inserts into
+        # it, maybe later in the run: its suggestion is verified all the same, so that whether
+        # it says "verified" does not depend on which test ran first.
+        verify = judged and (small is None or table not in self.settings.small_tables)
         occurrence = Occurrence(
             statement=statement,
             finding=finding,
